@@ -1,0 +1,3 @@
+export * from './server.ts';
+export * from './sim-state.ts';
+export * from './world.ts';

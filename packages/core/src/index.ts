@@ -1,0 +1,5 @@
+export * from './duration.ts';
+export * from './errors.ts';
+export * from './fnv.ts';
+export * from './rate-limit.ts';
+export * from './retry.ts';
