@@ -1,0 +1,57 @@
+import { ConfigError, createLogger, formatProblems, onShutdown } from '@opsfleet/core';
+import {
+  createExporter,
+  defaultMappingPath,
+  type ExporterConfig,
+  loadExporterConfig,
+  loadMappings,
+  PROVIDERS,
+  resourceVocabulary,
+} from '@opsfleet/exporter';
+
+type Env = Record<string, string | undefined>;
+
+/** Loads the exporter config or prints every problem; `undefined` means exit 2. */
+export function loadConfigOrReport(env: Env): ExporterConfig | undefined {
+  try {
+    return loadExporterConfig(resourceVocabulary(), env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${formatProblems(err.label, err.problems)}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export interface StartedExporter {
+  url: string;
+  close(): Promise<void>;
+  firstCollection(): Promise<void>;
+  seriesCount(): number;
+}
+
+/** Starts the exporter on `config` and registers graceful shutdown; used by `exporter` and `demo`. */
+export async function startExporter(config: ExporterConfig, env: Env, host = '0.0.0.0'): Promise<StartedExporter> {
+  const log = createLogger({ ...config.server.log, name: 'exporter' });
+  for (const warning of config.warnings) log.warn(warning);
+  const { catalog, problems } = loadMappings(env.MAPPING_PATH || defaultMappingPath());
+  for (const p of problems) log.warn({ file: p.path }, `mapping file skipped: ${p.message}`);
+  const exporter = await createExporter({ config, catalog, providers: PROVIDERS, log, env });
+  const address = await exporter.listen(config.port, host);
+  log.info({ address, accounts: config.accounts.length, interval_ms: config.intervalMs }, 'exporter listening');
+  onShutdown(() => exporter.close(), { log });
+  return {
+    url: address.replace('0.0.0.0', '127.0.0.1'),
+    close: () => exporter.close(),
+    firstCollection: () => exporter.firstCollection(),
+    seriesCount: () => exporter.store.size(),
+  };
+}
+
+export async function runExporter(env: Env = process.env): Promise<number> {
+  const config = loadConfigOrReport(env);
+  if (!config) return 2;
+  await startExporter(config, env);
+  return -1;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { checkConfig } from './commands/check-config.ts';
+import { checkMappings } from './commands/check-mappings.ts';
+import { demo } from './commands/demo.ts';
+import { runExporter } from './commands/exporter.ts';
+
+const USAGE = `usage: opsfleet <command>
+
+commands:
+  demo                       run the exporter against simulated clouds (what \`npm start\` does)
+  exporter                   run the multi-cloud Prometheus exporter
+  check-config exporter      validate server.yaml and accounts.yaml; exit 2 listing every problem
+  check-mappings [path…]     validate metric mapping files (default: the built-in catalog or MAPPING_PATH)
+
+configuration files are found through SERVER_PATH, ACCOUNTS_PATH and MAPPING_PATH (see docs/exporter.md)`;
+
+const [command, ...args] = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'demo':
+      return demo(args);
+    case 'exporter':
+      return runExporter();
+    case 'check-config':
+      return checkConfig(args);
+    case 'check-mappings':
+      return checkMappings(args);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`opsfleet: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`opsfleet: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

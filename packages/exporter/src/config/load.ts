@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, parseConfigText, parseDuration } from '@opsfleet/core';
+import type { Account, CloudName, CollectSettings } from '../providers/provider.ts';
+import { type AccountsFile, accountsFileSchema, normaliseAccounts, type ResourceVocabulary } from './accounts-config.ts';
+import { defaultServerFile, mergeDimMapping, type ServerFile, serverFileSchema } from './server-config.ts';
+
+export interface ExporterConfig {
+  server: ServerFile['server'];
+  estimation: ServerFile['estimation'];
+  accounts: Account[];
+  settings: CollectSettings;
+  port: number;
+  intervalMs: number;
+  serverPath?: string;
+  accountsPath?: string;
+  /** Non-fatal findings (skipped template accounts…), logged at start and printed by check-config. */
+  warnings: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The first existing path: the env variable's (which must exist when set), else the defaults. */
+export function locate(envVar: string, defaults: string[], env: Env, required: boolean): string | undefined {
+  const explicit = env[envVar];
+  if (explicit) {
+    if (!existsSync(explicit)) {
+      throw new ConfigError(`${envVar}`, [{ path: envVar, message: `file not found: ${explicit} (fix the path or unset ${envVar})` }]);
+    }
+    return resolve(explicit);
+  }
+  const found = defaults.find((p) => existsSync(p));
+  if (!found && required) {
+    throw new ConfigError(envVar, [{ path: envVar, message: `no file found at ${defaults.join(' or ')}: set ${envVar}` }]);
+  }
+  return found ? resolve(found) : undefined;
+}
+
+export function parseServerFile(text: string, env: Env, label = 'server.yaml'): ServerFile {
+  return parseConfigText(text, serverFileSchema, { env, label });
+}
+
+export function parseAccountsFile(text: string, env: Env, label = 'accounts.yaml'): AccountsFile {
+  return parseConfigText(text, accountsFileSchema, { env, label });
+}
+
+/**
+ * Builds the runtime configuration from parsed files and the environment. Every problem in
+ * the accounts is reported at once, as one ConfigError.
+ */
+export function buildConfig(
+  serverFile: ServerFile,
+  accountsFile: AccountsFile,
+  vocab: Partial<Record<CloudName, ResourceVocabulary>>,
+  env: Env,
+  paths: { serverPath?: string; accountsPath?: string } = {},
+): ExporterConfig {
+  const { accounts, problems, warnings } = normaliseAccounts(accountsFile, vocab);
+  const port = env.EXPORTER_PORT ? Number(env.EXPORTER_PORT) : serverFile.server.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    problems.push({ path: 'EXPORTER_PORT', message: `must be a port between 1 and 65535, got "${env.EXPORTER_PORT}"` });
+  }
+  let intervalMs = serverFile.server.scrape_interval;
+  if (env.SCRAPE_INTERVAL) {
+    try {
+      intervalMs = parseDuration(env.SCRAPE_INTERVAL);
+    } catch (err) {
+      problems.push({ path: 'SCRAPE_INTERVAL', message: (err as Error).message });
+    }
+  }
+  if (problems.length) throw new ConfigError(paths.accountsPath ?? 'accounts.yaml', problems);
+  const s = serverFile.server;
+  const settings: CollectSettings = {
+    pageSize: s.page_size,
+    periodFallback: s.period_fallback,
+    regionConcurrency: s.region_concurrency || 4,
+    productConcurrency: s.product_concurrency || 2,
+    metricConcurrency: s.metric_concurrency || 5,
+    discoveryTtlMs: s.discovery_ttl,
+    resourceDimMapping: mergeDimMapping(s.resource_dim_mapping),
+    estimation: serverFile.estimation,
+    defaultRegions: (env.DEFAULT_REGIONS ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  };
+  return {
+    server: s,
+    estimation: serverFile.estimation,
+    accounts,
+    settings,
+    port,
+    intervalMs,
+    warnings,
+    ...paths,
+  };
+}
+
+/** Loads server.yaml and accounts.yaml from SERVER_PATH / ACCOUNTS_PATH or the default locations. */
+export function loadExporterConfig(vocab: Partial<Record<CloudName, ResourceVocabulary>>, env: Env = process.env): ExporterConfig {
+  const serverPath = locate('SERVER_PATH', ['/app/configs/server.yaml', './configs/server.yaml'], env, false);
+  const accountsPath = locate('ACCOUNTS_PATH', ['/app/configs/accounts.yaml', './configs/accounts.yaml'], env, false);
+  const serverFile = serverPath ? parseServerFile(readFileSync(serverPath, 'utf8'), env, serverPath) : defaultServerFile();
+  const accountsFile = accountsPath ? parseAccountsFile(readFileSync(accountsPath, 'utf8'), env, accountsPath) : { accounts: {} };
+  return buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath });
+}

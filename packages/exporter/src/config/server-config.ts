@@ -1,0 +1,131 @@
+import { parseDuration } from '@opsfleet/core';
+import { z } from 'zod';
+
+/**
+ * server.yaml, with the public exporter's field names. Only the top-level `server:` (or its
+ * deprecated alias `serverconf:`) and `estimation:` are read; other top-level keys (the shipped
+ * file's `regionData:`) are accepted and ignored so existing files load unchanged.
+ */
+
+const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])]).transform((v) => {
+  if (typeof v === 'boolean') return v;
+  return v === 'true' || v === '1' || v === 'yes';
+});
+
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be between ${min} and ${max}` })
+    .max(max, { error: `must be between ${min} and ${max}` });
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine(
+    (v) => {
+      try {
+        parseDuration(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a duration such as 30s, 5m, 2h or 1d' },
+  )
+  .transform((v) => parseDuration(v));
+
+const credentialPair = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+const logSchema = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be one of debug, info, warn, error, fatal' }).default('info'),
+    format: z.enum(['json', 'console'], { error: 'must be json or console' }).default('json'),
+    output: z.enum(['stdout', 'console', 'file', 'both'], { error: 'must be stdout, console, file or both' }).default('stdout'),
+    file: z
+      .object({
+        path: z.string().default('logs/exporter.log'),
+        max_size: z.coerce.number().positive().default(100),
+        max_backups: z.coerce.number().int().min(0).default(3),
+        max_age: z.coerce.number().min(0).default(28),
+        compress: boolish.default(true),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const regionDiscoverySchema = z
+  .object({
+    enabled: boolish.default(true),
+    discovery_interval: duration.default(86_400_000),
+    empty_threshold: intIn(1, 1000).default(3),
+    data_dir: z.string().default('data'),
+    persist_file: z.string().default('region_status.json'),
+  })
+  .prefault({});
+
+export const serverSectionSchema = z.looseObject({
+  port: intIn(1, 65535).default(9101),
+  page_size: intIn(1, 1440).optional(),
+  discovery_ttl: duration.default(3_600_000),
+  scrape_interval: duration.default(60_000),
+  period_fallback: intIn(1, 86_400).default(60),
+  region_concurrency: intIn(0, 20).default(4),
+  metric_concurrency: intIn(0, 20).default(5),
+  product_concurrency: intIn(0, 10).default(2),
+  log: logSchema,
+  region_discovery: regionDiscoverySchema,
+  resource_dim_mapping: z.record(z.string(), z.array(z.string())).default({}),
+  admin_auth_enabled: boolish.default(false),
+  admin_auth: z.array(credentialPair).nullish().transform((v) => v ?? []),
+});
+
+export const estimationSchema = z.object({
+  clb: z
+    .object({
+      aliyun_bandwidth_cap_bps: z.coerce.number().positive().optional(),
+      per_instance_cap_bps: z.record(z.string(), z.coerce.number().positive()).optional(),
+    })
+    .optional(),
+});
+
+export const serverFileSchema = z
+  .looseObject({
+    server: serverSectionSchema.optional(),
+    serverconf: serverSectionSchema.optional(),
+    estimation: estimationSchema.nullish(),
+  })
+  .transform((file) => ({
+    server: file.server ?? file.serverconf ?? serverSectionSchema.parse({}),
+    estimation: file.estimation ?? undefined,
+  }));
+
+export type ServerFile = z.output<typeof serverFileSchema>;
+export type ServerSection = ServerFile['server'];
+
+/** Defaults used when no server.yaml exists (the demo, quick trials). */
+export function defaultServerFile(): ServerFile {
+  return serverFileSchema.parse({});
+}
+
+/**
+ * Candidate dimension keys per `provider.namespace` (which dimension identifies the resource),
+ * merged under the user's `resource_dim_mapping`: user keys win, built-in keys stay.
+ */
+export const DEFAULT_RESOURCE_DIM_MAPPING: Record<string, string[]> = {
+  'aliyun.acs_slb_dashboard': ['InstanceId', 'instanceId', 'instance_id', 'groupId', 'group_id', 'userId', 'vip', 'port', 'protocol'],
+  'aliyun.acs_bandwidth_package': ['BandwidthPackageId', 'bandwidthPackageId', 'sharebandwidthpackages', 'userId', 'instanceId'],
+  'aliyun.acs_oss_dashboard': ['BucketName', 'bucketName', 'bucket_name', 'userId', 'instanceId'],
+  'aliyun.acs_alb': ['loadBalancerId', 'LoadBalancerId', 'serverGroupId', 'listenerId', 'vip', 'userId', 'listenerProtocol', 'listenerPort', 'ruleId'],
+  'aliyun.acs_nlb': ['InstanceId', 'instanceId', 'instance_id', 'listenerId', 'vip', 'userId', 'listenerPort', 'listenerProtocol'],
+  'aliyun.acs_gwlb': ['instanceId', 'InstanceId', 'instance_id', 'userId', 'regionId', 'availableZone', 'addressIpVersion', 'serverGroupId'],
+  'aliyun.acs_ecs_dashboard': ['InstanceId', 'instanceId', 'instance_id'],
+  'tencent.QCE/LB': ['LoadBalancerId', 'vip'],
+  'tencent.qce/gwlb': ['gwLoadBalancerId', 'GwLoadBalancerId'],
+  'tencent.QCE/CVM': ['InstanceId'],
+  'aws.AWS/ELB': ['LoadBalancerName'],
+  'aws.AWS/EC2': ['InstanceId'],
+};
+
+export function mergeDimMapping(user: Record<string, string[]>): Record<string, string[]> {
+  return { ...DEFAULT_RESOURCE_DIM_MAPPING, ...user };
+}

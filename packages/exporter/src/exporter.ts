@@ -1,0 +1,132 @@
+import { adminAuth, collectAuthPairs } from '@opsfleet/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { staticShard } from './cluster/shard.ts';
+import { ApiStats } from './collector/api-stats.ts';
+import { Collector } from './collector/collector.ts';
+import type { ExporterConfig } from './config/load.ts';
+import { Discovery } from './discovery/discovery.ts';
+import { registerRoutes } from './http/routes.ts';
+import type { MappingCatalog } from './mappings/catalog.ts';
+import type { Provider } from './providers/provider.ts';
+import { createSelfMetrics } from './self-metrics.ts';
+import { SeriesStore } from './series-store.ts';
+
+export interface ExporterOptions {
+  config: ExporterConfig;
+  catalog: MappingCatalog;
+  providers: Provider[];
+  log: Logger;
+  env?: Record<string, string | undefined>;
+  /** Backoff for cloud-call retries (tests shorten it). */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Run the collection loop (off in tests that trigger collections themselves). */
+  schedule?: boolean;
+}
+
+export interface Exporter {
+  app: FastifyInstance;
+  collector: Collector;
+  discovery: Discovery;
+  store: SeriesStore;
+  registry: Registry;
+  /** Runs discovery if needed, then one full collection. */
+  collectOnce(): Promise<void>;
+  /** Resolves when the first scheduled collection has completed. */
+  firstCollection(): Promise<void>;
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Wires config, providers, collector, discovery and the HTTP surface into one exporter. */
+export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
+  const env = opts.env ?? process.env;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const selfMetrics = createSelfMetrics(registry);
+  const apiStats = new ApiStats();
+  const store = new SeriesStore();
+  const config = opts.config;
+  const collector = new Collector(
+    {
+      providers: opts.providers,
+      resolver: opts.catalog,
+      store,
+      selfMetrics,
+      apiStats,
+      log: opts.log,
+      shard: () => staticShard(env),
+      backoff: opts.backoff,
+    },
+    config,
+  );
+  const discovery = new Discovery(opts.providers, opts.log);
+  let completed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  let discovered: Promise<void> | undefined;
+  const ensureDiscovery = () => {
+    discovered ??= discovery.refresh(config, (a) => collector.callsFor(a)).then(() => {
+      collector.setProducts(discovery.products);
+    });
+    return discovered;
+  };
+  let markFirst: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => {
+    markFirst = resolve;
+  });
+
+  const collectOnce = async () => {
+    await ensureDiscovery();
+    await collector.collect();
+    completed = true;
+    markFirst();
+  };
+
+  const loop = async () => {
+    const t0 = Date.now();
+    try {
+      await collectOnce();
+    } catch (err) {
+      opts.log.error({ err: (err as Error).message }, 'collection cycle failed');
+    }
+    if (!stopped) timer = setTimeout(loop, Math.max(0, config.intervalMs - (Date.now() - t0)));
+  };
+
+  const app = Fastify({ loggerInstance: opts.log.child({ part: 'http' }), disableRequestLogging: true });
+  registerRoutes(app, {
+    collector,
+    discovery,
+    store,
+    registry,
+    selfMetrics,
+    apiStats,
+    help: (name) => opts.catalog.help(name),
+    adminAuth: adminAuth(collectAuthPairs(env, config.server)),
+    accountsPath: () => config.accountsPath,
+    ready: () => completed || config.accounts.length === 0,
+  });
+
+  return {
+    app,
+    collector,
+    discovery,
+    store,
+    registry,
+    collectOnce,
+    firstCollection: () => first,
+    async listen(port, host = '0.0.0.0') {
+      const address = await app.listen({ port, host });
+      if (opts.schedule !== false) void loop();
+      return address;
+    },
+    async close() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      collector.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './config/load.ts';
+export * from './exporter.ts';
+export * from './providers/index.ts';
+export type * from './providers/provider.ts';

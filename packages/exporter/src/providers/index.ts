@@ -1,0 +1,14 @@
+import type { ResourceVocabulary } from '../config/accounts-config.ts';
+import { aliyunProvider } from './aliyun/index.ts';
+import type { CloudName, Provider } from './provider.ts';
+import { tencentProvider } from './tencent/index.ts';
+
+/** Every cloud the exporter can collect. Huawei and AWS join in the next exporter issue. */
+export const PROVIDERS: Provider[] = [aliyunProvider, tencentProvider];
+
+/** What each provider accepts in accounts.yaml `resources`. */
+export function resourceVocabulary(providers: Provider[] = PROVIDERS): Partial<Record<CloudName, ResourceVocabulary>> {
+  return Object.fromEntries(
+    providers.map((p) => [p.cloud, { aliases: p.resourceAliases, defaults: p.defaultResources }]),
+  );
+}
