@@ -23,6 +23,8 @@ export interface ExporterOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** Run the collection loop (off in tests that trigger collections themselves). */
   schedule?: boolean;
+  /** Clock for /healthz (tests move it forward). */
+  now?: () => Date;
 }
 
 export interface Exporter {
@@ -107,6 +109,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     adminAuth: adminAuth(collectAuthPairs(env, config.server)),
     accountsPath: () => config.accountsPath,
     ready: () => completed || config.accounts.length === 0,
+    now: opts.now,
   });
 
   return {

@@ -17,7 +17,10 @@ export function groupKey(cloud: string, accountId: string, namespace: string): s
   return `${cloud}|${accountId}|${namespace.toLowerCase()}`;
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -34,9 +37,12 @@ function formatValue(v: number): string {
 
 export class SeriesStore {
   private readonly groups = new Map<string, Series[]>();
+  /** The rendered text, kept until the series change: scrapes between collections cost nothing. */
+  private rendered: string | undefined;
 
   /** Replaces the given groups with `series` (each series lands in the group its labels name). */
   replace(groups: string[], series: Series[]): void {
+    this.rendered = undefined;
     for (const g of groups) this.groups.delete(g);
     for (const s of series) {
       const g = groupKey(s.labels.cloud_provider ?? '', s.labels.account_id ?? '', s.labels.namespace ?? '');
@@ -48,6 +54,7 @@ export class SeriesStore {
 
   /** Drops every group of an account (it left accounts.yaml) or of a whole provider. */
   dropWhere(predicate: (group: string) => boolean): void {
+    this.rendered = undefined;
     for (const g of [...this.groups.keys()]) if (predicate(g)) this.groups.delete(g);
   }
 
@@ -72,6 +79,11 @@ export class SeriesStore {
   }
 
   render(help: (name: string) => string): string {
+    this.rendered ??= this.renderAll(help);
+    return this.rendered;
+  }
+
+  private renderAll(help: (name: string) => string): string {
     const byName = new Map<string, Series[]>();
     for (const list of this.groups.values()) {
       for (const s of list) {
@@ -88,11 +100,12 @@ export class SeriesStore {
       const schema = [...keys].sort();
       out.push(`# HELP ${name} ${escapeHelp(help(name))}`, `# TYPE ${name} gauge`);
       const lines = list.map((s) => {
-        const labels = schema.map((k) => `${k}="${escapeLabel(s.labels[k] ?? '')}"`).join(',');
+        let labels = '';
+        for (const k of schema) labels += `${labels ? ',' : ''}${k}="${escapeLabel(s.labels[k] ?? '')}"`;
         return `${name}{${labels}} ${formatValue(s.value)}`;
       });
       lines.sort();
-      out.push(...lines);
+      for (const line of lines) out.push(line);
     }
     return out.length ? `${out.join('\n')}\n` : '';
   }
