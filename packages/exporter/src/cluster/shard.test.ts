@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { owns, staticShard } from './shard.ts';
+
+describe('static sharding (AC-21)', () => {
+  it.each([
+    [{ EXPORT_SHARD_TOTAL: '3', EXPORT_SHARD_INDEX: '1' }, { total: 3, index: 1 }],
+    [{}, { total: 1, index: 0 }],
+    [{ EXPORT_SHARD_TOTAL: '4', EXPORT_SHARD_INDEX: '6' }, { total: 4, index: 2 }],
+    [{ CLUSTER_WORKERS: '2', EXPORT_SHARD_TOTAL: '5', CLUSTER_INDEX: '1' }, { total: 2, index: 1 }],
+    [{ EXPORT_SHARD_TOTAL: 'zero' }, { total: 1, index: 0 }],
+  ])('%j → %j', (env, want) => {
+    expect(staticShard(env)).toEqual(want);
+  });
+
+  it.each([
+    ['acc-1', 'cn-hangzhou', 'acs_slb_dashboard', 1],
+    ['acc-1', 'cn-hangzhou', 'acs_bandwidth_package', 2],
+    ['acc-1', 'global', 'AWS/S3', 2],
+  ])('%s|%s|%s is collected only by index %i of 3', (account, region, ns, index) => {
+    for (let i = 0; i < 3; i++) expect(owns({ total: 3, index: i }, account, region, ns)).toBe(i === index);
+    expect(owns({ total: 1, index: 0 }, account, region, ns)).toBe(true);
+  });
+});
