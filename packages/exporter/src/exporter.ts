@@ -1,5 +1,5 @@
 import { adminAuth, collectAuthPairs } from '@opsfleet/core';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { staticShard } from './cluster/shard.ts';
@@ -97,7 +97,10 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     if (!stopped) timer = setTimeout(loop, Math.max(0, config.intervalMs - (Date.now() - t0)));
   };
 
-  const app = Fastify({ loggerInstance: opts.log.child({ part: 'http' }), disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: opts.log.child({ part: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  }) as unknown as FastifyInstance;
   registerRoutes(app, {
     collector,
     discovery,

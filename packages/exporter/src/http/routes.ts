@@ -26,7 +26,8 @@ const DEGRADED_AFTER_MS = 5 * 60_000;
 const PROVIDERS = ['aliyun', 'tencent', 'huawei', 'aws'];
 
 /** The public exporter's endpoints, same paths and bodies, plus /readyz. */
-export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+// biome-ignore lint/suspicious/noExplicitAny: routes work with any logger the app was built with
+export function registerRoutes(app: FastifyInstance<any, any, any, any>, deps: RouteDeps): void {
   const now = deps.now ?? (() => new Date());
 
   app.get('/metrics', async (_req, reply) => {
