@@ -5,7 +5,8 @@ import { MetricValues, type SimCloud, type SimWorld } from './world.ts';
  * Faults a test can inject. Each matches a cloud and optionally one action, fires `times`
  * times (Infinity for always) and is then removed.
  */
-export type FaultKind = 'throttle' | 'server_error' | 'timeout' | 'auth' | 'bad_token';
+/** `bad_token` repeats the paging token; `empty_pages` answers empty pages with a fresh token forever. */
+export type FaultKind = 'throttle' | 'server_error' | 'timeout' | 'auth' | 'bad_token' | 'empty_pages';
 
 export interface Fault {
   cloud: SimCloud;

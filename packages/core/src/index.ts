@@ -1,4 +1,5 @@
 export * from './admin-auth.ts';
+export * from './concurrency.ts';
 export * from './config.ts';
 export * from './duration.ts';
 export * from './errors.ts';
