@@ -1,0 +1,101 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { SimState } from '../sim-state.ts';
+import type { SimAccount, SimResource, SimResourceType } from '../world.ts';
+
+/** Namespace (lowercased) → resource type and the dimension that names an instance. */
+export const NAMESPACES: Record<string, { type: SimResourceType; dim: string; spelled: string }> = {
+  'qce/lb': { type: 'clb', dim: 'vip', spelled: 'QCE/LB' },
+  'qce/bwp': { type: 'bwp', dim: 'bandwidthPackageId', spelled: 'QCE/BWP' },
+  'qce/gwlb': { type: 'gwlb', dim: 'gwLoadBalancerId', spelled: 'qce/gwlb' },
+  'qce/cos': { type: 's3', dim: 'bucket', spelled: 'QCE/COS' },
+};
+
+const CATALOG = fileURLToPath(new URL('../../../exporter/mappings', import.meta.url));
+
+/** Base metrics per namespace as `DescribeBaseMetrics` lists them, from the metric catalog's Tencent entries. */
+function loadBaseMetrics(): Map<string, { MetricName: string; Unit: string }[]> {
+  const out = new Map<string, { MetricName: string; Unit: string }[]>();
+  for (const file of readdirSync(CATALOG).filter((f) => f.endsWith('.yaml'))) {
+    const doc = parse(readFileSync(`${CATALOG}/${file}`, 'utf8'));
+    const ns = String(doc.namespaces?.tencent ?? '').toLowerCase();
+    if (!ns) continue;
+    const list = out.get(ns) ?? [];
+    for (const entry of Object.values<Record<string, { metric: string; unit?: string }>>(doc.canonical)) {
+      if (entry.tencent) list.push({ MetricName: entry.tencent.metric, Unit: entry.tencent.unit ?? '' });
+    }
+    out.set(ns, list);
+  }
+  return out;
+}
+
+export const BASE_METRICS = loadBaseMetrics();
+
+export type Reply = { Response: Record<string, unknown> };
+export const tcError = (code: string, message: string): Reply => ({ Response: { Error: { Code: code, Message: message } } });
+
+/** COS capacity metrics are daily; everything else reports every minute. */
+const periodsOf = (ns: string, metric: string) => (ns === 'qce/cos' && /Storage|Objects?Number/i.test(metric) ? [86400] : [60, 300, 3600]);
+
+export function describeBaseMetrics(p: Record<string, unknown>): Reply {
+  const ns = String(p.Namespace ?? '').toLowerCase();
+  const known = NAMESPACES[ns];
+  if (!known) return tcError('InvalidParameterValue', `Namespace ${p.Namespace} is not supported.`);
+  const list = (BASE_METRICS.get(ns) ?? []).filter((m) => !p.MetricName || m.MetricName === p.MetricName);
+  return {
+    Response: {
+      MetricSet: list.map((m) => {
+        const periods = periodsOf(ns, m.MetricName);
+        return {
+          Namespace: known.spelled,
+          MetricName: m.MetricName,
+          Unit: m.Unit,
+          Period: periods,
+          Periods: periods.map((x) => ({ Period: String(x), StatType: ['max', 'min', 'avg'] })),
+          Dimensions: [{ Dimensions: [known.dim] }],
+        };
+      }),
+    },
+  };
+}
+
+function instanceIdsOf(r: SimResource): string[] {
+  return r.type === 'clb' ? (r.vips ?? []) : [r.id];
+}
+
+/** GetMonitorData: one metric, at most 10 instances, the last values of the window. */
+export function getMonitorData(state: SimState, owner: SimAccount, region: string, p: Record<string, unknown>): Reply {
+  const ns = String(p.Namespace ?? '').toLowerCase();
+  const known = NAMESPACES[ns];
+  if (!known) return tcError('InvalidParameterValue', `Namespace ${p.Namespace} is not supported.`);
+  const metric = String(p.MetricName ?? '');
+  if (!(BASE_METRICS.get(ns) ?? []).some((m) => m.MetricName === metric)) {
+    return tcError('InvalidParameterValue', `MetricName ${metric} does not exist in ${known.spelled}.`);
+  }
+  const instances = (p.Instances ?? []) as { Dimensions?: { Name: string; Value: string }[] }[];
+  if (instances.length > 10) return tcError('LimitExceeded', 'The number of Instances exceeds the limit of 10.');
+  const period = Number(p.Period ?? 300);
+  const mineHere = state.world.resources.filter(
+    (r) => r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.region === region && r.type === known.type,
+  );
+  const ids =
+    instances.length > 0
+      ? instances.map((i) => i.Dimensions?.find((d) => d.Name === known.dim)?.Value ?? '')
+      : mineHere.flatMap(instanceIdsOf);
+  const available = new Set(mineHere.flatMap(instanceIdsOf));
+  const now = Math.floor(Date.now() / 1000);
+  const points = ids
+    .filter((id) => available.has(id))
+    .map((id) => {
+      const value = state.values.get({ cloud: 'tencent', namespace: known.spelled, metric, resourceId: id });
+      return {
+        Dimensions: [{ Name: known.dim, Value: id }],
+        Timestamps: value === null ? [] : [now - period],
+        Values: value === null ? [] : [value],
+      };
+    });
+  return {
+    Response: { MetricName: metric, Period: period, StartTime: p.StartTime, EndTime: p.EndTime, DataPoints: points },
+  };
+}

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { mapLimit } from '@opsfleet/core';
+import { TtlCache } from '../../cache.ts';
+import type { Account, CollectRequest, Product, Provider } from '../provider.ts';
+import { classifyTencent } from './classify.ts';
+import { TencentApi } from './clients.ts';
+import { discoverTencent, HOME_REGION, NAMESPACES } from './discovery.ts';
+import { getMonitorData } from './monitor.ts';
+import { type BaseMetric, minPeriod } from './period.ts';
+import { type ListContext, listAllBuckets, listBwp, listClbVips, listGwlb, type TencentInstance, tagBuckets } from './resources.ts';
+
+const instances = new TtlCache<TencentInstance[]>('tencent_resources', 3_600_000);
+const buckets = new TtlCache<{ name: string; region: string }[]>('tencent_buckets', 3_600_000);
+const baseMetrics = new TtlCache<BaseMetric[]>('tencent_metadata', 3_600_000);
+const regionsCache = new TtlCache<string[]>('tencent_regions', 3_600_000);
+const apis = new Map<string, TencentApi>();
+
+function apiFor(account: Account): TencentApi {
+  const key = createHash('sha256')
+    .update(`${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`)
+    .digest('hex');
+  let api = apis.get(key);
+  if (!api) {
+    api = new TencentApi(account);
+    apis.set(key, api);
+  }
+  return api;
+}
+
+async function resolveRegions(req: CollectRequest, api: TencentApi): Promise<string[]> {
+  if (!req.account.regions.includes('*')) return req.account.regions;
+  try {
+    return await regionsCache.getOrLoad(req.account.account_id, async () => {
+      const r = (await req.calls.call('DescribeRegions', () => api.call('cvm', 'DescribeRegions', HOME_REGION, {}))) as {
+        RegionSet?: { Region: string; RegionState?: string }[];
+      };
+      const ids = (r.RegionSet ?? []).filter((x) => !x.RegionState || x.RegionState === 'AVAILABLE').map((x) => x.Region);
+      if (!ids.length) throw new Error('DescribeRegions returned no region');
+      return ids;
+    });
+  } catch (err) {
+    const fallback = req.settings.defaultRegions.length ? req.settings.defaultRegions : [HOME_REGION];
+    req.log.warn({ err: (err as Error).message, fallback }, 'region enumeration failed, using fallback regions');
+    return fallback;
+  }
+}
+
+async function listInstances(req: CollectRequest, api: TencentApi, resource: string, region: string): Promise<TencentInstance[]> {
+  const ctx: ListContext = { api, calls: req.calls, region };
+  return instances.getOrLoad(`${req.account.account_id}|${region}|${resource}`, async () => {
+    switch (resource) {
+      case 'clb':
+        return listClbVips(ctx);
+      case 'bwp':
+        return listBwp(ctx);
+      case 'gwlb':
+        return listGwlb(ctx);
+      case 'cos': {
+        const all = await buckets.getOrLoad(req.account.account_id, () => listAllBuckets(api, req.calls));
+        return tagBuckets(
+          ctx,
+          all.filter((b) => b.region === region).map((b) => b.name),
+        );
+      }
+      default:
+        return [];
+    }
+  });
+}
+
+/** Period per metric: group > product > the metric's smallest period (one DescribeBaseMetrics per namespace) > fallback. */
+async function periodsFor(req: CollectRequest, api: TencentApi, product: Product, region: string) {
+  let meta: BaseMetric[] | undefined;
+  const load = async () => {
+    meta ??= await baseMetrics.getOrLoad(`${req.account.account_id}|${product.namespace}`, async () => {
+      const r = (await req.calls.call('DescribeBaseMetrics', () =>
+        api.call('monitor', 'DescribeBaseMetrics', region, { Namespace: product.namespace }),
+      )) as { MetricSet?: BaseMetric[] };
+      return r.MetricSet ?? [];
+    });
+    return meta;
+  };
+  return async (metric: string, groupPeriod?: number): Promise<number> => {
+    const explicit = groupPeriod ?? product.period;
+    if (explicit) return explicit;
+    try {
+      return minPeriod((await load()).find((m) => m.MetricName === metric), req.settings.periodFallback);
+    } catch {
+      return req.settings.periodFallback;
+    }
+  };
+}
+
+async function collectProduct(req: CollectRequest, api: TencentApi, product: Product, region: string): Promise<void> {
+  const ns = NAMESPACES[product.resource];
+  if (!ns) return;
+  const list = await listInstances(req, api, product.resource, region);
+  if (!list.length) return;
+  const byId = new Map(list.map((i) => [i.id, i]));
+  const periodOf = await periodsFor(req, api, product, region);
+  const jobs = product.groups.flatMap((g) => g.metrics.map((metric) => ({ metric, period: g.period })));
+  await mapLimit(jobs, req.settings.metricConcurrency, async ({ metric, period }) => {
+    try {
+      const values = await getMonitorData(api, req.calls, {
+        region,
+        namespace: product.namespace,
+        metric,
+        period: await periodOf(metric, period),
+        dimension: ns.dimension,
+        ids: [...byId.keys()],
+        concurrency: 2,
+      });
+      for (const [id, value] of values) {
+        req.emit({
+          namespace: product.namespace,
+          metric,
+          region,
+          resourceType: ns.type,
+          resourceId: id,
+          codeName: byId.get(id)?.codeName ?? '',
+          value,
+        });
+      }
+    } catch (err) {
+      req.log.warn({ region, namespace: product.namespace, metric, err: (err as Error).message }, 'metric collection failed');
+    }
+  });
+}
+
+/** Tencent Cloud: CLB (per VIP), shared bandwidth packages, GWLB and COS through Cloud Monitor. */
+export const tencentProvider: Provider = {
+  cloud: 'tencent',
+  resourceAliases: { clb: 'clb', lb: 'clb', bwp: 'bwp', gwlb: 'gwlb', s3: 'cos', cos: 'cos' },
+  defaultResources: ['clb', 'bwp', 's3'],
+  classify: classifyTencent,
+  discover: discoverTencent,
+  async collect(req) {
+    for (const cache of [instances, buckets, baseMetrics, regionsCache]) cache.setTtl(req.settings.discoveryTtlMs);
+    const api = apiFor(req.account);
+    const regions = await resolveRegions(req, api);
+    // Bounded, unlike the public exporter, which started every region at once.
+    await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
+      const owned = req.products.filter((p) => req.owns(region, p.namespace));
+      await mapLimit(owned, req.settings.productConcurrency, async (product) => {
+        try {
+          await collectProduct(req, api, product, region);
+        } catch (err) {
+          req.log.warn({ region, namespace: product.namespace, err: (err as Error).message }, 'product collection failed');
+        }
+      });
+    });
+  },
+};
