@@ -98,8 +98,8 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
   };
 
   const app = Fastify({
-    loggerInstance: opts.log.child({ part: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines would drown the collection logs; HTTP warnings and errors still show.
+    loggerInstance: opts.log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
   registerRoutes(app, {
     collector,

@@ -82,7 +82,7 @@ describe('accounts.yaml', () => {
     const text = readFileSync(join(FIX, 'accounts.bad.yml'), 'utf8');
     const problems = problemsOf(() => buildConfig(parseServerFile('{}', {}), parseAccountsFile(text, {}), vocab, {}));
     const all = problems.join('\n');
-    expect(all).toMatch(/gcp.*unknown provider: use one of aliyun, tencent, huawei, aws/);
+    expect(all).toMatch(/accounts\.gcp: unknown provider: use one of aliyun, tencent, huawei, aws/);
     expect(all).toMatch(/accounts\.tencent\[0\]\.regions/);
     const structural = problems.length;
     const fixed = text.replace(/ {2}gcp:\n.*\n/, '').replace('"ap-guangzhou"', '[ap-guangzhou]');
@@ -105,6 +105,8 @@ describe('opsfleet check-config exporter', () => {
     expect(err.stderr).toMatch(/server\.port/);
     expect(err.stderr).toMatch(/server\.region_concurrency/);
     expect(err.stderr).toMatch(/server\.log\.level/);
+    expect(err.stderr).toMatch(/accounts\.bad\.yml: accounts\.gcp: unknown provider/);
+    expect(err.stderr).toMatch(/accounts\.bad\.yml: accounts\.tencent\[0\]\.regions/);
   });
 
   it('exits 0 and summarises a valid configuration', async () => {

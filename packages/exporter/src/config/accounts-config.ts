@@ -8,7 +8,7 @@ import type { Account, CloudName } from '../providers/provider.ts';
 export const CLOUDS: CloudName[] = ['aliyun', 'tencent', 'huawei', 'aws'];
 
 const stringList = z
-  .array(z.union([z.string(), z.number()]).transform(String))
+  .array(z.union([z.string(), z.number()]).transform(String), { error: 'must be a list, e.g. ["cn-hangzhou"] or ["*"]' })
   .nullish()
   .transform((v) => (v ?? []).map((s) => s.trim()).filter((s) => s !== ''));
 
@@ -24,12 +24,10 @@ const rawAccount = z.object({
 
 export const accountsFileSchema = z.object({
   accounts: z
-    .partialRecord(
-      z.enum(CLOUDS, { error: `unknown provider: use one of ${CLOUDS.join(', ')}` }),
-      z.array(rawAccount).nullish(),
-    )
+    .object(Object.fromEntries(CLOUDS.map((c) => [c, z.array(rawAccount).nullish()])) as Record<CloudName, z.ZodOptional<z.ZodNullable<z.ZodArray<typeof rawAccount>>>>)
+    .catchall(z.custom<never>(() => false, { error: `unknown provider: use one of ${CLOUDS.join(', ')}` }))
     .nullish()
-    .transform((v) => v ?? {}),
+    .transform((v) => (v ?? {}) as Partial<Record<CloudName, z.output<typeof rawAccount>[] | null | undefined>>),
 });
 
 export type AccountsFile = z.output<typeof accountsFileSchema>;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ConfigError, parseConfigText, parseDuration } from '@opsfleet/core';
+import { basename, resolve } from 'node:path';
+import { ConfigError, type ConfigProblem, parseConfigText, parseDuration } from '@opsfleet/core';
 import type { Account, CloudName, CollectSettings } from '../providers/provider.ts';
 import { type AccountsFile, accountsFileSchema, normaliseAccounts, type ResourceVocabulary } from './accounts-config.ts';
 import { defaultServerFile, mergeDimMapping, type ServerFile, serverFileSchema } from './server-config.ts';
@@ -96,11 +96,33 @@ export function buildConfig(
   };
 }
 
-/** Loads server.yaml and accounts.yaml from SERVER_PATH / ACCOUNTS_PATH or the default locations. */
+/**
+ * Loads server.yaml and accounts.yaml from SERVER_PATH / ACCOUNTS_PATH or the default locations.
+ * Problems of both files are reported together, each path prefixed with its file.
+ */
 export function loadExporterConfig(vocab: Partial<Record<CloudName, ResourceVocabulary>>, env: Env = process.env): ExporterConfig {
   const serverPath = locate('SERVER_PATH', ['/app/configs/server.yaml', './configs/server.yaml'], env, false);
   const accountsPath = locate('ACCOUNTS_PATH', ['/app/configs/accounts.yaml', './configs/accounts.yaml'], env, false);
-  const serverFile = serverPath ? parseServerFile(readFileSync(serverPath, 'utf8'), env, serverPath) : defaultServerFile();
-  const accountsFile = accountsPath ? parseAccountsFile(readFileSync(accountsPath, 'utf8'), env, accountsPath) : { accounts: {} };
-  return buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath });
+  const problems: ConfigProblem[] = [];
+  const attempt = <T>(file: string, fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems.map((p) => ({ path: `${basename(file)}: ${p.path}`, message: p.message })));
+      return undefined;
+    }
+  };
+  const serverFile = serverPath
+    ? attempt(serverPath, () => parseServerFile(readFileSync(serverPath, 'utf8'), env, serverPath))
+    : defaultServerFile();
+  const accountsFile = accountsPath
+    ? attempt(accountsPath, () => parseAccountsFile(readFileSync(accountsPath, 'utf8'), env, accountsPath))
+    : { accounts: {} };
+  const config =
+    serverFile && accountsFile
+      ? attempt(accountsPath ?? 'accounts.yaml', () => buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath }))
+      : undefined;
+  if (problems.length || !config) throw new ConfigError('exporter configuration', problems);
+  return config;
 }
