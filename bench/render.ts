@@ -7,7 +7,16 @@ import { cpus, totalmem } from 'node:os';
 import { Gauge, Registry } from 'prom-client';
 import { type Series, SeriesStore } from '../packages/exporter/src/series-store.ts';
 
-const FIXED = ['cloud_provider', 'account_id', 'region', 'resource_type', 'resource_id', 'namespace', 'metric_name', 'code_name'];
+const FIXED = [
+  'cloud_provider',
+  'account_id',
+  'region',
+  'resource_type',
+  'resource_id',
+  'namespace',
+  'metric_name',
+  'code_name',
+];
 
 function makeSeries(n: number): Series[] {
   const out: Series[] = [];
@@ -53,7 +62,7 @@ export async function benchRender(n = 100_000, runs = 5) {
   store.replace([], series);
   const ours = time(() => {
     store.replace([], []);
-    return store.render(() => "help");
+    return store.render(() => 'help');
   }, runs);
   const oursBytes = store.render(() => 'help').length;
 

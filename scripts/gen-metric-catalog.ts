@@ -12,12 +12,19 @@ const out = [
   '# Metric catalog',
   '',
   'Generated from `packages/exporter/mappings/*.yaml` by `npm run docs:metrics`; do not edit by hand.',
-  'Each exported series is `<prefix>_<canonical>`; its value is the cloud\'s source metric times the scale shown.',
+  "Each exported series is `<prefix>_<canonical>`; its value is the cloud's source metric times the scale shown.",
   'Every series carries the labels `cloud_provider, account_id, region, resource_type, resource_id, namespace, metric_name, code_name` (see exporter.md).',
   '',
 ];
 for (const [prefix, entries] of byPrefix) {
-  out.push(`## ${prefix}`, '', `${entries.length} metrics.`, '', `| series | description | ${VENDORS.join(' | ')} |`, `|---|---|${VENDORS.map(() => '---').join('|')}|`);
+  out.push(
+    `## ${prefix}`,
+    '',
+    `${entries.length} metrics.`,
+    '',
+    `| series | description | ${VENDORS.join(' | ')} |`,
+    `|---|---|${VENDORS.map(() => '---').join('|')}|`,
+  );
   for (const e of entries) {
     const cells = VENDORS.map((v) => {
       const m = e.vendors[v];

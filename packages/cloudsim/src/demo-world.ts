@@ -18,10 +18,34 @@ export interface DemoAccount {
 }
 
 export const DEMO_ACCOUNTS: DemoAccount[] = [
-  { cloud: 'aliyun', accountId: 'aliyun-prod', accessKeyId: 'LTAIdemoProd0001', accessKeySecret: 'demo-aliyun-prod-secret', regions: ['*'] },
-  { cloud: 'aliyun', accountId: 'aliyun-staging', accessKeyId: 'LTAIdemoStg00002', accessKeySecret: 'demo-aliyun-stg-secret', regions: ['cn-shanghai'] },
-  { cloud: 'tencent', accountId: 'tencent-prod', accessKeyId: 'AKIDdemoProd00001', accessKeySecret: 'demo-tencent-prod-secret', regions: ['*'] },
-  { cloud: 'tencent', accountId: 'tencent-games', accessKeyId: 'AKIDdemoGames0002', accessKeySecret: 'demo-tencent-games-secret', regions: ['ap-singapore'] },
+  {
+    cloud: 'aliyun',
+    accountId: 'aliyun-prod',
+    accessKeyId: 'LTAIdemoProd0001',
+    accessKeySecret: 'demo-aliyun-prod-secret',
+    regions: ['*'],
+  },
+  {
+    cloud: 'aliyun',
+    accountId: 'aliyun-staging',
+    accessKeyId: 'LTAIdemoStg00002',
+    accessKeySecret: 'demo-aliyun-stg-secret',
+    regions: ['cn-shanghai'],
+  },
+  {
+    cloud: 'tencent',
+    accountId: 'tencent-prod',
+    accessKeyId: 'AKIDdemoProd00001',
+    accessKeySecret: 'demo-tencent-prod-secret',
+    regions: ['*'],
+  },
+  {
+    cloud: 'tencent',
+    accountId: 'tencent-games',
+    accessKeyId: 'AKIDdemoGames0002',
+    accessKeySecret: 'demo-tencent-games-secret',
+    regions: ['ap-singapore'],
+  },
 ];
 
 function aliyunResources(owner: string, region: string, n: number): SimResource[] {
@@ -39,11 +63,28 @@ function aliyunResources(owner: string, region: string, n: number): SimResource[
         { port: 443, protocol: 'https' },
       ],
     })),
-    { ...base, type: 'alb', id: `alb-${region}-${owner.slice(-2)}`, name: 'api-gateway', tags: tag('api-gateway') },
-    { ...base, type: 'nlb', id: `nlb-${region}-${owner.slice(-2)}`, name: 'tcp-ingress', tags: tag('tcp-ingress') },
+    {
+      ...base,
+      type: 'alb',
+      id: `alb-${region}-${owner.slice(-2)}`,
+      name: 'api-gateway',
+      tags: tag('api-gateway'),
+    },
+    {
+      ...base,
+      type: 'nlb',
+      id: `nlb-${region}-${owner.slice(-2)}`,
+      name: 'tcp-ingress',
+      tags: tag('tcp-ingress'),
+    },
     { ...base, type: 'gwlb', id: `gwlb-${region}-${owner.slice(-2)}` },
     { ...base, type: 'bwp', id: `cbwp-${region}-${owner.slice(-2)}`, tags: tag('shared-egress') },
-    { ...base, type: 's3', id: `assets-${region}-${owner.slice(-2).toLowerCase()}`, tags: tag('static-assets') },
+    {
+      ...base,
+      type: 's3',
+      id: `assets-${region}-${owner.slice(-2).toLowerCase()}`,
+      tags: tag('static-assets'),
+    },
   ];
 }
 

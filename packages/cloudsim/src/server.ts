@@ -80,7 +80,10 @@ export async function startCloudsim(opts: StartOptions): Promise<Cloudsim> {
   const host = opts.host ?? '127.0.0.1';
   const servers: Server[] = [];
   const endpoints: Partial<Record<SimCloud, string>> = {};
-  for (const [cloud, spec] of Object.entries(opts.clouds) as [SimCloud, { handler: CloudHandler; port?: number }][]) {
+  for (const [cloud, spec] of Object.entries(opts.clouds) as [
+    SimCloud,
+    { handler: CloudHandler; port?: number },
+  ][]) {
     const server = createServer(async (req, res) => {
       try {
         const body = await readBody(req);

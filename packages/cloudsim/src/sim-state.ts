@@ -55,7 +55,9 @@ export class SimState {
 
   /** Takes the first matching fault (decrementing its count), if any. */
   takeFault(cloud: SimCloud, action: string): FaultKind | undefined {
-    const idx = this.faults.findIndex((f) => f.cloud === cloud && (f.action === undefined || f.action === action));
+    const idx = this.faults.findIndex(
+      (f) => f.cloud === cloud && (f.action === undefined || f.action === action),
+    );
     if (idx < 0) return undefined;
     const fault = this.faults[idx]!;
     fault.times -= 1;

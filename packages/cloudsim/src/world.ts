@@ -100,6 +100,10 @@ export function resourcesOf(
   region?: string,
 ): SimResource[] {
   return world.resources.filter(
-    (r) => r.cloud === cloud && r.owner === owner && r.type === type && (region === undefined || r.region === region),
+    (r) =>
+      r.cloud === cloud &&
+      r.owner === owner &&
+      r.type === type &&
+      (region === undefined || r.region === region),
   );
 }

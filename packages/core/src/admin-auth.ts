@@ -44,9 +44,11 @@ export function collectAuthPairs(
   const pairs: Credential[] = [];
   if (truthy(env.ADMIN_AUTH_ENABLED)) {
     if (env.ADMIN_AUTH) pairs.push(...parseAdminAuth(env.ADMIN_AUTH));
-    if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD) pairs.push({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD });
+    if (env.ADMIN_USERNAME && env.ADMIN_PASSWORD)
+      pairs.push({ username: env.ADMIN_USERNAME, password: env.ADMIN_PASSWORD });
   }
-  if (!pairs.length && serverConf && truthy(serverConf.admin_auth_enabled)) pairs.push(...(serverConf.admin_auth ?? []));
+  if (!pairs.length && serverConf && truthy(serverConf.admin_auth_enabled))
+    pairs.push(...(serverConf.admin_auth ?? []));
   return pairs;
 }
 
@@ -83,7 +85,11 @@ export function adminAuth(pairs: Credential[]) {
     if (!pairs.length) return;
     const given = parseBasic(req.headers.authorization);
     if (!given) {
-      await reply.code(401).header('WWW-Authenticate', 'Basic realm="restricted"').type('text/plain').send('unauthorized');
+      await reply
+        .code(401)
+        .header('WWW-Authenticate', 'Basic realm="restricted"')
+        .type('text/plain')
+        .send('unauthorized');
       return reply;
     }
     if (!credentialsMatch(pairs, given.username, given.password)) {

@@ -31,12 +31,15 @@ type Env = Record<string, string | undefined>;
  * else the default. Applied to the raw text before YAML parsing.
  */
 export function expandEnv(text: string, env: Env = process.env): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced, def, bare) => {
-    if (bare !== undefined) return env[bare] ?? '';
-    const value = env[braced];
-    if (def !== undefined) return value ? value : def;
-    return value ?? '';
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, braced, def, bare) => {
+      if (bare !== undefined) return env[bare] ?? '';
+      const value = env[braced];
+      if (def !== undefined) return value ? value : def;
+      return value ?? '';
+    },
+  );
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {
@@ -54,7 +57,12 @@ export function zodIssuesToProblems(issues: readonly z.core.$ZodIssue[], prefix 
     if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length) {
       const first = issue.errors.find((e) => e.length) ?? [];
       if (first.length) {
-        out.push(...zodIssuesToProblems(first.map((e) => ({ ...e, path: [...issue.path, ...e.path] })), prefix));
+        out.push(
+          ...zodIssuesToProblems(
+            first.map((e) => ({ ...e, path: [...issue.path, ...e.path] })),
+            prefix,
+          ),
+        );
         continue;
       }
     }
@@ -86,12 +94,18 @@ export function parseConfigText<S extends z.ZodType>(
   return result.data;
 }
 
-export function loadConfigFile<S extends z.ZodType>(path: string, schema: S, opts: { env?: Env; label?: string } = {}): z.output<S> {
+export function loadConfigFile<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  opts: { env?: Env; label?: string } = {},
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(opts.label ?? path, [{ path, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    throw new ConfigError(opts.label ?? path, [
+      { path, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+    ]);
   }
   return parseConfigText(text, schema, { ...opts, label: opts.label ?? path });
 }

@@ -28,7 +28,14 @@ const SECRET_KEYS = [
 ];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers.${k}`]);
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /** One readable line per record: time, level, message, then the remaining fields as key=value. */
 export function formatConsoleLine(line: string): string {
@@ -93,8 +100,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const out = opts.stdout ?? process.stdout;
   const output = opts.output ?? 'stdout';
   const streams: { stream: DestinationStream }[] = [];
-  if (output !== 'file') streams.push({ stream: opts.format === 'console' ? consoleStream(out) : (out as DestinationStream) });
-  if (output === 'file' || output === 'both') streams.push({ stream: fileStream(opts.file ?? { path: 'logs/opsfleet.log' }) });
+  if (output !== 'file')
+    streams.push({ stream: opts.format === 'console' ? consoleStream(out) : (out as DestinationStream) });
+  if (output === 'file' || output === 'both')
+    streams.push({ stream: fileStream(opts.file ?? { path: 'logs/opsfleet.log' }) });
   return pino(
     {
       level: opts.level ?? 'info',

@@ -18,7 +18,13 @@ export interface RetryOptions {
 }
 
 /** Delay before attempt `attempt + 1` (attempt counts from 1): base × 2^(attempt-1), capped, with jitter. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, jitter = 0, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  jitter = 0,
+  random = Math.random,
+): number {
   const raw = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
   return raw - raw * jitter * random();
 }

@@ -70,9 +70,11 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
 
   let discovered: Promise<void> | undefined;
   const ensureDiscovery = () => {
-    discovered ??= discovery.refresh(config, (a) => collector.callsFor(a)).then(() => {
-      collector.setProducts(discovery.products);
-    });
+    discovered ??= discovery
+      .refresh(config, (a) => collector.callsFor(a))
+      .then(() => {
+        collector.setProducts(discovery.products);
+      });
     return discovered;
   };
   let markFirst: () => void = () => undefined;

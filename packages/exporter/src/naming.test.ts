@@ -14,7 +14,9 @@ describe('sanitizeMetricName', () => {
 
 describe('labelSchema (AC-27)', () => {
   it('drops reserved names and suffixes collisions in order', () => {
-    expect([...labelSchema(['port', 'Region', 'listenerProtocol', 'listener-protocol', 'listener.protocol', 'vip'])]).toEqual([
+    expect([
+      ...labelSchema(['port', 'Region', 'listenerProtocol', 'listener-protocol', 'listener.protocol', 'vip']),
+    ]).toEqual([
       ['port', 'port'],
       ['listenerProtocol', 'listenerprotocol'],
       ['listener-protocol', 'listener_protocol'],
@@ -24,6 +26,8 @@ describe('labelSchema (AC-27)', () => {
   });
 
   it('drops keys that would shadow any fixed label', () => {
-    expect([...labelSchema(['account_id', 'Namespace', 'resource-id', 'bucketName'])]).toEqual([['bucketName', 'bucketname']]);
+    expect([...labelSchema(['account_id', 'Namespace', 'resource-id', 'bucketName'])]).toEqual([
+      ['bucketName', 'bucketname'],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { type Cloudsim, type SimResource, startCloudsim } from '@opsfleet/cloudsim';
+import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aliyunProvider } from '../src/providers/aliyun/index.ts';
 import type { Account, Product } from '../src/providers/provider.ts';
@@ -56,11 +56,21 @@ beforeEach(() => {
 describe('Aliyun shared bandwidth packages (AC-09)', () => {
   it('asks for the minimum period with userId dropped and emits the value with its CodeName', async () => {
     sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1', tags: { CodeName: 'web' } })];
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-1' }, 1_500_000);
+    sim.state.values.set(
+      { cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-1' },
+      1_500_000,
+    );
     const { samples, metrics, products } = await runProvider(aliyunProvider, account());
     expect(products[0]!.groups[0]!.metrics).toContain('net_rx.rate');
-    const call = sim.state.callsOf('aliyun', 'DescribeMetricLast').find((c) => c.params.MetricName === 'net_rx.rate')!;
-    expect(call.params).toMatchObject({ Period: '60', Length: '1000', Dimensions: '[{"instanceId":"cbwp-1"}]', Namespace: 'acs_bandwidth_package' });
+    const call = sim.state
+      .callsOf('aliyun', 'DescribeMetricLast')
+      .find((c) => c.params.MetricName === 'net_rx.rate')!;
+    expect(call.params).toMatchObject({
+      Period: '60',
+      Length: '1000',
+      Dimensions: '[{"instanceId":"cbwp-1"}]',
+      Namespace: 'acs_bandwidth_package',
+    });
     expect(samples.find((s) => s.metric === 'net_rx.rate')).toEqual({
       namespace: 'acs_bandwidth_package',
       metric: 'net_rx.rate',
@@ -71,7 +81,9 @@ describe('Aliyun shared bandwidth packages (AC-09)', () => {
       dimensions: {},
       value: 1_500_000,
     });
-    expect(metricValue(metrics, 'multicloud_request_total', { api: 'DescribeMetricLast', status: 'success' })).toBeGreaterThan(0);
+    expect(
+      metricValue(metrics, 'multicloud_request_total', { api: 'DescribeMetricLast', status: 'success' }),
+    ).toBeGreaterThan(0);
   });
 
   it('omits Length when page_size is unset', async () => {
@@ -87,19 +99,48 @@ describe('Aliyun shared bandwidth packages (AC-09)', () => {
 describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
   it('fans out over listeners and renders numeric ports as strings', async () => {
     sim.state.world.resources = [
-      res({ type: 'clb', id: 'lb-1', listeners: [{ port: 80, protocol: 'tcp' }, { port: 443, protocol: 'https' }] }),
+      res({
+        type: 'clb',
+        id: 'lb-1',
+        listeners: [
+          { port: 80, protocol: 'tcp' },
+          { port: 443, protocol: 'https' },
+        ],
+      }),
     ];
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_slb_dashboard', metric: 'ActiveConnection', resourceId: 'lb-1', dims: { port: '80', protocol: 'tcp' } }, 12);
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_slb_dashboard', metric: 'ActiveConnection', resourceId: 'lb-1', dims: { port: '443', protocol: 'https' } }, 3);
+    sim.state.values.set(
+      {
+        cloud: 'aliyun',
+        namespace: 'acs_slb_dashboard',
+        metric: 'ActiveConnection',
+        resourceId: 'lb-1',
+        dims: { port: '80', protocol: 'tcp' },
+      },
+      12,
+    );
+    sim.state.values.set(
+      {
+        cloud: 'aliyun',
+        namespace: 'acs_slb_dashboard',
+        metric: 'ActiveConnection',
+        resourceId: 'lb-1',
+        dims: { port: '443', protocol: 'https' },
+      },
+      3,
+    );
     const { samples } = await runProvider(aliyunProvider, account({ resources: ['clb'] }), {
       products: product('acs_slb_dashboard', 'clb', ['ActiveConnection', 'StatusCode2xx']),
     });
-    const call = sim.state.callsOf('aliyun', 'DescribeMetricLast').find((c) => c.params.MetricName === 'StatusCode2xx')!;
+    const call = sim.state
+      .callsOf('aliyun', 'DescribeMetricLast')
+      .find((c) => c.params.MetricName === 'StatusCode2xx')!;
     expect(JSON.parse(String(call.params.Dimensions))).toEqual([
       { instanceId: 'lb-1', port: '80', protocol: 'tcp' },
       { instanceId: 'lb-1', port: '443', protocol: 'https' },
     ]);
-    const active = samples.filter((s) => s.metric === 'ActiveConnection').map((s) => [s.dimensions?.port, s.value]);
+    const active = samples
+      .filter((s) => s.metric === 'ActiveConnection')
+      .map((s) => [s.dimensions?.port, s.value]);
     expect(active.sort()).toEqual([
       ['443', 3],
       ['80', 12],
@@ -108,11 +149,15 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
   });
 
   it('batches 120 load balancers into 50/50/20 dimension sets', async () => {
-    sim.state.world.resources = Array.from({ length: 120 }, (_, i) => res({ type: 'clb', id: `lb-${String(i).padStart(3, '0')}` }));
+    sim.state.world.resources = Array.from({ length: 120 }, (_, i) =>
+      res({ type: 'clb', id: `lb-${String(i).padStart(3, '0')}` }),
+    );
     const { samples } = await runProvider(aliyunProvider, account({ resources: ['clb'] }), {
       products: product('acs_slb_dashboard', 'clb', ['InstanceQps']),
     });
-    const sizes = sim.state.callsOf('aliyun', 'DescribeMetricLast').map((c) => JSON.parse(String(c.params.Dimensions)).length);
+    const sizes = sim.state
+      .callsOf('aliyun', 'DescribeMetricLast')
+      .map((c) => JSON.parse(String(c.params.Dimensions)).length);
     expect(sizes.sort((a, b) => b - a)).toEqual([50, 50, 20]);
     expect(new Set(samples.map((s) => s.resourceId)).size).toBe(120);
     expect(sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(2);
@@ -133,7 +178,10 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
 
   it('estimates utilisation from the BandwidthCapBps tag before the configured cap', async () => {
     sim.state.world.resources = [res({ type: 'clb', id: 'lb-123', tags: { BandwidthCapBps: '1000' } })];
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_slb_dashboard', metric: 'InstanceTrafficRX', resourceId: 'lb-123' }, 10);
+    sim.state.values.set(
+      { cloud: 'aliyun', namespace: 'acs_slb_dashboard', metric: 'InstanceTrafficRX', resourceId: 'lb-123' },
+      10,
+    );
     const { samples } = await runProvider(aliyunProvider, account({ resources: ['clb'] }), {
       settings: settings({ estimation: { clb: { aliyun_bandwidth_cap_bps: 100 } } }),
       products: product('acs_slb_dashboard', 'clb', ['InstanceTrafficRX']),
@@ -152,17 +200,27 @@ describe('Aliyun errors (AC-12)', () => {
 
   it('emits nothing for a series without datapoints', async () => {
     sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-9' })];
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-9' }, null);
+    sim.state.values.set(
+      { cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-9' },
+      null,
+    );
     const { samples } = await runProvider(aliyunProvider, account(), { products });
     expect(samples).toEqual([]);
   });
 
   it('does not retry bad keys and counts them as auth_error', async () => {
     sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
-    const { samples, metrics } = await runProvider(aliyunProvider, account({ access_key_secret: 'wrong' }), { products });
+    const { samples, metrics } = await runProvider(aliyunProvider, account({ access_key_secret: 'wrong' }), {
+      products,
+    });
     expect(samples).toEqual([]);
     expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages')).toHaveLength(1);
-    expect(metricValue(metrics, 'multicloud_request_total', { api: 'DescribeCommonBandwidthPackages', status: 'auth_error' })).toBe(1);
+    expect(
+      metricValue(metrics, 'multicloud_request_total', {
+        api: 'DescribeCommonBandwidthPackages',
+        status: 'auth_error',
+      }),
+    ).toBe(1);
   });
 
   it('retries throttling 5 times with backoff, counting every refusal', async () => {
@@ -170,7 +228,12 @@ describe('Aliyun errors (AC-12)', () => {
     sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 5 });
     const { samples, metrics } = await runProvider(aliyunProvider, account(), { products });
     expect(sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(5);
-    expect(metricValue(metrics, 'multicloud_rate_limit_total', { api: 'DescribeMetricLast', cloud_provider: 'aliyun' })).toBe(5);
+    expect(
+      metricValue(metrics, 'multicloud_rate_limit_total', {
+        api: 'DescribeMetricLast',
+        cloud_provider: 'aliyun',
+      }),
+    ).toBe(5);
     expect(samples).toEqual([]);
   });
 
@@ -186,7 +249,9 @@ describe('Aliyun regions and caches (AC-24, AC-25)', () => {
   it('enumerates regions for ["*"] and falls back to DEFAULT_REGIONS, then cn-hangzhou', async () => {
     const products = product('acs_bandwidth_package', 'cbwp', ['net_rx.rate']);
     await runProvider(aliyunProvider, account({ regions: ['*'] }), { products });
-    const regions = new Set(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region));
+    const regions = new Set(
+      sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region),
+    );
     expect(regions).toEqual(new Set(['cn-hangzhou', 'cn-shanghai', 'cn-beijing']));
 
     sim.state.resetCalls();
@@ -195,18 +260,28 @@ describe('Aliyun regions and caches (AC-24, AC-25)', () => {
       products,
       settings: settings({ defaultRegions: ['cn-shanghai', 'cn-shenzhen'] }),
     });
-    expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region).sort()).toEqual(['cn-shanghai', 'cn-shenzhen']);
+    expect(
+      sim.state
+        .callsOf('aliyun', 'DescribeCommonBandwidthPackages')
+        .map((c) => c.region)
+        .sort(),
+    ).toEqual(['cn-shanghai', 'cn-shenzhen']);
 
     sim.state.resetCalls();
     sim.state.inject({ cloud: 'aliyun', action: 'DescribeRegions', kind: 'server_error', times: 10 });
     await runProvider(aliyunProvider, account({ regions: ['*'] }), { products });
-    expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region)).toEqual(['cn-hangzhou']);
+    expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region)).toEqual([
+      'cn-hangzhou',
+    ]);
   });
 
   it('lists resources once within discovery_ttl and again after it', async () => {
     sim.state.world.resources = [res({ type: 'clb', id: 'lb-c' })];
     const acc = account({ resources: ['clb'] });
-    const opts = { products: product('acs_slb_dashboard', 'clb', ['InstanceQps']), settings: settings({ discoveryTtlMs: 1000 }) };
+    const opts = {
+      products: product('acs_slb_dashboard', 'clb', ['InstanceQps']),
+      settings: settings({ discoveryTtlMs: 1000 }),
+    };
     await runProvider(aliyunProvider, acc, opts);
     await new Promise((r) => setTimeout(r, 200));
     await runProvider(aliyunProvider, acc, opts);
@@ -226,7 +301,10 @@ describe('Aliyun ALB, NLB, GWLB and OSS', () => {
       res({ type: 's3', id: 'assets', tags: { CodeName: 'static' } }),
       res({ type: 's3', id: 'elsewhere', region: 'cn-beijing' }),
     ];
-    const { samples } = await runProvider(aliyunProvider, account({ resources: ['alb', 'nlb', 'gwlb', 'oss'] }));
+    const { samples } = await runProvider(
+      aliyunProvider,
+      account({ resources: ['alb', 'nlb', 'gwlb', 'oss'] }),
+    );
     const seen = new Map(samples.map((s) => [`${s.resourceType}:${s.resourceId}`, s.codeName]));
     expect(seen).toEqual(
       new Map([

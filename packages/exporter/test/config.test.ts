@@ -23,7 +23,10 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe('the public exporter’s shipped files', () => {
   it('load unchanged, with the shipped defaults and the template accounts skipped with warnings', () => {
-    const config = loadExporterConfig(vocab, { SERVER_PATH: join(REF, 'server.yaml'), ACCOUNTS_PATH: join(REF, 'accounts.yaml') });
+    const config = loadExporterConfig(vocab, {
+      SERVER_PATH: join(REF, 'server.yaml'),
+      ACCOUNTS_PATH: join(REF, 'accounts.yaml'),
+    });
     expect(config.port).toBe(9101);
     expect(config.settings.pageSize).toBe(1000);
     expect(config.settings.discoveryTtlMs).toBe(86_400_000);
@@ -36,7 +39,8 @@ describe('the public exporter’s shipped files', () => {
 });
 
 describe('server.yaml', () => {
-  it('expands ${VAR:-default} before parsing (AC-01)', () => {
+  it('expands environment variables with defaults before parsing (AC-01)', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file syntax under test
     const text = 'server:\n  port: ${PORT:-8080}\n';
     expect(parseServerFile(text, { PORT: '9090' }).server.port).toBe(9090);
     expect(parseServerFile(text, {}).server.port).toBe(8080);
@@ -44,7 +48,10 @@ describe('server.yaml', () => {
   });
 
   it('merges resource_dim_mapping over the built-in defaults (AC-02)', () => {
-    const server = parseServerFile('server:\n  resource_dim_mapping:\n    aliyun.acs_oss_dashboard: [BucketName]\n', {});
+    const server = parseServerFile(
+      'server:\n  resource_dim_mapping:\n    aliyun.acs_oss_dashboard: [BucketName]\n',
+      {},
+    );
     const config = buildConfig(server, { accounts: {} }, vocab, {});
     expect(config.settings.resourceDimMapping['aliyun.acs_oss_dashboard']).toEqual(['BucketName']);
     expect(config.settings.resourceDimMapping['aliyun.acs_slb_dashboard']).toContain('instanceId');
@@ -70,26 +77,44 @@ describe('server.yaml', () => {
 
 describe('accounts.yaml', () => {
   it('treats regions: [] as all regions, resolves aliases and defaults, trims entries', () => {
-    const file = parseAccountsFile(readFileSync(join(FIX, 'accounts.ok.yml'), 'utf8'), { ALI_AK: 'LTAIa', ALI_SK: 'sk' });
+    const file = parseAccountsFile(readFileSync(join(FIX, 'accounts.ok.yml'), 'utf8'), {
+      ALI_AK: 'LTAIa',
+      ALI_SK: 'sk',
+    });
     const config = buildConfig(parseServerFile('{}', {}), file, vocab, {});
     const [ali, tc] = config.accounts;
-    expect(ali).toMatchObject({ provider: 'aliyun', account_id: 'aliyun-prod', regions: ['*'], resources: ['oss', 'cbwp', 'clb'] });
-    expect(tc).toMatchObject({ account_id: 'tencent-prod', access_key_secret: 'from-default', regions: ['ap-guangzhou', 'ap-shanghai'] });
+    expect(ali).toMatchObject({
+      provider: 'aliyun',
+      account_id: 'aliyun-prod',
+      regions: ['*'],
+      resources: ['oss', 'cbwp', 'clb'],
+    });
+    expect(tc).toMatchObject({
+      account_id: 'tencent-prod',
+      access_key_secret: 'from-default',
+      regions: ['ap-guangzhou', 'ap-shanghai'],
+    });
     expect(tc!.resources.length).toBeGreaterThan(0);
   });
 
   it('lists every problem: missing secret, unknown resource, wrong type, unknown provider', () => {
     const text = readFileSync(join(FIX, 'accounts.bad.yml'), 'utf8');
-    const problems = problemsOf(() => buildConfig(parseServerFile('{}', {}), parseAccountsFile(text, {}), vocab, {}));
+    const problems = problemsOf(() =>
+      buildConfig(parseServerFile('{}', {}), parseAccountsFile(text, {}), vocab, {}),
+    );
     const all = problems.join('\n');
     expect(all).toMatch(/accounts\.gcp: unknown provider: use one of aliyun, tencent, huawei, aws/);
     expect(all).toMatch(/accounts\.tencent\[0\]\.regions/);
     const structural = problems.length;
     const fixed = text.replace(/ {2}gcp:\n.*\n/, '').replace('"ap-guangzhou"', '[ap-guangzhou]');
-    const semantic = problemsOf(() => buildConfig(parseServerFile('{}', {}), parseAccountsFile(fixed, {}), vocab, {})).join('\n');
+    const semantic = problemsOf(() =>
+      buildConfig(parseServerFile('{}', {}), parseAccountsFile(fixed, {}), vocab, {}),
+    ).join('\n');
     expect(structural).toBeGreaterThanOrEqual(2);
     expect(semantic).toContain('aliyun: account[0].access_key_secret is required');
-    expect(semantic).toMatch(/accounts\.aliyun\[0\]\.resources\[1\]: unknown aliyun resource "elb": use one of .*clb/);
+    expect(semantic).toMatch(
+      /accounts\.aliyun\[0\]\.resources\[1\]: unknown aliyun resource "elb": use one of .*clb/,
+    );
   });
 });
 
@@ -99,7 +124,11 @@ describe('opsfleet check-config exporter', () => {
 
   it('exits 2 and prints every problem for invalid files', async () => {
     const err = await run(process.execPath, [cli, 'check-config', 'exporter'], {
-      env: { ...process.env, SERVER_PATH: join(FIX, 'server.bad.yml'), ACCOUNTS_PATH: join(FIX, 'accounts.bad.yml') },
+      env: {
+        ...process.env,
+        SERVER_PATH: join(FIX, 'server.bad.yml'),
+        ACCOUNTS_PATH: join(FIX, 'accounts.bad.yml'),
+      },
     }).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/server\.port/);
@@ -111,7 +140,13 @@ describe('opsfleet check-config exporter', () => {
 
   it('exits 0 and summarises a valid configuration', async () => {
     const out = await run(process.execPath, [cli, 'check-config', 'exporter'], {
-      env: { ...process.env, SERVER_PATH: join(REF, 'server.yaml'), ACCOUNTS_PATH: join(FIX, 'accounts.ok.yml'), ALI_AK: 'a', ALI_SK: 'b' },
+      env: {
+        ...process.env,
+        SERVER_PATH: join(REF, 'server.yaml'),
+        ACCOUNTS_PATH: join(FIX, 'accounts.ok.yml'),
+        ALI_AK: 'a',
+        ALI_SK: 'b',
+      },
     });
     expect(out.stdout).toMatch(/^ok: /m);
     expect(out.stdout).toMatch(/aliyun: 1, tencent: 1/);

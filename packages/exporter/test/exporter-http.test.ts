@@ -1,5 +1,5 @@
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { type Cloudsim, type SimWorld, startCloudsim } from '@opsfleet/cloudsim';
+import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { silentLogger } from '@opsfleet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,14 @@ const world = (): SimWorld => ({
   ],
   regions: { aliyun: ['cn-hangzhou', 'cn-shanghai'], tencent: ['ap-guangzhou'] },
   resources: [
-    { cloud: 'aliyun', owner: 'LTAItest0001', region: 'cn-hangzhou', type: 'bwp', id: 'cbwp-1', tags: { CodeName: 'web' } },
+    {
+      cloud: 'aliyun',
+      owner: 'LTAItest0001',
+      region: 'cn-hangzhou',
+      type: 'bwp',
+      id: 'cbwp-1',
+      tags: { CodeName: 'web' },
+    },
     {
       cloud: 'aliyun',
       owner: 'LTAItest0001',
@@ -27,8 +34,22 @@ const world = (): SimWorld => ({
         { port: 443, protocol: 'https' },
       ],
     },
-    { cloud: 'aliyun', owner: 'LTAItest0001', region: 'cn-hangzhou', type: 'clb', id: 'lb-2', listeners: [{ port: 80, protocol: 'tcp' }] },
-    { cloud: 'tencent', owner: 'AKIDtest0001', region: 'ap-guangzhou', type: 'clb', id: 'lb-t1', vips: ['1.2.3.4'] },
+    {
+      cloud: 'aliyun',
+      owner: 'LTAItest0001',
+      region: 'cn-hangzhou',
+      type: 'clb',
+      id: 'lb-2',
+      listeners: [{ port: 80, protocol: 'tcp' }],
+    },
+    {
+      cloud: 'tencent',
+      owner: 'AKIDtest0001',
+      region: 'ap-guangzhou',
+      type: 'clb',
+      id: 'lb-t1',
+      vips: ['1.2.3.4'],
+    },
     { cloud: 'tencent', owner: 'AKIDtest0001', region: 'ap-guangzhou', type: 'bwp', id: 'bwp-t1' },
   ],
 });
@@ -52,7 +73,12 @@ function accountsYaml(sim: Cloudsim, aliyunSecret = 'ali-secret'): string {
 `;
 }
 
-async function makeExporter(sim: Cloudsim, env: Record<string, string> = {}, aliyunSecret?: string, now?: () => Date) {
+async function makeExporter(
+  sim: Cloudsim,
+  env: Record<string, string> = {},
+  aliyunSecret?: string,
+  now?: () => Date,
+) {
   const server = parseServerFile('server:\n  page_size: 1000\n  discovery_ttl: 1s\n', env);
   const accounts = parseAccountsFile(accountsYaml(sim, aliyunSecret), env);
   const config = buildConfig(server, accounts, resourceVocabulary(), env);
@@ -78,9 +104,18 @@ describe('exporter HTTP surface against cloudsim', () => {
   let exporter: Exporter;
 
   beforeAll(async () => {
-    sim = await startCloudsim({ world: world(), clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } } });
-    sim.state.values.set({ cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-1' }, 1_500_000);
-    sim.state.values.set({ cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '1.2.3.4' }, 5);
+    sim = await startCloudsim({
+      world: world(),
+      clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
+    });
+    sim.state.values.set(
+      { cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-1' },
+      1_500_000,
+    );
+    sim.state.values.set(
+      { cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '1.2.3.4' },
+      5,
+    );
     exporter = await makeExporter(sim);
   });
   afterAll(async () => {
@@ -126,9 +161,27 @@ describe('exporter HTTP surface against cloudsim', () => {
 
   it('populates the self-metrics with the public names', async () => {
     const text = await metricsText(exporter);
-    expect(lineOf(text, 'multicloud_request_total', 'api="DescribeMetricLast"', 'cloud_provider="aliyun"', 'status="success"')).toBeDefined();
-    expect(lineOf(text, 'multicloud_request_total', 'api="GetMonitorData"', 'cloud_provider="tencent"', 'status="success"')).toBeDefined();
-    expect(text).toMatch(/^multicloud_request_duration_seconds_count\{[^}]*cloud_provider="aliyun"[^}]*\} [1-9]/m);
+    expect(
+      lineOf(
+        text,
+        'multicloud_request_total',
+        'api="DescribeMetricLast"',
+        'cloud_provider="aliyun"',
+        'status="success"',
+      ),
+    ).toBeDefined();
+    expect(
+      lineOf(
+        text,
+        'multicloud_request_total',
+        'api="GetMonitorData"',
+        'cloud_provider="tencent"',
+        'status="success"',
+      ),
+    ).toBeDefined();
+    expect(text).toMatch(
+      /^multicloud_request_duration_seconds_count\{[^}]*cloud_provider="aliyun"[^}]*\} [1-9]/m,
+    );
     expect(text).toMatch(/^multicloud_collection_duration_seconds_count [1-9]/m);
     expect(text).toMatch(/^multicloud_cache_entries_total\{cache_type="[^"]+"\} [1-9]/m);
     expect(text).toMatch(/^multicloud_cache_size_bytes\{cache_type="[^"]+"\} [1-9]/m);
@@ -150,10 +203,14 @@ describe('exporter HTTP surface against cloudsim', () => {
   it('serves the discovered products and API call statistics', async () => {
     const cfg = (await exporter.app.inject({ url: '/api/discovery/config' })).json();
     expect(cfg.version).toBeGreaterThanOrEqual(1);
-    const bwp = cfg.products.aliyun.find((p: { namespace: string }) => p.namespace === 'acs_bandwidth_package');
+    const bwp = cfg.products.aliyun.find(
+      (p: { namespace: string }) => p.namespace === 'acs_bandwidth_package',
+    );
     expect(bwp.metric_info.flatMap((g: { metric_list: string[] }) => g.metric_list)).toContain('net_rx.rate');
     const st = (await exporter.app.inject({ url: '/api/discovery/status' })).json();
-    const last = st.api_stats.find((a: { provider: string; api: string }) => a.provider === 'aliyun' && a.api === 'DescribeMetricLast');
+    const last = st.api_stats.find(
+      (a: { provider: string; api: string }) => a.provider === 'aliyun' && a.api === 'DescribeMetricLast',
+    );
     expect(last.total).toBeGreaterThan(0);
     expect(last.status_count.success).toBeGreaterThan(0);
     expect(last.qps_1m).toBeGreaterThan(0);
@@ -198,7 +255,10 @@ describe('exporter HTTP surface against cloudsim', () => {
 describe('health, auth and isolation', () => {
   let sim: Cloudsim;
   beforeAll(async () => {
-    sim = await startCloudsim({ world: world(), clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } } });
+    sim = await startCloudsim({
+      world: world(),
+      clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
+    });
   });
   afterAll(async () => sim?.close());
 
@@ -221,7 +281,9 @@ describe('health, auth and isolation', () => {
 
   it('protects the admin endpoints with BasicAuth and leaves /metrics and /healthz open', async () => {
     const e = await makeExporter(sim, { ADMIN_AUTH_ENABLED: 'true', ADMIN_AUTH: 'admin:s3cret,ops:pw2' });
-    const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+    const basic = (u: string, p: string) => ({
+      authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`,
+    });
     for (const url of ['/status', '/collect', '/api/discovery/config', '/api/discovery/status']) {
       const none = await e.app.inject({ url });
       expect([url, none.statusCode]).toEqual([url, 401]);
@@ -238,7 +300,9 @@ describe('health, auth and isolation', () => {
     const e = await makeExporter(sim, {}, 'wrong-secret');
     await e.collectOnce();
     const text = await metricsText(e);
-    expect(lineOf(text, 'multicloud_request_total', 'cloud_provider="aliyun"', 'status="auth_error"')).toBeDefined();
+    expect(
+      lineOf(text, 'multicloud_request_total', 'cloud_provider="aliyun"', 'status="auth_error"'),
+    ).toBeDefined();
     expect(text).not.toMatch(/cloud_provider="aliyun",code_name=/);
     expect(lineOf(text, 'clb_traffic_rx_bps', 'cloud_provider="tencent"')).toBeDefined();
     const status = (await e.app.inject({ url: '/status' })).json();

@@ -26,7 +26,11 @@ export function settings(over: Partial<CollectSettings> = {}): CollectSettings {
 export async function runProvider(
   provider: Provider,
   account: Account,
-  opts: { settings?: CollectSettings; products?: Product[]; owns?: (region: string, ns: string) => boolean } = {},
+  opts: {
+    settings?: CollectSettings;
+    products?: Product[];
+    owns?: (region: string, ns: string) => boolean;
+  } = {},
 ) {
   const registry = new Registry();
   const selfMetrics = createSelfMetrics(registry);
@@ -42,7 +46,8 @@ export async function runProvider(
   const s = opts.settings ?? settings();
   const log = process.env.TEST_LOG ? createLogger({ level: 'debug', format: 'console' }) : silentLogger();
   const products =
-    opts.products ?? (await provider.discover({ account, resources: account.resources, settings: s, calls, log }));
+    opts.products ??
+    (await provider.discover({ account, resources: account.resources, settings: s, calls, log }));
   const samples: Sample[] = [];
   await provider.collect({
     account,
@@ -61,7 +66,8 @@ export async function runProvider(
 export function metricValue(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.split(' ').pop());
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.split(' ').pop());
   }
   return 0;
 }

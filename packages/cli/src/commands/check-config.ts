@@ -1,10 +1,15 @@
 import { loadConfigOrReport } from './exporter.ts';
 
 /** `opsfleet check-config exporter`: validates the files the exporter would load, exits 2 on problems. */
-export async function checkConfig(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function checkConfig(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const part = args[0];
   if (part !== 'exporter') {
-    process.stderr.write(`usage: opsfleet check-config exporter\n(${part ? `unknown part "${part}"` : 'name the part to check'})\n`);
+    process.stderr.write(
+      `usage: opsfleet check-config exporter\n(${part ? `unknown part "${part}"` : 'name the part to check'})\n`,
+    );
     return 2;
   }
   const config = loadConfigOrReport(env);

@@ -1,7 +1,10 @@
 import { checkCatalog, defaultMappingPath, loadMappings } from '@opsfleet/exporter';
 
 /** `opsfleet check-mappings [path…]`: structure, duplicate canonical names, entries without a vendor metric. */
-export async function checkMappings(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function checkMappings(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const paths = args.length ? args : [env.MAPPING_PATH || defaultMappingPath()];
   const { catalog, problems } = loadMappings(paths);
   const all = [...problems, ...checkCatalog(catalog)];

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
+import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 
@@ -84,7 +84,11 @@ export async function demo(_args: string[]): Promise<number> {
     return 2;
   }
   const exporter = await startExporter(config, env, '127.0.0.1');
-  process.stdout.write(`\nopsfleet demo — simulated clouds: ${Object.entries(sim.endpoints).map(([c, u]) => `${c} ${u}`).join(', ')}\n`);
+  process.stdout.write(
+    `\nopsfleet demo — simulated clouds: ${Object.entries(sim.endpoints)
+      .map(([c, u]) => `${c} ${u}`)
+      .join(', ')}\n`,
+  );
   process.stdout.write(`config written to ${dir}/{server,accounts}.yaml\n`);
   process.stdout.write('running the first collection…\n');
   await exporter.firstCollection();

@@ -32,14 +32,21 @@ export interface StartedExporter {
 }
 
 /** Starts the exporter on `config` and registers graceful shutdown; used by `exporter` and `demo`. */
-export async function startExporter(config: ExporterConfig, env: Env, host = '0.0.0.0'): Promise<StartedExporter> {
+export async function startExporter(
+  config: ExporterConfig,
+  env: Env,
+  host = '0.0.0.0',
+): Promise<StartedExporter> {
   const log = createLogger({ ...config.server.log, name: 'exporter' });
   for (const warning of config.warnings) log.warn(warning);
   const { catalog, problems } = loadMappings(env.MAPPING_PATH || defaultMappingPath());
   for (const p of problems) log.warn({ file: p.path }, `mapping file skipped: ${p.message}`);
   const exporter = await createExporter({ config, catalog, providers: PROVIDERS, log, env });
   const address = await exporter.listen(config.port, host);
-  log.info({ address, accounts: config.accounts.length, interval_ms: config.intervalMs }, 'exporter listening');
+  log.info(
+    { address, accounts: config.accounts.length, interval_ms: config.intervalMs },
+    'exporter listening',
+  );
   onShutdown(() => exporter.close(), { log });
   return {
     url: address.replace('0.0.0.0', '127.0.0.1'),

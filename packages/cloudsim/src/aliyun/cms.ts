@@ -5,10 +5,15 @@ import { METADATA, NAMESPACE_TYPE } from './metadata.ts';
 type Params = Record<string, string>;
 export type RpcResult = { status: number; body: Record<string, unknown> };
 
-const fail = (status: number, code: string, message: string): RpcResult => ({ status, body: { Code: code, Message: message, Success: false } });
+const fail = (status: number, code: string, message: string): RpcResult => ({
+  status,
+  body: { Code: code, Message: message, Success: false },
+});
 
 export function describeMetricMetaList(p: Params): RpcResult {
-  const list = (METADATA.get(p.Namespace ?? '') ?? []).filter((m) => !p.MetricName || m.MetricName === p.MetricName);
+  const list = (METADATA.get(p.Namespace ?? '') ?? []).filter(
+    (m) => !p.MetricName || m.MetricName === p.MetricName,
+  );
   const size = Math.min(Number(p.PageSize ?? 30), 10_000);
   const page = Math.max(1, Number(p.PageNumber ?? 1));
   return {
@@ -35,11 +40,17 @@ function seriesFor(
   const type = NAMESPACE_TYPE[ns];
   const values = Object.values(want).map(String);
   const res: SimResource | undefined = state.world.resources.find(
-    (r) => r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.region === region && r.type === type && values.includes(r.id),
+    (r) =>
+      r.cloud === 'aliyun' &&
+      r.owner === owner.accessKeyId &&
+      r.region === region &&
+      r.type === type &&
+      values.includes(r.id),
   );
   if (!res) return [];
   const idKey = Object.keys(want).find((k) => String(want[k]) === res.id)!;
-  const wantsListener = dimsWanted.includes('port') && dimsWanted.includes('protocol') && res.listeners?.length;
+  const wantsListener =
+    dimsWanted.includes('port') && dimsWanted.includes('protocol') && res.listeners?.length;
   const combos: Record<string, unknown>[] = [];
   if (wantsListener && want.port === undefined) {
     for (const l of res.listeners!) combos.push({ port: l.port, protocol: l.protocol });
@@ -51,7 +62,15 @@ function seriesFor(
     const dims = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]));
     const value = state.values.get({ cloud: 'aliyun', namespace: ns, metric, resourceId: res.id, dims });
     if (value === null) continue;
-    out.push({ timestamp: Date.now() - 60_000, userId: owner.uid, [idKey]: res.id, ...extra, Average: value, Maximum: value, Minimum: value });
+    out.push({
+      timestamp: Date.now() - 60_000,
+      userId: owner.uid,
+      [idKey]: res.id,
+      ...extra,
+      Average: value,
+      Maximum: value,
+      Minimum: value,
+    });
   }
   return out;
 }
@@ -70,7 +89,8 @@ export function describeMetricData(state: SimState, owner: SimAccount, p: Params
       return fail(400, 'InvalidParameter', 'Dimensions is not valid JSON');
     }
   }
-  if (wanted.length > 50) return fail(400, 'InvalidParameter', 'The Dimensions parameter can contain at most 50 dimension sets.');
+  if (wanted.length > 50)
+    return fail(400, 'InvalidParameter', 'The Dimensions parameter can contain at most 50 dimension sets.');
   const length = Math.min(Number(p.Length ?? 1000), 1440);
   if (fault === 'bad_token') return ok([], p.NextToken || 'tkn-repeat', p);
   if (fault === 'empty_pages') return ok([], `tkn-${Math.random().toString(36).slice(2)}`, p);
@@ -83,18 +103,28 @@ export function describeMetricData(state: SimState, owner: SimAccount, p: Params
     const type = NAMESPACE_TYPE[ns];
     const idKey = dimsWanted.find((d) => /instanceid|loadbalancerid|bucketname/i.test(d)) ?? 'instanceId';
     points = state.world.resources
-      .filter((r) => r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.region === region && r.type === type)
+      .filter(
+        (r) =>
+          r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.region === region && r.type === type,
+      )
       .flatMap((r) => seriesFor(state, owner, region, ns, meta.MetricName, dimsWanted, { [idKey]: r.id }));
   }
   const offset = p.NextToken ? Number(Buffer.from(p.NextToken, 'base64url').toString()) : 0;
   const page = points.slice(offset, offset + length);
-  const next = offset + length < points.length ? Buffer.from(String(offset + length)).toString('base64url') : '';
+  const next =
+    offset + length < points.length ? Buffer.from(String(offset + length)).toString('base64url') : '';
   return ok(page, next, p);
 }
 
 function ok(points: unknown[], next: string, p: Params): RpcResult {
   return {
     status: 200,
-    body: { Code: '200', Success: true, Period: p.Period ?? '60', Datapoints: JSON.stringify(points), NextToken: next || undefined },
+    body: {
+      Code: '200',
+      Success: true,
+      Period: p.Period ?? '60',
+      Datapoints: JSON.stringify(points),
+      NextToken: next || undefined,
+    },
   };
 }

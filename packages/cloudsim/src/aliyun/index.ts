@@ -33,9 +33,18 @@ const json = (r: RpcResult, requestId: string): SimResponse => ({
 });
 
 const FAULTS: Record<string, RpcResult> = {
-  throttle: { status: 400, body: { Code: 'Throttling', Message: 'Request was denied due to request throttling.' } },
-  server_error: { status: 500, body: { Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' } },
-  auth: { status: 404, body: { Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found.' } },
+  throttle: {
+    status: 400,
+    body: { Code: 'Throttling', Message: 'Request was denied due to request throttling.' },
+  },
+  server_error: {
+    status: 500,
+    body: { Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' },
+  },
+  auth: {
+    status: 404,
+    body: { Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found.' },
+  },
 };
 
 let counter = 0;
@@ -49,7 +58,13 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
   const check = verifyAcs3(req, secretOf);
   state.record({ cloud: 'aliyun', action, accessKeyId: check.accessKeyId, region: params.RegionId, params });
   if (!check.ok) {
-    return json({ status: check.code.startsWith('InvalidAccessKeyId') ? 404 : 400, body: { Code: check.code, Message: check.message } }, requestId);
+    return json(
+      {
+        status: check.code.startsWith('InvalidAccessKeyId') ? 404 : 400,
+        body: { Code: check.code, Message: check.message },
+      },
+      requestId,
+    );
   }
   const fault = state.takeFault('aliyun', action);
   if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
@@ -76,21 +91,46 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
     case 'cms:DescribeMetricList':
       return json(describeMetricData(state, owner, params, fault), requestId);
     default:
-      return json({ status: 404, body: { Code: 'InvalidAction.NotFound', Message: `Specified api ${action} is not found (${product ?? 'unknown product'}).` } }, requestId);
+      return json(
+        {
+          status: 404,
+          body: {
+            Code: 'InvalidAction.NotFound',
+            Message: `Specified api ${action} is not found (${product ?? 'unknown product'}).`,
+          },
+        },
+        requestId,
+      );
   }
 }
 
 function oss(req: SimRequest, state: SimState): SimResponse {
   const secretOf = (ak: string) => findAccount(state.world, 'aliyun', ak)?.accessKeySecret;
   const check = verifyOssV1(req, secretOf);
-  const action = req.url.pathname === '/' ? 'ListBuckets' : req.url.searchParams.has('tagging') ? 'GetBucketTagging' : 'OssRequest';
-  state.record({ cloud: 'aliyun', action, accessKeyId: check.accessKeyId, params: Object.fromEntries(req.url.searchParams) });
+  const action =
+    req.url.pathname === '/'
+      ? 'ListBuckets'
+      : req.url.searchParams.has('tagging')
+        ? 'GetBucketTagging'
+        : 'OssRequest';
+  state.record({
+    cloud: 'aliyun',
+    action,
+    accessKeyId: check.accessKeyId,
+    params: Object.fromEntries(req.url.searchParams),
+  });
   if (!check.ok) return ossError(403, check.code, check.message);
   const fault = state.takeFault('aliyun', action);
   if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault === 'throttle') return ossError(503, 'SlowDown', 'Please reduce your request rate.');
-  if (fault === 'server_error') return ossError(500, 'InternalError', 'We encountered an internal error. Please try again.');
-  if (fault === 'auth') return ossError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.');
+  if (fault === 'server_error')
+    return ossError(500, 'InternalError', 'We encountered an internal error. Please try again.');
+  if (fault === 'auth')
+    return ossError(
+      403,
+      'InvalidAccessKeyId',
+      'The OSS Access Key Id you provided does not exist in our records.',
+    );
   return handleOss(req, state, findAccount(state.world, 'aliyun', check.accessKeyId)!);
 }
 

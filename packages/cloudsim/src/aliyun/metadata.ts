@@ -26,12 +26,15 @@ function load(): Map<string, MetricMeta[]> {
     const ns: string | undefined = doc.namespaces?.aliyun;
     if (!ns) continue;
     const list = out.get(ns) ?? [];
-    for (const entry of Object.values<Record<string, { metric: string; unit?: string; dimensions?: string[] }>>(doc.canonical)) {
+    for (const entry of Object.values<
+      Record<string, { metric: string; unit?: string; dimensions?: string[] }>
+    >(doc.canonical)) {
       const a = entry.aliyun;
       if (!a) continue;
       const dims = (a.dimensions ?? []).filter((d) => d !== 'userId');
       // Real CMS reports SLB listener metrics by port and protocol together.
-      if (ns === 'acs_slb_dashboard' && dims.includes('port') && !dims.includes('protocol')) dims.push('protocol');
+      if (ns === 'acs_slb_dashboard' && dims.includes('port') && !dims.includes('protocol'))
+        dims.push('protocol');
       list.push({
         Namespace: ns,
         MetricName: a.metric,

@@ -11,7 +11,10 @@ const xml = (status: number, body: string): SimResponse => ({
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function ossError(status: number, code: string, message: string): SimResponse {
-  return xml(status, `<Error><Code>${code}</Code><Message>${esc(message)}</Message><RequestId>sim</RequestId></Error>`);
+  return xml(
+    status,
+    `<Error><Code>${code}</Code><Message>${esc(message)}</Message><RequestId>sim</RequestId></Error>`,
+  );
 }
 
 /** GET / (ListBuckets with prefix/marker/max-keys) and GET /<bucket>/?tagging, path style. */
@@ -22,7 +25,8 @@ export function handleOss(req: SimRequest, state: SimState, owner: SimAccount): 
     .sort((a, b) => a.id.localeCompare(b.id));
   if (parts.length === 0) {
     const max = Number(req.url.searchParams.get('max-keys') ?? 100);
-    if (!Number.isInteger(max) || max < 1 || max > 1000) return ossError(400, 'InvalidArgument', 'max-keys must be between 1 and 1000.');
+    if (!Number.isInteger(max) || max < 1 || max > 1000)
+      return ossError(400, 'InvalidArgument', 'max-keys must be between 1 and 1000.');
     const marker = req.url.searchParams.get('marker') ?? '';
     const after = buckets.filter((b) => b.id > marker);
     const page = after.slice(0, max);

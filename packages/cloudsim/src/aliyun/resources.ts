@@ -4,19 +4,29 @@ import type { RpcResult } from './cms.ts';
 
 type Params = Record<string, string>;
 
-const fail = (status: number, code: string, message: string): RpcResult => ({ status, body: { Code: code, Message: message } });
+const fail = (status: number, code: string, message: string): RpcResult => ({
+  status,
+  body: { Code: code, Message: message },
+});
 
 function mine(state: SimState, owner: SimAccount, type: SimResourceType, region: string): SimResource[] {
-  return state.world.resources.filter((r) => r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.type === type && r.region === region);
+  return state.world.resources.filter(
+    (r) => r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.type === type && r.region === region,
+  );
 }
 
 const tagList = (r: SimResource, keyName: string, valueName: string) =>
   Object.entries(r.tags ?? {}).map(([k, v]) => ({ [keyName]: k, [valueName]: v }));
 
 /** PageNumber/PageSize paging with the API's maximum page size. */
-function numbered<T>(items: T[], p: Params, max: number): { page: T[]; size: number; number: number } | RpcResult {
+function numbered<T>(
+  items: T[],
+  p: Params,
+  max: number,
+): { page: T[]; size: number; number: number } | RpcResult {
   const size = Number(p.PageSize ?? 10);
-  if (!Number.isInteger(size) || size < 1 || size > max) return fail(400, 'InvalidParameter.PageSize', `PageSize must be between 1 and ${max}.`);
+  if (!Number.isInteger(size) || size < 1 || size > max)
+    return fail(400, 'InvalidParameter.PageSize', `PageSize must be between 1 and ${max}.`);
   const number = Math.max(1, Number(p.PageNumber ?? 1));
   return { page: items.slice((number - 1) * size, number * size), size, number };
 }
@@ -24,18 +34,30 @@ function numbered<T>(items: T[], p: Params, max: number): { page: T[]; size: num
 /** MaxResults/NextToken paging (ALB, NLB). */
 function tokened<T>(items: T[], p: Params): { page: T[]; next?: string } | RpcResult {
   const max = Number(p.MaxResults ?? 20);
-  if (!Number.isInteger(max) || max < 1 || max > 100) return fail(400, 'IllegalParam.MaxResults', 'MaxResults must be between 1 and 100.');
+  if (!Number.isInteger(max) || max < 1 || max > 100)
+    return fail(400, 'IllegalParam.MaxResults', 'MaxResults must be between 1 and 100.');
   const offset = p.NextToken ? Number(Buffer.from(p.NextToken, 'base64url').toString()) : 0;
   if (Number.isNaN(offset)) return fail(400, 'IllegalParam.NextToken', 'The NextToken is invalid.');
   const page = items.slice(offset, offset + max);
-  return { page, next: offset + max < items.length ? Buffer.from(String(offset + max)).toString('base64url') : undefined };
+  return {
+    page,
+    next: offset + max < items.length ? Buffer.from(String(offset + max)).toString('base64url') : undefined,
+  };
 }
 
-const isResult = (x: unknown): x is RpcResult => typeof x === 'object' && x !== null && 'status' in x && 'body' in x;
+const isResult = (x: unknown): x is RpcResult =>
+  typeof x === 'object' && x !== null && 'status' in x && 'body' in x;
 
 export function describeRegions(state: SimState): RpcResult {
   const regions = state.world.regions.aliyun ?? [];
-  return { status: 200, body: { Regions: { Region: regions.map((r) => ({ RegionId: r, LocalName: r, RegionEndpoint: `ecs.${r}.aliyuncs.com` })) } } };
+  return {
+    status: 200,
+    body: {
+      Regions: {
+        Region: regions.map((r) => ({ RegionId: r, LocalName: r, RegionEndpoint: `ecs.${r}.aliyuncs.com` })),
+      },
+    },
+  };
 }
 
 export function describeLoadBalancers(state: SimState, owner: SimAccount, p: Params): RpcResult {
@@ -63,14 +85,22 @@ export function describeLoadBalancers(state: SimState, owner: SimAccount, p: Par
 
 export function describeLoadBalancerAttribute(state: SimState, owner: SimAccount, p: Params): RpcResult {
   const lb = mine(state, owner, 'clb', p.RegionId ?? '').find((r) => r.id === p.LoadBalancerId);
-  if (!lb) return fail(400, 'InvalidLoadBalancerId.NotFound', `The specified LoadBalancerId ${p.LoadBalancerId} does not exist.`);
+  if (!lb)
+    return fail(
+      400,
+      'InvalidLoadBalancerId.NotFound',
+      `The specified LoadBalancerId ${p.LoadBalancerId} does not exist.`,
+    );
   return {
     status: 200,
     body: {
       LoadBalancerId: lb.id,
       LoadBalancerName: lb.name ?? lb.id,
       ListenerPortsAndProtocol: {
-        ListenerPortAndProtocol: (lb.listeners ?? []).map((l) => ({ ListenerPort: l.port, ListenerProtocol: l.protocol })),
+        ListenerPortAndProtocol: (lb.listeners ?? []).map((l) => ({
+          ListenerPort: l.port,
+          ListenerProtocol: l.protocol,
+        })),
       },
     },
   };
@@ -98,7 +128,12 @@ export function describeCommonBandwidthPackages(state: SimState, owner: SimAccou
   };
 }
 
-export function listLoadBalancers(state: SimState, owner: SimAccount, p: Params, type: 'alb' | 'nlb'): RpcResult {
+export function listLoadBalancers(
+  state: SimState,
+  owner: SimAccount,
+  p: Params,
+  type: 'alb' | 'nlb',
+): RpcResult {
   const all = mine(state, owner, type, p.RegionId ?? '');
   const paged = tokened(all, p);
   if (isResult(paged)) return paged;

@@ -10,17 +10,25 @@ const xml = (status: number, body: string): SimResponse => ({
 });
 
 export const cosError = (status: number, code: string, message: string): SimResponse =>
-  xml(status, `<Error><Code>${code}</Code><Message>${esc(message)}</Message><RequestId>sim</RequestId></Error>`);
+  xml(
+    status,
+    `<Error><Code>${code}</Code><Message>${esc(message)}</Message><RequestId>sim</RequestId></Error>`,
+  );
 
 /** GET Service (all buckets of the account, with Location) and GET Bucket tagging (path style). */
 export function handleCos(req: SimRequest, state: SimState, owner: SimAccount): SimResponse {
   const bucketName = req.url.pathname.split('/').filter(Boolean)[0];
-  const buckets = state.world.resources.filter((r) => r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.type === 's3');
+  const buckets = state.world.resources.filter(
+    (r) => r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.type === 's3',
+  );
   if (!bucketName) {
     return xml(
       200,
       `<ListAllMyBucketsResult><Owner><ID>qcs::cam::uin/${owner.uid}:uin/${owner.uid}</ID><DisplayName>${owner.uid}</DisplayName></Owner><Buckets>${buckets
-        .map((b) => `<Bucket><Name>${esc(b.id)}</Name><Location>${b.region}</Location><CreationDate>2024-01-01T00:00:00Z</CreationDate></Bucket>`)
+        .map(
+          (b) =>
+            `<Bucket><Name>${esc(b.id)}</Name><Location>${b.region}</Location><CreationDate>2024-01-01T00:00:00Z</CreationDate></Bucket>`,
+        )
         .join('')}</Buckets></ListAllMyBucketsResult>`,
     );
   }
@@ -28,8 +36,12 @@ export function handleCos(req: SimRequest, state: SimState, owner: SimAccount): 
   if (!bucket) return cosError(404, 'NoSuchBucket', 'The specified bucket does not exist.');
   if (req.url.searchParams.has('tagging')) {
     const entries = Object.entries(bucket.tags ?? {});
-    if (!entries.length) return cosError(404, 'NoSuchTagSet', 'There is no tag set associated with the bucket.');
-    return xml(200, `<Tagging><TagSet>${entries.map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`).join('')}</TagSet></Tagging>`);
+    if (!entries.length)
+      return cosError(404, 'NoSuchTagSet', 'There is no tag set associated with the bucket.');
+    return xml(
+      200,
+      `<Tagging><TagSet>${entries.map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`).join('')}</TagSet></Tagging>`,
+    );
   }
   return cosError(501, 'NotImplemented', 'cloudsim implements GET Service and GET Bucket tagging only.');
 }

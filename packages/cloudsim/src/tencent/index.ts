@@ -12,9 +12,15 @@ import { verifyCos, verifyTc3 } from './signature.ts';
  * `cos-nodejs-sdk-v5` sends it. Errors come back as HTTP 200 with `Response.Error`, like the cloud.
  */
 const FAULTS: Record<string, [string, string]> = {
-  throttle: ['RequestLimitExceeded', 'Your current request times equals to `21` in a second, which exceeds the frequency limit `20`.'],
+  throttle: [
+    'RequestLimitExceeded',
+    'Your current request times equals to `21` in a second, which exceeds the frequency limit `20`.',
+  ],
   server_error: ['InternalError', 'An internal error has occurred. Retry your request.'],
-  auth: ['AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.'],
+  auth: [
+    'AuthFailure.SecretIdNotFound',
+    'The SecretId is not found, please ensure that your SecretId is correct.',
+  ],
 };
 
 let counter = 0;
@@ -38,7 +44,13 @@ function api(req: SimRequest, state: SimState): SimResponse {
     return reply(tcError('InvalidParameter', 'The request body is not valid JSON.'));
   }
   const check = verifyTc3(req, (id) => findAccount(state.world, 'tencent', id)?.accessKeySecret);
-  state.record({ cloud: 'tencent', action, accessKeyId: check.ok ? check.secretId : check.secretId, region, params });
+  state.record({
+    cloud: 'tencent',
+    action,
+    accessKeyId: check.ok ? check.secretId : check.secretId,
+    region,
+    params,
+  });
   if (!check.ok) return reply(tcError(check.code, check.message));
   const fault = state.takeFault('tencent', action);
   if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
@@ -57,26 +69,51 @@ function api(req: SimRequest, state: SimState): SimResponse {
     case '2018-07-24:GetMonitorData':
       return reply(getMonitorData(state, owner, region, params));
     default:
-      return reply(tcError('InvalidAction', `The action ${action} (version ${req.headers['x-tc-version']}) is not supported.`));
+      return reply(
+        tcError(
+          'InvalidAction',
+          `The action ${action} (version ${req.headers['x-tc-version']}) is not supported.`,
+        ),
+      );
   }
 }
 
 function cos(req: SimRequest, state: SimState): SimResponse {
   const bucket = req.url.pathname.split('/').filter(Boolean)[0];
-  const action = bucket ? (req.url.searchParams.has('tagging') ? 'GetBucketTagging' : 'CosRequest') : 'GetService';
+  const action = bucket
+    ? req.url.searchParams.has('tagging')
+      ? 'GetBucketTagging'
+      : 'CosRequest'
+    : 'GetService';
   const all = state.world.resources.filter((r) => r.cloud === 'tencent' && r.type === 's3');
   const region = all.find((b) => b.id === bucket)?.region;
   const host = String(req.headers.host ?? '');
-  const hosts = [host, ...(bucket && region ? [`${bucket}.cos.${region}.myqcloud.com`] : ['service.cos.myqcloud.com'])];
+  const hosts = [
+    host,
+    ...(bucket && region ? [`${bucket}.cos.${region}.myqcloud.com`] : ['service.cos.myqcloud.com']),
+  ];
   const paths = bucket ? ['/', `/${bucket}/`] : ['/'];
-  const check = verifyCos(req, (id) => findAccount(state.world, 'tencent', id)?.accessKeySecret, hosts, paths);
-  state.record({ cloud: 'tencent', action, accessKeyId: check.secretId, region, params: Object.fromEntries(req.url.searchParams) });
+  const check = verifyCos(
+    req,
+    (id) => findAccount(state.world, 'tencent', id)?.accessKeySecret,
+    hosts,
+    paths,
+  );
+  state.record({
+    cloud: 'tencent',
+    action,
+    accessKeyId: check.secretId,
+    region,
+    params: Object.fromEntries(req.url.searchParams),
+  });
   if (!check.ok) return cosError(403, check.code, check.message);
   const fault = state.takeFault('tencent', action);
   if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault === 'throttle') return cosError(503, 'SlowDown', 'Please reduce your request rate.');
-  if (fault === 'server_error') return cosError(500, 'InternalError', 'We encountered an internal error. Please try again.');
+  if (fault === 'server_error')
+    return cosError(500, 'InternalError', 'We encountered an internal error. Please try again.');
   return handleCos(req, state, findAccount(state.world, 'tencent', check.secretId)!);
 }
 
-export const tencentHandler: CloudHandler = async (req, state) => (req.headers['x-tc-action'] ? api(req, state) : cos(req, state));
+export const tencentHandler: CloudHandler = async (req, state) =>
+  req.headers['x-tc-action'] ? api(req, state) : cos(req, state);

@@ -33,10 +33,13 @@ function loadBaseMetrics(): Map<string, { MetricName: string; Unit: string }[]> 
 export const BASE_METRICS = loadBaseMetrics();
 
 export type Reply = { Response: Record<string, unknown> };
-export const tcError = (code: string, message: string): Reply => ({ Response: { Error: { Code: code, Message: message } } });
+export const tcError = (code: string, message: string): Reply => ({
+  Response: { Error: { Code: code, Message: message } },
+});
 
 /** COS capacity metrics are daily; everything else reports every minute. */
-const periodsOf = (ns: string, metric: string) => (ns === 'qce/cos' && /Storage|Objects?Number/i.test(metric) ? [86400] : [60, 300, 3600]);
+const periodsOf = (ns: string, metric: string) =>
+  ns === 'qce/cos' && /Storage|Objects?Number/i.test(metric) ? [86400] : [60, 300, 3600];
 
 export function describeBaseMetrics(p: Record<string, unknown>): Reply {
   const ns = String(p.Namespace ?? '').toLowerCase();
@@ -65,7 +68,12 @@ function instanceIdsOf(r: SimResource): string[] {
 }
 
 /** GetMonitorData: one metric, at most 10 instances, the last values of the window. */
-export function getMonitorData(state: SimState, owner: SimAccount, region: string, p: Record<string, unknown>): Reply {
+export function getMonitorData(
+  state: SimState,
+  owner: SimAccount,
+  region: string,
+  p: Record<string, unknown>,
+): Reply {
   const ns = String(p.Namespace ?? '').toLowerCase();
   const known = NAMESPACES[ns];
   if (!known) return tcError('InvalidParameterValue', `Namespace ${p.Namespace} is not supported.`);
@@ -74,10 +82,12 @@ export function getMonitorData(state: SimState, owner: SimAccount, region: strin
     return tcError('InvalidParameterValue', `MetricName ${metric} does not exist in ${known.spelled}.`);
   }
   const instances = (p.Instances ?? []) as { Dimensions?: { Name: string; Value: string }[] }[];
-  if (instances.length > 10) return tcError('LimitExceeded', 'The number of Instances exceeds the limit of 10.');
+  if (instances.length > 10)
+    return tcError('LimitExceeded', 'The number of Instances exceeds the limit of 10.');
   const period = Number(p.Period ?? 300);
   const mineHere = state.world.resources.filter(
-    (r) => r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.region === region && r.type === known.type,
+    (r) =>
+      r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.region === region && r.type === known.type,
   );
   const ids =
     instances.length > 0
@@ -96,6 +106,12 @@ export function getMonitorData(state: SimState, owner: SimAccount, region: strin
       };
     });
   return {
-    Response: { MetricName: metric, Period: period, StartTime: p.StartTime, EndTime: p.EndTime, DataPoints: points },
+    Response: {
+      MetricName: metric,
+      Period: period,
+      StartTime: p.StartTime,
+      EndTime: p.EndTime,
+      DataPoints: points,
+    },
   };
 }

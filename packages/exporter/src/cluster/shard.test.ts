@@ -3,10 +3,19 @@ import { owns, staticShard } from './shard.ts';
 
 describe('static sharding (AC-21)', () => {
   it.each([
-    [{ EXPORT_SHARD_TOTAL: '3', EXPORT_SHARD_INDEX: '1' }, { total: 3, index: 1 }],
+    [
+      { EXPORT_SHARD_TOTAL: '3', EXPORT_SHARD_INDEX: '1' },
+      { total: 3, index: 1 },
+    ],
     [{}, { total: 1, index: 0 }],
-    [{ EXPORT_SHARD_TOTAL: '4', EXPORT_SHARD_INDEX: '6' }, { total: 4, index: 2 }],
-    [{ CLUSTER_WORKERS: '2', EXPORT_SHARD_TOTAL: '5', CLUSTER_INDEX: '1' }, { total: 2, index: 1 }],
+    [
+      { EXPORT_SHARD_TOTAL: '4', EXPORT_SHARD_INDEX: '6' },
+      { total: 4, index: 2 },
+    ],
+    [
+      { CLUSTER_WORKERS: '2', EXPORT_SHARD_TOTAL: '5', CLUSTER_INDEX: '1' },
+      { total: 2, index: 1 },
+    ],
     [{ EXPORT_SHARD_TOTAL: 'zero' }, { total: 1, index: 0 }],
   ])('%j → %j', (env, want) => {
     expect(staticShard(env)).toEqual(want);

@@ -23,5 +23,7 @@ export function productKey(accountId: string, region: string, namespace: string)
 }
 
 export function owns(shard: ShardInfo, accountId: string, region: string, namespace: string): boolean {
-  return shard.total <= 1 || shardIndex(productKey(accountId, region, namespace), shard.total) === shard.index;
+  return (
+    shard.total <= 1 || shardIndex(productKey(accountId, region, namespace), shard.total) === shard.index
+  );
 }

@@ -9,7 +9,12 @@ describe('ApiStats', () => {
     now += 120_000;
     for (let i = 0; i < 60; i++) stats.record('tencent', 'GetMonitorData', i < 6 ? 'limit_error' : 'success');
     const [entry] = stats.snapshot();
-    expect(entry).toMatchObject({ provider: 'tencent', api: 'GetMonitorData', total: 180, status_count: { success: 174, limit_error: 6 } });
+    expect(entry).toMatchObject({
+      provider: 'tencent',
+      api: 'GetMonitorData',
+      total: 180,
+      status_count: { success: 174, limit_error: 6 },
+    });
     expect(entry!.qps_1m).toBe(1);
     expect(entry!.qps_5m).toBe(0.6);
     now += 301_000;

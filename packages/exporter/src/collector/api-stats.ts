@@ -22,7 +22,14 @@ export class ApiStats {
     const key = `${provider}|${api}`;
     let e = this.entries.get(key);
     if (!e) {
-      e = { provider, api, total: 0, statusCount: {}, ring: new Uint32Array(SLOTS), ringSecond: new Float64Array(SLOTS) };
+      e = {
+        provider,
+        api,
+        total: 0,
+        statusCount: {},
+        ring: new Uint32Array(SLOTS),
+        ringSecond: new Float64Array(SLOTS),
+      };
       this.entries.set(key, e);
     }
     e.total += 1;
@@ -46,7 +53,14 @@ export class ApiStats {
     return sum;
   }
 
-  snapshot(): { provider: string; api: string; total: number; status_count: Record<string, number>; qps_1m: number; qps_5m: number }[] {
+  snapshot(): {
+    provider: string;
+    api: string;
+    total: number;
+    status_count: Record<string, number>;
+    qps_1m: number;
+    qps_5m: number;
+  }[] {
     return [...this.entries.values()]
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.api.localeCompare(b.api))
       .map((e) => ({

@@ -150,9 +150,16 @@ export class Collector {
       if (!canonical) return;
       resources = [canonical];
     }
-    const products = (this.products.get(account.provider) ?? []).filter((p) => resources.includes(p.resource));
+    const products = (this.products.get(account.provider) ?? []).filter((p) =>
+      resources.includes(p.resource),
+    );
     const started = performance.now();
-    const result: AccountResult = { timestamp: new Date().toISOString(), status: 'running', series: 0, failed_calls: 0 };
+    const result: AccountResult = {
+      timestamp: new Date().toISOString(),
+      status: 'running',
+      series: 0,
+      failed_calls: 0,
+    };
     this.results.set(key, result);
     const gateway = this.callsFor(account);
     const calls: CloudCalls = {
@@ -174,7 +181,8 @@ export class Collector {
         products,
         settings: this.config.settings,
         calls,
-        emit: (sample) => series.push(toSeries(account.provider, account.account_id, sample, this.deps.resolver)),
+        emit: (sample) =>
+          series.push(toSeries(account.provider, account.account_id, sample, this.deps.resolver)),
         owns: (region, namespace) => owns(shard, account.account_id, region, namespace),
         signal: this.abort.signal,
         log,

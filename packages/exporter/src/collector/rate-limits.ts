@@ -7,7 +7,13 @@ import type { CloudName } from '../providers/provider.ts';
  */
 export const RATE_LIMITS: Record<CloudName, Record<string, number>> = {
   aliyun: { DescribeMetricLast: 45, DescribeMetricList: 45, DescribeMetricData: 9, '*': 20 },
-  tencent: { GetMonitorData: 18, DescribeBaseMetrics: 18, DescribeLoadBalancers: 18, DescribeBandwidthPackages: 18, '*': 18 },
+  tencent: {
+    GetMonitorData: 18,
+    DescribeBaseMetrics: 18,
+    DescribeLoadBalancers: 18,
+    DescribeBandwidthPackages: 18,
+    '*': 18,
+  },
   huawei: { BatchListMetricData: 8, '*': 20 },
   aws: { GetMetricData: 45, '*': 20 },
 };

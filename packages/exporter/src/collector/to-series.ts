@@ -13,7 +13,12 @@ export interface MetricResolver {
  * metric → canonical → scale), the fixed label set, then the sample's dimensions as extra
  * labels (sanitised, reserved names dropped, collisions suffixed).
  */
-export function toSeries(cloud: CloudName, accountId: string, sample: Sample, resolver: MetricResolver): Series {
+export function toSeries(
+  cloud: CloudName,
+  accountId: string,
+  sample: Sample,
+  resolver: MetricResolver,
+): Series {
   let name: string;
   let value = sample.value;
   if (sample.seriesSuffix) {

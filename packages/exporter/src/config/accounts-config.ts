@@ -8,15 +8,26 @@ import type { Account, CloudName } from '../providers/provider.ts';
 export const CLOUDS: CloudName[] = ['aliyun', 'tencent', 'huawei', 'aws'];
 
 const stringList = z
-  .array(z.union([z.string(), z.number()]).transform(String), { error: 'must be a list, e.g. ["cn-hangzhou"] or ["*"]' })
+  .array(z.union([z.string(), z.number()]).transform(String), {
+    error: 'must be a list, e.g. ["cn-hangzhou"] or ["*"]',
+  })
   .nullish()
   .transform((v) => (v ?? []).map((s) => s.trim()).filter((s) => s !== ''));
 
 const rawAccount = z.object({
   provider: z.string().optional(),
-  account_id: z.union([z.string(), z.number()]).nullish().transform((v) => (v == null ? '' : String(v))),
-  access_key_id: z.string().nullish().transform((v) => v ?? ''),
-  access_key_secret: z.string().nullish().transform((v) => v ?? ''),
+  account_id: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => (v == null ? '' : String(v))),
+  access_key_id: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  access_key_secret: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
   regions: stringList,
   resources: stringList,
   endpoint: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
@@ -24,10 +35,17 @@ const rawAccount = z.object({
 
 export const accountsFileSchema = z.object({
   accounts: z
-    .object(Object.fromEntries(CLOUDS.map((c) => [c, z.array(rawAccount).nullish()])) as Record<CloudName, z.ZodOptional<z.ZodNullable<z.ZodArray<typeof rawAccount>>>>)
+    .object(
+      Object.fromEntries(CLOUDS.map((c) => [c, z.array(rawAccount).nullish()])) as Record<
+        CloudName,
+        z.ZodOptional<z.ZodNullable<z.ZodArray<typeof rawAccount>>>
+      >,
+    )
     .catchall(z.custom<never>(() => false, { error: `unknown provider: use one of ${CLOUDS.join(', ')}` }))
     .nullish()
-    .transform((v) => (v ?? {}) as Partial<Record<CloudName, z.output<typeof rawAccount>[] | null | undefined>>),
+    .transform(
+      (v) => (v ?? {}) as Partial<Record<CloudName, z.output<typeof rawAccount>[] | null | undefined>>,
+    ),
 });
 
 export type AccountsFile = z.output<typeof accountsFileSchema>;
@@ -61,13 +79,18 @@ export function normaliseAccounts(
     (file.accounts[cloud] ?? []).forEach((raw, i) => {
       const path = `accounts.${cloud}[${i}]`;
       if (!raw.account_id && !raw.access_key_id && !raw.access_key_secret) {
-        out.warnings.push(`${path}: skipped: account_id, access_key_id and access_key_secret are all empty (a template entry)`);
+        out.warnings.push(
+          `${path}: skipped: account_id, access_key_id and access_key_secret are all empty (a template entry)`,
+        );
         return;
       }
       let ok = true;
       for (const field of ['account_id', 'access_key_id', 'access_key_secret'] as const) {
         if (!raw[field]) {
-          out.problems.push({ path: `${path}.${field}`, message: `${cloud}: account[${i}].${field} is required` });
+          out.problems.push({
+            path: `${path}.${field}`,
+            message: `${cloud}: account[${i}].${field} is required`,
+          });
           ok = false;
         }
       }
@@ -103,7 +126,11 @@ export function normaliseAccounts(
   const ids = new Map<string, string>();
   for (const a of out.accounts) {
     const key = `${a.provider}|${a.account_id}`;
-    if (ids.has(key)) out.problems.push({ path: `accounts.${a.provider}`, message: `account_id "${a.account_id}" appears twice: account ids must be unique per provider` });
+    if (ids.has(key))
+      out.problems.push({
+        path: `accounts.${a.provider}`,
+        message: `account_id "${a.account_id}" appears twice: account ids must be unique per provider`,
+      });
     ids.set(key, key);
   }
   return out;

@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem, parseConfigText, parseDuration } from '@opsfleet/core';
 import type { Account, CloudName, CollectSettings } from '../providers/provider.ts';
-import { type AccountsFile, accountsFileSchema, normaliseAccounts, type ResourceVocabulary } from './accounts-config.ts';
+import {
+  type AccountsFile,
+  accountsFileSchema,
+  normaliseAccounts,
+  type ResourceVocabulary,
+} from './accounts-config.ts';
 import { defaultServerFile, mergeDimMapping, type ServerFile, serverFileSchema } from './server-config.ts';
 
 export interface ExporterConfig {
@@ -25,13 +30,17 @@ export function locate(envVar: string, defaults: string[], env: Env, required: b
   const explicit = env[envVar];
   if (explicit) {
     if (!existsSync(explicit)) {
-      throw new ConfigError(`${envVar}`, [{ path: envVar, message: `file not found: ${explicit} (fix the path or unset ${envVar})` }]);
+      throw new ConfigError(`${envVar}`, [
+        { path: envVar, message: `file not found: ${explicit} (fix the path or unset ${envVar})` },
+      ]);
     }
     return resolve(explicit);
   }
   const found = defaults.find((p) => existsSync(p));
   if (!found && required) {
-    throw new ConfigError(envVar, [{ path: envVar, message: `no file found at ${defaults.join(' or ')}: set ${envVar}` }]);
+    throw new ConfigError(envVar, [
+      { path: envVar, message: `no file found at ${defaults.join(' or ')}: set ${envVar}` },
+    ]);
   }
   return found ? resolve(found) : undefined;
 }
@@ -58,7 +67,10 @@ export function buildConfig(
   const { accounts, problems, warnings } = normaliseAccounts(accountsFile, vocab);
   const port = env.EXPORTER_PORT ? Number(env.EXPORTER_PORT) : serverFile.server.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    problems.push({ path: 'EXPORTER_PORT', message: `must be a port between 1 and 65535, got "${env.EXPORTER_PORT}"` });
+    problems.push({
+      path: 'EXPORTER_PORT',
+      message: `must be a port between 1 and 65535, got "${env.EXPORTER_PORT}"`,
+    });
   }
   let intervalMs = serverFile.server.scrape_interval;
   if (env.SCRAPE_INTERVAL) {
@@ -100,16 +112,26 @@ export function buildConfig(
  * Loads server.yaml and accounts.yaml from SERVER_PATH / ACCOUNTS_PATH or the default locations.
  * Problems of both files are reported together, each path prefixed with its file.
  */
-export function loadExporterConfig(vocab: Partial<Record<CloudName, ResourceVocabulary>>, env: Env = process.env): ExporterConfig {
+export function loadExporterConfig(
+  vocab: Partial<Record<CloudName, ResourceVocabulary>>,
+  env: Env = process.env,
+): ExporterConfig {
   const serverPath = locate('SERVER_PATH', ['/app/configs/server.yaml', './configs/server.yaml'], env, false);
-  const accountsPath = locate('ACCOUNTS_PATH', ['/app/configs/accounts.yaml', './configs/accounts.yaml'], env, false);
+  const accountsPath = locate(
+    'ACCOUNTS_PATH',
+    ['/app/configs/accounts.yaml', './configs/accounts.yaml'],
+    env,
+    false,
+  );
   const problems: ConfigProblem[] = [];
   const attempt = <T>(file: string, fn: () => T): T | undefined => {
     try {
       return fn();
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems.map((p) => ({ path: `${basename(file)}: ${p.path}`, message: p.message })));
+      problems.push(
+        ...err.problems.map((p) => ({ path: `${basename(file)}: ${p.path}`, message: p.message })),
+      );
       return undefined;
     }
   };
@@ -121,7 +143,9 @@ export function loadExporterConfig(vocab: Partial<Record<CloudName, ResourceVoca
     : { accounts: {} };
   const config =
     serverFile && accountsFile
-      ? attempt(accountsPath ?? 'accounts.yaml', () => buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath }))
+      ? attempt(accountsPath ?? 'accounts.yaml', () =>
+          buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath }),
+        )
       : undefined;
   if (problems.length || !config) throw new ConfigError('exporter configuration', problems);
   return config;

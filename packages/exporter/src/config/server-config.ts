@@ -7,10 +7,12 @@ import { z } from 'zod';
  * file's `regionData:`) are accepted and ignored so existing files load unchanged.
  */
 
-const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])]).transform((v) => {
-  if (typeof v === 'boolean') return v;
-  return v === 'true' || v === '1' || v === 'yes';
-});
+const boolish = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
+  .transform((v) => {
+    if (typeof v === 'boolean') return v;
+    return v === 'true' || v === '1' || v === 'yes';
+  });
 
 const intIn = (min: number, max: number) =>
   z.coerce
@@ -38,9 +40,15 @@ const credentialPair = z.object({ username: z.string().min(1), password: z.strin
 
 const logSchema = z
   .object({
-    level: z.enum(['debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be one of debug, info, warn, error, fatal' }).default('info'),
+    level: z
+      .enum(['debug', 'info', 'warn', 'error', 'fatal'], {
+        error: 'must be one of debug, info, warn, error, fatal',
+      })
+      .default('info'),
     format: z.enum(['json', 'console'], { error: 'must be json or console' }).default('json'),
-    output: z.enum(['stdout', 'console', 'file', 'both'], { error: 'must be stdout, console, file or both' }).default('stdout'),
+    output: z
+      .enum(['stdout', 'console', 'file', 'both'], { error: 'must be stdout, console, file or both' })
+      .default('stdout'),
     file: z
       .object({
         path: z.string().default('logs/exporter.log'),
@@ -76,7 +84,10 @@ export const serverSectionSchema = z.looseObject({
   region_discovery: regionDiscoverySchema,
   resource_dim_mapping: z.record(z.string(), z.array(z.string())).default({}),
   admin_auth_enabled: boolish.default(false),
-  admin_auth: z.array(credentialPair).nullish().transform((v) => v ?? []),
+  admin_auth: z
+    .array(credentialPair)
+    .nullish()
+    .transform((v) => v ?? []),
 });
 
 export const estimationSchema = z.object({
@@ -112,12 +123,56 @@ export function defaultServerFile(): ServerFile {
  * merged under the user's `resource_dim_mapping`: user keys win, built-in keys stay.
  */
 export const DEFAULT_RESOURCE_DIM_MAPPING: Record<string, string[]> = {
-  'aliyun.acs_slb_dashboard': ['InstanceId', 'instanceId', 'instance_id', 'groupId', 'group_id', 'userId', 'vip', 'port', 'protocol'],
-  'aliyun.acs_bandwidth_package': ['BandwidthPackageId', 'bandwidthPackageId', 'sharebandwidthpackages', 'userId', 'instanceId'],
+  'aliyun.acs_slb_dashboard': [
+    'InstanceId',
+    'instanceId',
+    'instance_id',
+    'groupId',
+    'group_id',
+    'userId',
+    'vip',
+    'port',
+    'protocol',
+  ],
+  'aliyun.acs_bandwidth_package': [
+    'BandwidthPackageId',
+    'bandwidthPackageId',
+    'sharebandwidthpackages',
+    'userId',
+    'instanceId',
+  ],
   'aliyun.acs_oss_dashboard': ['BucketName', 'bucketName', 'bucket_name', 'userId', 'instanceId'],
-  'aliyun.acs_alb': ['loadBalancerId', 'LoadBalancerId', 'serverGroupId', 'listenerId', 'vip', 'userId', 'listenerProtocol', 'listenerPort', 'ruleId'],
-  'aliyun.acs_nlb': ['InstanceId', 'instanceId', 'instance_id', 'listenerId', 'vip', 'userId', 'listenerPort', 'listenerProtocol'],
-  'aliyun.acs_gwlb': ['instanceId', 'InstanceId', 'instance_id', 'userId', 'regionId', 'availableZone', 'addressIpVersion', 'serverGroupId'],
+  'aliyun.acs_alb': [
+    'loadBalancerId',
+    'LoadBalancerId',
+    'serverGroupId',
+    'listenerId',
+    'vip',
+    'userId',
+    'listenerProtocol',
+    'listenerPort',
+    'ruleId',
+  ],
+  'aliyun.acs_nlb': [
+    'InstanceId',
+    'instanceId',
+    'instance_id',
+    'listenerId',
+    'vip',
+    'userId',
+    'listenerPort',
+    'listenerProtocol',
+  ],
+  'aliyun.acs_gwlb': [
+    'instanceId',
+    'InstanceId',
+    'instance_id',
+    'userId',
+    'regionId',
+    'availableZone',
+    'addressIpVersion',
+    'serverGroupId',
+  ],
   'aliyun.acs_ecs_dashboard': ['InstanceId', 'instanceId', 'instance_id'],
   'tencent.QCE/LB': ['LoadBalancerId', 'vip'],
   'tencent.qce/gwlb': ['gwLoadBalancerId', 'GwLoadBalancerId'],

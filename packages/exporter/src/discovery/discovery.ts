@@ -18,7 +18,8 @@ interface ProviderStats {
  */
 export function accountsSignature(accounts: Account[]): string {
   const entries = new Set<string>();
-  for (const a of accounts) if (a.resources.length) entries.add(`${a.provider}#${[...a.resources].sort().join(',')}`);
+  for (const a of accounts)
+    if (a.resources.length) entries.add(`${a.provider}#${[...a.resources].sort().join(',')}`);
   return [...entries].sort().join('|');
 }
 

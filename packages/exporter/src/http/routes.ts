@@ -54,7 +54,8 @@ export function registerRoutes(app: FastifyInstance<any, any, any, any>, deps: R
   });
 
   app.get('/readyz', async (_req, reply) => {
-    if (!deps.ready()) return reply.code(503).send({ status: 'not ready', reason: 'first collection has not completed' });
+    if (!deps.ready())
+      return reply.code(503).send({ status: 'not ready', reason: 'first collection has not completed' });
     return { status: 'ready' };
   });
 

@@ -18,9 +18,15 @@ describe('mapping validation (AC-26)', () => {
   it.each([
     ['top-level-key.bad.yml', /foo: unknown key "foo" \(allowed: prefix, namespaces, canonical\)/],
     ['root-dimensions.bad.yml', /canonical\.qps\.dimensions: dimensions belong under a vendor/],
-    ['vendor-key-typo.bad.yml', /canonical\.qps\.aliyun\.metrics: unknown key "metrics" \(allowed: metric, unit, scale, dimensions\)/],
+    [
+      'vendor-key-typo.bad.yml',
+      /canonical\.qps\.aliyun\.metrics: unknown key "metrics" \(allowed: metric, unit, scale, dimensions\)/,
+    ],
     ['empty-metric.bad.yml', /canonical\.qps\.aliyun\.metric: must be a non-empty string/],
-    ['unknown-vendor.bad.yml', /namespaces\.google: unknown vendor "google": supported vendors are aliyun, tencent, aws, huawei/],
+    [
+      'unknown-vendor.bad.yml',
+      /namespaces\.google: unknown vendor "google": supported vendors are aliyun, tencent, aws, huawei/,
+    ],
     ['scale-not-number.bad.yml', /canonical\.qps\.aliyun\.scale: must be a number/],
   ])('%s → %s', (file, want) => {
     const { problems } = loadMappings(join(FIX, file));
@@ -29,8 +35,13 @@ describe('mapping validation (AC-26)', () => {
 
   it('skips only the bad files of a directory and loads the good ones', () => {
     const { catalog, problems } = loadMappings(FIX);
-    expect(catalog.resolve('tencent', 'qce/demo', 'InTraffic')).toMatchObject({ name: 'demo_traffic_rx_bps', scale: 1_000_000 });
-    expect(new Set(problems.map((p) => p.path.split(':')[0]))).toEqual(new Set(readdirSync(FIX).filter((f) => f.endsWith('.bad.yml'))));
+    expect(catalog.resolve('tencent', 'qce/demo', 'InTraffic')).toMatchObject({
+      name: 'demo_traffic_rx_bps',
+      scale: 1_000_000,
+    });
+    expect(new Set(problems.map((p) => p.path.split(':')[0]))).toEqual(
+      new Set(readdirSync(FIX).filter((f) => f.endsWith('.bad.yml'))),
+    );
   });
 });
 
@@ -61,7 +72,9 @@ describe('the catalogs', () => {
   });
 
   it('accepts MAPPING_PATH as a comma-separated list of files and directories', () => {
-    const { catalog, problems } = loadMappings(`${join(defaultMappingPath(), 'bwp.metrics.yaml')}, ${join(FIX, 'demo.ok.yml')}`);
+    const { catalog, problems } = loadMappings(
+      `${join(defaultMappingPath(), 'bwp.metrics.yaml')}, ${join(FIX, 'demo.ok.yml')}`,
+    );
     expect(problems).toEqual([]);
     expect(catalog.entries().map((e) => e.prefix)).toEqual([...Array(8).fill('bwp'), 'demo']);
   });

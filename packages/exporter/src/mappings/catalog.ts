@@ -57,7 +57,9 @@ export class MappingCatalog {
       const key = `${vendor}|${ns.toLowerCase()}|${v.metric}`;
       const prior = this.aliases.get(key);
       if (prior && prior.entry.name !== entry.name) {
-        this.warnings.push(`${entry.file}: ${vendor} ${ns} ${v.metric} maps to ${entry.name}, replacing ${prior.entry.name} from ${prior.entry.file}`);
+        this.warnings.push(
+          `${entry.file}: ${vendor} ${ns} ${v.metric} maps to ${entry.name}, replacing ${prior.entry.name} from ${prior.entry.file}`,
+        );
       }
       this.aliases.set(key, { entry, scale: v.scale });
     }
@@ -73,7 +75,13 @@ export class MappingCatalog {
 
   resolve(cloud: string, namespace: string, metric: string): Resolved {
     const hit = this.aliases.get(`${cloud}|${namespace.toLowerCase()}|${metric}`);
-    if (hit) return { name: hit.entry.name, scale: hit.scale, canonical: hit.entry.canonical, prefix: hit.entry.prefix };
+    if (hit)
+      return {
+        name: hit.entry.name,
+        scale: hit.scale,
+        canonical: hit.entry.canonical,
+        prefix: hit.entry.prefix,
+      };
     const prefix = this.prefixFor(namespace);
     return { name: sanitizeMetricName(`${prefix ?? namespace}_${metric}`), scale: 1, prefix };
   }
@@ -114,8 +122,14 @@ const num = (v: unknown) => (v === undefined || v === null || v === '' ? 1 : Num
  * Loads mapping files and directories (a string may hold several, comma-separated, as
  * MAPPING_PATH does). A file that fails validation is skipped; its problems are returned.
  */
-export function loadMappings(paths: string | string[]): { catalog: MappingCatalog; problems: MappingProblem[] } {
-  const list = (Array.isArray(paths) ? paths : [paths]).flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean);
+export function loadMappings(paths: string | string[]): {
+  catalog: MappingCatalog;
+  problems: MappingProblem[];
+} {
+  const list = (Array.isArray(paths) ? paths : [paths])
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
   const { files, problems } = listFiles(list);
   const catalog = new MappingCatalog();
   for (const file of files) {
@@ -131,7 +145,11 @@ export function loadMappings(paths: string | string[]): { catalog: MappingCatalo
       problems.push(...found.map((p) => ({ path: `${basename(file)}: ${p.path}`, message: p.message })));
       continue;
     }
-    const d = doc as { prefix: string; namespaces?: Partial<Record<Vendor, string>>; canonical?: Record<string, Record<string, unknown>> };
+    const d = doc as {
+      prefix: string;
+      namespaces?: Partial<Record<Vendor, string>>;
+      canonical?: Record<string, Record<string, unknown>>;
+    };
     const prefix = String(d.prefix);
     const namespaces = d.namespaces ?? {};
     for (const ns of Object.values(namespaces)) if (ns) catalog.setPrefix(ns, prefix);
@@ -171,11 +189,21 @@ export function checkCatalog(catalog: MappingCatalog): MappingProblem[] {
   const out: MappingProblem[] = [];
   const seen = new Map<string, string>();
   for (const e of catalog.entries()) {
-    if (!Object.keys(e.vendors).length) out.push({ path: `${e.file}: canonical.${e.canonical}`, message: 'has no vendor metric: add at least one of aliyun, tencent, aws, huawei with a metric' });
+    if (!Object.keys(e.vendors).length)
+      out.push({
+        path: `${e.file}: canonical.${e.canonical}`,
+        message: 'has no vendor metric: add at least one of aliyun, tencent, aws, huawei with a metric',
+      });
     const prior = seen.get(e.name);
-    if (prior) out.push({ path: `${e.file}: canonical.${e.canonical}`, message: `duplicate canonical name ${e.name} (also in ${prior})` });
+    if (prior)
+      out.push({
+        path: `${e.file}: canonical.${e.canonical}`,
+        message: `duplicate canonical name ${e.name} (also in ${prior})`,
+      });
     seen.set(e.name, e.file);
   }
-  out.push(...catalog.warnings.map((w) => ({ path: w.split(':')[0]!, message: w.slice(w.indexOf(':') + 2) })));
+  out.push(
+    ...catalog.warnings.map((w) => ({ path: w.split(':')[0]!, message: w.slice(w.indexOf(':') + 2) })),
+  );
   return out;
 }

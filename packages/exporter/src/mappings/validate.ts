@@ -14,12 +14,22 @@ export interface MappingProblem {
   message: string;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-function unknownKeys(obj: Record<string, unknown>, allowed: string[], path: string, out: MappingProblem[]): void {
+function unknownKeys(
+  obj: Record<string, unknown>,
+  allowed: string[],
+  path: string,
+  out: MappingProblem[],
+): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) out.push({ path: path ? `${path}.${key}` : key, message: `unknown key "${key}" (allowed: ${allowed.join(', ')})` });
+    if (!allowed.includes(key))
+      out.push({
+        path: path ? `${path}.${key}` : key,
+        message: `unknown key "${key}" (allowed: ${allowed.join(', ')})`,
+      });
   }
 }
 
@@ -49,15 +59,21 @@ function validateVendor(v: unknown, path: string, out: MappingProblem[]): void {
 
 export function validateMappingDocument(doc: unknown): MappingProblem[] {
   const out: MappingProblem[] = [];
-  if (!isMap(doc)) return [{ path: '(root)', message: 'must be a map with prefix, namespaces and canonical' }];
+  if (!isMap(doc))
+    return [{ path: '(root)', message: 'must be a map with prefix, namespaces and canonical' }];
   unknownKeys(doc, TOP_KEYS, '', out);
-  if (!isScalar(doc.prefix) || String(doc.prefix).trim() === '') out.push({ path: 'prefix', message: 'must be a non-empty string such as clb' });
+  if (!isScalar(doc.prefix) || String(doc.prefix).trim() === '')
+    out.push({ path: 'prefix', message: 'must be a non-empty string such as clb' });
   if ('namespaces' in doc && doc.namespaces !== null) {
-    if (!isMap(doc.namespaces)) out.push({ path: 'namespaces', message: 'must be a map of vendor → namespace' });
+    if (!isMap(doc.namespaces))
+      out.push({ path: 'namespaces', message: 'must be a map of vendor → namespace' });
     else {
       for (const [vendor, ns] of Object.entries(doc.namespaces)) {
         if (!(VENDORS as readonly string[]).includes(vendor)) {
-          out.push({ path: `namespaces.${vendor}`, message: `unknown vendor "${vendor}": supported vendors are ${VENDORS.join(', ')}` });
+          out.push({
+            path: `namespaces.${vendor}`,
+            message: `unknown vendor "${vendor}": supported vendors are ${VENDORS.join(', ')}`,
+          });
         } else if (typeof ns !== 'string' || ns.trim() === '') {
           out.push({ path: `namespaces.${vendor}`, message: 'must be a non-empty namespace string' });
         }
@@ -65,7 +81,8 @@ export function validateMappingDocument(doc: unknown): MappingProblem[] {
     }
   }
   if ('canonical' in doc && doc.canonical !== null) {
-    if (!isMap(doc.canonical)) out.push({ path: 'canonical', message: 'must be a map of canonical name → entry' });
+    if (!isMap(doc.canonical))
+      out.push({ path: 'canonical', message: 'must be a map of canonical name → entry' });
     else {
       for (const [name, entry] of Object.entries(doc.canonical)) {
         const path = `canonical.${name}`;
@@ -74,7 +91,10 @@ export function validateMappingDocument(doc: unknown): MappingProblem[] {
           continue;
         }
         if ('dimensions' in entry) {
-          out.push({ path: `${path}.dimensions`, message: 'dimensions belong under a vendor (e.g. aliyun.dimensions), not at the entry root' });
+          out.push({
+            path: `${path}.dimensions`,
+            message: 'dimensions belong under a vendor (e.g. aliyun.dimensions), not at the entry root',
+          });
         }
         unknownKeys(
           Object.fromEntries(Object.entries(entry).filter(([k]) => k !== 'dimensions')),
@@ -82,7 +102,8 @@ export function validateMappingDocument(doc: unknown): MappingProblem[] {
           path,
           out,
         );
-        for (const vendor of VENDORS) if (vendor in entry) validateVendor(entry[vendor], `${path}.${vendor}`, out);
+        for (const vendor of VENDORS)
+          if (vendor in entry) validateVendor(entry[vendor], `${path}.${vendor}`, out);
       }
     }
   }

@@ -7,7 +7,9 @@ import { tencentProvider } from './tencent/index.ts';
 export const PROVIDERS: Provider[] = [aliyunProvider, tencentProvider];
 
 /** What each provider accepts in accounts.yaml `resources`. */
-export function resourceVocabulary(providers: Provider[] = PROVIDERS): Partial<Record<CloudName, ResourceVocabulary>> {
+export function resourceVocabulary(
+  providers: Provider[] = PROVIDERS,
+): Partial<Record<CloudName, ResourceVocabulary>> {
   return Object.fromEntries(
     providers.map((p) => [p.cloud, { aliases: p.resourceAliases, defaults: p.defaultResources }]),
   );

@@ -6,7 +6,9 @@ import type { Account } from '../provider.ts';
 
 // Both packages are CommonJS with the class on `exports.default`: Node's ESM loader hands over
 // `module.exports`, other loaders (vitest) the `default` itself, so accept either.
-type OpenApiClient = { callApi(params: Params, request: OpenApiRequest, runtime: RuntimeOptions): Promise<unknown> };
+type OpenApiClient = {
+  callApi(params: Params, request: OpenApiRequest, runtime: RuntimeOptions): Promise<unknown>;
+};
 const unwrap = <T>(mod: unknown, isIt: (x: unknown) => boolean): T =>
   (isIt(mod) ? mod : (mod as { default: unknown }).default) as T;
 const OpenApi = unwrap<new (config: Config) => OpenApiClient>(OpenApiModule, (x) => typeof x === 'function');
@@ -57,7 +59,12 @@ export class AliyunApi {
     return c;
   }
 
-  async call<T = Record<string, unknown>>(product: Product, action: string, region: string, query: Record<string, unknown>): Promise<T> {
+  async call<T = Record<string, unknown>>(
+    product: Product,
+    action: string,
+    region: string,
+    query: Record<string, unknown>,
+  ): Promise<T> {
     const custom = this.account.endpoint ? new URL(this.account.endpoint) : undefined;
     const params = new Params({
       action,
@@ -70,9 +77,13 @@ export class AliyunApi {
       reqBodyType: 'formData',
       bodyType: 'json',
     });
-    const clean = Object.fromEntries(Object.entries({ RegionId: region, ...query }).filter(([, v]) => v !== undefined && v !== ''));
+    const clean = Object.fromEntries(
+      Object.entries({ RegionId: region, ...query }).filter(([, v]) => v !== undefined && v !== ''),
+    );
     const request = new OpenApiRequest({ query: OpenApiUtil.query(clean) });
-    const res = (await this.client(product, region).callApi(params, request, new RuntimeOptions({}))) as { body: T };
+    const res = (await this.client(product, region).callApi(params, request, new RuntimeOptions({}))) as {
+      body: T;
+    };
     return res.body;
   }
 
@@ -83,7 +94,9 @@ export class AliyunApi {
       accessKeyId: this.account.access_key_id,
       accessKeySecret: this.account.access_key_secret,
       region: `oss-${region}`,
-      ...(custom ? { endpoint: custom, sldEnable: true, secure: custom.startsWith('https') } : { secure: true }),
+      ...(custom
+        ? { endpoint: custom, sldEnable: true, secure: custom.startsWith('https') }
+        : { secure: true }),
       timeout: 15_000,
     } as OSS.Options);
   }

@@ -51,11 +51,16 @@ export async function namespaceMeta(
       const body = await calls.call(
         'DescribeMetricMetaList',
         () =>
-          api.call<{ Resources?: { Resource?: RawMeta[] }; TotalCount?: number | string }>('cms', 'DescribeMetricMetaList', region, {
-            Namespace: namespace,
-            PageSize: 100,
-            PageNumber: page,
-          }),
+          api.call<{ Resources?: { Resource?: RawMeta[] }; TotalCount?: number | string }>(
+            'cms',
+            'DescribeMetricMetaList',
+            region,
+            {
+              Namespace: namespace,
+              PageSize: 100,
+              PageNumber: page,
+            },
+          ),
         { attempts: 5 },
       );
       const items = body.Resources?.Resource ?? [];
@@ -91,7 +96,11 @@ export interface LastQuery {
  * `DescribeMetricLast` for any number of dimension sets: batches of 50 (the API's limit), each
  * batch paged by NextToken under the paging guards.
  */
-export async function describeMetricLast(api: AliyunApi, calls: CloudCalls, q: LastQuery): Promise<Record<string, unknown>[]> {
+export async function describeMetricLast(
+  api: AliyunApi,
+  calls: CloudCalls,
+  q: LastQuery,
+): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   for (const batch of chunk(q.dimensions, 50)) {
     let token: string | undefined;

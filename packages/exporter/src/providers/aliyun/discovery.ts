@@ -14,7 +14,14 @@ export const NAMESPACES: Record<string, string> = {
 };
 
 /** Unified resource_type label of each resource key. */
-export const RESOURCE_TYPE: Record<string, string> = { cbwp: 'bwp', clb: 'clb', alb: 'alb', nlb: 'nlb', gwlb: 'gwlb', oss: 's3' };
+export const RESOURCE_TYPE: Record<string, string> = {
+  cbwp: 'bwp',
+  clb: 'clb',
+  alb: 'alb',
+  nlb: 'nlb',
+  gwlb: 'gwlb',
+  oss: 's3',
+};
 
 let builtIn: Map<string, string[]> | undefined;
 
@@ -50,24 +57,35 @@ export async function discoverAliyun(req: DiscoverRequest): Promise<Product[]> {
     const namespace = NAMESPACES[resource];
     if (!namespace) continue;
     const names = new Set(builtInMetrics().get(namespace) ?? []);
-    const keys = (req.settings.resourceDimMapping[`aliyun.${namespace}`] ?? ['instanceId']).map((k) => k.toLowerCase());
+    const keys = (req.settings.resourceDimMapping[`aliyun.${namespace}`] ?? ['instanceId']).map((k) =>
+      k.toLowerCase(),
+    );
     try {
       const body = await req.calls.call(
         'DescribeMetricMetaList',
         () =>
-          api.call<{ Resources?: { Resource?: Record<string, string>[] } }>('cms', 'DescribeMetricMetaList', region, {
-            Namespace: namespace,
-            PageSize: 1000,
-          }),
+          api.call<{ Resources?: { Resource?: Record<string, string>[] } }>(
+            'cms',
+            'DescribeMetricMetaList',
+            region,
+            {
+              Namespace: namespace,
+              PageSize: 1000,
+            },
+          ),
         { attempts: 3 },
       );
       for (const raw of body.Resources?.Resource ?? []) {
         const meta = parseMeta(raw);
         const identifies = meta.dimensions.some((d) => keys.includes(d.toLowerCase()));
-        if (meta.name && (identifies || (resource === 'cbwp' && meta.dimensions.length))) names.add(meta.name);
+        if (meta.name && (identifies || (resource === 'cbwp' && meta.dimensions.length)))
+          names.add(meta.name);
       }
     } catch (err) {
-      req.log.warn({ namespace, err: (err as Error).message }, 'metric metadata unavailable, using the built-in list');
+      req.log.warn(
+        { namespace, err: (err as Error).message },
+        'metric metadata unavailable, using the built-in list',
+      );
     }
     products.push({ namespace, resource, autoDiscover: true, groups: [{ metrics: [...names].sort() }] });
   }

@@ -11,7 +11,11 @@ const UTILISATION: Record<string, string> = {
  * `BandwidthCapBps` tag, else its per-instance value, else the global one from server.yaml.
  * Nothing is emitted without an `estimation` section or without a cap.
  */
-export function utilisationSamples(sample: Sample, res: AliyunResource, estimation: CollectSettings['estimation']): Sample[] {
+export function utilisationSamples(
+  sample: Sample,
+  res: AliyunResource,
+  estimation: CollectSettings['estimation'],
+): Sample[] {
   const suffix = UTILISATION[sample.metric];
   const clb = estimation?.clb;
   if (!suffix || sample.namespace !== 'acs_slb_dashboard' || !clb) return [];

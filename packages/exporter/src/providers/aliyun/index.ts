@@ -28,7 +28,9 @@ const apis = new Map<string, AliyunApi>();
 
 function apiFor(account: Account): AliyunApi {
   const key = createHash('sha256')
-    .update(`${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`)
+    .update(
+      `${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`,
+    )
     .digest('hex');
   let api = apis.get(key);
   if (!api) {
@@ -38,7 +40,12 @@ function apiFor(account: Account): AliyunApi {
   return api;
 }
 
-async function listResources(req: CollectRequest, api: AliyunApi, resource: string, region: string): Promise<AliyunResource[]> {
+async function listResources(
+  req: CollectRequest,
+  api: AliyunApi,
+  resource: string,
+  region: string,
+): Promise<AliyunResource[]> {
   const ctx: ListContext = { api, calls: req.calls, region, pageSize: req.settings.pageSize };
   const key = `${req.account.account_id}|${region}|${resource}`;
   return resources.getOrLoad(key, async () => {
@@ -68,7 +75,12 @@ async function listResources(req: CollectRequest, api: AliyunApi, resource: stri
 const listenerLoads = new WeakMap<AliyunResource[], Promise<void>>();
 
 /** Loads the listeners of a cached LB list once, the first time a per-listener metric needs them. */
-function listenersOnce(req: CollectRequest, api: AliyunApi, list: AliyunResource[], region: string): Promise<void> {
+function listenersOnce(
+  req: CollectRequest,
+  api: AliyunApi,
+  list: AliyunResource[],
+  region: string,
+): Promise<void> {
   let load = listenerLoads.get(list);
   if (!load) {
     load = loadListeners({ api, calls: req.calls, region, pageSize: req.settings.pageSize }, list);
@@ -90,11 +102,23 @@ function periodFor(group: MetricGroup, product: Product, meta: MetricMeta, fallb
   return group.period ?? product.period ?? (meta.periods.length ? Math.min(...meta.periods) : fallback);
 }
 
-async function collectProduct(req: CollectRequest, api: AliyunApi, product: Product, region: string): Promise<void> {
+async function collectProduct(
+  req: CollectRequest,
+  api: AliyunApi,
+  product: Product,
+  region: string,
+): Promise<void> {
   const list = await listResources(req, api, product.resource, region);
   if (!list.length) return;
   const byId = new Map(list.map((r) => [r.id, r]));
-  const metas = await namespaceMeta(api, req.calls, metadata, req.account.account_id, product.namespace, region);
+  const metas = await namespaceMeta(
+    api,
+    req.calls,
+    metadata,
+    req.account.account_id,
+    product.namespace,
+    region,
+  );
   const candidates = req.settings.resourceDimMapping[`aliyun.${product.namespace}`] ?? ['instanceId'];
   const jobs = product.groups.flatMap((group) => group.metrics.map((metric) => ({ group, metric })));
   await mapLimit(jobs, req.settings.metricConcurrency, async ({ group, metric }) => {
@@ -107,7 +131,11 @@ async function collectProduct(req: CollectRequest, api: AliyunApi, product: Prod
     const withProtocol = meta.dimensions.includes('protocol');
     const dimensions = list.flatMap((r) =>
       fanOut && r.listeners?.length
-        ? r.listeners.map((l) => ({ [key]: r.id, port: l.port, ...(withProtocol ? { protocol: l.protocol } : {}) }))
+        ? r.listeners.map((l) => ({
+            [key]: r.id,
+            port: l.port,
+            ...(withProtocol ? { protocol: l.protocol } : {}),
+          }))
         : [{ [key]: r.id }],
     );
     try {
@@ -124,7 +152,8 @@ async function collectProduct(req: CollectRequest, api: AliyunApi, product: Prod
         const value = pickValue(point, meta.statistics);
         if (!res || value === undefined) continue;
         const dims: Record<string, string> = {};
-        for (const d of meta.dimensions) if (d !== key && point[d] !== undefined && point[d] !== null) dims[d] = String(point[d]);
+        for (const d of meta.dimensions)
+          if (d !== key && point[d] !== undefined && point[d] !== null) dims[d] = String(point[d]);
         const sample = {
           namespace: product.namespace,
           metric,
@@ -139,7 +168,10 @@ async function collectProduct(req: CollectRequest, api: AliyunApi, product: Prod
         for (const u of utilisationSamples(sample, res, req.settings.estimation)) req.emit(u);
       }
     } catch (err) {
-      req.log.warn({ region, namespace: product.namespace, metric, err: (err as Error).message }, 'metric collection failed');
+      req.log.warn(
+        { region, namespace: product.namespace, metric, err: (err as Error).message },
+        'metric collection failed',
+      );
     }
   });
 }
@@ -150,12 +182,23 @@ async function collectProduct(req: CollectRequest, api: AliyunApi, product: Prod
  */
 export const aliyunProvider: Provider = {
   cloud: 'aliyun',
-  resourceAliases: { clb: 'clb', slb: 'clb', alb: 'alb', nlb: 'nlb', gwlb: 'gwlb', bwp: 'cbwp', cbwp: 'cbwp', s3: 'oss', oss: 'oss' },
+  resourceAliases: {
+    clb: 'clb',
+    slb: 'clb',
+    alb: 'alb',
+    nlb: 'nlb',
+    gwlb: 'gwlb',
+    bwp: 'cbwp',
+    cbwp: 'cbwp',
+    s3: 'oss',
+    oss: 'oss',
+  },
   defaultResources: ['bwp', 'clb', 's3', 'alb', 'nlb', 'gwlb'],
   classify: classifyAliyun,
   discover: discoverAliyun,
   async collect(req) {
-    for (const cache of [resources, buckets, metadata, regionsCache]) cache.setTtl(req.settings.discoveryTtlMs);
+    for (const cache of [resources, buckets, metadata, regionsCache])
+      cache.setTtl(req.settings.discoveryTtlMs);
     const api = apiFor(req.account);
     const regions = await resolveRegions(req, api, regionsCache);
     await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
@@ -164,7 +207,10 @@ export const aliyunProvider: Provider = {
         try {
           await collectProduct(req, api, product, region);
         } catch (err) {
-          req.log.warn({ region, namespace: product.namespace, err: (err as Error).message }, 'product collection failed');
+          req.log.warn(
+            { region, namespace: product.namespace, err: (err as Error).message },
+            'product collection failed',
+          );
         }
       });
     });

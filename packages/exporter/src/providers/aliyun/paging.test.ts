@@ -15,10 +15,48 @@ function run(pages: [string | undefined, number][]): { calls: number; stop: stri
 describe('CMS paging guards (AC-11)', () => {
   it.each([
     ['one page, no token', [[undefined, 5]], 1, 'done'],
-    ['three pages', [['a', 5], ['b', 5], [undefined, 2]], 3, 'done'],
-    ['the same token twice stops after 2 calls', [['t1', 5], ['t1', 5]], 2, 'repeated_token'],
-    ['empty pages with fresh tokens stop after 3 calls', [['a', 0], ['b', 0], ['c', 0], ['d', 0]], 3, 'empty_pages'],
-    ['an empty page between full ones does not stop', [['a', 0], ['b', 0], ['c', 4], ['d', 0], [undefined, 1]], 5, 'done'],
+    [
+      'three pages',
+      [
+        ['a', 5],
+        ['b', 5],
+        [undefined, 2],
+      ],
+      3,
+      'done',
+    ],
+    [
+      'the same token twice stops after 2 calls',
+      [
+        ['t1', 5],
+        ['t1', 5],
+      ],
+      2,
+      'repeated_token',
+    ],
+    [
+      'empty pages with fresh tokens stop after 3 calls',
+      [
+        ['a', 0],
+        ['b', 0],
+        ['c', 0],
+        ['d', 0],
+      ],
+      3,
+      'empty_pages',
+    ],
+    [
+      'an empty page between full ones does not stop',
+      [
+        ['a', 0],
+        ['b', 0],
+        ['c', 4],
+        ['d', 0],
+        [undefined, 1],
+      ],
+      5,
+      'done',
+    ],
   ] as [string, [string | undefined, number][], number, string][])('%s', (_name, pages, calls, stop) => {
     expect(run(pages)).toEqual({ calls, stop });
   });

@@ -12,7 +12,9 @@ export interface PagingState {
   lastToken?: string;
 }
 
-export type PagingStep = { next: string; state: PagingState } | { stop: 'done' | 'repeated_token' | 'empty_pages' | 'page_cap' };
+export type PagingStep =
+  | { next: string; state: PagingState }
+  | { stop: 'done' | 'repeated_token' | 'empty_pages' | 'page_cap' };
 
 export function nextPage(state: PagingState, token: string | undefined, pointsOnPage: number): PagingStep {
   const pages = state.pages + 1;

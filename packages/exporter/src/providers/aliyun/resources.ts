@@ -33,12 +33,10 @@ export async function listClb(ctx: ListContext): Promise<AliyunResource[]> {
   const lbs: AliyunResource[] = [];
   for (let page = 1; ; page++) {
     const body = await ctx.calls.call('DescribeLoadBalancers', () =>
-      ctx.api.call<{ TotalCount?: number; LoadBalancers?: { LoadBalancer?: { LoadBalancerId: string; Tags?: { Tag?: TagLike[] } }[] } }>(
-        'slb',
-        'DescribeLoadBalancers',
-        ctx.region,
-        { PageSize: size, PageNumber: page },
-      ),
+      ctx.api.call<{
+        TotalCount?: number;
+        LoadBalancers?: { LoadBalancer?: { LoadBalancerId: string; Tags?: { Tag?: TagLike[] } }[] };
+      }>('slb', 'DescribeLoadBalancers', ctx.region, { PageSize: size, PageNumber: page }),
     );
     const items = body.LoadBalancers?.LoadBalancer ?? [];
     lbs.push(...items.map((lb) => ({ id: lb.LoadBalancerId, ...readTags(lb.Tags?.Tag) })));
@@ -51,12 +49,11 @@ export async function listClb(ctx: ListContext): Promise<AliyunResource[]> {
 export async function loadListeners(ctx: ListContext, lbs: AliyunResource[]): Promise<void> {
   await mapLimit(lbs, 5, async (lb) => {
     const attr = await ctx.calls.call('DescribeLoadBalancerAttribute', () =>
-      ctx.api.call<{ ListenerPortsAndProtocol?: { ListenerPortAndProtocol?: { ListenerPort: number; ListenerProtocol: string }[] } }>(
-        'slb',
-        'DescribeLoadBalancerAttribute',
-        ctx.region,
-        { LoadBalancerId: lb.id },
-      ),
+      ctx.api.call<{
+        ListenerPortsAndProtocol?: {
+          ListenerPortAndProtocol?: { ListenerPort: number; ListenerProtocol: string }[];
+        };
+      }>('slb', 'DescribeLoadBalancerAttribute', ctx.region, { LoadBalancerId: lb.id }),
     );
     lb.listeners = (attr.ListenerPortsAndProtocol?.ListenerPortAndProtocol ?? []).map((l) => ({
       port: String(l.ListenerPort),
@@ -73,7 +70,9 @@ export async function listCbwp(ctx: ListContext): Promise<AliyunResource[]> {
     const body = await ctx.calls.call('DescribeCommonBandwidthPackages', () =>
       ctx.api.call<{
         TotalCount?: number;
-        CommonBandwidthPackages?: { CommonBandwidthPackage?: { BandwidthPackageId: string; Tags?: { Tag?: TagLike[] } }[] };
+        CommonBandwidthPackages?: {
+          CommonBandwidthPackage?: { BandwidthPackageId: string; Tags?: { Tag?: TagLike[] } }[];
+        };
       }>('vpc', 'DescribeCommonBandwidthPackages', ctx.region, { PageSize: size, PageNumber: page }),
     );
     const items = body.CommonBandwidthPackages?.CommonBandwidthPackage ?? [];
@@ -122,7 +121,10 @@ export async function listGwlb(ctx: ListContext): Promise<AliyunResource[]> {
 }
 
 /** Every bucket of the account with its location, once per account (OSS `ListBuckets` is global). */
-export async function listAllBuckets(api: AliyunApi, calls: CloudCalls): Promise<{ name: string; region: string }[]> {
+export async function listAllBuckets(
+  api: AliyunApi,
+  calls: CloudCalls,
+): Promise<{ name: string; region: string }[]> {
   const client = api.oss('cn-hangzhou');
   const out: { name: string; region: string }[] = [];
   let marker: string | undefined;
@@ -144,7 +146,10 @@ export async function tagBuckets(ctx: ListContext, names: string[]): Promise<Ali
   const client = ctx.api.oss(ctx.region);
   return mapLimit(names, 5, async (name) => {
     const res = await ctx.calls.call('GetBucketTagging', () => client.getBucketTags(name));
-    const tags = Object.entries((res.tag ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
+    const tags = Object.entries((res.tag ?? {}) as Record<string, string>).map(([Key, Value]) => ({
+      Key,
+      Value,
+    }));
     return { id: name, ...readTags(tags) };
   });
 }

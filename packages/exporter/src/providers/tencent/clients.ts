@@ -46,7 +46,12 @@ export class TencentApi {
     return c;
   }
 
-  call(product: TencentProduct, action: string, region: string, req: Record<string, unknown>): Promise<Record<string, unknown>> {
+  call(
+    product: TencentProduct,
+    action: string,
+    region: string,
+    req: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     return this.client(product, region)[action]!(req);
   }
 
@@ -58,7 +63,13 @@ export class TencentApi {
         SecretId: this.account.access_key_id,
         SecretKey: this.account.access_key_secret,
         Timeout: 15_000,
-        ...(custom ? { Protocol: custom.protocol as 'http:' | 'https:', Domain: `${custom.host}/{Bucket}`, ServiceDomain: custom.host } : {}),
+        ...(custom
+          ? {
+              Protocol: custom.protocol as 'http:' | 'https:',
+              Domain: `${custom.host}/{Bucket}`,
+              ServiceDomain: custom.host,
+            }
+          : {}),
       });
     }
     return this.cosClient;

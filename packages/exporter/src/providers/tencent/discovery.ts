@@ -49,7 +49,10 @@ export async function discoverTencent(req: DiscoverRequest): Promise<Product[]> 
       )) as { MetricSet?: { MetricName?: string }[] };
       for (const m of r.MetricSet ?? []) if (m.MetricName) names.add(m.MetricName);
     } catch (err) {
-      req.log.warn({ namespace: ns.namespace, err: (err as Error).message }, 'metric metadata unavailable, using the built-in list');
+      req.log.warn(
+        { namespace: ns.namespace, err: (err as Error).message },
+        'metric metadata unavailable, using the built-in list',
+      );
     }
     const metrics = [...names].sort();
     const groups =

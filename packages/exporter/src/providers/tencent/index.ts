@@ -7,7 +7,15 @@ import { TencentApi } from './clients.ts';
 import { discoverTencent, HOME_REGION, NAMESPACES } from './discovery.ts';
 import { getMonitorData } from './monitor.ts';
 import { type BaseMetric, minPeriod } from './period.ts';
-import { type ListContext, listAllBuckets, listBwp, listClbVips, listGwlb, type TencentInstance, tagBuckets } from './resources.ts';
+import {
+  type ListContext,
+  listAllBuckets,
+  listBwp,
+  listClbVips,
+  listGwlb,
+  type TencentInstance,
+  tagBuckets,
+} from './resources.ts';
 
 const instances = new TtlCache<TencentInstance[]>('tencent_resources', 3_600_000);
 const buckets = new TtlCache<{ name: string; region: string }[]>('tencent_buckets', 3_600_000);
@@ -17,7 +25,9 @@ const apis = new Map<string, TencentApi>();
 
 function apiFor(account: Account): TencentApi {
   const key = createHash('sha256')
-    .update(`${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`)
+    .update(
+      `${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`,
+    )
     .digest('hex');
   let api = apis.get(key);
   if (!api) {
@@ -31,21 +41,33 @@ async function resolveRegions(req: CollectRequest, api: TencentApi): Promise<str
   if (!req.account.regions.includes('*')) return req.account.regions;
   try {
     return await regionsCache.getOrLoad(req.account.account_id, async () => {
-      const r = (await req.calls.call('DescribeRegions', () => api.call('cvm', 'DescribeRegions', HOME_REGION, {}))) as {
+      const r = (await req.calls.call('DescribeRegions', () =>
+        api.call('cvm', 'DescribeRegions', HOME_REGION, {}),
+      )) as {
         RegionSet?: { Region: string; RegionState?: string }[];
       };
-      const ids = (r.RegionSet ?? []).filter((x) => !x.RegionState || x.RegionState === 'AVAILABLE').map((x) => x.Region);
+      const ids = (r.RegionSet ?? [])
+        .filter((x) => !x.RegionState || x.RegionState === 'AVAILABLE')
+        .map((x) => x.Region);
       if (!ids.length) throw new Error('DescribeRegions returned no region');
       return ids;
     });
   } catch (err) {
     const fallback = req.settings.defaultRegions.length ? req.settings.defaultRegions : [HOME_REGION];
-    req.log.warn({ err: (err as Error).message, fallback }, 'region enumeration failed, using fallback regions');
+    req.log.warn(
+      { err: (err as Error).message, fallback },
+      'region enumeration failed, using fallback regions',
+    );
     return fallback;
   }
 }
 
-async function listInstances(req: CollectRequest, api: TencentApi, resource: string, region: string): Promise<TencentInstance[]> {
+async function listInstances(
+  req: CollectRequest,
+  api: TencentApi,
+  resource: string,
+  region: string,
+): Promise<TencentInstance[]> {
   const ctx: ListContext = { api, calls: req.calls, region };
   return instances.getOrLoad(`${req.account.account_id}|${region}|${resource}`, async () => {
     switch (resource) {
@@ -84,14 +106,22 @@ async function periodsFor(req: CollectRequest, api: TencentApi, product: Product
     const explicit = groupPeriod ?? product.period;
     if (explicit) return explicit;
     try {
-      return minPeriod((await load()).find((m) => m.MetricName === metric), req.settings.periodFallback);
+      return minPeriod(
+        (await load()).find((m) => m.MetricName === metric),
+        req.settings.periodFallback,
+      );
     } catch {
       return req.settings.periodFallback;
     }
   };
 }
 
-async function collectProduct(req: CollectRequest, api: TencentApi, product: Product, region: string): Promise<void> {
+async function collectProduct(
+  req: CollectRequest,
+  api: TencentApi,
+  product: Product,
+  region: string,
+): Promise<void> {
   const ns = NAMESPACES[product.resource];
   if (!ns) return;
   const list = await listInstances(req, api, product.resource, region);
@@ -122,7 +152,10 @@ async function collectProduct(req: CollectRequest, api: TencentApi, product: Pro
         });
       }
     } catch (err) {
-      req.log.warn({ region, namespace: product.namespace, metric, err: (err as Error).message }, 'metric collection failed');
+      req.log.warn(
+        { region, namespace: product.namespace, metric, err: (err as Error).message },
+        'metric collection failed',
+      );
     }
   });
 }
@@ -135,7 +168,8 @@ export const tencentProvider: Provider = {
   classify: classifyTencent,
   discover: discoverTencent,
   async collect(req) {
-    for (const cache of [instances, buckets, baseMetrics, regionsCache]) cache.setTtl(req.settings.discoveryTtlMs);
+    for (const cache of [instances, buckets, baseMetrics, regionsCache])
+      cache.setTtl(req.settings.discoveryTtlMs);
     const api = apiFor(req.account);
     const regions = await resolveRegions(req, api);
     // Bounded, unlike the public exporter, which started every region at once.
@@ -145,7 +179,10 @@ export const tencentProvider: Provider = {
         try {
           await collectProduct(req, api, product, region);
         } catch (err) {
-          req.log.warn({ region, namespace: product.namespace, err: (err as Error).message }, 'product collection failed');
+          req.log.warn(
+            { region, namespace: product.namespace, err: (err as Error).message },
+            'product collection failed',
+          );
         }
       });
     });

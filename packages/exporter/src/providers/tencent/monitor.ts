@@ -21,7 +21,11 @@ export function lastValue(values: (number | null | undefined)[] | undefined): nu
 }
 
 /** GetMonitorData for any number of instances, at most 10 per call (the API's limit). */
-export async function getMonitorData(api: TencentApi, calls: CloudCalls, q: MonitorQuery): Promise<Map<string, number>> {
+export async function getMonitorData(
+  api: TencentApi,
+  calls: CloudCalls,
+  q: MonitorQuery,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const { start, end } = queryWindow(q.period, q.namespace, Date.now());
   await mapLimit(chunk(q.ids, 10), q.concurrency, async (batch) => {

@@ -15,7 +15,10 @@ export function minPeriod(meta: BaseMetric | undefined, fallback: number): numbe
     .map((p) => Number(typeof p === 'object' && p !== null ? p.Period : p))
     .filter((n) => Number.isFinite(n) && n > 0);
   if (values.length) return Math.min(...values);
-  const single = ([] as (number | string)[]).concat(meta?.Period ?? []).map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  const single = ([] as (number | string)[])
+    .concat(meta?.Period ?? [])
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n > 0);
   if (single.length) return Math.min(...single);
   return fallback;
 }
@@ -26,6 +29,7 @@ export function minPeriod(meta: BaseMetric | undefined, fallback: number): numbe
  */
 export function queryWindow(period: number, namespace: string, now: number): { start: Date; end: Date } {
   if (period >= 86_400) return { start: new Date(now - 48 * 3_600_000), end: new Date(now) };
-  if (namespace.toLowerCase() === 'qce/cos') return { start: new Date(now - 2 * period * 1000), end: new Date(now - period * 1000) };
+  if (namespace.toLowerCase() === 'qce/cos')
+    return { start: new Date(now - 2 * period * 1000), end: new Date(now - period * 1000) };
   return { start: new Date(now - period * 1000), end: new Date(now) };
 }
