@@ -4,6 +4,9 @@ type Handler = () => Promise<void> | void;
 
 const handlers: Handler[] = [];
 let installed = false;
+type Options = { timeoutMs?: number; log?: Pick<Logger, 'info' | 'error'>; exit?: (code: number) => void };
+/** The latest options given win, so a part registering later can tighten the timeout. */
+const settings: Options = {};
 let running: Promise<void> | undefined;
 
 /** Runs registered handlers once, newest first (what started last stops first). */
@@ -24,24 +27,23 @@ export function shutdownNow(log?: Pick<Logger, 'error'>): Promise<void> {
  * Registers a handler for SIGTERM/SIGINT: the process drains within `timeoutMs` and exits 0,
  * or exits 1 when draining takes longer.
  */
-export function onShutdown(
-  handler: Handler,
-  opts: { timeoutMs?: number; log?: Pick<Logger, 'info' | 'error'>; exit?: (code: number) => void } = {},
-): void {
+export function onShutdown(handler: Handler, opts: Options = {}): void {
   handlers.push(handler);
+  Object.assign(settings, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
   if (installed) return;
   installed = true;
-  const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const timeoutMs = opts.timeoutMs ?? 10_000;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      opts.log?.info({ signal }, 'shutting down');
+      const exit = settings.exit ?? ((code: number) => process.exit(code));
+      const timeoutMs = settings.timeoutMs ?? 10_000;
+      const log = settings.log;
+      log?.info({ signal }, 'shutting down');
       const timer = setTimeout(() => {
-        opts.log?.error({ timeout_ms: timeoutMs }, 'shutdown took too long, exiting');
+        log?.error({ timeout_ms: timeoutMs }, 'shutdown took too long, exiting');
         exit(1);
       }, timeoutMs);
       timer.unref();
-      void shutdownNow(opts.log).then(() => {
+      void shutdownNow(log).then(() => {
         clearTimeout(timer);
         exit(0);
       });
