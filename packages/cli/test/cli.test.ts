@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { type Cloudsim, startCloudsim } from '@opsfleet/cloudsim';
+import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -14,14 +14,18 @@ const run = promisify(execFile);
 
 describe('opsfleet check-mappings', () => {
   it('accepts the shipped catalog', async () => {
-    const out = await run(process.execPath, [CLI, 'check-mappings'], { env: { ...process.env, MAPPING_PATH: '' } });
+    const out = await run(process.execPath, [CLI, 'check-mappings'], {
+      env: { ...process.env, MAPPING_PATH: '' },
+    });
     expect(out.stdout).toMatch(/^ok: 373 canonical metrics/);
   });
 
   it('exits 2 listing every problem of bad files', async () => {
     const err = await run(process.execPath, [CLI, 'check-mappings', FIX]).catch((e) => e);
     expect(err.code).toBe(2);
-    expect(err.stderr).toMatch(/vendor-key-typo\.bad\.yml: canonical\.qps\.aliyun\.metrics: unknown key "metrics"/);
+    expect(err.stderr).toMatch(
+      /vendor-key-typo\.bad\.yml: canonical\.qps\.aliyun\.metrics: unknown key "metrics"/,
+    );
     expect(err.stderr).toMatch(/unknown-vendor\.bad\.yml: namespaces\.google/);
     expect(err.stderr).toMatch(/7 problem\(s\) found/);
   });
@@ -48,8 +52,22 @@ describe('opsfleet exporter as a process', () => {
         ],
         regions: { aliyun: ['cn-hangzhou'], tencent: ['ap-guangzhou'] },
         resources: [
-          { cloud: 'aliyun', owner: 'LTAIproc', region: 'cn-hangzhou', type: 'bwp', id: 'cbwp-p', tags: { CodeName: 'edge' } },
-          { cloud: 'tencent', owner: 'AKIDproc', region: 'ap-guangzhou', type: 'clb', id: 'lb-p', vips: ['9.9.9.9'] },
+          {
+            cloud: 'aliyun',
+            owner: 'LTAIproc',
+            region: 'cn-hangzhou',
+            type: 'bwp',
+            id: 'cbwp-p',
+            tags: { CodeName: 'edge' },
+          },
+          {
+            cloud: 'tencent',
+            owner: 'AKIDproc',
+            region: 'ap-guangzhou',
+            type: 'clb',
+            id: 'lb-p',
+            vips: ['9.9.9.9'],
+          },
         ],
       },
       clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
@@ -59,7 +77,10 @@ describe('opsfleet exporter as a process', () => {
       join(dir, 'accounts.yaml'),
       `accounts:\n  aliyun:\n    - {account_id: ali, access_key_id: LTAIproc, access_key_secret: \${ALI_SK}, regions: [cn-hangzhou], resources: [bwp], endpoint: "${sim.endpoints.aliyun}"}\n  tencent:\n    - {account_id: tc, access_key_id: AKIDproc, access_key_secret: \${TC_SK}, regions: [ap-guangzhou], resources: [clb], endpoint: "${sim.endpoints.tencent}"}\n`,
     );
-    writeFileSync(join(dir, 'server.yaml'), 'server:\n  port: ${EXPORTER_PORT:-0}\n  scrape_interval: 1h\n  log: {level: debug}\n');
+    writeFileSync(
+      join(dir, 'server.yaml'),
+      'server:\n  port: ${EXPORTER_PORT:-0}\n  scrape_interval: 1h\n  log: {level: debug}\n',
+    );
     port = 20_000 + Math.floor(Math.random() * 20_000);
     child = spawn(process.execPath, [CLI, 'exporter'], {
       env: {
@@ -78,7 +99,10 @@ describe('opsfleet exporter as a process', () => {
       logs += d;
     });
     for (let i = 0; i < 100; i++) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -90,8 +114,12 @@ describe('opsfleet exporter as a process', () => {
 
   it('serves unified series from both clouds over HTTP', async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(text).toMatch(/^bwp_traffic_rx_bps\{account_id="ali",cloud_provider="aliyun",code_name="edge",[^}]*resource_id="cbwp-p"[^}]*\} \d/m);
-    expect(text).toMatch(/^clb_traffic_rx_bps\{account_id="tc",cloud_provider="tencent",[^}]*resource_id="9\.9\.9\.9"[^}]*\} \d/m);
+    expect(text).toMatch(
+      /^bwp_traffic_rx_bps\{account_id="ali",cloud_provider="aliyun",code_name="edge",[^}]*resource_id="cbwp-p"[^}]*\} \d/m,
+    );
+    expect(text).toMatch(
+      /^clb_traffic_rx_bps\{account_id="tc",cloud_provider="tencent",[^}]*resource_id="9\.9\.9\.9"[^}]*\} \d/m,
+    );
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
   });
 

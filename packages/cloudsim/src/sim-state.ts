@@ -1,4 +1,3 @@
-import { TokenBucket } from '@opsfleet/core';
 import { MetricValues, type SimCloud, type SimWorld } from './world.ts';
 
 /**
@@ -38,7 +37,7 @@ export class SimState {
   readonly values = new MetricValues();
   readonly calls: CallRecord[] = [];
   private faults: Fault[] = [];
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly windows = new Map<string, number[]>();
 
   constructor(
     public world: SimWorld,
@@ -84,17 +83,19 @@ export class SimState {
     this.calls.length = 0;
   }
 
-  /** True when the account is over the action's documented rate limit right now. */
-  overRateLimit(cloud: SimCloud, action: string, accessKeyId: string): boolean {
+  /**
+   * True when the account already made `limit` calls of the action within the last second,
+   * the way the clouds state their limits ("20 calls per second"). Refused calls do not count.
+   */
+  overRateLimit(cloud: SimCloud, action: string, accessKeyId: string, now = Date.now()): boolean {
     const limits = this.options.rateLimits ?? {};
-    const rate = limits[`${cloud}:${action}`] ?? limits[`${cloud}:*`];
-    if (!rate) return false;
+    const limit = limits[`${cloud}:${action}`] ?? limits[`${cloud}:*`];
+    if (!limit) return false;
     const key = `${cloud}:${action}:${accessKeyId}`;
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      bucket = new TokenBucket(rate, rate);
-      this.buckets.set(key, bucket);
-    }
-    return !bucket.tryTake();
+    const recent = (this.windows.get(key) ?? []).filter((t) => now - t < 1000);
+    const over = recent.length >= limit;
+    if (!over) recent.push(now);
+    this.windows.set(key, recent);
+    return over;
   }
 }

@@ -30,7 +30,8 @@ export function createCloudCalls(opts: CloudCallsOptions): CloudCalls {
     if (!rate) return undefined;
     let bucket = buckets.get(api);
     if (!bucket) {
-      bucket = new TokenBucket(rate, rate);
+      // A small burst keeps burst + rate within any one-second window under the cloud's limit.
+      bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 10)));
       buckets.set(api, bucket);
     }
     return bucket;
