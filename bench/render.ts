@@ -5,18 +5,8 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { Gauge, Registry } from 'prom-client';
+import { FIXED_LABELS } from '../packages/exporter/src/naming.ts';
 import { type Series, SeriesStore } from '../packages/exporter/src/series-store.ts';
-
-const FIXED = [
-  'cloud_provider',
-  'account_id',
-  'region',
-  'resource_type',
-  'resource_id',
-  'namespace',
-  'metric_name',
-  'code_name',
-];
 
 function makeSeries(n: number): Series[] {
   const out: Series[] = [];
@@ -71,7 +61,12 @@ export async function benchRender(n = 100_000, runs = 5) {
   for (const s of series) {
     let g = gauges.get(s.name);
     if (!g) {
-      g = new Gauge({ name: s.name, help: 'help', labelNames: [...FIXED, 'port'], registers: [registry] });
+      g = new Gauge({
+        name: s.name,
+        help: 'help',
+        labelNames: [...FIXED_LABELS, 'port'],
+        registers: [registry],
+      });
       gauges.set(s.name, g);
     }
     g.set(s.labels, s.value);

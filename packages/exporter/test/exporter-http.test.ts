@@ -79,7 +79,7 @@ async function makeExporter(
   aliyunSecret?: string,
   now?: () => Date,
 ) {
-  const server = parseServerFile('server:\n  page_size: 1000\n  discovery_ttl: 1s\n', env);
+  const server = parseServerFile('server:\n  page_size: 1000\n  discovery_ttl: 2s\n', env);
   const accounts = parseAccountsFile(accountsYaml(sim, aliyunSecret), env);
   const config = buildConfig(server, accounts, resourceVocabulary(), env);
   const { catalog } = loadMappings(defaultMappingPath());
@@ -221,7 +221,7 @@ describe('exporter HTTP surface against cloudsim', () => {
     expect(lineOf(await metricsText(exporter), 'clb_active_connection', 'resource_id="lb-2"')).toBeDefined();
     const before = sim.state.world.resources;
     sim.state.world.resources = before.filter((r) => r.id !== 'lb-2');
-    await new Promise((r) => setTimeout(r, 1100)); // discovery_ttl is 1s
+    await new Promise((r) => setTimeout(r, 2100)); // discovery_ttl is 2s
     await exporter.collectOnce();
     const text = await metricsText(exporter);
     expect(text).not.toContain('resource_id="lb-2"');

@@ -13,6 +13,8 @@ export const NAMESPACES: Record<string, string> = {
   oss: 'acs_oss_dashboard',
 };
 
+export const HOME_REGION = 'cn-hangzhou';
+
 /** Unified resource_type label of each resource key. */
 export const RESOURCE_TYPE: Record<string, string> = {
   cbwp: 'bwp',
@@ -51,7 +53,7 @@ export function builtInMetrics(): Map<string, string[]> {
  */
 export async function discoverAliyun(req: DiscoverRequest): Promise<Product[]> {
   const api = new AliyunApi(req.account);
-  const region = req.account.regions.find((r) => r !== '*') ?? 'cn-hangzhou';
+  const region = req.account.regions.find((r) => r !== '*') ?? HOME_REGION;
   const products: Product[] = [];
   for (const resource of req.resources) {
     const namespace = NAMESPACES[resource];

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { mapLimit } from '@opsfleet/core';
 import { TtlCache } from '../../cache.ts';
-import type { Account, CollectRequest, MetricGroup, Product, Provider } from '../provider.ts';
+import { clientsPerAccount, eachRegionProduct, resolveRegions } from '../account-scope.ts';
+import type { CollectRequest, MetricGroup, Product, Provider } from '../provider.ts';
 import { classifyAliyun } from './classify.ts';
 import { AliyunApi } from './client.ts';
 import { describeMetricLast, type MetricMeta, namespaceMeta, pickValue } from './cms.ts';
-import { discoverAliyun, RESOURCE_TYPE } from './discovery.ts';
+import { discoverAliyun, HOME_REGION, RESOURCE_TYPE } from './discovery.ts';
 import { utilisationSamples } from './estimate.ts';
-import { resolveRegions } from './regions.ts';
 import {
   type AliyunResource,
   type ListContext,
@@ -24,21 +23,7 @@ const resources = new TtlCache<AliyunResource[]>('aliyun_resources', 3_600_000);
 const buckets = new TtlCache<{ name: string; region: string }[]>('aliyun_buckets', 3_600_000);
 const metadata = new TtlCache<MetricMeta[]>('aliyun_metadata', 3_600_000);
 const regionsCache = new TtlCache<string[]>('aliyun_regions', 3_600_000);
-const apis = new Map<string, AliyunApi>();
-
-function apiFor(account: Account): AliyunApi {
-  const key = createHash('sha256')
-    .update(
-      `${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`,
-    )
-    .digest('hex');
-  let api = apis.get(key);
-  if (!api) {
-    api = new AliyunApi(account);
-    apis.set(key, api);
-  }
-  return api;
-}
+const apiFor = clientsPerAccount((account) => new AliyunApi(account));
 
 async function listResources(
   req: CollectRequest,
@@ -200,19 +185,17 @@ export const aliyunProvider: Provider = {
     for (const cache of [resources, buckets, metadata, regionsCache])
       cache.setTtl(req.settings.discoveryTtlMs);
     const api = apiFor(req.account);
-    const regions = await resolveRegions(req, api, regionsCache);
-    await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
-      const owned = req.products.filter((p) => req.owns(region, p.namespace));
-      await mapLimit(owned, req.settings.productConcurrency, async (product) => {
-        try {
-          await collectProduct(req, api, product, region);
-        } catch (err) {
-          req.log.warn(
-            { region, namespace: product.namespace, err: (err as Error).message },
-            'product collection failed',
-          );
-        }
-      });
+    const regions = await resolveRegions(req, regionsCache, HOME_REGION, async () => {
+      const body = await req.calls.call('DescribeRegions', () =>
+        api.call<{ Regions?: { Region?: { RegionId: string }[] } }>(
+          'ecs',
+          'DescribeRegions',
+          HOME_REGION,
+          {},
+        ),
+      );
+      return (body.Regions?.Region ?? []).map((r) => r.RegionId).filter(Boolean);
     });
+    await eachRegionProduct(req, regions, (product, region) => collectProduct(req, api, product, region));
   },
 };

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mapLimit } from '@opsfleet/core';
 import { TtlCache } from '../../cache.ts';
-import type { Account, CollectRequest, Product, Provider } from '../provider.ts';
+import { clientsPerAccount, eachRegionProduct, resolveRegions } from '../account-scope.ts';
+import type { CollectRequest, Product, Provider } from '../provider.ts';
 import { classifyTencent } from './classify.ts';
 import { TencentApi } from './clients.ts';
 import { discoverTencent, HOME_REGION, NAMESPACES } from './discovery.ts';
@@ -21,45 +21,19 @@ const instances = new TtlCache<TencentInstance[]>('tencent_resources', 3_600_000
 const buckets = new TtlCache<{ name: string; region: string }[]>('tencent_buckets', 3_600_000);
 const baseMetrics = new TtlCache<BaseMetric[]>('tencent_metadata', 3_600_000);
 const regionsCache = new TtlCache<string[]>('tencent_regions', 3_600_000);
-const apis = new Map<string, TencentApi>();
+const apiFor = clientsPerAccount((account) => new TencentApi(account));
 
-function apiFor(account: Account): TencentApi {
-  const key = createHash('sha256')
-    .update(
-      `${account.account_id}|${account.access_key_id}|${account.access_key_secret}|${account.endpoint ?? ''}`,
-    )
-    .digest('hex');
-  let api = apis.get(key);
-  if (!api) {
-    api = new TencentApi(account);
-    apis.set(key, api);
-  }
-  return api;
-}
-
-async function resolveRegions(req: CollectRequest, api: TencentApi): Promise<string[]> {
-  if (!req.account.regions.includes('*')) return req.account.regions;
-  try {
-    return await regionsCache.getOrLoad(req.account.account_id, async () => {
-      const r = (await req.calls.call('DescribeRegions', () =>
-        api.call('cvm', 'DescribeRegions', HOME_REGION, {}),
-      )) as {
-        RegionSet?: { Region: string; RegionState?: string }[];
-      };
-      const ids = (r.RegionSet ?? [])
-        .filter((x) => !x.RegionState || x.RegionState === 'AVAILABLE')
-        .map((x) => x.Region);
-      if (!ids.length) throw new Error('DescribeRegions returned no region');
-      return ids;
-    });
-  } catch (err) {
-    const fallback = req.settings.defaultRegions.length ? req.settings.defaultRegions : [HOME_REGION];
-    req.log.warn(
-      { err: (err as Error).message, fallback },
-      'region enumeration failed, using fallback regions',
-    );
-    return fallback;
-  }
+function regionsOf(req: CollectRequest, api: TencentApi): Promise<string[]> {
+  return resolveRegions(req, regionsCache, HOME_REGION, async () => {
+    const r = (await req.calls.call('DescribeRegions', () =>
+      api.call('cvm', 'DescribeRegions', HOME_REGION, {}),
+    )) as {
+      RegionSet?: { Region: string; RegionState?: string }[];
+    };
+    return (r.RegionSet ?? [])
+      .filter((x) => !x.RegionState || x.RegionState === 'AVAILABLE')
+      .map((x) => x.Region);
+  });
 }
 
 async function listInstances(
@@ -171,20 +145,9 @@ export const tencentProvider: Provider = {
     for (const cache of [instances, buckets, baseMetrics, regionsCache])
       cache.setTtl(req.settings.discoveryTtlMs);
     const api = apiFor(req.account);
-    const regions = await resolveRegions(req, api);
-    // Bounded, unlike the public exporter, which started every region at once.
-    await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
-      const owned = req.products.filter((p) => req.owns(region, p.namespace));
-      await mapLimit(owned, req.settings.productConcurrency, async (product) => {
-        try {
-          await collectProduct(req, api, product, region);
-        } catch (err) {
-          req.log.warn(
-            { region, namespace: product.namespace, err: (err as Error).message },
-            'product collection failed',
-          );
-        }
-      });
-    });
+    // Regions are bounded by region_concurrency, unlike the public exporter, which started them all at once.
+    await eachRegionProduct(req, await regionsOf(req, api), (product, region) =>
+      collectProduct(req, api, product, region),
+    );
   },
 };

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { mapLimit } from '@opsfleet/core';
+import type { TtlCache } from '../cache.ts';
+import type { Account, CollectRequest, Product } from './provider.ts';
+
+/**
+ * Plumbing every provider shares: one SDK client set per account (rebuilt when its keys or
+ * endpoint change), region resolution with fallbacks, and the regions × products fan-out with
+ * the configured limits and per-product isolation.
+ */
+export function clientsPerAccount<T>(build: (account: Account) => T): (account: Account) => T {
+  const clients = new Map<string, T>();
+  return (account) => {
+    const key = createHash('sha256')
+      .update(
+        [account.account_id, account.access_key_id, account.access_key_secret, account.endpoint ?? ''].join(
+          '|',
+        ),
+      )
+      .digest('hex');
+    let client = clients.get(key);
+    if (!client) {
+      client = build(account);
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+/**
+ * The regions to collect: the configured list, or for `["*"]` what the cloud's region API
+ * reports (cached), falling back to DEFAULT_REGIONS and then the cloud's home region.
+ */
+export async function resolveRegions(
+  req: CollectRequest,
+  cache: TtlCache<string[]>,
+  home: string,
+  enumerate: () => Promise<string[]>,
+): Promise<string[]> {
+  if (!req.account.regions.includes('*')) return req.account.regions;
+  try {
+    return await cache.getOrLoad(req.account.account_id, async () => {
+      const ids = await enumerate();
+      if (!ids.length) throw new Error('the region API returned no region');
+      return ids;
+    });
+  } catch (err) {
+    const fallback = req.settings.defaultRegions.length ? req.settings.defaultRegions : [home];
+    req.log.warn(
+      { err: (err as Error).message, fallback },
+      'region enumeration failed, using fallback regions',
+    );
+    return fallback;
+  }
+}
+
+/**
+ * Regions in parallel up to `region_concurrency`, products per region up to
+ * `product_concurrency`, only the products this replica owns; a failing product is logged and
+ * the rest go on.
+ */
+export async function eachRegionProduct(
+  req: CollectRequest,
+  regions: string[],
+  collect: (product: Product, region: string) => Promise<void>,
+): Promise<void> {
+  await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
+    const owned = req.products.filter((p) => req.owns(region, p.namespace));
+    await mapLimit(owned, req.settings.productConcurrency, async (product) => {
+      try {
+        await collect(product, region);
+      } catch (err) {
+        req.log.warn(
+          { region, namespace: product.namespace, err: (err as Error).message },
+          'product collection failed',
+        );
+      }
+    });
+  });
+}
