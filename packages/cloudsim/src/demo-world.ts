@@ -90,7 +90,8 @@ function aliyunResources(owner: string, region: string, n: number): SimResource[
 
 function tencentResources(owner: string, region: string, n: number): SimResource[] {
   const base = { cloud: 'tencent' as const, owner, region };
-  const ip = (i: number) => `10.${region.length}.${owner.length}.${10 + i}`;
+  const ip = (i: number) =>
+    `10.${DEMO_REGIONS.tencent.indexOf(region) + 1}.${owner.endsWith('1') ? 1 : 2}.${10 + i}`;
   return [
     ...Array.from({ length: n }, (_, i) => ({
       ...base,

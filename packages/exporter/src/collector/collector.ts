@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { formatDuration } from '@opsfleet/core';
 import type { Logger } from 'pino';
 import { owns, type ShardInfo } from '../cluster/shard.ts';
@@ -64,6 +65,8 @@ export class Collector {
     config: ExporterConfig,
   ) {
     this.config = config;
+    // Every queued cloud call waits on this one signal; hundreds at once are normal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   setConfig(config: ExporterConfig): void {
