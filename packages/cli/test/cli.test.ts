@@ -77,10 +77,7 @@ describe('opsfleet exporter as a process', () => {
       join(dir, 'accounts.yaml'),
       `accounts:\n  aliyun:\n    - {account_id: ali, access_key_id: LTAIproc, access_key_secret: \${ALI_SK}, regions: [cn-hangzhou], resources: [bwp], endpoint: "${sim.endpoints.aliyun}"}\n  tencent:\n    - {account_id: tc, access_key_id: AKIDproc, access_key_secret: \${TC_SK}, regions: [ap-guangzhou], resources: [clb], endpoint: "${sim.endpoints.tencent}"}\n`,
     );
-    writeFileSync(
-      join(dir, 'server.yaml'),
-      'server:\n  port: ${EXPORTER_PORT:-0}\n  scrape_interval: 1h\n  log: {level: debug}\n',
-    );
+    writeFileSync(join(dir, 'server.yaml'), 'server:\n  scrape_interval: 1h\n  log: {level: debug}\n');
     port = 20_000 + Math.floor(Math.random() * 20_000);
     child = spawn(process.execPath, [CLI, 'exporter'], {
       env: {
