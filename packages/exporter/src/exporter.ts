@@ -2,7 +2,7 @@ import { adminAuth, collectAuthPairs } from '@opsfleet/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { staticShard } from './cluster/shard.ts';
+import { firstRunDelayMs, resolveShard } from './cluster/membership.ts';
 import { ApiStats } from './collector/api-stats.ts';
 import { Collector } from './collector/collector.ts';
 import type { ExporterConfig } from './config/load.ts';
@@ -58,7 +58,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
       selfMetrics,
       apiStats,
       log: opts.log,
-      shard: () => staticShard(env),
+      shard: () => resolveShard(env),
       backoff: opts.backoff,
     },
     config,
@@ -127,7 +127,20 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     firstCollection: () => first,
     async listen(port, host = '0.0.0.0') {
       const address = await app.listen({ port, host });
-      if (opts.schedule !== false) void loop();
+      if (opts.schedule !== false) {
+        const shard = await resolveShard(env);
+        const delay = firstRunDelayMs(
+          env.FIRST_RUN_STRATEGY ?? 'auto',
+          shard,
+          Number(env.FIRST_RUN_MAX_DELAY ?? 180) * 1000,
+        );
+        if (delay)
+          opts.log.info(
+            { delay_ms: delay, shard },
+            'first collection delayed so replicas do not start together',
+          );
+        timer = setTimeout(loop, delay);
+      }
       return address;
     },
     async close() {

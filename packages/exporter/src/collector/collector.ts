@@ -25,6 +25,7 @@ export interface CollectorStatus {
   duration: string | null;
   last_results: Record<string, AccountResult>;
   sample_counts: Record<string, Record<string, number>>;
+  shard: ShardInfo | null;
 }
 
 export interface CollectFilter {
@@ -39,7 +40,8 @@ export interface CollectorDeps {
   selfMetrics: SelfMetrics;
   apiStats: ApiStats;
   log: Logger;
-  shard: () => ShardInfo;
+  /** This replica's shard, resolved once per collection (membership can change between cycles). */
+  shard: () => Promise<ShardInfo>;
   /** Backoff between retries of cloud calls (tests shorten it). */
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -56,6 +58,7 @@ export class Collector {
   private lastStart: Date | null = null;
   private lastEnd: Date | null = null;
   private lastDurationMs: number | null = null;
+  private lastShard: ShardInfo | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly calls = new Map<string, CloudCalls>();
   private readonly abort = new AbortController();
@@ -125,6 +128,7 @@ export class Collector {
       duration: this.lastDurationMs === null ? null : formatDuration(this.lastDurationMs),
       last_results: Object.fromEntries([...this.results].map(([k, v]) => [k, { ...v }])),
       sample_counts: this.deps.store.countsByNamespace(),
+      shard: this.lastShard,
     };
   }
 
@@ -132,7 +136,9 @@ export class Collector {
     const accounts = this.config.accounts.filter((a) => !filter.provider || a.provider === filter.provider);
     const started = performance.now();
     this.lastStart = new Date();
-    await Promise.all(accounts.map((a) => this.collectAccount(a, filter.resource)));
+    const shard = await this.deps.shard();
+    this.lastShard = shard;
+    await Promise.all(accounts.map((a) => this.collectAccount(a, shard, filter.resource)));
     this.lastDurationMs = performance.now() - started;
     this.lastEnd = new Date();
     this.deps.selfMetrics.collectionDuration.observe(this.lastDurationMs / 1000);
@@ -143,7 +149,7 @@ export class Collector {
     }
   }
 
-  private async collectAccount(account: Account, resource?: string): Promise<void> {
+  private async collectAccount(account: Account, shard: ShardInfo, resource?: string): Promise<void> {
     const key = `${account.provider}|${account.account_id}`;
     const provider = this.provider(account.provider);
     if (!provider) return;
@@ -177,7 +183,6 @@ export class Collector {
     };
     const series: Series[] = [];
     const log = this.deps.log.child({ cloud_provider: account.provider, account_id: account.account_id });
-    const shard = this.deps.shard();
     try {
       await provider.collect({
         account: { ...account, resources },
