@@ -6,10 +6,12 @@ import { firstRunDelayMs, resolveShard } from './cluster/membership.ts';
 import { ApiStats } from './collector/api-stats.ts';
 import { Collector } from './collector/collector.ts';
 import type { ExporterConfig } from './config/load.ts';
-import { Discovery } from './discovery/discovery.ts';
+import { accountsSignature, Discovery } from './discovery/discovery.ts';
 import { registerRoutes } from './http/routes.ts';
+import { discoveryStream, STREAM_DEFAULTS, type StreamOptions } from './http/stream.ts';
 import type { MappingCatalog } from './mappings/catalog.ts';
 import type { Provider } from './providers/provider.ts';
+import { ConfigReloader, type ReloadResult } from './reload.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { SeriesStore } from './series-store.ts';
 
@@ -25,6 +27,12 @@ export interface ExporterOptions {
   schedule?: boolean;
   /** Clock for /healthz (tests move it forward). */
   now?: () => Date;
+  /** How to re-read the configuration (`POST /-/reload`, file changes); without it reload is refused. */
+  loadConfig?: () => ExporterConfig;
+  /** Watch the configuration files and reload on change. */
+  watchConfig?: boolean;
+  /** SSE limits (tests lower them). */
+  stream?: Partial<StreamOptions>;
 }
 
 export interface Exporter {
@@ -37,6 +45,8 @@ export interface Exporter {
   collectOnce(): Promise<void>;
   /** Resolves when the first scheduled collection has completed. */
   firstCollection(): Promise<void>;
+  /** Re-reads the configuration files now. */
+  reload(): Promise<ReloadResult>;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -49,7 +59,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
   const selfMetrics = createSelfMetrics(registry);
   const apiStats = new ApiStats();
   const store = new SeriesStore();
-  const config = opts.config;
+  let config = opts.config;
   const collector = new Collector(
     {
       providers: opts.providers,
@@ -117,8 +127,45 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     now: opts.now,
   });
 
+  const apply = async (next: ExporterConfig) => {
+    if (next.port !== config.port)
+      opts.log.warn({ port: next.port }, 'a new port takes effect at the next restart');
+    const resignature = accountsSignature(next.accounts) !== accountsSignature(config.accounts);
+    config = next;
+    collector.setConfig(next);
+    if (resignature) {
+      discovered = discovery
+        .refresh(next, (a) => collector.callsFor(a))
+        .then(() => collector.setProducts(discovery.products));
+      await discovered;
+    }
+  };
+  const reloader = opts.loadConfig
+    ? new ConfigReloader(opts.loadConfig, apply, opts.log.child({ part: 'reload' }))
+    : undefined;
+  app.register(async (admin) => {
+    admin.addHook('onRequest', adminAuth(collectAuthPairs(env, config.server)));
+    admin.get('/api/discovery/stream', discoveryStream(discovery, { ...STREAM_DEFAULTS, ...opts.stream }));
+    admin.post('/-/reload', async (_req, reply) => {
+      if (!reloader)
+        return reply
+          .code(501)
+          .type('application/problem+json')
+          .send({ title: 'Reload unavailable', status: 501 });
+      const result = await reloader.reload();
+      if (result.ok) return { status: 'reloaded', version: discovery.version };
+      return reply.code(400).type('application/problem+json').send({
+        type: 'about:blank',
+        title: 'Invalid configuration: the running configuration was kept',
+        status: 400,
+        problems: result.problems,
+      });
+    });
+  });
+
   return {
     app,
+    reload: () => reloader?.reload() ?? Promise.resolve({ ok: false, problems: [] }),
     collector,
     discovery,
     store,
@@ -127,6 +174,9 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     firstCollection: () => first,
     async listen(port, host = '0.0.0.0') {
       const address = await app.listen({ port, host });
+      if (reloader && opts.watchConfig) {
+        reloader.watch([config.serverPath, config.accountsPath].filter((p): p is string => Boolean(p)));
+      }
       if (opts.schedule !== false) {
         const shard = await resolveShard(env);
         const delay = firstRunDelayMs(
@@ -145,6 +195,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     },
     async close() {
       stopped = true;
+      reloader?.stop();
       if (timer) clearTimeout(timer);
       collector.stop();
       await app.close();

@@ -41,7 +41,15 @@ export async function startExporter(
   for (const warning of config.warnings) log.warn(warning);
   const { catalog, problems } = loadMappings(env.MAPPING_PATH || defaultMappingPath());
   for (const p of problems) log.warn({ file: p.path }, `mapping file skipped: ${p.message}`);
-  const exporter = await createExporter({ config, catalog, providers: PROVIDERS, log, env });
+  const exporter = await createExporter({
+    config,
+    catalog,
+    providers: PROVIDERS,
+    log,
+    env,
+    loadConfig: () => loadExporterConfig(resourceVocabulary(), env),
+    watchConfig: true,
+  });
   const address = await exporter.listen(config.port, host);
   log.info(
     { address, accounts: config.accounts.length, interval_ms: config.intervalMs },

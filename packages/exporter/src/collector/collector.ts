@@ -72,15 +72,27 @@ export class Collector {
     setMaxListeners(0, this.abort.signal);
   }
 
+  /** A reloaded configuration: new keys and limits apply from the next collection. */
   setConfig(config: ExporterConfig): void {
     this.config = config;
     this.calls.clear();
-    const live = new Set(config.accounts.map((a) => `${a.provider}|${a.account_id}|`));
-    this.deps.store.dropWhere((g) => ![...live].some((prefix) => g.startsWith(prefix)));
+    this.dropUncollected();
   }
 
   setProducts(products: Map<CloudName, Product[]>): void {
     this.products = products;
+    this.dropUncollected();
+  }
+
+  /** Series of accounts or products no longer configured disappear now, not at a restart. */
+  private dropUncollected(): void {
+    const wanted = new Set<string>();
+    for (const a of this.config.accounts) {
+      for (const p of this.products.get(a.provider) ?? []) {
+        if (a.resources.includes(p.resource)) wanted.add(groupKey(a.provider, a.account_id, p.namespace));
+      }
+    }
+    this.deps.store.dropWhere((g) => !wanted.has(g));
   }
 
   provider(cloud: string): Provider | undefined {

@@ -39,6 +39,17 @@ export class Discovery {
   private lastRefreshMs = 0;
   private stats: Record<string, ProviderStats> = {};
   private fingerprint = '';
+  private readonly listeners = new Set<(version: number) => void>();
+
+  /** Called with the new version whenever the products change; returns the unsubscribe function. */
+  subscribe(listener: (version: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  subscriberCount(): number {
+    return this.listeners.size;
+  }
 
   constructor(
     private readonly providers: Provider[],
@@ -94,6 +105,7 @@ export class Discovery {
       this.products = next;
       this.version += 1;
       this.updatedAt = new Date();
+      for (const listener of this.listeners) listener(this.version);
     }
     return changed;
   }

@@ -95,7 +95,10 @@ export function registerRoutes(app: FastifyInstance<any, any, any, any>, deps: R
 
     admin.get('/api/discovery/status', async (_req, reply) => {
       const body = {
-        ...deps.discovery.statusJson({ accountsPath: deps.accountsPath?.(), subscribers: 0 }),
+        ...deps.discovery.statusJson({
+          accountsPath: deps.accountsPath?.(),
+          subscribers: deps.discovery.subscriberCount(),
+        }),
         api_stats: deps.apiStats.snapshot(),
       };
       reply.type('application/json').send(JSON.stringify(body, null, 2));
