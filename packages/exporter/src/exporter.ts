@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { adminAuth, collectAuthPairs } from '@opsfleet/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -7,6 +8,7 @@ import { ApiStats } from './collector/api-stats.ts';
 import { Collector } from './collector/collector.ts';
 import type { ExporterConfig } from './config/load.ts';
 import { accountsSignature, Discovery } from './discovery/discovery.ts';
+import { RegionManager } from './discovery/region-manager.ts';
 import { registerRoutes } from './http/routes.ts';
 import { discoveryStream, STREAM_DEFAULTS, type StreamOptions } from './http/stream.ts';
 import type { MappingCatalog } from './mappings/catalog.ts';
@@ -60,6 +62,16 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
   const apiStats = new ApiStats();
   const store = new SeriesStore();
   let config = opts.config;
+  const rd = config.server.region_discovery;
+  const regions = new RegionManager({
+    enabled: rd.enabled,
+    emptyThreshold: rd.empty_threshold,
+    rediscoveryMs: rd.discovery_interval,
+    file: join(rd.data_dir, rd.persist_file),
+    log: opts.log.child({ part: 'regions' }),
+    status: selfMetrics.regionStatus,
+    skips: selfMetrics.regionSkips,
+  });
   const collector = new Collector(
     {
       providers: opts.providers,
@@ -69,6 +81,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
       apiStats,
       log: opts.log,
       shard: () => resolveShard(env),
+      regions,
       backoff: opts.backoff,
     },
     config,

@@ -9,6 +9,8 @@ export interface SelfMetrics {
   cacheEntries: Gauge<'cache_type'>;
   cacheBytes: Gauge<'cache_type'>;
   samples: Gauge<'cloud_provider' | 'namespace'>;
+  regionStatus: Gauge<'cloud_provider' | 'status'>;
+  regionSkips: Counter<'cloud_provider'>;
 }
 
 export function createSelfMetrics(registry: Registry): SelfMetrics {
@@ -54,6 +56,18 @@ export function createSelfMetrics(registry: Registry): SelfMetrics {
       name: 'multicloud_samples',
       help: 'Business series exported by the last collection, per provider and namespace.',
       labelNames: ['cloud_provider', 'namespace'],
+      registers,
+    }),
+    regionStatus: new Gauge({
+      name: 'multicloud_region_status_total',
+      help: 'Regions of ["*"] accounts by smart-discovery status (active, empty, unknown).',
+      labelNames: ['cloud_provider', 'status'],
+      registers,
+    }),
+    regionSkips: new Counter({
+      name: 'multicloud_region_skip_total',
+      help: 'Region visits skipped because the region held no resource several cycles in a row.',
+      labelNames: ['cloud_provider'],
       registers,
     }),
   };

@@ -2,6 +2,7 @@ import { createLogger, silentLogger } from '@opsfleet/core';
 import { Registry } from 'prom-client';
 import { createCloudCalls } from '../src/collector/cloud-calls.ts';
 import { mergeDimMapping } from '../src/config/server-config.ts';
+import { ALL_REGIONS } from '../src/discovery/region-manager.ts';
 import type { Account, CollectSettings, Product, Provider, Sample } from '../src/providers/provider.ts';
 import { createSelfMetrics } from '../src/self-metrics.ts';
 
@@ -54,6 +55,7 @@ export async function runProvider(
     products: products.filter((p) => account.resources.includes(p.resource)),
     settings: s,
     calls,
+    regionPlan: ALL_REGIONS,
     emit: (x) => samples.push(x),
     owns: opts.owns ?? (() => true),
     signal: new AbortController().signal,

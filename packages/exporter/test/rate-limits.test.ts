@@ -5,6 +5,7 @@ import { silentLogger } from '@opsfleet/core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCloudCalls } from '../src/collector/cloud-calls.ts';
+import { ALL_REGIONS } from '../src/discovery/region-manager.ts';
 import { aliyunProvider } from '../src/providers/aliyun/index.ts';
 import type { Account, Provider, Sample } from '../src/providers/provider.ts';
 import { tencentProvider } from '../src/providers/tencent/index.ts';
@@ -78,6 +79,7 @@ async function collect(
     products: [{ namespace, resource, autoDiscover: true, groups: [{ metrics, period: 60 }] }],
     settings: settings({ metricConcurrency: 10 }),
     calls,
+    regionPlan: ALL_REGIONS,
     emit: (s) => samples.push(s),
     owns: () => true,
     signal: new AbortController().signal,

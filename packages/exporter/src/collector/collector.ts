@@ -3,6 +3,7 @@ import { formatDuration } from '@opsfleet/core';
 import type { Logger } from 'pino';
 import { owns, type ShardInfo } from '../cluster/shard.ts';
 import type { ExporterConfig } from '../config/load.ts';
+import type { RegionManager } from '../discovery/region-manager.ts';
 import type { Account, CloudCalls, CloudName, Product, Provider } from '../providers/provider.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
 import { groupKey, type Series, type SeriesStore } from '../series-store.ts';
@@ -42,6 +43,7 @@ export interface CollectorDeps {
   log: Logger;
   /** This replica's shard, resolved once per collection (membership can change between cycles). */
   shard: () => Promise<ShardInfo>;
+  regions: RegionManager;
   /** Backoff between retries of cloud calls (tests shorten it). */
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -150,7 +152,9 @@ export class Collector {
     this.lastStart = new Date();
     const shard = await this.deps.shard();
     this.lastShard = shard;
+    this.deps.regions.beginCycle();
     await Promise.all(accounts.map((a) => this.collectAccount(a, shard, filter.resource)));
+    this.deps.regions.endCycle();
     this.lastDurationMs = performance.now() - started;
     this.lastEnd = new Date();
     this.deps.selfMetrics.collectionDuration.observe(this.lastDurationMs / 1000);
@@ -201,6 +205,7 @@ export class Collector {
         products,
         settings: this.config.settings,
         calls,
+        regionPlan: this.deps.regions.planFor(account.provider, account.account_id),
         emit: (sample) =>
           series.push(toSeries(account.provider, account.account_id, sample, this.deps.resolver)),
         owns: (region, namespace) => owns(shard, account.account_id, region, namespace),

@@ -57,24 +57,35 @@ export async function resolveRegions(
 /**
  * Regions in parallel up to `region_concurrency`, products per region up to
  * `product_concurrency`, only the products this replica owns; a failing product is logged and
- * the rest go on.
+ * the rest go on. `collect` returns how many resources the product had in the region; for
+ * `["*"]` accounts the regions come from the region plan and each visited region's total
+ * resource count is reported back to it (only when at least one product could be listed).
  */
 export async function eachRegionProduct(
   req: CollectRequest,
   regions: string[],
-  collect: (product: Product, region: string) => Promise<void>,
+  collect: (product: Product, region: string) => Promise<number>,
 ): Promise<void> {
-  await mapLimit(regions, req.settings.regionConcurrency, async (region) => {
-    const owned = req.products.filter((p) => req.owns(region, p.namespace));
-    await mapLimit(owned, req.settings.productConcurrency, async (product) => {
-      try {
-        await collect(product, region);
-      } catch (err) {
-        req.log.warn(
-          { region, namespace: product.namespace, err: (err as Error).message },
-          'product collection failed',
-        );
-      }
-    });
-  });
+  const smart = req.account.regions.includes('*');
+  await mapLimit(
+    smart ? req.regionPlan.select(regions) : regions,
+    req.settings.regionConcurrency,
+    async (region) => {
+      const owned = req.products.filter((p) => req.owns(region, p.namespace));
+      let listed = 0;
+      let resources = 0;
+      await mapLimit(owned, req.settings.productConcurrency, async (product) => {
+        try {
+          resources += await collect(product, region);
+          listed += 1;
+        } catch (err) {
+          req.log.warn(
+            { region, namespace: product.namespace, err: (err as Error).message },
+            'product collection failed',
+          );
+        }
+      });
+      if (smart && listed > 0) req.regionPlan.observe(region, resources);
+    },
+  );
 }

@@ -84,6 +84,15 @@ export interface CloudCalls {
   call<T>(api: string, fn: () => Promise<T>, opts?: { attempts?: number }): Promise<T>;
 }
 
+/**
+ * Smart region discovery for an account with `regions: ["*"]`: which of the enumerated regions
+ * to visit this cycle, and how many resources (all types together) each visited region held.
+ */
+export interface RegionPlan {
+  select(regions: string[]): string[];
+  observe(region: string, resourceCount: number): void;
+}
+
 export interface CollectRequest {
   account: Account;
   /** Products to collect for this account, already filtered to its resources. */
@@ -91,6 +100,7 @@ export interface CollectRequest {
   settings: CollectSettings;
   calls: CloudCalls;
   emit(sample: Sample): void;
+  regionPlan: RegionPlan;
   /** Sharding: whether this replica collects (account, region, namespace). Ask before any data call. */
   owns(region: string, namespace: string): boolean;
   signal: AbortSignal;

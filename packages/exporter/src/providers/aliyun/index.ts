@@ -92,9 +92,9 @@ async function collectProduct(
   api: AliyunApi,
   product: Product,
   region: string,
-): Promise<void> {
+): Promise<number> {
   const list = await listResources(req, api, product.resource, region);
-  if (!list.length) return;
+  if (!list.length) return 0;
   const byId = new Map(list.map((r) => [r.id, r]));
   const metas = await namespaceMeta(
     api,
@@ -159,6 +159,7 @@ async function collectProduct(
       );
     }
   });
+  return list.length;
 }
 
 /**

@@ -95,11 +95,11 @@ async function collectProduct(
   api: TencentApi,
   product: Product,
   region: string,
-): Promise<void> {
+): Promise<number> {
   const ns = NAMESPACES[product.resource];
-  if (!ns) return;
+  if (!ns) return 0;
   const list = await listInstances(req, api, product.resource, region);
-  if (!list.length) return;
+  if (!list.length) return 0;
   const byId = new Map(list.map((i) => [i.id, i]));
   const periodOf = await periodsFor(req, api, product, region);
   const jobs = product.groups.flatMap((g) => g.metrics.map((metric) => ({ metric, period: g.period })));
@@ -132,6 +132,7 @@ async function collectProduct(
       );
     }
   });
+  return list.length;
 }
 
 /** Tencent Cloud: CLB (per VIP), shared bandwidth packages, GWLB and COS through Cloud Monitor. */
