@@ -10,17 +10,39 @@ type Env = Record<string, string | undefined>;
 
 const truthy = (v: unknown) => (typeof v === 'boolean' ? v : /^(1|true|yes)$/i.test(String(v ?? '').trim()));
 
-function parseAdminAuth(raw: string): Credential[] {
+/** A JSON field looked up the way Go's encoding/json does: exact name first, then any case. */
+function field(obj: Record<string, unknown>, name: string): unknown {
+  if (name in obj) return obj[name];
+  const key = Object.keys(obj).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : obj[key];
+}
+
+function parseJsonPairs(raw: string): Credential[] {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(raw);
-    if (Array.isArray(parsed)) {
-      return parsed
-        .filter((p) => p && typeof p.username === 'string' && typeof p.password === 'string')
-        .map((p) => ({ username: p.username, password: p.password }));
-    }
+    parsed = JSON.parse(raw);
   } catch {
-    // Not JSON: the `user:pass,user:pass` form.
+    return [];
   }
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && !Array.isArray(p))
+    .map((p) => ({ username: field(p, 'username'), password: field(p, 'password') }))
+    .filter((c) => typeof c.username === 'string' && c.username !== '')
+    .map((c) => ({
+      username: c.username as string,
+      password: typeof c.password === 'string' ? c.password : '',
+    }));
+}
+
+/**
+ * ADMIN_AUTH: a JSON array `[{"username":"u","password":"p"}]`; when that does not parse or
+ * yields no pair, `u:p,u2:p2` split on the first ':' of each entry. An entry needs a user
+ * name; an empty password is kept (dropping the pair could switch auth off altogether).
+ */
+export function parseAdminAuth(raw: string): Credential[] {
+  const json = parseJsonPairs(raw);
+  if (json.length) return json;
   return raw
     .split(',')
     .map((entry) => entry.trim())
@@ -29,7 +51,7 @@ function parseAdminAuth(raw: string): Credential[] {
       const i = entry.indexOf(':');
       return { username: entry.slice(0, i).trim(), password: entry.slice(i + 1).trim() };
     })
-    .filter((c) => c.username && c.password);
+    .filter((c) => c.username !== '');
 }
 
 /**
@@ -81,19 +103,20 @@ function parseBasic(header: string | undefined): { username: string; password: s
  * wrong ones → 403, the public exporter's behaviour. With no pairs every request passes.
  */
 export function adminAuth(pairs: Credential[]) {
+  const configured = pairs.map((p) => ({ username: p.username, password: p.password }));
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!pairs.length) return;
+    if (!configured.length) return;
     const given = parseBasic(req.headers.authorization);
     if (!given) {
-      await reply
+      reply
         .code(401)
         .header('WWW-Authenticate', 'Basic realm="restricted"')
         .type('text/plain')
         .send('unauthorized');
       return reply;
     }
-    if (!credentialsMatch(pairs, given.username, given.password)) {
-      await reply.code(403).type('text/plain').send('forbidden');
+    if (!credentialsMatch(configured, given.username, given.password)) {
+      reply.code(403).type('text/plain').send('forbidden');
       return reply;
     }
   };

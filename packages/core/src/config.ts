@@ -42,32 +42,119 @@ export function expandEnv(text: string, env: Env = process.env): string {
   );
 }
 
-function formatPath(segments: readonly PropertyKey[]): string {
-  let out = '';
+/** `accounts.aliyun[0].regions`; a key that would read ambiguously (dots, spaces) as `["a.b"]`. */
+function formatPath(segments: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
   for (const seg of segments) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    else if (!/^[A-Za-z0-9_$-]+$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
     else out += out ? `.${String(seg)}` : String(seg);
   }
   return out || '(root)';
 }
 
+const article = (word: string) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);
+const TYPE_WORDS: Record<string, string> = { int: 'integer', array: 'list', object: 'mapping' };
+const typeWord = (t: unknown) => TYPE_WORDS[String(t)] ?? String(t);
+const listOf = (values: readonly unknown[]) =>
+  values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
+
+/**
+ * zod's default English messages ("Invalid input: expected string, received undefined") rewritten
+ * as the fix ("is required (a string)"). Messages a schema sets itself are kept as written.
+ */
+function friendlyMessage(issue: z.core.$ZodIssue): string {
+  const m = issue.message;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const got = /^Invalid input: expected \S+, received (\S+)$/.exec(m)?.[1];
+      if (!got) return m;
+      const want = article(typeWord(issue.expected));
+      return got === 'undefined' ? `is required (${want})` : `must be ${want}, got ${typeWord(got)}`;
+    }
+    case 'too_big':
+    case 'too_small': {
+      if (!/^Too (big|small): expected/.test(m)) return m;
+      const big = issue.code === 'too_big';
+      const limit = Number(big ? issue.maximum : issue.minimum);
+      const inclusive = issue.inclusive !== false;
+      if (issue.origin === 'string' || issue.origin === 'array' || issue.origin === 'set') {
+        const unit = issue.origin === 'string' ? 'character' : 'item';
+        if (!big && limit === 1 && inclusive) return 'must not be empty';
+        const n = inclusive ? limit : big ? limit - 1 : limit + 1;
+        return `must have at ${big ? 'most' : 'least'} ${n} ${unit}${n === 1 ? '' : 's'}`;
+      }
+      if (big) return inclusive ? `must be at most ${limit}` : `must be less than ${limit}`;
+      return inclusive ? `must be at least ${limit}` : `must be greater than ${limit}`;
+    }
+    case 'invalid_value':
+      if (!/^Invalid (option|input): expected/.test(m)) return m;
+      return issue.values.length === 1
+        ? `must be ${listOf(issue.values)}`
+        : `must be one of ${listOf(issue.values)}`;
+    case 'invalid_format':
+      return m.replace(/^Invalid string: /, '');
+    default:
+      return m;
+  }
+}
+
+/** Of a failed union's branches, the one that got furthest into the value explains it best. */
+function bestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] {
+  const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(...issues.map((i) => i.path.length));
+  let best: readonly z.core.$ZodIssue[] = [];
+  for (const b of branches) {
+    if (!b.length) continue;
+    if (!best.length || depth(b) > depth(best) || (depth(b) === depth(best) && b.length < best.length))
+      best = b;
+  }
+  return best;
+}
+
+/**
+ * zod issues as problems with dotted paths (`accounts.aliyun[0].regions`), one per field: an
+ * unknown key becomes its own problem, a failed union reports its closest branch (or, when every
+ * branch failed on the type alone, the types it accepts).
+ */
 export function zodIssuesToProblems(issues: readonly z.core.$ZodIssue[], prefix = ''): ConfigProblem[] {
   const out: ConfigProblem[] = [];
+  const at = (path: readonly PropertyKey[]) => formatPath(path, prefix);
   for (const issue of issues) {
-    if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length) {
-      const first = issue.errors.find((e) => e.length) ?? [];
-      if (first.length) {
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      const typeOnly = issue.errors.every(
+        (b) => b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0,
+      );
+      if (typeOnly) {
+        const got = /received (\S+)$/.exec(issue.errors[0]![0]!.message)?.[1];
+        const wants = [
+          ...new Set(issue.errors.map((b) => typeWord((b[0] as { expected?: string }).expected))),
+        ];
+        out.push({
+          path: at(issue.path),
+          message:
+            got === 'undefined'
+              ? `is required (${wants.map(article).join(' or ')})`
+              : `must be ${wants.map(article).join(' or ')}${got ? `, got ${typeWord(got)}` : ''}`,
+        });
+        continue;
+      }
+      const branch = bestBranch(issue.errors);
+      if (branch.length) {
         out.push(
           ...zodIssuesToProblems(
-            first.map((e) => ({ ...e, path: [...issue.path, ...e.path] })),
+            branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] })),
             prefix,
           ),
         );
         continue;
       }
     }
-    const path = formatPath([...(prefix ? [prefix] : []), ...issue.path]);
-    out.push({ path, message: issue.message });
+    if (issue.code === 'unrecognized_keys' && /^Unrecognized keys?: /.test(issue.message)) {
+      for (const key of issue.keys)
+        out.push({ path: at([...issue.path, key]), message: 'unknown key: check the spelling or remove it' });
+      continue;
+    }
+    out.push({ path: at(issue.path), message: friendlyMessage(issue) });
   }
   return out;
 }
@@ -94,6 +181,18 @@ export function parseConfigText<S extends z.ZodType>(
   return result.data;
 }
 
+const READ_HINTS: Record<string, string> = {
+  ENOENT: 'no such file, check the path',
+  EACCES: 'permission denied, make the file readable by this user',
+  EISDIR: 'this is a directory, point at the YAML file inside it',
+};
+
+function readErrorText(err: NodeJS.ErrnoException): string {
+  if (!err.code) return err.message;
+  return READ_HINTS[err.code] ? `${err.code} (${READ_HINTS[err.code]})` : err.code;
+}
+
+/** Reads, expands and validates one YAML file; a missing or unreadable file is a ConfigError too. */
 export function loadConfigFile<S extends z.ZodType>(
   path: string,
   schema: S,
@@ -104,7 +203,7 @@ export function loadConfigFile<S extends z.ZodType>(
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(opts.label ?? path, [
-      { path, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+      { path, message: `cannot read file: ${readErrorText(err as NodeJS.ErrnoException)}` },
     ]);
   }
   return parseConfigText(text, schema, { ...opts, label: opts.label ?? path });

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger } from 'pino';
@@ -17,14 +17,27 @@ export interface LogOptions {
 const SECRET_KEYS = [
   'access_key_secret',
   'accessKeySecret',
+  'AccessKeySecret',
   'secretKey',
   'SecretKey',
+  'secret_key',
+  'secret_access_key',
+  'secretAccessKey',
+  'SecretAccessKey',
+  'client_secret',
   'secret',
   'password',
+  'passwd',
   'authorization',
+  'Authorization',
+  'cookie',
   'token',
+  'session_token',
+  'sessionToken',
+  'SessionToken',
   'api_key',
   'apiKey',
+  'private_key',
 ];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers.${k}`]);
 
@@ -37,13 +50,20 @@ const LEVEL_NAMES: Record<number, string> = {
   60: 'FATAL',
 };
 
+/** Bare when unambiguous, quoted when it holds spaces, quotes or '='; an error shows its message. */
+function consoleValue(v: unknown): string {
+  if (typeof v === 'string') return v === '' || /[\s="]/.test(v) ? JSON.stringify(v) : v;
+  if (v && typeof v === 'object' && 'message' in v && 'stack' in v) return JSON.stringify(String(v.message));
+  return JSON.stringify(v);
+}
+
 /** One readable line per record: time, level, message, then the remaining fields as key=value. */
 export function formatConsoleLine(line: string): string {
   try {
     const rec = JSON.parse(line);
     const { time, level, msg, pid: _pid, hostname: _host, name, ...rest } = rec;
     const fields = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `${k}=${consoleValue(v)}`)
       .join(' ');
     const ts = new Date(time).toISOString();
     return `${ts} ${(LEVEL_NAMES[level] ?? level).padEnd(5)} ${name ? `[${name}] ` : ''}${msg ?? ''}${fields ? ` ${fields}` : ''}\n`;
@@ -61,35 +81,84 @@ function consoleStream(out: NodeJS.WritableStream): DestinationStream {
   });
 }
 
-/** Deletes rotated files (`<name>.N<ext>`) older than `maxAgeDays`. */
+/**
+ * How pino-roll names the files of `path`: `logs/exporter.log` → `logs/exporter.N.log`; a path
+ * without an extension gets `.log`.
+ */
+function rollNaming(path: string): { dir: string; stem: string; ext: string } {
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const own = dot > 0 ? name.slice(dot + 1) : '';
+  const ext = own.length > 1 ? `.${own}` : own ? '' : '.log';
+  return { dir: dirname(path), stem, ext };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Deletes rotated files of `path` (`<stem>.N<ext>`) last written more than `maxAgeDays` ago.
+ * The newest file, the one being written, is always kept.
+ */
 export function pruneRotated(path: string, maxAgeDays: number, now = Date.now()): void {
-  if (!maxAgeDays) return;
-  const dir = dirname(path);
-  const stem = basename(path).replace(/\.[^.]+$/, '');
+  if (!maxAgeDays || maxAgeDays <= 0) return;
+  const { dir, stem, ext } = rollNaming(path);
+  const re = new RegExp(`^${escapeRe(stem)}\\.(\\d+)${escapeRe(ext)}$`);
   let names: string[] = [];
   try {
     names = readdirSync(dir);
   } catch {
     return;
   }
-  for (const n of names) {
-    if (!n.startsWith(`${stem}.`)) continue;
+  const rotated = names
+    .map((n) => ({ n, num: Number(re.exec(n)?.[1] ?? Number.NaN) }))
+    .filter((f) => !Number.isNaN(f.num))
+    .sort((a, b) => a.num - b.num);
+  rotated.pop();
+  for (const { n } of rotated) {
     const full = join(dir, n);
-    if (now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) unlinkSync(full);
+    try {
+      if (now - statSync(full).mtimeMs > maxAgeDays * 86_400_000) unlinkSync(full);
+    } catch {
+      // Removed meanwhile (pino-roll's own count limit) or not ours to delete: nothing to do.
+    }
+  }
+}
+
+/** Prunes by age whenever a file appears in the log folder, i.e. on every rotation. */
+function pruneOnRotation(path: string, maxAgeDays: number): void {
+  const { dir, stem } = rollNaming(path);
+  let pending: NodeJS.Timeout | undefined;
+  try {
+    const watcher = watch(dir, (event, name) => {
+      if (event !== 'rename' || pending || (name && !String(name).startsWith(`${stem}.`))) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        pruneRotated(path, maxAgeDays);
+      }, 200);
+      pending.unref();
+    });
+    watcher.on('error', () => watcher.close());
+    watcher.unref();
+  } catch {
+    // No watch support: pruning at start still applies.
   }
 }
 
 function fileStream(file: NonNullable<LogOptions['file']>): DestinationStream {
   mkdirSync(dirname(file.path), { recursive: true });
-  pruneRotated(file.path, file.max_age ?? 0);
-  const ext = file.path.match(/\.[^./]+$/)?.[0] ?? '';
+  const maxAge = file.max_age ?? 0;
+  pruneRotated(file.path, maxAge);
+  if (maxAge > 0) pruneOnRotation(file.path, maxAge);
+  const backups = Math.floor(file.max_backups ?? 3);
   return pino.transport({
     target: 'pino-roll',
     options: {
-      file: ext ? file.path.slice(0, -ext.length) : file.path,
-      extension: ext,
+      file: file.path,
       size: `${file.max_size ?? 100}m`,
-      limit: { count: file.max_backups ?? 3 },
+      // pino-roll keeps `count` files besides the current one; 0 backups means keep them all,
+      // as with lumberjack. removeOtherLogFiles applies the count to files of earlier runs too.
+      ...(backups > 0 ? { limit: { count: backups, removeOtherLogFiles: true } } : {}),
       mkdir: true,
     },
   });

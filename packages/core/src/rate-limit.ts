@@ -14,6 +14,9 @@ export class TokenBucket {
     readonly burst: number = Math.max(1, ratePerSec),
     private readonly now: () => number = () => performance.now(),
   ) {
+    if (!(ratePerSec > 0) || !Number.isFinite(ratePerSec))
+      throw new RangeError(`TokenBucket rate must be a positive number, got ${ratePerSec}`);
+    if (!(burst >= 1)) throw new RangeError(`TokenBucket burst must be at least 1, got ${burst}`);
     this.tokens = burst;
     this.last = now();
   }
@@ -26,9 +29,13 @@ export class TokenBucket {
     return true;
   }
 
-  /** Waits for a token; concurrent callers are served in order. */
+  /**
+   * Waits for a token; concurrent callers are served in order. A caller whose signal is aborted
+   * rejects with its reason at the latest when its turn comes, and never consumes a token.
+   */
   take(signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(async () => {
+      signal?.throwIfAborted();
       while (!this.tryTake()) await sleep(Math.ceil(((1 - this.tokens) / this.ratePerSec) * 1000), signal);
     });
     this.queue = turn.catch(() => undefined);

@@ -1,16 +1,31 @@
 import type { Logger } from 'pino';
 
 type Handler = () => Promise<void> | void;
+type Log = Pick<Logger, 'info' | 'error'>;
+
+export interface ShutdownOptions {
+  /** How long draining may take before the process exits 1 anyway (default 10 s). */
+  timeoutMs?: number;
+  log?: Log;
+  /** Signals that start the shutdown (default SIGTERM and SIGINT). */
+  signals?: readonly NodeJS.Signals[];
+  /** Replaces process.exit (tests). */
+  exit?: (code: number) => void;
+}
 
 const handlers: Handler[] = [];
-let installed = false;
-type Options = { timeoutMs?: number; log?: Pick<Logger, 'info' | 'error'>; exit?: (code: number) => void };
+const installed = new Set<NodeJS.Signals>();
 /** The latest options given win, so a part registering later can tighten the timeout. */
-const settings: Options = {};
+const settings: Omit<ShutdownOptions, 'signals'> = {};
 let running: Promise<void> | undefined;
+let signalled = false;
 
-/** Runs registered handlers once, newest first (what started last stops first). */
-export function shutdownNow(log?: Pick<Logger, 'error'>): Promise<void> {
+/**
+ * Runs the registered handlers once, newest first (what started last stops first), without
+ * exiting; a handler that throws is logged and the others still run. Later calls return the
+ * same promise.
+ */
+export function shutdownNow(log: Pick<Logger, 'error'> | undefined = settings.log): Promise<void> {
   running ??= (async () => {
     for (const h of [...handlers].reverse()) {
       try {
@@ -23,30 +38,51 @@ export function shutdownNow(log?: Pick<Logger, 'error'>): Promise<void> {
   return running;
 }
 
-/**
- * Registers a handler for SIGTERM/SIGINT: the process drains within `timeoutMs` and exits 0,
- * or exits 1 when draining takes longer.
- */
-export function onShutdown(handler: Handler, opts: Options = {}): void {
-  handlers.push(handler);
-  Object.assign(settings, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
-  if (installed) return;
-  installed = true;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      const exit = settings.exit ?? ((code: number) => process.exit(code));
-      const timeoutMs = settings.timeoutMs ?? 10_000;
-      const log = settings.log;
-      log?.info({ signal }, 'shutting down');
-      const timer = setTimeout(() => {
-        log?.error({ timeout_ms: timeoutMs }, 'shutdown took too long, exiting');
-        exit(1);
-      }, timeoutMs);
-      timer.unref();
-      void shutdownNow(log).then(() => {
-        clearTimeout(timer);
-        exit(0);
-      });
-    });
+function onSignal(signal: NodeJS.Signals): void {
+  let exited = false;
+  const exitOnce = settings.exit ?? ((code: number) => process.exit(code));
+  const exit = (code: number) => {
+    if (!exited) exitOnce(code);
+    exited = true;
+  };
+  const log = settings.log;
+  if (signalled) {
+    // A second signal while draining: the operator insists.
+    log?.error({ signal }, 'second signal while shutting down, exiting now');
+    exit(1);
+    return;
   }
+  signalled = true;
+  const timeoutMs = settings.timeoutMs ?? 10_000;
+  log?.info({ signal }, 'shutting down');
+  // Not unref'd: a handler waiting on something that holds no handle must not let the
+  // process slip out with 0 before the deadline.
+  const timer = setTimeout(() => {
+    log?.error({ timeout_ms: timeoutMs }, 'shutdown took too long, exiting');
+    exit(1);
+  }, timeoutMs);
+  void shutdownNow(log).then(() => {
+    clearTimeout(timer);
+    exit(0);
+  });
+}
+
+/**
+ * Registers a handler for SIGTERM/SIGINT (or `signals`): on the first signal the handlers run
+ * newest first, once, and the process exits 0, or 1 when they take longer than `timeoutMs`.
+ * Returns a function that unregisters the handler.
+ */
+export function onShutdown(handler: Handler, opts: ShutdownOptions = {}): () => void {
+  handlers.push(handler);
+  const { signals = ['SIGTERM', 'SIGINT'], ...rest } = opts;
+  Object.assign(settings, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  for (const signal of signals) {
+    if (installed.has(signal)) continue;
+    installed.add(signal);
+    process.on(signal, onSignal);
+  }
+  return () => {
+    const i = handlers.lastIndexOf(handler);
+    if (i >= 0) handlers.splice(i, 1);
+  };
 }
