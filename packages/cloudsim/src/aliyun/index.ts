@@ -55,6 +55,9 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
   const product = PRODUCTS[String(req.headers['x-acs-version'] ?? '')];
   const params = Object.fromEntries(req.url.searchParams);
   const secretOf = (ak: string) => findAccount(state.world, 'aliyun', ak)?.accessKeySecret;
+  // Network faults strike before the service looks at the request.
+  const fault = state.takeFault('aliyun', action);
+  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   const check = verifyAcs3(req, secretOf);
   state.record({ cloud: 'aliyun', action, accessKeyId: check.accessKeyId, region: params.RegionId, params });
   if (!check.ok) {
@@ -66,8 +69,6 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
       requestId,
     );
   }
-  const fault = state.takeFault('aliyun', action);
-  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault && FAULTS[fault]) return json(FAULTS[fault], requestId);
   if (state.overRateLimit('aliyun', action, check.accessKeyId)) return json(FAULTS.throttle!, requestId);
   const owner = findAccount(state.world, 'aliyun', check.accessKeyId)!;
@@ -106,13 +107,16 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
 
 function oss(req: SimRequest, state: SimState): SimResponse {
   const secretOf = (ak: string) => findAccount(state.world, 'aliyun', ak)?.accessKeySecret;
-  const check = verifyOssV1(req, secretOf);
   const action =
     req.url.pathname === '/'
       ? 'ListBuckets'
       : req.url.searchParams.has('tagging')
         ? 'GetBucketTagging'
         : 'OssRequest';
+  // Network faults strike before the service looks at the request.
+  const fault = state.takeFault('aliyun', action);
+  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
+  const check = verifyOssV1(req, secretOf);
   state.record({
     cloud: 'aliyun',
     action,
@@ -120,8 +124,6 @@ function oss(req: SimRequest, state: SimState): SimResponse {
     params: Object.fromEntries(req.url.searchParams),
   });
   if (!check.ok) return ossError(403, check.code, check.message);
-  const fault = state.takeFault('aliyun', action);
-  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault === 'throttle') return ossError(503, 'SlowDown', 'Please reduce your request rate.');
   if (fault === 'server_error')
     return ossError(500, 'InternalError', 'We encountered an internal error. Please try again.');

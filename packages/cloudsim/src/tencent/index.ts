@@ -43,6 +43,9 @@ function api(req: SimRequest, state: SimState): SimResponse {
   } catch {
     return reply(tcError('InvalidParameter', 'The request body is not valid JSON.'));
   }
+  // Network faults strike before the service looks at the request.
+  const fault = state.takeFault('tencent', action);
+  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   const check = verifyTc3(req, (id) => findAccount(state.world, 'tencent', id)?.accessKeySecret);
   state.record({
     cloud: 'tencent',
@@ -52,8 +55,6 @@ function api(req: SimRequest, state: SimState): SimResponse {
     params,
   });
   if (!check.ok) return reply(tcError(check.code, check.message));
-  const fault = state.takeFault('tencent', action);
-  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault && FAULTS[fault]) return reply(tcError(...FAULTS[fault]!));
   if (state.overRateLimit('tencent', action, check.secretId)) return reply(tcError(...FAULTS.throttle!));
   const owner = findAccount(state.world, 'tencent', check.secretId)!;
@@ -93,6 +94,9 @@ function cos(req: SimRequest, state: SimState): SimResponse {
     ...(bucket && region ? [`${bucket}.cos.${region}.myqcloud.com`] : ['service.cos.myqcloud.com']),
   ];
   const paths = bucket ? ['/', `/${bucket}/`] : ['/'];
+  // Network faults strike before the service looks at the request.
+  const fault = state.takeFault('tencent', action);
+  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   const check = verifyCos(
     req,
     (id) => findAccount(state.world, 'tencent', id)?.accessKeySecret,
@@ -107,8 +111,6 @@ function cos(req: SimRequest, state: SimState): SimResponse {
     params: Object.fromEntries(req.url.searchParams),
   });
   if (!check.ok) return cosError(403, check.code, check.message);
-  const fault = state.takeFault('tencent', action);
-  if (fault === 'timeout') return { status: 200, body: '', hangMs: state.options.timeoutMs ?? 30_000 };
   if (fault === 'throttle') return cosError(503, 'SlowDown', 'Please reduce your request rate.');
   if (fault === 'server_error')
     return cosError(500, 'InternalError', 'We encountered an internal error. Please try again.');
