@@ -1,7 +1,7 @@
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order.
- * After a call fails no further item starts, and the first error is thrown once the calls
- * already in flight have settled.
+ * Every item runs even when one fails (callers rely on the others' side effects); the first
+ * error is thrown once all calls have settled, so no call outlives the returned promise.
  */
 export async function mapLimit<T, R>(
   items: readonly T[],
@@ -13,7 +13,7 @@ export async function mapLimit<T, R>(
   let failed = false;
   let firstError: unknown;
   const worker = async () => {
-    while (!failed && next < items.length) {
+    while (next < items.length) {
       const i = next++;
       try {
         out[i] = await fn(items[i]!, i);

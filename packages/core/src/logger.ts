@@ -168,11 +168,15 @@ function fileStream(file: NonNullable<LogOptions['file']>): DestinationStream {
 export function createLogger(opts: LogOptions = {}): Logger {
   const out = opts.stdout ?? process.stdout;
   const output = opts.output ?? 'stdout';
-  const streams: { stream: DestinationStream }[] = [];
+  // multistream filters each stream at 'info' unless told otherwise; the logger's level decides.
+  const streams: { stream: DestinationStream; level: 'trace' }[] = [];
   if (output !== 'file')
-    streams.push({ stream: opts.format === 'console' ? consoleStream(out) : (out as DestinationStream) });
+    streams.push({
+      stream: opts.format === 'console' ? consoleStream(out) : (out as DestinationStream),
+      level: 'trace',
+    });
   if (output === 'file' || output === 'both')
-    streams.push({ stream: fileStream(opts.file ?? { path: 'logs/opsfleet.log' }) });
+    streams.push({ stream: fileStream(opts.file ?? { path: 'logs/opsfleet.log' }), level: 'trace' });
   return pino(
     {
       level: opts.level ?? 'info',

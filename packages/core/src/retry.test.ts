@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClassifiedError, type ErrorClass } from './errors.ts';
-import { TokenBucket } from './rate-limit.ts';
-import { backoffDelay, retry } from './retry.ts';
+import { backoffDelay, retry, sleep } from './retry.ts';
 
 const classify = (err: unknown): ErrorClass => (err instanceof ClassifiedError ? err.errorClass : 'error');
 
@@ -63,34 +62,129 @@ describe('retry', () => {
   });
 });
 
-describe('TokenBucket', () => {
-  it('allows a burst, then refills at the rate', () => {
-    let now = 0;
-    const bucket = new TokenBucket(10, 3, () => now);
-    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    now = 100;
-    expect([bucket.tryTake(), bucket.tryTake()]).toEqual([true, false]);
-    now = 10_000;
-    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([
-      true,
-      true,
-      true,
-      false,
+describe('retry with jitter and hooks', () => {
+  it('keeps every jittered delay within [delay × (1 - jitter), delay]', async () => {
+    for (const r of [0, 0.25, 0.5, 0.999]) {
+      const waits: number[] = [];
+      const f = failing(['error', 'error', 'error', 'error']);
+      await retry(f.fn, {
+        attempts: 5,
+        baseMs: 200,
+        maxMs: 1000,
+        jitter: 0.5,
+        random: () => r,
+        classify,
+        sleep: async (ms) => void waits.push(ms),
+      });
+      const nominal = [200, 400, 800, 1000];
+      waits.forEach((ms, i) => {
+        expect(ms).toBeLessThanOrEqual(nominal[i]!);
+        expect(ms).toBeGreaterThanOrEqual(nominal[i]! * 0.5);
+        expect(ms).toBeCloseTo(nominal[i]! * (1 - 0.5 * r));
+      });
+    }
+  });
+
+  it('tells onRetry the error, its class, the attempt and the delay, and passes the attempt to fn', async () => {
+    const seen: unknown[] = [];
+    const attempts: number[] = [];
+    const f = failing(['network_error', 'limit_error']);
+    await retry(
+      (n) => {
+        attempts.push(n);
+        return f.fn();
+      },
+      {
+        attempts: 3,
+        baseMs: 100,
+        maxMs: 1000,
+        classify,
+        sleep: async () => {},
+        onRetry: (err, c, attempt, delay) => seen.push([(err as Error).message, c, attempt, delay]),
+      },
+    );
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(seen).toEqual([
+      ['network_error', 'network_error', 1, 100],
+      ['limit_error', 'limit_error', 2, 200],
     ]);
   });
 
-  it('makes callers wait their turn: 25 takes at 50/s with a burst of 5 last about 400 ms', async () => {
-    const bucket = new TokenBucket(50, 5);
+  it('lets retryOn narrow what is retried', async () => {
+    const f = failing(['error', 'error']);
+    await expect(
+      retry(f.fn, {
+        attempts: 5,
+        baseMs: 1,
+        maxMs: 1,
+        classify,
+        retryOn: (c) => c === 'limit_error',
+        sleep: async () => {},
+      }),
+    ).rejects.toThrow('error');
+    expect(f.calls()).toBe(1);
+  });
+
+  it('returns at once on success and tries once with attempts 1', async () => {
+    const sleeps: number[] = [];
+    expect(
+      await retry(async () => 7, {
+        attempts: 3,
+        baseMs: 1,
+        maxMs: 1,
+        classify,
+        sleep: async (ms) => void sleeps.push(ms),
+      }),
+    ).toBe(7);
+    const f = failing(['limit_error']);
+    await expect(retry(f.fn, { attempts: 1, baseMs: 1, maxMs: 1, classify })).rejects.toThrow('limit_error');
+    expect([f.calls(), sleeps]).toEqual([1, []]);
+  });
+
+  it('does not start another attempt once the signal is aborted', async () => {
+    const ctl = new AbortController();
+    let calls = 0;
+    const run = retry(
+      async () => {
+        calls++;
+        ctl.abort(new Error('stop'));
+        throw new ClassifiedError('limit_error', 'throttled');
+      },
+      { attempts: 5, baseMs: 1, maxMs: 1, classify, signal: ctl.signal },
+    );
+    await expect(run).rejects.toThrow('throttled');
+    expect(calls).toBe(1);
+  });
+});
+
+describe('backoffDelay', () => {
+  it.each([
+    [1, 200],
+    [2, 400],
+    [3, 800],
+    [4, 1600],
+    [5, 3200],
+    [6, 5000],
+    [30, 5000],
+  ])('attempt %i → %i ms (base 200, max 5000)', (attempt, ms) =>
+    expect(backoffDelay(attempt, 200, 5000)).toBe(ms),
+  );
+});
+
+describe('sleep', () => {
+  it('waits about the time asked', async () => {
     const t0 = performance.now();
-    const order: number[] = [];
-    await Promise.all(Array.from({ length: 25 }, (_, i) => bucket.take().then(() => order.push(i))));
-    const elapsed = performance.now() - t0;
-    expect(order).toEqual([...Array(25).keys()]);
-    expect(elapsed).toBeGreaterThan(350);
+    await sleep(30);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+  });
+
+  it('rejects with the abort reason, before or during the wait', async () => {
+    const ctl = new AbortController();
+    ctl.abort(new Error('early'));
+    await expect(sleep(10_000, ctl.signal)).rejects.toThrow('early');
+    const late = new AbortController();
+    const p = sleep(10_000, late.signal);
+    late.abort(new Error('late'));
+    await expect(p).rejects.toThrow('late');
   });
 });

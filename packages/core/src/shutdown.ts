@@ -1,12 +1,15 @@
-import type { Logger } from 'pino';
-
 type Handler = () => Promise<void> | void;
-type Log = Pick<Logger, 'info' | 'error'>;
+
+/** What shutdown logs through; a pino Logger fits. */
+export interface ShutdownLog {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface ShutdownOptions {
   /** How long draining may take before the process exits 1 anyway (default 10 s). */
   timeoutMs?: number;
-  log?: Log;
+  log?: ShutdownLog;
   /** Signals that start the shutdown (default SIGTERM and SIGINT). */
   signals?: readonly NodeJS.Signals[];
   /** Replaces process.exit (tests). */
@@ -25,7 +28,7 @@ let signalled = false;
  * exiting; a handler that throws is logged and the others still run. Later calls return the
  * same promise.
  */
-export function shutdownNow(log: Pick<Logger, 'error'> | undefined = settings.log): Promise<void> {
+export function shutdownNow(log: Pick<ShutdownLog, 'error'> | undefined = settings.log): Promise<void> {
   running ??= (async () => {
     for (const h of [...handlers].reverse()) {
       try {
