@@ -4,9 +4,10 @@ import type { SimAccount, SimCloud, SimResource, SimWorld } from './world.ts';
  * The fleet `npm start` shows: two accounts on each simulated cloud, resources of every type
  * the exporter knows in a few regions, tags carrying `CodeName`, listeners and VIPs.
  */
-export const DEMO_REGIONS: Record<'aliyun' | 'tencent', string[]> = {
+export const DEMO_REGIONS: Record<'aliyun' | 'tencent' | 'aws', string[]> = {
   aliyun: ['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'ap-southeast-1', 'eu-central-1'],
   tencent: ['ap-guangzhou', 'ap-shanghai', 'ap-beijing', 'ap-singapore'],
+  aws: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-northeast-1'],
 };
 
 export interface DemoAccount {
@@ -46,7 +47,24 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     accessKeySecret: 'demo-tencent-games-secret',
     regions: ['ap-singapore'],
   },
+  {
+    cloud: 'aws',
+    accountId: 'aws-prod',
+    accessKeyId: 'AKIADEMOPROD00001',
+    accessKeySecret: 'demo-aws-prod-secret',
+    regions: ['*'],
+  },
 ];
+
+function awsResources(owner: string, region: string): SimResource[] {
+  const base = { cloud: 'aws' as const, owner, region };
+  return [
+    { ...base, type: 'alb', id: `web-${region}`, tags: { 'kubernetes.io/service-name': 'shop/web' } },
+    { ...base, type: 'nlb', id: `tcp-${region}`, tags: { Name: 'tcp-edge' } },
+    { ...base, type: 'clb', id: `legacy-${region}` },
+    { ...base, type: 's3', id: `opsfleet-demo-${region}`, tags: { CodeName: 'backups' } },
+  ];
+}
 
 function aliyunResources(owner: string, region: string, n: number): SimResource[] {
   const base = { cloud: 'aliyun' as const, owner, region };
@@ -120,6 +138,8 @@ export function demoWorld(): SimWorld {
     ...tencentResources('AKIDdemoProd00001', 'ap-guangzhou', 3),
     ...tencentResources('AKIDdemoProd00001', 'ap-shanghai', 1),
     ...tencentResources('AKIDdemoGames0002', 'ap-singapore', 2),
+    ...awsResources('AKIADEMOPROD00001', 'us-east-1'),
+    ...awsResources('AKIADEMOPROD00001', 'eu-west-1'),
   ];
   return { accounts, regions: { ...DEMO_REGIONS }, resources };
 }

@@ -31,6 +31,8 @@ export interface SimOptions {
   rateLimits?: Record<string, number>;
   /** How long a `timeout` fault holds the request before dropping it. */
   timeoutMs?: number;
+  /** CloudWatch GetMetricData results per page before a NextToken (default 500, one full call). */
+  cloudwatchPageSize?: number;
 }
 
 export class SimState {

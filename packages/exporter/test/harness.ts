@@ -16,6 +16,7 @@ export function settings(over: Partial<CollectSettings> = {}): CollectSettings {
     discoveryTtlMs: 60_000,
     resourceDimMapping: mergeDimMapping({}),
     defaultRegions: [],
+    cloudwatchDelayMs: 120_000,
     ...over,
   };
 }

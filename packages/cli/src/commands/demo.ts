@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
 import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
+import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 
@@ -28,7 +29,7 @@ function accountsYaml(endpoints: Record<string, string | undefined>): string {
     '# `endpoint` is an opsfleet extension that sends every API call of the account there.',
     'accounts:',
   ];
-  for (const cloud of ['aliyun', 'tencent'] as const) {
+  for (const cloud of ['aliyun', 'tencent', 'aws'] as const) {
     lines.push(`  ${cloud}:`);
     for (const a of DEMO_ACCOUNTS.filter((x) => x.cloud === cloud)) {
       lines.push(
@@ -36,7 +37,7 @@ function accountsYaml(endpoints: Record<string, string | undefined>): string {
         `      access_key_id: ${a.accessKeyId}`,
         `      access_key_secret: \${DEMO_${a.accountId.replace(/-/g, '_').toUpperCase()}_SECRET:-${a.accessKeySecret}}`,
         `      regions: [${a.regions.map((r) => JSON.stringify(r)).join(', ')}]`,
-        '      resources: []',
+        `      resources: ${a.cloud === 'aws' ? '[s3, alb, nlb, clb]' : '[]'}`,
         `      endpoint: ${endpoints[cloud]}`,
       );
     }
@@ -59,7 +60,7 @@ estimation:
 `;
 
 /**
- * `npm start`: cloudsim with demo accounts on Aliyun and Tencent, the exporter pointed at it,
+ * `npm start`: cloudsim with demo accounts on Aliyun, Tencent and AWS, the exporter pointed at it,
  * one collection, then the URLs to look at. Runs until Ctrl-C.
  */
 export async function demo(_args: string[]): Promise<number> {
@@ -67,7 +68,11 @@ export async function demo(_args: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const sim = await startCloudsim({
     world: demoWorld(),
-    clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
+    clouds: {
+      aliyun: { handler: aliyunHandler },
+      tencent: { handler: tencentHandler },
+      aws: { handler: awsHandler },
+    },
   });
   const port = await freePort(Number(process.env.EXPORTER_PORT ?? 9101));
   writeFileSync(join(dir, 'accounts.yaml'), accountsYaml(sim.endpoints));

@@ -91,6 +91,7 @@ export function buildConfig(
     discoveryTtlMs: s.discovery_ttl,
     resourceDimMapping: mergeDimMapping(s.resource_dim_mapping),
     estimation: serverFile.estimation,
+    cloudwatchDelayMs: s.cloudwatch_delay,
     defaultRegions: (env.DEFAULT_REGIONS ?? '')
       .split(',')
       .map((r) => r.trim())

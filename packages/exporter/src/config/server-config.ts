@@ -77,6 +77,7 @@ export const serverSectionSchema = z.looseObject({
   discovery_ttl: duration.default(3_600_000),
   scrape_interval: duration.default(60_000),
   period_fallback: intIn(1, 86_400).default(60),
+  cloudwatch_delay: duration.default(120_000),
   region_concurrency: intIn(0, 20).default(4),
   metric_concurrency: intIn(0, 20).default(5),
   product_concurrency: intIn(0, 10).default(2),

@@ -72,6 +72,8 @@ export interface CollectSettings {
   estimation?: { clb?: { aliyun_bandwidth_cap_bps?: number; per_instance_cap_bps?: Record<string, number> } };
   /** `DEFAULT_REGIONS` (trimmed), used when region enumeration fails. */
   defaultRegions: string[];
+  /** How far behind now CloudWatch load balancer queries end (`cloudwatch_delay`): it publishes with a lag. */
+  cloudwatchDelayMs: number;
 }
 
 /**
