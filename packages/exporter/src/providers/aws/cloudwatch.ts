@@ -14,14 +14,15 @@ export interface MetricAsk {
 /**
  * Answers many metric questions with as few GetMetricData calls as the API allows: 500
  * queries per call, NextToken followed; values are the newest datapoint, Sum turned into a rate.
+ * Returns the questions that got an answer, with it; the others have no datapoint.
  */
-export async function getMetricData(
+export async function getMetricData<A extends MetricAsk>(
   api: AwsApi,
   calls: CloudCalls,
   region: string,
-  asks: MetricAsk[],
+  asks: A[],
   window: { start: Date; end: Date },
-): Promise<(number | undefined)[]> {
+): Promise<{ ask: A; value: number }[]> {
   const out = new Array<number | undefined>(asks.length);
   for (const [batchNo, batch] of chunk(asks, 500).entries()) {
     const queries: MetricDataQuery[] = batch.map((a, i) => ({
@@ -57,5 +58,5 @@ export async function getMetricData(
       token = res.NextToken;
     }
   }
-  return out;
+  return asks.flatMap((ask, i) => (out[i] === undefined ? [] : [{ ask, value: out[i]! }]));
 }

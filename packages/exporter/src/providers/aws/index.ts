@@ -43,26 +43,24 @@ async function collectLbs(
         lb,
       })),
     );
-    const values = await getMetricData(
+    const answers = await getMetricData(
       api,
       req.calls,
       region,
       asks,
       lbWindow(period, req.settings.cloudwatchDelayMs),
     );
-    asks.forEach((a, i) => {
-      const value = values[i];
-      if (value === undefined) return;
+    for (const { ask, value } of answers) {
       req.emit({
         namespace: product.namespace,
-        metric: a.metric,
+        metric: ask.metric,
         region,
         resourceType: product.resource,
-        resourceId: a.lb.name,
-        codeName: a.lb.codeName,
+        resourceId: ask.lb.name,
+        codeName: ask.lb.codeName,
         value,
       });
-    });
+    }
   }
   return mine.length;
 }
@@ -88,24 +86,22 @@ async function collectS3(req: CollectRequest, api: AwsApi, product: Product): Pr
       const span = Math.max(2 * period * 1000, 30 * 60_000);
       const end = Date.now();
       try {
-        const values = await getMetricData(api, req.calls, region, asks, {
+        const answers = await getMetricData(api, req.calls, region, asks, {
           start: new Date(end - span),
           end: new Date(end),
         });
-        asks.forEach((a, i) => {
-          const value = values[i];
-          if (value === undefined) return;
+        for (const { ask, value } of answers) {
           req.emit({
             namespace: product.namespace,
-            metric: a.metric,
+            metric: ask.metric,
             region: 'global',
             resourceType: 's3',
-            resourceId: a.b.name,
-            codeName: a.b.codeName,
-            dimensions: Object.fromEntries(a.dimensions.map((d) => [d.Name, d.Value])),
+            resourceId: ask.b.name,
+            codeName: ask.b.codeName,
+            dimensions: Object.fromEntries(ask.dimensions.map((d) => [d.Name, d.Value])),
             value,
           });
-        });
+        }
       } catch (err) {
         req.log.warn({ region, err: (err as Error).message }, 'S3 metrics failed for this region');
       }
