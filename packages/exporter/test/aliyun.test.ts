@@ -1,68 +1,30 @@
-import { type Cloudsim, type SimResource, startCloudsim } from '@opsfleet/cloudsim';
 import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aliyunProvider } from '../src/providers/aliyun/index.ts';
-import type { Account, Product } from '../src/providers/provider.ts';
+import type { Product } from '../src/providers/provider.ts';
+import { cloudFixture } from './cloud-fixture.ts';
 import { metricValue, runProvider, settings } from './harness.ts';
 
-const AK = 'LTAIalitest01';
-const SK = 'ali-test-secret';
-let sim: Cloudsim;
-let n = 0;
-
-function account(over: Partial<Account> = {}): Account {
-  n += 1;
-  return {
-    provider: 'aliyun',
-    account_id: `acc-${n}`,
-    access_key_id: AK,
-    access_key_secret: SK,
-    regions: ['cn-hangzhou'],
-    resources: ['cbwp'],
-    endpoint: sim.endpoints.aliyun,
-    ...over,
-  };
-}
-
-const res = (over: Partial<SimResource> & Pick<SimResource, 'type' | 'id'>): SimResource => ({
+const fx = cloudFixture({
   cloud: 'aliyun',
-  owner: AK,
-  region: 'cn-hangzhou',
-  ...over,
+  handler: aliyunHandler,
+  accessKeyId: 'LTAIalitest01',
+  secret: 'ali-test-secret',
+  regions: ['cn-hangzhou', 'cn-shanghai', 'cn-beijing'],
+  accountDefaults: { regions: ['cn-hangzhou'], resources: ['cbwp'] },
 });
-
-const product = (namespace: string, resource: string, metrics: string[]): Product[] => [
-  { namespace, resource, autoDiscover: true, groups: [{ metrics }] },
-];
-
-beforeAll(async () => {
-  sim = await startCloudsim({
-    world: {
-      accounts: [{ cloud: 'aliyun', accessKeyId: AK, accessKeySecret: SK, uid: '1234567890' }],
-      regions: { aliyun: ['cn-hangzhou', 'cn-shanghai', 'cn-beijing'] },
-      resources: [],
-    },
-    clouds: { aliyun: { handler: aliyunHandler } },
-  });
-});
-afterAll(async () => sim?.close());
-beforeEach(() => {
-  sim.state.resetCalls();
-  sim.state.clearFaults();
-  sim.state.values.clear();
-  sim.state.world.resources = [];
-});
+const { account, res, product } = fx;
 
 describe('Aliyun shared bandwidth packages (AC-09)', () => {
   it('asks for the minimum period with userId dropped and emits the value with its CodeName', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1', tags: { CodeName: 'web' } })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1', tags: { CodeName: 'web' } })];
+    fx.sim.state.values.set(
       { cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-1' },
       1_500_000,
     );
     const { samples, metrics, products } = await runProvider(aliyunProvider, account());
     expect(products[0]!.groups[0]!.metrics).toContain('net_rx.rate');
-    const call = sim.state
+    const call = fx.sim.state
       .callsOf('aliyun', 'DescribeMetricLast')
       .find((c) => c.params.MetricName === 'net_rx.rate')!;
     expect(call.params).toMatchObject({
@@ -87,18 +49,18 @@ describe('Aliyun shared bandwidth packages (AC-09)', () => {
   });
 
   it('omits Length when page_size is unset', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-2' })];
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-2' })];
     await runProvider(aliyunProvider, account(), {
       settings: settings({ pageSize: undefined }),
       products: product('acs_bandwidth_package', 'cbwp', ['net_rx.rate']),
     });
-    expect(sim.state.callsOf('aliyun', 'DescribeMetricLast')[0]!.params.Length).toBeUndefined();
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeMetricLast')[0]!.params.Length).toBeUndefined();
   });
 });
 
 describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
   it('fans out over listeners and renders numeric ports as strings', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({
         type: 'clb',
         id: 'lb-1',
@@ -108,7 +70,7 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
         ],
       }),
     ];
-    sim.state.values.set(
+    fx.sim.state.values.set(
       {
         cloud: 'aliyun',
         namespace: 'acs_slb_dashboard',
@@ -118,7 +80,7 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
       },
       12,
     );
-    sim.state.values.set(
+    fx.sim.state.values.set(
       {
         cloud: 'aliyun',
         namespace: 'acs_slb_dashboard',
@@ -131,7 +93,7 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
     const { samples } = await runProvider(aliyunProvider, account({ resources: ['clb'] }), {
       products: product('acs_slb_dashboard', 'clb', ['ActiveConnection', 'StatusCode2xx']),
     });
-    const call = sim.state
+    const call = fx.sim.state
       .callsOf('aliyun', 'DescribeMetricLast')
       .find((c) => c.params.MetricName === 'StatusCode2xx')!;
     expect(JSON.parse(String(call.params.Dimensions))).toEqual([
@@ -149,36 +111,36 @@ describe('Aliyun SLB (AC-10, AC-11, AC-13)', () => {
   });
 
   it('batches 120 load balancers into 50/50/20 dimension sets', async () => {
-    sim.state.world.resources = Array.from({ length: 120 }, (_, i) =>
+    fx.sim.state.world.resources = Array.from({ length: 120 }, (_, i) =>
       res({ type: 'clb', id: `lb-${String(i).padStart(3, '0')}` }),
     );
     const { samples } = await runProvider(aliyunProvider, account({ resources: ['clb'] }), {
       products: product('acs_slb_dashboard', 'clb', ['InstanceQps']),
     });
-    const sizes = sim.state
+    const sizes = fx.sim.state
       .callsOf('aliyun', 'DescribeMetricLast')
       .map((c) => JSON.parse(String(c.params.Dimensions)).length);
     expect(sizes.sort((a, b) => b - a)).toEqual([50, 50, 20]);
     expect(new Set(samples.map((s) => s.resourceId)).size).toBe(120);
-    expect(sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(2);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(2);
   });
 
   it('stops a batch on a repeated token after 2 calls and on endless empty pages after 3', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-x' })];
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-x' })];
     const products = product('acs_slb_dashboard', 'clb', ['InstanceQps']);
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'bad_token', times: 10 });
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'bad_token', times: 10 });
     await runProvider(aliyunProvider, account({ resources: ['clb'] }), { products });
-    expect(sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(2);
-    sim.state.clearFaults();
-    sim.state.resetCalls();
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'empty_pages', times: 1000 });
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(2);
+    fx.sim.state.clearFaults();
+    fx.sim.state.resetCalls();
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'empty_pages', times: 1000 });
     await runProvider(aliyunProvider, account({ resources: ['clb'] }), { products });
-    expect(sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(3);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(3);
   });
 
   it('estimates utilisation from the BandwidthCapBps tag before the configured cap', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-123', tags: { BandwidthCapBps: '1000' } })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-123', tags: { BandwidthCapBps: '1000' } })];
+    fx.sim.state.values.set(
       { cloud: 'aliyun', namespace: 'acs_slb_dashboard', metric: 'InstanceTrafficRX', resourceId: 'lb-123' },
       10,
     );
@@ -199,8 +161,8 @@ describe('Aliyun errors (AC-12)', () => {
   const products = product('acs_bandwidth_package', 'cbwp', ['net_rx.rate']);
 
   it('emits nothing for a series without datapoints', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-9' })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-9' })];
+    fx.sim.state.values.set(
       { cloud: 'aliyun', namespace: 'acs_bandwidth_package', metric: 'net_rx.rate', resourceId: 'cbwp-9' },
       null,
     );
@@ -209,12 +171,12 @@ describe('Aliyun errors (AC-12)', () => {
   });
 
   it('does not retry bad keys and counts them as auth_error', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
     const { samples, metrics } = await runProvider(aliyunProvider, account({ access_key_secret: 'wrong' }), {
       products,
     });
     expect(samples).toEqual([]);
-    expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages')).toHaveLength(1);
     expect(
       metricValue(metrics, 'multicloud_request_total', {
         api: 'DescribeCommonBandwidthPackages',
@@ -224,10 +186,10 @@ describe('Aliyun errors (AC-12)', () => {
   });
 
   it('retries throttling 5 times with backoff, counting every refusal', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 5 });
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 5 });
     const { samples, metrics } = await runProvider(aliyunProvider, account(), { products });
-    expect(sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(5);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeMetricLast')).toHaveLength(5);
     expect(
       metricValue(metrics, 'multicloud_rate_limit_total', {
         api: 'DescribeMetricLast',
@@ -238,8 +200,8 @@ describe('Aliyun errors (AC-12)', () => {
   });
 
   it('recovers when throttling stops before the attempts run out', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 2 });
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'cbwp-1' })];
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 2 });
     const { samples } = await runProvider(aliyunProvider, account(), { products });
     expect(samples).toHaveLength(1);
   });
@@ -250,33 +212,33 @@ describe('Aliyun regions and caches (AC-24, AC-25)', () => {
     const products = product('acs_bandwidth_package', 'cbwp', ['net_rx.rate']);
     await runProvider(aliyunProvider, account({ regions: ['*'] }), { products });
     const regions = new Set(
-      sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region),
+      fx.sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region),
     );
     expect(regions).toEqual(new Set(['cn-hangzhou', 'cn-shanghai', 'cn-beijing']));
 
-    sim.state.resetCalls();
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeRegions', kind: 'server_error', times: 10 });
+    fx.sim.state.resetCalls();
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeRegions', kind: 'server_error', times: 10 });
     await runProvider(aliyunProvider, account({ regions: ['*'] }), {
       products,
       settings: settings({ defaultRegions: ['cn-shanghai', 'cn-shenzhen'] }),
     });
     expect(
-      sim.state
+      fx.sim.state
         .callsOf('aliyun', 'DescribeCommonBandwidthPackages')
         .map((c) => c.region)
         .sort(),
     ).toEqual(['cn-shanghai', 'cn-shenzhen']);
 
-    sim.state.resetCalls();
-    sim.state.inject({ cloud: 'aliyun', action: 'DescribeRegions', kind: 'server_error', times: 10 });
+    fx.sim.state.resetCalls();
+    fx.sim.state.inject({ cloud: 'aliyun', action: 'DescribeRegions', kind: 'server_error', times: 10 });
     await runProvider(aliyunProvider, account({ regions: ['*'] }), { products });
-    expect(sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region)).toEqual([
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeCommonBandwidthPackages').map((c) => c.region)).toEqual([
       'cn-hangzhou',
     ]);
   });
 
   it('lists resources once within discovery_ttl and again after it', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-c' })];
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-c' })];
     const acc = account({ resources: ['clb'] });
     const opts = {
       products: product('acs_slb_dashboard', 'clb', ['InstanceQps']),
@@ -285,16 +247,16 @@ describe('Aliyun regions and caches (AC-24, AC-25)', () => {
     await runProvider(aliyunProvider, acc, opts);
     await new Promise((r) => setTimeout(r, 200));
     await runProvider(aliyunProvider, acc, opts);
-    expect(sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 1000));
     await runProvider(aliyunProvider, acc, opts);
-    expect(sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(2);
+    expect(fx.sim.state.callsOf('aliyun', 'DescribeLoadBalancers')).toHaveLength(2);
   });
 });
 
 describe('Aliyun ALB, NLB, GWLB and OSS', () => {
   it('collects every resource type with its unified resource_type and CodeName', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({ type: 'alb', id: 'alb-1', tags: { CodeName: 'api' } }),
       res({ type: 'nlb', id: 'nlb-1', tags: { code_name: 'tcp' } }),
       res({ type: 'gwlb', id: 'gwlb-1' }),
@@ -314,7 +276,7 @@ describe('Aliyun ALB, NLB, GWLB and OSS', () => {
         ['s3:assets', 'static'],
       ]),
     );
-    expect(sim.state.callsOf('aliyun', 'ListBuckets')).toHaveLength(1);
-    expect(sim.state.callsOf('aliyun', 'GetBucketTagging')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('aliyun', 'ListBuckets')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('aliyun', 'GetBucketTagging')).toHaveLength(1);
   });
 });

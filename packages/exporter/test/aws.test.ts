@@ -1,75 +1,42 @@
-import { type Cloudsim, type SimResource, startCloudsim } from '@opsfleet/cloudsim';
 import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { toSeries } from '../src/collector/to-series.ts';
 import { defaultMappingPath, loadMappings } from '../src/mappings/catalog.ts';
 import { awsProvider } from '../src/providers/aws/index.ts';
-import type { Account, Product } from '../src/providers/provider.ts';
+import type { Product } from '../src/providers/provider.ts';
+import { cloudFixture } from './cloud-fixture.ts';
 import { metricValue, runProvider } from './harness.ts';
 
-const AK = 'AKIAAWSTEST0001';
-const SK = 'aws-test-secret';
-let sim: Cloudsim;
-let n = 0;
 const { catalog } = loadMappings(defaultMappingPath());
 
-function account(over: Partial<Account> = {}): Account {
-  n += 1;
-  return {
-    provider: 'aws',
-    account_id: `aws-${n}`,
-    access_key_id: AK,
-    access_key_secret: SK,
-    regions: ['us-east-1'],
-    resources: ['alb'],
-    endpoint: sim.endpoints.aws,
-    ...over,
-  };
-}
-const res = (over: Partial<SimResource> & Pick<SimResource, 'type' | 'id'>): SimResource => ({
+const fx = cloudFixture({
   cloud: 'aws',
-  owner: AK,
-  region: 'us-east-1',
-  ...over,
+  handler: awsHandler,
+  accessKeyId: 'AKIAAWSTEST0001',
+  secret: 'aws-test-secret',
+  regions: ['us-east-1', 'eu-west-1'],
+  accountDefaults: { regions: ['us-east-1'], resources: ['alb'] },
 });
-const product = (namespace: string, resource: string, metrics: string[], period = 60): Product[] => [
-  { namespace, resource, autoDiscover: false, groups: [{ metrics, period }] },
-];
-
-beforeAll(async () => {
-  sim = await startCloudsim({
-    world: {
-      accounts: [{ cloud: 'aws', accessKeyId: AK, accessKeySecret: SK, uid: '123456789012' }],
-      regions: { aws: ['us-east-1', 'eu-west-1'] },
-      resources: [],
-    },
-    clouds: { aws: { handler: awsHandler } },
-  });
-});
-afterAll(async () => sim?.close());
+const { account, res, product } = fx;
 beforeEach(() => {
-  sim.state.resetCalls();
-  sim.state.clearFaults();
-  sim.state.values.clear();
-  sim.state.world.resources = [];
-  sim.state.options.cloudwatchPageSize = undefined;
+  fx.sim.state.options.cloudwatchPageSize = undefined;
 });
 
 describe('AWS load balancers (AC-17, AC-18)', () => {
   it('queries ALB by the ARN suffix, turns Sum into a rate and gets ×8 from the catalog', async () => {
-    sim.state.world.resources = [res({ type: 'alb', id: 'alb-1' })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'alb', id: 'alb-1' })];
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/ApplicationELB', metric: 'ProcessedBytes', resourceId: 'alb-1' },
       600,
     );
-    sim.state.values.set(
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/ApplicationELB', metric: 'ActiveConnectionCount', resourceId: 'alb-1' },
       10,
     );
     const { samples } = await runProvider(awsProvider, account(), {
       products: product('AWS/ApplicationELB', 'alb', ['ProcessedBytes', 'ActiveConnectionCount']),
     });
-    const call = sim.state.callsOf('aws', 'GetMetricData')[0]!;
+    const call = fx.sim.state.callsOf('aws', 'GetMetricData')[0]!;
     const q = (
       call.params.MetricDataQueries as {
         MetricStat: {
@@ -101,36 +68,38 @@ describe('AWS load balancers (AC-17, AC-18)', () => {
   });
 
   it('ends the query window cloudwatch_delay before now', async () => {
-    sim.state.world.resources = [res({ type: 'alb', id: 'alb-1' })];
+    fx.sim.state.world.resources = [res({ type: 'alb', id: 'alb-1' })];
     await runProvider(awsProvider, account(), {
       products: product('AWS/ApplicationELB', 'alb', ['RequestCount']),
     });
-    const call = sim.state.callsOf('aws', 'GetMetricData')[0]!;
+    const call = fx.sim.state.callsOf('aws', 'GetMetricData')[0]!;
     const end = Number(call.params.EndTime) * 1000;
     expect(Date.now() - end).toBeGreaterThanOrEqual(119_000);
     expect(end - Number(call.params.StartTime) * 1000).toBe(60_000);
   });
 
   it('packs 501 queries into 2 calls and follows NextToken', async () => {
-    sim.state.world.resources = Array.from({ length: 167 }, (_, i) => res({ type: 'alb', id: `alb-${i}` }));
+    fx.sim.state.world.resources = Array.from({ length: 167 }, (_, i) =>
+      res({ type: 'alb', id: `alb-${i}` }),
+    );
     const metrics = ['RequestCount', 'ProcessedBytes', 'ActiveConnectionCount'];
     const { samples } = await runProvider(awsProvider, account(), {
       products: product('AWS/ApplicationELB', 'alb', metrics),
     });
-    expect(sim.state.callsOf('aws', 'GetMetricData')).toHaveLength(2);
+    expect(fx.sim.state.callsOf('aws', 'GetMetricData')).toHaveLength(2);
     expect(samples).toHaveLength(501);
-    sim.state.resetCalls();
-    sim.state.options.cloudwatchPageSize = 200;
+    fx.sim.state.resetCalls();
+    fx.sim.state.options.cloudwatchPageSize = 200;
     const paged = await runProvider(awsProvider, account(), {
       products: product('AWS/ApplicationELB', 'alb', metrics),
     });
-    expect(sim.state.callsOf('aws', 'GetMetricData')).toHaveLength(4);
+    expect(fx.sim.state.callsOf('aws', 'GetMetricData')).toHaveLength(4);
     expect(paged.samples).toHaveLength(501);
   });
 
   it('leaves a series without datapoints absent and names classic LBs by their tags', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'clb-0', tags: { Name: 'web' } })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'clb-0', tags: { Name: 'web' } })];
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/ELB', metric: 'RequestCount', resourceId: 'clb-0' },
       null,
     );
@@ -155,23 +124,23 @@ describe('AWS S3 (AC-19)', () => {
   ];
 
   it('reads each bucket in its own region, with the public labels and rates', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({ type: 's3', id: 'b1' }),
       res({ type: 's3', id: 'eu-bucket', region: 'eu-west-1', tags: { CodeName: 'media' } }),
     ];
-    sim.state.values.set(
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/S3', metric: 'BucketSizeBytes', resourceId: 'b1' },
       1024,
     );
-    sim.state.values.set(
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/S3', metric: 'GetRequests', resourceId: 'b1' },
       3600,
     );
-    sim.state.values.set(
+    fx.sim.state.values.set(
       { cloud: 'aws', namespace: 'AWS/S3', metric: 'NumberOfObjects', resourceId: 'eu-bucket' },
       42,
     );
-    sim.state.inject({ cloud: 'aws', action: 'ListBuckets', kind: 'throttle', times: 1 });
+    fx.sim.state.inject({ cloud: 'aws', action: 'ListBuckets', kind: 'throttle', times: 1 });
     const { samples, metrics } = await runProvider(awsProvider, account({ resources: ['s3'] }), {
       products: s3(),
     });
@@ -204,7 +173,7 @@ describe('AWS S3 (AC-19)', () => {
         dimensions: { StorageType: 'AllStorageTypes' },
       },
     );
-    expect(new Set(sim.state.callsOf('aws', 'GetMetricData').map((c) => c.region))).toEqual(
+    expect(new Set(fx.sim.state.callsOf('aws', 'GetMetricData').map((c) => c.region))).toEqual(
       new Set(['us-east-1', 'eu-west-1']),
     );
     expect(
@@ -213,21 +182,21 @@ describe('AWS S3 (AC-19)', () => {
   });
 
   it('counts a wrong secret as auth_error without retrying', async () => {
-    sim.state.world.resources = [res({ type: 's3', id: 'b1' })];
+    fx.sim.state.world.resources = [res({ type: 's3', id: 'b1' })];
     const { samples, metrics } = await runProvider(
       awsProvider,
       account({ resources: ['s3'], access_key_secret: 'wrong' }),
       { products: s3() },
     );
     expect(samples).toEqual([]);
-    expect(sim.state.callsOf('aws', 'ListBuckets')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('aws', 'ListBuckets')).toHaveLength(1);
     expect(
       metricValue(metrics, 'multicloud_request_total', { api: 'ListBuckets', status: 'auth_error' }),
     ).toBe(1);
   });
 
   it('enumerates regions for ["*"] with EC2 DescribeRegions', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({ type: 'alb', id: 'a-use1' }),
       res({ type: 'alb', id: 'a-euw1', region: 'eu-west-1' }),
     ];

@@ -1,69 +1,32 @@
-import { type Cloudsim, type SimResource, startCloudsim } from '@opsfleet/cloudsim';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Account, Product } from '../src/providers/provider.ts';
+import { describe, expect, it } from 'vitest';
+import type { Product } from '../src/providers/provider.ts';
 import { tencentProvider } from '../src/providers/tencent/index.ts';
+import { cloudFixture } from './cloud-fixture.ts';
 import { metricValue, runProvider, settings } from './harness.ts';
 
-const ID = 'AKIDtctest0001';
-const KEY = 'tc-test-secret';
-let sim: Cloudsim;
-let n = 0;
-
-function account(over: Partial<Account> = {}): Account {
-  n += 1;
-  return {
-    provider: 'tencent',
-    account_id: `tc-${n}`,
-    access_key_id: ID,
-    access_key_secret: KEY,
-    regions: ['ap-guangzhou'],
-    resources: ['clb'],
-    endpoint: sim.endpoints.tencent,
-    ...over,
-  };
-}
-
-const res = (over: Partial<SimResource> & Pick<SimResource, 'type' | 'id'>): SimResource => ({
+const fx = cloudFixture({
   cloud: 'tencent',
-  owner: ID,
-  region: 'ap-guangzhou',
-  ...over,
+  handler: tencentHandler,
+  accessKeyId: 'AKIDtctest0001',
+  secret: 'tc-test-secret',
+  regions: ['ap-guangzhou', 'ap-shanghai', 'ap-beijing'],
+  accountDefaults: { regions: ['ap-guangzhou'], resources: ['clb'] },
 });
-const product = (namespace: string, resource: string, metrics: string[], period?: number): Product[] => [
-  { namespace, resource, autoDiscover: true, groups: [{ metrics, ...(period ? { period } : {}) }] },
-];
+const { account, res, product } = fx;
 const seconds = (iso: unknown) => Date.parse(String(iso)) / 1000;
-
-beforeAll(async () => {
-  sim = await startCloudsim({
-    world: {
-      accounts: [{ cloud: 'tencent', accessKeyId: ID, accessKeySecret: KEY, uid: '100000001' }],
-      regions: { tencent: ['ap-guangzhou', 'ap-shanghai', 'ap-beijing'] },
-      resources: [],
-    },
-    clouds: { tencent: { handler: tencentHandler } },
-  });
-});
-afterAll(async () => sim?.close());
-beforeEach(() => {
-  sim.state.resetCalls();
-  sim.state.clearFaults();
-  sim.state.values.clear();
-  sim.state.world.resources = [];
-});
 
 describe('Tencent CLB (AC-14)', () => {
   it('queries by VIP with the smallest period over the last period and reports the last value', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
+    fx.sim.state.values.set(
       { cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '1.2.3.4' },
       5,
     );
     const { samples } = await runProvider(tencentProvider, account(), {
       products: product('QCE/LB', 'clb', ['VIntraffic']),
     });
-    const call = sim.state.callsOf('tencent', 'GetMonitorData')[0]!;
+    const call = fx.sim.state.callsOf('tencent', 'GetMonitorData')[0]!;
     expect(call.params).toMatchObject({
       Namespace: 'QCE/LB',
       MetricName: 'VIntraffic',
@@ -87,8 +50,8 @@ describe('Tencent CLB (AC-14)', () => {
   });
 
   it('emits nothing when the last value is null', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
-    sim.state.values.set(
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
+    fx.sim.state.values.set(
       { cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '1.2.3.4' },
       null,
     );
@@ -99,13 +62,13 @@ describe('Tencent CLB (AC-14)', () => {
   });
 
   it('asks at most 10 instances per call: 25 VIPs take 3 calls', async () => {
-    sim.state.world.resources = Array.from({ length: 25 }, (_, i) =>
+    fx.sim.state.world.resources = Array.from({ length: 25 }, (_, i) =>
       res({ type: 'clb', id: `lb-${i}`, vips: [`10.0.0.${i}`] }),
     );
     const { samples } = await runProvider(tencentProvider, account(), {
       products: product('QCE/LB', 'clb', ['VIntraffic']),
     });
-    const sizes = sim.state
+    const sizes = fx.sim.state
       .callsOf('tencent', 'GetMonitorData')
       .map((c) => (c.params.Instances as unknown[]).length);
     expect(sizes.sort((a, b) => b - a)).toEqual([10, 10, 5]);
@@ -115,39 +78,39 @@ describe('Tencent CLB (AC-14)', () => {
 
 describe('Tencent periods (AC-15)', () => {
   it('makes no DescribeBaseMetrics call when the group names a period', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'bwp-1' })];
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'bwp-1' })];
     await runProvider(tencentProvider, account({ resources: ['bwp'] }), {
       products: product('QCE/BWP', 'bwp', ['InTraffic'], 300),
     });
-    expect(sim.state.callsOf('tencent', 'DescribeBaseMetrics')).toHaveLength(0);
-    expect(sim.state.callsOf('tencent', 'GetMonitorData')[0]!.params.Period).toBe(300);
+    expect(fx.sim.state.callsOf('tencent', 'DescribeBaseMetrics')).toHaveLength(0);
+    expect(fx.sim.state.callsOf('tencent', 'GetMonitorData')[0]!.params.Period).toBe(300);
   });
 
   it('falls back to period_fallback when DescribeBaseMetrics fails', async () => {
-    sim.state.world.resources = [res({ type: 'bwp', id: 'bwp-1' })];
-    sim.state.inject({ cloud: 'tencent', action: 'DescribeBaseMetrics', kind: 'server_error', times: 10 });
+    fx.sim.state.world.resources = [res({ type: 'bwp', id: 'bwp-1' })];
+    fx.sim.state.inject({ cloud: 'tencent', action: 'DescribeBaseMetrics', kind: 'server_error', times: 10 });
     await runProvider(tencentProvider, account({ resources: ['bwp'] }), {
       products: product('QCE/BWP', 'bwp', ['InTraffic']),
       settings: settings({ periodFallback: 120 }),
     });
-    expect(sim.state.callsOf('tencent', 'GetMonitorData')[0]!.params.Period).toBe(120);
+    expect(fx.sim.state.callsOf('tencent', 'GetMonitorData')[0]!.params.Period).toBe(120);
   });
 });
 
 describe('Tencent COS (AC-16)', () => {
   it('queries only the region’s buckets, daily metrics over 48 h, request metrics over the previous period, 10 per call', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({ type: 's3', id: 'b1-1250000000', tags: { CodeName: 'media' } }),
       res({ type: 's3', id: 'b2-1250000000', region: 'ap-shanghai' }),
       ...Array.from({ length: 22 }, (_, i) => res({ type: 's3', id: `bulk${i}-1250000000` })),
     ];
-    sim.state.values.set(
+    fx.sim.state.values.set(
       { cloud: 'tencent', namespace: 'QCE/COS', metric: 'StdStorage', resourceId: 'b1-1250000000' },
       2,
     );
     const { samples, products } = await runProvider(tencentProvider, account({ resources: ['cos'] }));
     expect(products[0]!.groups.map((g) => g.period)).toEqual([86_400, 300]);
-    const std = sim.state
+    const std = fx.sim.state
       .callsOf('tencent', 'GetMonitorData')
       .filter((c) => c.params.MetricName === 'StdStorage');
     expect(std.map((c) => (c.params.Instances as unknown[]).length).sort((a, b) => b - a)).toEqual([
@@ -159,7 +122,7 @@ describe('Tencent COS (AC-16)', () => {
       (c.params.Instances as { Dimensions: { Value: string }[] }[]).map((i) => i.Dimensions[0]!.Value),
     );
     expect(queried).not.toContain('b2-1250000000');
-    const req = sim.state
+    const req = fx.sim.state
       .callsOf('tencent', 'GetMonitorData')
       .find((c) => !/Storage|Object/.test(String(c.params.MetricName)))!;
     expect(req.params.Period).toBe(300);
@@ -176,12 +139,12 @@ describe('Tencent COS (AC-16)', () => {
 
 describe('Tencent errors and regions (AC-24)', () => {
   it('does not retry a bad secret and counts auth_error', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
     const { samples, metrics } = await runProvider(tencentProvider, account({ access_key_secret: 'wrong' }), {
       products: product('QCE/LB', 'clb', ['VIntraffic']),
     });
     expect(samples).toEqual([]);
-    expect(sim.state.callsOf('tencent', 'DescribeLoadBalancers')).toHaveLength(1);
+    expect(fx.sim.state.callsOf('tencent', 'DescribeLoadBalancers')).toHaveLength(1);
     expect(
       metricValue(metrics, 'multicloud_request_total', {
         api: 'DescribeLoadBalancers',
@@ -191,8 +154,8 @@ describe('Tencent errors and regions (AC-24)', () => {
   });
 
   it('retries RequestLimitExceeded and counts it as rate limited', async () => {
-    sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
-    sim.state.inject({ cloud: 'tencent', action: 'GetMonitorData', kind: 'throttle', times: 1 });
+    fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
+    fx.sim.state.inject({ cloud: 'tencent', action: 'GetMonitorData', kind: 'throttle', times: 1 });
     const { samples, metrics } = await runProvider(tencentProvider, account(), {
       products: product('QCE/LB', 'clb', ['VIntraffic']),
     });
@@ -209,12 +172,12 @@ describe('Tencent errors and regions (AC-24)', () => {
   });
 
   it('enumerates regions, falls back to DEFAULT_REGIONS and then ap-guangzhou, and keeps going when one region fails', async () => {
-    sim.state.world.resources = [
+    fx.sim.state.world.resources = [
       res({ type: 'bwp', id: 'bwp-gz' }),
       res({ type: 'bwp', id: 'bwp-sh', region: 'ap-shanghai' }),
     ];
     const products = product('QCE/BWP', 'bwp', ['InTraffic'], 60);
-    sim.state.inject({
+    fx.sim.state.inject({
       cloud: 'tencent',
       action: 'DescribeBandwidthPackages',
       kind: 'server_error',
@@ -224,34 +187,34 @@ describe('Tencent errors and regions (AC-24)', () => {
       products,
       settings: settings({ regionConcurrency: 1 }),
     });
-    expect(new Set(sim.state.callsOf('tencent', 'DescribeBandwidthPackages').map((c) => c.region))).toEqual(
-      new Set(['ap-guangzhou', 'ap-shanghai', 'ap-beijing']),
-    );
+    expect(
+      new Set(fx.sim.state.callsOf('tencent', 'DescribeBandwidthPackages').map((c) => c.region)),
+    ).toEqual(new Set(['ap-guangzhou', 'ap-shanghai', 'ap-beijing']));
     expect(samples.map((s) => s.resourceId)).toEqual(['bwp-sh']);
 
-    sim.state.resetCalls();
-    sim.state.inject({ cloud: 'tencent', action: 'DescribeRegions', kind: 'server_error', times: 10 });
+    fx.sim.state.resetCalls();
+    fx.sim.state.inject({ cloud: 'tencent', action: 'DescribeRegions', kind: 'server_error', times: 10 });
     await runProvider(tencentProvider, account({ resources: ['bwp'], regions: ['*'] }), {
       products,
       settings: settings({ defaultRegions: ['ap-shanghai', 'ap-chengdu'] }),
     });
     expect(
-      sim.state
+      fx.sim.state
         .callsOf('tencent', 'DescribeBandwidthPackages')
         .map((c) => c.region)
         .sort(),
     ).toEqual(['ap-chengdu', 'ap-shanghai']);
 
-    sim.state.resetCalls();
-    sim.state.inject({ cloud: 'tencent', action: 'DescribeRegions', kind: 'server_error', times: 10 });
+    fx.sim.state.resetCalls();
+    fx.sim.state.inject({ cloud: 'tencent', action: 'DescribeRegions', kind: 'server_error', times: 10 });
     await runProvider(tencentProvider, account({ resources: ['bwp'], regions: ['*'] }), { products });
-    expect(sim.state.callsOf('tencent', 'DescribeBandwidthPackages').map((c) => c.region)).toEqual([
+    expect(fx.sim.state.callsOf('tencent', 'DescribeBandwidthPackages').map((c) => c.region)).toEqual([
       'ap-guangzhou',
     ]);
   });
 
   it('collects GWLB instances found through the monitor API', async () => {
-    sim.state.world.resources = [res({ type: 'gwlb', id: 'gwlb-1' })];
+    fx.sim.state.world.resources = [res({ type: 'gwlb', id: 'gwlb-1' })];
     const { samples } = await runProvider(tencentProvider, account({ resources: ['gwlb'] }));
     expect(new Set(samples.map((s) => `${s.namespace}|${s.resourceType}|${s.resourceId}`))).toEqual(
       new Set(['qce/gwlb|gwlb|gwlb-1']),
