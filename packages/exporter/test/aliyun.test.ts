@@ -1,7 +1,6 @@
 import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { describe, expect, it } from 'vitest';
 import { aliyunProvider } from '../src/providers/aliyun/index.ts';
-import type { Product } from '../src/providers/provider.ts';
 import { cloudFixture } from './cloud-fixture.ts';
 import { metricValue, runProvider, settings } from './harness.ts';
 

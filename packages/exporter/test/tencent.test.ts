@@ -1,6 +1,5 @@
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { describe, expect, it } from 'vitest';
-import type { Product } from '../src/providers/provider.ts';
 import { tencentProvider } from '../src/providers/tencent/index.ts';
 import { cloudFixture } from './cloud-fixture.ts';
 import { metricValue, runProvider, settings } from './harness.ts';

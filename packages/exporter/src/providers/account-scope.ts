@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mapLimit } from '@opsfleet/core';
 import type { TtlCache } from '../cache.ts';
-import type { Account, CollectRequest, Product } from './provider.ts';
+import type { Account, CollectRequest, MetricGroup, Product } from './provider.ts';
 
 /**
  * Plumbing every provider shares: one SDK client set per account (rebuilt when its keys or
@@ -88,4 +88,27 @@ export async function eachRegionProduct(
       if (smart && listed > 0) req.regionPlan.observe(region, resources);
     },
   );
+}
+
+/**
+ * Every metric of a product's groups, `metric_concurrency` at a time; a failing metric is
+ * logged and its series are absent, the other metrics go on.
+ */
+export async function eachMetric(
+  req: CollectRequest,
+  product: Product,
+  region: string,
+  collect: (metric: string, group: MetricGroup) => Promise<void>,
+): Promise<void> {
+  const jobs = product.groups.flatMap((group) => group.metrics.map((metric) => ({ group, metric })));
+  await mapLimit(jobs, req.settings.metricConcurrency, async ({ group, metric }) => {
+    try {
+      await collect(metric, group);
+    } catch (err) {
+      req.log.warn(
+        { region, namespace: product.namespace, metric, err: (err as Error).message },
+        'metric collection failed',
+      );
+    }
+  });
 }

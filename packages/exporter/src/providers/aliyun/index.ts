@@ -1,6 +1,5 @@
-import { mapLimit } from '@opsfleet/core';
 import { TtlCache } from '../../cache.ts';
-import { clientsPerAccount, eachRegionProduct, resolveRegions } from '../account-scope.ts';
+import { clientsPerAccount, eachMetric, eachRegionProduct, resolveRegions } from '../account-scope.ts';
 import type { CollectRequest, MetricGroup, Product, Provider } from '../provider.ts';
 import { classifyAliyun } from './classify.ts';
 import { AliyunApi } from './client.ts';
@@ -105,8 +104,7 @@ async function collectProduct(
     region,
   );
   const candidates = req.settings.resourceDimMapping[`aliyun.${product.namespace}`] ?? ['instanceId'];
-  const jobs = product.groups.flatMap((group) => group.metrics.map((metric) => ({ group, metric })));
-  await mapLimit(jobs, req.settings.metricConcurrency, async ({ group, metric }) => {
+  await eachMetric(req, product, region, async (metric, group) => {
     const meta = metas.get(metric);
     if (!meta) return;
     const key = idKey(meta, candidates);
@@ -123,40 +121,33 @@ async function collectProduct(
           }))
         : [{ [key]: r.id }],
     );
-    try {
-      const points = await describeMetricLast(api, req.calls, {
-        region,
+    const points = await describeMetricLast(api, req.calls, {
+      region,
+      namespace: product.namespace,
+      metric,
+      period: periodFor(group, product, meta, req.settings.periodFallback),
+      length: req.settings.pageSize,
+      dimensions,
+    });
+    for (const point of points) {
+      const res = byId.get(String(point[key] ?? ''));
+      const value = pickValue(point, meta.statistics);
+      if (!res || value === undefined) continue;
+      const dims: Record<string, string> = {};
+      for (const d of meta.dimensions)
+        if (d !== key && point[d] !== undefined && point[d] !== null) dims[d] = String(point[d]);
+      const sample = {
         namespace: product.namespace,
         metric,
-        period: periodFor(group, product, meta, req.settings.periodFallback),
-        length: req.settings.pageSize,
-        dimensions,
-      });
-      for (const point of points) {
-        const res = byId.get(String(point[key] ?? ''));
-        const value = pickValue(point, meta.statistics);
-        if (!res || value === undefined) continue;
-        const dims: Record<string, string> = {};
-        for (const d of meta.dimensions)
-          if (d !== key && point[d] !== undefined && point[d] !== null) dims[d] = String(point[d]);
-        const sample = {
-          namespace: product.namespace,
-          metric,
-          region,
-          resourceType: RESOURCE_TYPE[product.resource] ?? product.resource,
-          resourceId: res.id,
-          codeName: res.codeName,
-          dimensions: dims,
-          value,
-        };
-        req.emit(sample);
-        for (const u of utilisationSamples(sample, res, req.settings.estimation)) req.emit(u);
-      }
-    } catch (err) {
-      req.log.warn(
-        { region, namespace: product.namespace, metric, err: (err as Error).message },
-        'metric collection failed',
-      );
+        region,
+        resourceType: RESOURCE_TYPE[product.resource] ?? product.resource,
+        resourceId: res.id,
+        codeName: res.codeName,
+        dimensions: dims,
+        value,
+      };
+      req.emit(sample);
+      for (const u of utilisationSamples(sample, res, req.settings.estimation)) req.emit(u);
     }
   });
   return list.length;

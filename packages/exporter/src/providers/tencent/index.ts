@@ -1,6 +1,5 @@
-import { mapLimit } from '@opsfleet/core';
 import { TtlCache } from '../../cache.ts';
-import { clientsPerAccount, eachRegionProduct, resolveRegions } from '../account-scope.ts';
+import { clientsPerAccount, eachMetric, eachRegionProduct, resolveRegions } from '../account-scope.ts';
 import type { CollectRequest, Product, Provider } from '../provider.ts';
 import { classifyTencent } from './classify.ts';
 import { TencentApi } from './clients.ts';
@@ -102,34 +101,26 @@ async function collectProduct(
   if (!list.length) return 0;
   const byId = new Map(list.map((i) => [i.id, i]));
   const periodOf = await periodsFor(req, api, product, region);
-  const jobs = product.groups.flatMap((g) => g.metrics.map((metric) => ({ metric, period: g.period })));
-  await mapLimit(jobs, req.settings.metricConcurrency, async ({ metric, period }) => {
-    try {
-      const values = await getMonitorData(api, req.calls, {
-        region,
+  await eachMetric(req, product, region, async (metric, group) => {
+    const values = await getMonitorData(api, req.calls, {
+      region,
+      namespace: product.namespace,
+      metric,
+      period: await periodOf(metric, group.period),
+      dimension: ns.dimension,
+      ids: [...byId.keys()],
+      concurrency: 2,
+    });
+    for (const [id, value] of values) {
+      req.emit({
         namespace: product.namespace,
         metric,
-        period: await periodOf(metric, period),
-        dimension: ns.dimension,
-        ids: [...byId.keys()],
-        concurrency: 2,
+        region,
+        resourceType: ns.type,
+        resourceId: id,
+        codeName: byId.get(id)?.codeName ?? '',
+        value,
       });
-      for (const [id, value] of values) {
-        req.emit({
-          namespace: product.namespace,
-          metric,
-          region,
-          resourceType: ns.type,
-          resourceId: id,
-          codeName: byId.get(id)?.codeName ?? '',
-          value,
-        });
-      }
-    } catch (err) {
-      req.log.warn(
-        { region, namespace: product.namespace, metric, err: (err as Error).message },
-        'metric collection failed',
-      );
     }
   });
   return list.length;
