@@ -47,10 +47,14 @@ export class SeriesStore {
   /** The rendered text, kept until the series change: scrapes between collections cost nothing. */
   private rendered: string | undefined;
 
-  /** Replaces the given groups with `series` (each series lands in the group its labels name). */
+  /**
+   * Replaces the given groups with `series` (each series lands in the group its labels name)
+   * and renders their lines now, in the collection, so a scrape mostly joins ready text.
+   */
   replace(groups: string[], series: Series[]): void {
     this.rendered = undefined;
     for (const g of groups) this.groups.delete(g);
+    const touched = new Set<Family>();
     for (const s of series) {
       const g = groupKey(s.labels.cloud_provider ?? '', s.labels.account_id ?? '', s.labels.namespace ?? '');
       let families = this.groups.get(g);
@@ -65,6 +69,17 @@ export class SeriesStore {
       }
       family.series.push(s);
       for (const k in s.labels) family.keys.add(k);
+      touched.add(family);
+    }
+    for (const [name, family] of this.familiesOf(touched)) {
+      const schema = [...family.keys].sort();
+      family.cache = { schema: schema.join(','), text: renderLines(name, schema, family.series) };
+    }
+  }
+
+  private *familiesOf(touched: Set<Family>): Generator<[string, Family]> {
+    for (const families of this.groups.values()) {
+      for (const [name, family] of families) if (touched.has(family)) yield [name, family];
     }
   }
 
