@@ -109,7 +109,8 @@ describe('three exporter processes sharing one fleet (EXPORT_SHARD_TOTAL=3)', ()
     const aliyunNs = ['acs_bandwidth_package', 'acs_slb_dashboard'];
     const expected = new Set<string>();
     for (const r of demoWorld().resources) {
-      if (r.cloud === 'aws' || (r.type !== 'clb' && r.type !== 'bwp')) continue;
+      if (r.cloud !== 'aliyun' && r.cloud !== 'tencent') continue;
+      if (r.type !== 'clb' && r.type !== 'bwp') continue;
       const account = DEMO_ACCOUNTS.find((a) => a.accessKeyId === r.owner)!;
       if (!account.regions.includes('*') && !account.regions.includes(r.region)) continue;
       const ns =

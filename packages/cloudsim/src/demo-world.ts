@@ -4,9 +4,10 @@ import type { SimAccount, SimCloud, SimResource, SimWorld } from './world.ts';
  * The fleet `npm start` shows: two accounts on each simulated cloud, resources of every type
  * the exporter knows in a few regions, tags carrying `CodeName`, listeners and VIPs.
  */
-export const DEMO_REGIONS: Record<'aliyun' | 'tencent' | 'aws', string[]> = {
+export const DEMO_REGIONS: Record<'aliyun' | 'tencent' | 'huawei' | 'aws', string[]> = {
   aliyun: ['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'ap-southeast-1', 'eu-central-1'],
   tencent: ['ap-guangzhou', 'ap-shanghai', 'ap-beijing', 'ap-singapore'],
+  huawei: ['cn-north-4', 'cn-east-3', 'ap-southeast-3'],
   aws: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-northeast-1'],
 };
 
@@ -48,6 +49,13 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
     regions: ['ap-singapore'],
   },
   {
+    cloud: 'huawei',
+    accountId: 'huawei-prod',
+    accessKeyId: 'HWDEMOPROD0000000001',
+    accessKeySecret: 'demo-huawei-prod-secret',
+    regions: ['cn-north-4', 'ap-southeast-3'],
+  },
+  {
     cloud: 'aws',
     accountId: 'aws-prod',
     accessKeyId: 'AKIADEMOPROD00001',
@@ -63,6 +71,19 @@ function awsResources(owner: string, region: string): SimResource[] {
     { ...base, type: 'nlb', id: `tcp-${region}`, tags: { Name: 'tcp-edge' } },
     { ...base, type: 'clb', id: `legacy-${region}` },
     { ...base, type: 's3', id: `opsfleet-demo-${region}`, tags: { CodeName: 'backups' } },
+  ];
+}
+
+function huaweiResources(owner: string, region: string, n: number): SimResource[] {
+  const base = { cloud: 'huawei' as const, owner, region };
+  return [
+    ...Array.from({ length: n }, (_, i) => ({
+      ...base,
+      type: 'clb' as const,
+      id: `${region.replace(/-/g, '')}-elb-${i}`,
+      name: `portal-${i}`,
+    })),
+    { ...base, type: 's3', id: `archive-${region}` },
   ];
 }
 
@@ -138,6 +159,8 @@ export function demoWorld(): SimWorld {
     ...tencentResources('AKIDdemoProd00001', 'ap-guangzhou', 3),
     ...tencentResources('AKIDdemoProd00001', 'ap-shanghai', 1),
     ...tencentResources('AKIDdemoGames0002', 'ap-singapore', 2),
+    ...huaweiResources('HWDEMOPROD0000000001', 'cn-north-4', 2),
+    ...huaweiResources('HWDEMOPROD0000000001', 'ap-southeast-3', 1),
     ...awsResources('AKIADEMOPROD00001', 'us-east-1'),
     ...awsResources('AKIADEMOPROD00001', 'eu-west-1'),
   ];

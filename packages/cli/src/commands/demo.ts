@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
 import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
+import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 
@@ -29,7 +30,7 @@ function accountsYaml(endpoints: Record<string, string | undefined>): string {
     '# `endpoint` is an opsfleet extension that sends every API call of the account there.',
     'accounts:',
   ];
-  for (const cloud of ['aliyun', 'tencent', 'aws'] as const) {
+  for (const cloud of ['aliyun', 'tencent', 'huawei', 'aws'] as const) {
     lines.push(`  ${cloud}:`);
     for (const a of DEMO_ACCOUNTS.filter((x) => x.cloud === cloud)) {
       lines.push(
@@ -60,7 +61,7 @@ estimation:
 `;
 
 /**
- * `npm start`: cloudsim with demo accounts on Aliyun, Tencent and AWS, the exporter pointed at it,
+ * `npm start`: cloudsim with demo accounts on Aliyun, Tencent, Huawei and AWS, the exporter pointed at it,
  * one collection, then the URLs to look at. Runs until Ctrl-C.
  */
 export async function demo(_args: string[]): Promise<number> {
@@ -71,6 +72,7 @@ export async function demo(_args: string[]): Promise<number> {
     clouds: {
       aliyun: { handler: aliyunHandler },
       tencent: { handler: tencentHandler },
+      huawei: { handler: huaweiHandler },
       aws: { handler: awsHandler },
     },
   });
