@@ -14,6 +14,22 @@ describe('SimState', () => {
     expect([at(999), at(1000), at(1150)]).toEqual([true, false, false]);
   });
 
+  it('enforces a limit stated per minute over a sliding minute', () => {
+    const state = new SimState(
+      { accounts: [], regions: {}, resources: [] },
+      { rateLimits: { 'huawei:BatchListMetricData': { calls: 2, windowMs: 60_000 } } },
+    );
+    const at = (t: number) => state.overRateLimit('huawei', 'BatchListMetricData', 'a', t);
+    expect([at(0), at(10_000), at(30_000), at(59_999), at(60_000), at(60_001)]).toEqual([
+      false,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
+  });
+
   it('fires a fault the given number of times, for its action only', () => {
     const state = new SimState({ accounts: [], regions: {}, resources: [] });
     state.inject({ cloud: 'aliyun', action: 'DescribeMetricLast', kind: 'throttle', times: 2 });

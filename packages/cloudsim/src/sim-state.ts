@@ -27,8 +27,11 @@ export interface CallRecord {
 export interface SimOptions {
   /** Added to every call before it is answered (benchmarks use 50 ms). */
   latencyMs?: number;
-  /** Per-account, per-action rate limits in calls per second, keyed `cloud:Action`; `cloud:*` sets a default. */
-  rateLimits?: Record<string, number>;
+  /**
+   * Per-account, per-action rate limits keyed `cloud:Action` (`cloud:*` sets a default): calls
+   * per second, or calls per window for limits the cloud states per minute.
+   */
+  rateLimits?: Record<string, number | { calls: number; windowMs: number }>;
   /** How long a `timeout` fault holds the request before dropping it. */
   timeoutMs?: number;
   /** CloudWatch GetMetricData results per page before a NextToken (default 500, one full call). */
@@ -86,16 +89,18 @@ export class SimState {
   }
 
   /**
-   * True when the account already made `limit` calls of the action within the last second,
-   * the way the clouds state their limits ("20 calls per second"). Refused calls do not count.
+   * True when the account already made `limit` calls of the action within the window (one
+   * second unless stated), the way the clouds state their limits ("20 calls per second", "500
+   * per minute"). Refused calls do not count.
    */
   overRateLimit(cloud: SimCloud, action: string, accessKeyId: string, now = Date.now()): boolean {
     const limits = this.options.rateLimits ?? {};
-    const limit = limits[`${cloud}:${action}`] ?? limits[`${cloud}:*`];
-    if (!limit) return false;
+    const spec = limits[`${cloud}:${action}`] ?? limits[`${cloud}:*`];
+    if (!spec) return false;
+    const { calls, windowMs } = typeof spec === 'number' ? { calls: spec, windowMs: 1000 } : spec;
     const key = `${cloud}:${action}:${accessKeyId}`;
-    const recent = (this.windows.get(key) ?? []).filter((t) => now - t < 1000);
-    const over = recent.length >= limit;
+    const recent = (this.windows.get(key) ?? []).filter((t) => now - t < windowMs);
+    const over = recent.length >= calls;
     if (!over) recent.push(now);
     this.windows.set(key, recent);
     return over;

@@ -97,6 +97,25 @@ describe('AWS load balancers (AC-17, AC-18)', () => {
     expect(paged.samples).toHaveLength(501);
   });
 
+  it('shares GetMetricData calls between the load balancer types of a region', async () => {
+    fx.sim.state.world.resources = [
+      ...Array.from({ length: 100 }, (_, i) => res({ type: 'alb', id: `alb-${i}` })),
+      ...Array.from({ length: 100 }, (_, i) => res({ type: 'nlb', id: `nlb-${i}` })),
+      ...Array.from({ length: 100 }, (_, i) => res({ type: 'clb', id: `clb-${i}` })),
+    ];
+    const { samples } = await runProvider(awsProvider, account({ resources: ['alb', 'nlb', 'clb'] }), {
+      products: [
+        ...product('AWS/ApplicationELB', 'alb', ['RequestCount', 'ActiveConnectionCount']),
+        ...product('AWS/NetworkELB', 'nlb', ['ActiveFlowCount']),
+        ...product('AWS/ELB', 'clb', ['RequestCount', 'Latency']),
+      ],
+    });
+    // 500 questions over three namespaces: one call, where one per type would take three.
+    expect(fx.sim.state.callsOf('aws', 'GetMetricData')).toHaveLength(1);
+    expect(samples).toHaveLength(500);
+    expect(new Set(samples.map((s) => s.resourceType))).toEqual(new Set(['alb', 'nlb', 'clb']));
+  });
+
   it('leaves a series without datapoints absent and names classic LBs by their tags', async () => {
     fx.sim.state.world.resources = [res({ type: 'clb', id: 'clb-0', tags: { Name: 'web' } })];
     fx.sim.state.values.set(

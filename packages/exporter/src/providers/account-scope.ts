@@ -55,16 +55,15 @@ export async function resolveRegions(
 }
 
 /**
- * Regions in parallel up to `region_concurrency`, products per region up to
- * `product_concurrency`, only the products this replica owns; a failing product is logged and
- * the rest go on. `collect` returns how many resources the product had in the region; for
- * `["*"]` accounts the regions come from the region plan and each visited region's total
- * resource count is reported back to it (only when at least one product could be listed).
+ * Regions in parallel up to `region_concurrency`, each with the products this replica owns
+ * there. `collect` returns how many resources (all types together) the region held, or
+ * `undefined` when nothing could be listed; for `["*"]` accounts the regions come from the region
+ * plan and each counted region is reported back to it.
  */
-export async function eachRegionProduct(
+export async function eachRegion(
   req: CollectRequest,
   regions: string[],
-  collect: (product: Product, region: string) => Promise<number>,
+  collect: (region: string, owned: Product[]) => Promise<number | undefined>,
 ): Promise<void> {
   const smart = req.account.regions.includes('*');
   await mapLimit(
@@ -72,22 +71,37 @@ export async function eachRegionProduct(
     req.settings.regionConcurrency,
     async (region) => {
       const owned = req.products.filter((p) => req.owns(region, p.namespace));
-      let listed = 0;
-      let resources = 0;
-      await mapLimit(owned, req.settings.productConcurrency, async (product) => {
-        try {
-          resources += await collect(product, region);
-          listed += 1;
-        } catch (err) {
-          req.log.warn(
-            { region, namespace: product.namespace, err: (err as Error).message },
-            'product collection failed',
-          );
-        }
-      });
-      if (smart && listed > 0) req.regionPlan.observe(region, resources);
+      const resources = await collect(region, owned);
+      if (smart && resources !== undefined) req.regionPlan.observe(region, resources);
     },
   );
+}
+
+/**
+ * `eachRegion` with products per region up to `product_concurrency`; a failing product is
+ * logged and the rest go on. `collect` returns how many resources the product had in the region.
+ */
+export async function eachRegionProduct(
+  req: CollectRequest,
+  regions: string[],
+  collect: (product: Product, region: string) => Promise<number>,
+): Promise<void> {
+  await eachRegion(req, regions, async (region, owned) => {
+    let listed = 0;
+    let resources = 0;
+    await mapLimit(owned, req.settings.productConcurrency, async (product) => {
+      try {
+        resources += await collect(product, region);
+        listed += 1;
+      } catch (err) {
+        req.log.warn(
+          { region, namespace: product.namespace, err: (err as Error).message },
+          'product collection failed',
+        );
+      }
+    });
+    return listed > 0 ? resources : undefined;
+  });
 }
 
 /**

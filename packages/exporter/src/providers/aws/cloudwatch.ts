@@ -1,5 +1,5 @@
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { chunk } from '@opsfleet/core';
+import { chunk, mapLimit } from '@opsfleet/core';
 import type { CloudCalls } from '../provider.ts';
 import type { AwsApi } from './clients.ts';
 import { statisticFor } from './statistics.ts';
@@ -13,7 +13,8 @@ export interface MetricAsk {
 
 /**
  * Answers many metric questions with as few GetMetricData calls as the API allows: 500
- * queries per call, NextToken followed; values are the newest datapoint, Sum turned into a rate.
+ * queries per call (calls `concurrency` at a time), NextToken followed; values are the newest
+ * datapoint, Sum turned into a rate.
  * Returns the questions that got an answer, with it; the others have no datapoint.
  */
 export async function getMetricData<A extends MetricAsk>(
@@ -22,9 +23,10 @@ export async function getMetricData<A extends MetricAsk>(
   region: string,
   asks: A[],
   window: { start: Date; end: Date },
+  concurrency: number,
 ): Promise<{ ask: A; value: number }[]> {
   const out = new Array<number | undefined>(asks.length);
-  for (const [batchNo, batch] of chunk(asks, 500).entries()) {
+  await mapLimit(chunk(asks, 500), concurrency, async (batch, batchNo) => {
     const queries: MetricDataQuery[] = batch.map((a, i) => ({
       Id: `q${batchNo * 500 + i}`,
       MetricStat: {
@@ -57,6 +59,6 @@ export async function getMetricData<A extends MetricAsk>(
       if (!res.NextToken || res.NextToken === token) break;
       token = res.NextToken;
     }
-  }
+  });
   return asks.flatMap((ask, i) => (out[i] === undefined ? [] : [{ ask, value: out[i]! }]));
 }

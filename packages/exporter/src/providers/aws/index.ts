@@ -1,5 +1,5 @@
 import { TtlCache } from '../../cache.ts';
-import { clientsPerAccount, eachRegionProduct, resolveRegions } from '../account-scope.ts';
+import { clientsPerAccount, eachRegion, resolveRegions } from '../account-scope.ts';
 import type { CollectRequest, Product, Provider } from '../provider.ts';
 import { classifyAws } from './classify.ts';
 import { AwsApi } from './clients.ts';
@@ -20,46 +20,83 @@ function lbWindow(period: number, delayMs: number) {
   return { start: new Date(end - period * 1000), end: new Date(end) };
 }
 
-async function collectLbs(
+/** One region's load balancer lists (classic and v2 as the products need), each cached; a failed list is logged and left out. */
+async function listRegion(
   req: CollectRequest,
   api: AwsApi,
-  product: Product,
+  products: Product[],
   region: string,
-): Promise<number> {
-  const v2 = product.resource !== 'clb';
-  const all = await lbs.getOrLoad(`${req.account.account_id}|${region}|${v2 ? 'v2' : 'classic'}`, () =>
-    v2 ? listV2(api, req.calls, region) : listClassic(api, req.calls, region),
+): Promise<AwsLoadBalancer[] | undefined> {
+  const wanted = [
+    ...(products.some((p) => p.resource === 'clb') ? (['classic'] as const) : []),
+    ...(products.some((p) => p.resource !== 'clb') ? (['v2'] as const) : []),
+  ];
+  const lists = await Promise.all(
+    wanted.map((kind) =>
+      lbs
+        .getOrLoad(`${req.account.account_id}|${region}|${kind}`, () =>
+          kind === 'v2' ? listV2(api, req.calls, region) : listClassic(api, req.calls, region),
+        )
+        .catch((err) => {
+          req.log.warn({ region, kind, err: (err as Error).message }, 'load balancer listing failed');
+          return undefined;
+        }),
+    ),
   );
-  const mine = all.filter((lb) => lb.kind === product.resource);
-  if (!mine.length) return 0;
-  for (const group of product.groups) {
-    const period = group.period ?? product.period ?? req.settings.periodFallback;
-    const asks: (MetricAsk & { lb: AwsLoadBalancer })[] = mine.flatMap((lb) =>
-      group.metrics.map((metric) => ({
-        namespace: product.namespace,
-        metric,
-        dimensions: [lb.dimension],
-        period,
-        lb,
-      })),
-    );
-    const answers = await getMetricData(
-      api,
-      req.calls,
-      region,
-      asks,
-      lbWindow(period, req.settings.cloudwatchDelayMs),
-    );
-    for (const { ask, value } of answers) {
-      req.emit({
-        namespace: product.namespace,
-        metric: ask.metric,
+  const ok = lists.filter((l) => l !== undefined);
+  return ok.length ? ok.flat() : undefined;
+}
+
+/**
+ * All load balancer products of a region through shared GetMetricData calls: questions with the
+ * same period (hence the same window) fill calls of 500 whichever namespace they belong to.
+ */
+async function collectLbRegion(
+  req: CollectRequest,
+  api: AwsApi,
+  products: Product[],
+  region: string,
+): Promise<number | undefined> {
+  if (!products.length) return undefined;
+  const all = await listRegion(req, api, products, region);
+  if (!all) return undefined;
+  const mine = all.filter((lb) => products.some((p) => p.resource === lb.kind));
+  const byPeriod = new Map<number, (MetricAsk & { lb: AwsLoadBalancer })[]>();
+  for (const product of products) {
+    const here = mine.filter((lb) => lb.kind === product.resource);
+    for (const group of product.groups) {
+      const period = group.period ?? product.period ?? req.settings.periodFallback;
+      const asks = byPeriod.get(period) ?? [];
+      for (const lb of here)
+        for (const metric of group.metrics)
+          asks.push({ namespace: product.namespace, metric, dimensions: [lb.dimension], period, lb });
+      byPeriod.set(period, asks);
+    }
+  }
+  for (const [period, asks] of byPeriod) {
+    if (!asks.length) continue;
+    try {
+      const answers = await getMetricData(
+        api,
+        req.calls,
         region,
-        resourceType: product.resource,
-        resourceId: ask.lb.name,
-        codeName: ask.lb.codeName,
-        value,
-      });
+        asks,
+        lbWindow(period, req.settings.cloudwatchDelayMs),
+        req.settings.metricConcurrency,
+      );
+      for (const { ask, value } of answers) {
+        req.emit({
+          namespace: ask.namespace,
+          metric: ask.metric,
+          region,
+          resourceType: ask.lb.kind,
+          resourceId: ask.lb.name,
+          codeName: ask.lb.codeName,
+          value,
+        });
+      }
+    } catch (err) {
+      req.log.warn({ region, period, err: (err as Error).message }, 'load balancer metrics failed');
     }
   }
   return mine.length;
@@ -86,10 +123,14 @@ async function collectS3(req: CollectRequest, api: AwsApi, product: Product): Pr
       const span = Math.max(2 * period * 1000, 30 * 60_000);
       const end = Date.now();
       try {
-        const answers = await getMetricData(api, req.calls, region, asks, {
-          start: new Date(end - span),
-          end: new Date(end),
-        });
+        const answers = await getMetricData(
+          api,
+          req.calls,
+          region,
+          asks,
+          { start: new Date(end - span), end: new Date(end) },
+          req.settings.metricConcurrency,
+        );
         for (const { ask, value } of answers) {
           req.emit({
             namespace: product.namespace,
@@ -135,8 +176,8 @@ export const awsProvider: Provider = {
         return (res.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean);
       });
       work.push(
-        eachRegionProduct({ ...req, products: lbProducts }, regions, (p, region) =>
-          collectLbs(req, api, p, region),
+        eachRegion({ ...req, products: lbProducts }, regions, (region, owned) =>
+          collectLbRegion(req, api, owned, region),
         ),
       );
     }
