@@ -80,7 +80,7 @@ export async function benchRender(n: number, runs = 5): Promise<RenderFigures> {
       fresh.replace([], series);
       storeMs += performance.now() - t0;
       const t1 = performance.now();
-      fresh.render(help);
+      fresh.renderChunks(help);
       return performance.now() - t1;
     },
     runs,
@@ -89,7 +89,7 @@ export async function benchRender(n: number, runs = 5): Promise<RenderFigures> {
   const storeAvg = storeMs / (runs + 1);
   const store = new SeriesStore();
   store.replace([], series);
-  const bytes = store.render(help).length;
+  const bytes = store.renderChunks(help).reduce((n, c) => n + c.length, 0);
   const first = series[0]!.labels;
   const oneGroup = groupKey(first.cloud_provider!, first.account_id!, first.namespace!);
   const groupSeries = series.filter(
@@ -99,13 +99,13 @@ export async function benchRender(n: number, runs = 5): Promise<RenderFigures> {
     () => {
       store.replace([oneGroup], groupSeries);
       const t1 = performance.now();
-      store.render(help);
+      store.renderChunks(help);
       return performance.now() - t1;
     },
     runs,
     true,
   );
-  const unchanged = time(() => store.render(help), runs);
+  const unchanged = time(() => store.renderChunks(help), runs);
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
 
   const registry = new Registry();

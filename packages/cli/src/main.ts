@@ -1,8 +1,4 @@
 #!/usr/bin/env node
-import { checkConfig } from './commands/check-config.ts';
-import { checkMappings } from './commands/check-mappings.ts';
-import { demo } from './commands/demo.ts';
-import { runExporter } from './commands/exporter.ts';
 
 const USAGE = `usage: opsfleet <command>
 
@@ -16,16 +12,18 @@ configuration files are found through SERVER_PATH, ACCOUNTS_PATH and MAPPING_PAT
 
 const [command, ...args] = process.argv.slice(2);
 
+// Each command loads only its own modules: the exporter process should not carry the demo's
+// cloud simulators.
 async function main(): Promise<number> {
   switch (command) {
     case 'demo':
-      return demo(args);
+      return (await import('./commands/demo.ts')).demo(args);
     case 'exporter':
-      return runExporter();
+      return (await import('./commands/exporter.ts')).runExporter();
     case 'check-config':
-      return checkConfig(args);
+      return (await import('./commands/check-config.ts')).checkConfig(args);
     case 'check-mappings':
-      return checkMappings(args);
+      return (await import('./commands/check-mappings.ts')).checkMappings(args);
     case undefined:
     case 'help':
     case '--help':

@@ -44,8 +44,11 @@ interface Family {
 
 export class SeriesStore {
   private readonly groups = new Map<string, Map<string, Family>>();
-  /** The rendered text, kept until the series change: scrapes between collections cost nothing. */
-  private rendered: string | undefined;
+  /**
+   * The exposition as the families' cached texts in order, kept until the series change:
+   * scrapes between collections cost nothing, and the text is held once, not joined again.
+   */
+  private rendered: string[] | undefined;
 
   /**
    * Replaces the given groups with `series` (each series lands in the group its labels name)
@@ -111,16 +114,21 @@ export class SeriesStore {
     return out;
   }
 
-  render(help: (name: string) => string): string {
+  /** The exposition text in chunks, for writing to a response without joining it. */
+  renderChunks(help: (name: string) => string): readonly string[] {
     this.rendered ??= this.renderAll(help);
     return this.rendered;
+  }
+
+  render(help: (name: string) => string): string {
+    return this.renderChunks(help).join('');
   }
 
   /**
    * One block per metric name with the union of its labels as schema. Each group's lines are
    * cached per schema, so after a collection only the groups it replaced are rendered again.
    */
-  private renderAll(help: (name: string) => string): string {
+  private renderAll(help: (name: string) => string): string[] {
     const byName = new Map<string, Family[]>();
     for (const families of this.groups.values()) {
       for (const [name, family] of families) {
@@ -143,7 +151,7 @@ export class SeriesStore {
         out.push(f.cache.text);
       }
     }
-    return out.join('');
+    return out;
   }
 }
 

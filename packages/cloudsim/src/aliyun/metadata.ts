@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { CATALOG } from '../catalog-path.ts';
 
 /**
  * The CMS metric metadata cloudsim serves (what `DescribeMetricMetaList` answers): every
@@ -16,8 +16,6 @@ export interface MetricMeta {
   Unit: string;
   Description: string;
 }
-
-const CATALOG = fileURLToPath(new URL('../../../exporter/mappings', import.meta.url));
 
 function load(): Map<string, MetricMeta[]> {
   const out = new Map<string, MetricMeta[]>();

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { CATALOG } from '../catalog-path.ts';
 import type { SimState } from '../sim-state.ts';
 import { resourcesOf, type SimAccount, type SimResourceType } from '../world.ts';
 import { type HwReply, hwError } from './elb.ts';
@@ -11,7 +11,6 @@ const NAMESPACES: Record<string, { type: SimResourceType; dim: string }> = {
   'SYS.OBS': { type: 's3', dim: 'bucket_name' },
 };
 
-const CATALOG = fileURLToPath(new URL('../../../exporter/mappings', import.meta.url));
 const PERIODS = ['1', '300', '1200', '3600', '14400', '86400'];
 const FILTERS = ['average', 'max', 'min', 'sum', 'variance'];
 export const MAX_METRICS = 500;

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { CATALOG } from '../catalog-path.ts';
 import type { SimState } from '../sim-state.ts';
 import type { SimAccount, SimResource, SimResourceType } from '../world.ts';
 
@@ -11,8 +11,6 @@ export const NAMESPACES: Record<string, { type: SimResourceType; dim: string; sp
   'qce/gwlb': { type: 'gwlb', dim: 'gwLoadBalancerId', spelled: 'qce/gwlb' },
   'qce/cos': { type: 's3', dim: 'bucket', spelled: 'QCE/COS' },
 };
-
-const CATALOG = fileURLToPath(new URL('../../../exporter/mappings', import.meta.url));
 
 /** Base metrics per namespace as `DescribeBaseMetrics` lists them, from the metric catalog's Tencent entries. */
 function loadBaseMetrics(): Map<string, { MetricName: string; Unit: string }[]> {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Registry } from 'prom-client';
 import { cacheStats } from '../cache.ts';
@@ -35,8 +36,11 @@ export function registerRoutes(app: FastifyInstance<any, any, any, any>, deps: R
       deps.selfMetrics.cacheEntries.set({ cache_type: type }, s.entries);
       deps.selfMetrics.cacheBytes.set({ cache_type: type }, s.bytes);
     }
-    const body = deps.store.render(deps.help) + (await deps.registry.metrics());
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+    const chunks = [...deps.store.renderChunks(deps.help), await deps.registry.metrics()];
+    // Streamed chunk by chunk: the business text (tens of MB at 100k series) is never copied whole.
+    return reply
+      .type('text/plain; version=0.0.4; charset=utf-8')
+      .send(Readable.from(chunks, { objectMode: false }));
   });
 
   app.get('/healthz', async () => {

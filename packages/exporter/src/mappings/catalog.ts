@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { sanitizeMetricName } from '../naming.ts';
 import { type MappingProblem, VENDORS, type Vendor, validateMappingDocument } from './validate.ts';
@@ -29,9 +29,12 @@ export interface Resolved {
   prefix?: string;
 }
 
-/** The shipped catalog, `packages/exporter/mappings`. */
+/**
+ * The shipped catalog, `packages/exporter/mappings`, found through the package rather than this
+ * file's location so that it is found from the bundled build too.
+ */
 export function defaultMappingPath(): string {
-  return fileURLToPath(new URL('../../mappings', import.meta.url));
+  return join(dirname(createRequire(import.meta.url).resolve('@opsfleet/exporter/package.json')), 'mappings');
 }
 
 /**

@@ -3,7 +3,6 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeLoadBalancersCommand as DescribeClassicCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
@@ -57,7 +56,12 @@ export class AwsApi {
     return this.cloudwatch(region).send(new GetMetricDataCommand(input));
   }
 
-  regions() {
+  /**
+   * EC2 `DescribeRegions`. The EC2 client is loaded on first use: it costs about 66 MB of
+   * memory, and only accounts with `regions: ["*"]` need it.
+   */
+  async regions() {
+    const { EC2Client, DescribeRegionsCommand } = await import('@aws-sdk/client-ec2');
     return this.get('ec2', 'us-east-1', () => new EC2Client(this.config('us-east-1'))).send(
       new DescribeRegionsCommand({}),
     );

@@ -1,0 +1,26 @@
+// `npm run build`: bundles the `opsfleet` command and the workspace packages into
+// dist/opsfleet.mjs for production (the container image runs it). Dependencies stay external and
+// load from node_modules; nothing is transpiled at run time, which saves tsx's ~25 MB.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = join(import.meta.dirname, '..');
+const external = new Set();
+for (const pkg of readdirSync(join(root, 'packages'))) {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
+  for (const dep of Object.keys(manifest.dependencies ?? {})) external.add(dep).add(`${dep}/*`);
+}
+const started = performance.now();
+await build({
+  entryPoints: [join(root, 'packages/cli/src/main.ts')],
+  outfile: join(root, 'dist/opsfleet.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: [...external],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+process.stdout.write(`built dist/opsfleet.mjs in ${Math.round(performance.now() - started)} ms\n`);
