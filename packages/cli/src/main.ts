@@ -5,6 +5,8 @@ const USAGE = `usage: opsfleet <command>
 commands:
   demo                       run the exporter against simulated clouds (what \`npm start\` does)
   exporter                   run the multi-cloud Prometheus exporter
+  server                     run the control plane (alert center API; DATABASE_URL or PGlite in DATA_DIR)
+  migrate                    bring the server's database schema up to date and exit
   check-config exporter      validate server.yaml and accounts.yaml; exit 2 listing every problem
   check-mappings [path…]     validate metric mapping files (default: the built-in catalog or MAPPING_PATH)
 
@@ -20,6 +22,10 @@ async function main(): Promise<number> {
       return (await import('./commands/demo.ts')).demo(args);
     case 'exporter':
       return (await import('./commands/exporter.ts')).runExporter();
+    case 'server':
+      return (await import('./commands/server.ts')).runServer();
+    case 'migrate':
+      return (await import('./commands/server.ts')).runMigrate();
     case 'check-config':
       return (await import('./commands/check-config.ts')).checkConfig(args);
     case 'check-mappings':

@@ -7,6 +7,7 @@ import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
 import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
+import { startServer } from './server.ts';
 
 /** A free port near `preferred`, so the demo starts even when 9101 is taken. */
 async function freePort(preferred: number): Promise<number> {
@@ -62,7 +63,8 @@ estimation:
 
 /**
  * `npm start`: cloudsim with demo accounts on Aliyun, Tencent, Huawei and AWS, the exporter pointed at it,
- * one collection, then the URLs to look at. Runs until Ctrl-C.
+ * the control plane server on an embedded database, one collection, then the URLs to look at.
+ * Runs until Ctrl-C.
  */
 export async function demo(_args: string[]): Promise<number> {
   const dir = resolve(process.env.OPSFLEET_DEMO_DIR ?? join('data', 'demo'));
@@ -91,6 +93,11 @@ export async function demo(_args: string[]): Promise<number> {
     return 2;
   }
   const exporter = await startExporter(config, env, '127.0.0.1');
+  const server = await startServer(
+    { dataDir: join(dir, 'server'), port: await freePort(Number(process.env.SERVER_PORT ?? 8080)) },
+    { ...env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'console' },
+    '127.0.0.1',
+  );
   process.stdout.write(
     `\nopsfleet demo — simulated clouds: ${Object.entries(sim.endpoints)
       .map(([c, u]) => `${c} ${u}`)
@@ -104,7 +111,10 @@ export async function demo(_args: string[]): Promise<number> {
       `  status      ${exporter.url}/status\n` +
       `  discovery   ${exporter.url}/api/discovery/config\n` +
       `  api stats   ${exporter.url}/api/discovery/status\n` +
-      `  health      ${exporter.url}/healthz\n\nCtrl-C stops the demo.\n`,
+      `  health      ${exporter.url}/healthz\n\n` +
+      `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
+      `  alerts      ${server.url}/api/v1/alerts\n` +
+      `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n\nCtrl-C stops the demo.\n`,
   );
   return -1;
 }

@@ -1,0 +1,63 @@
+import { join, resolve } from 'node:path';
+import { createLogger, onShutdown } from '@opsfleet/core';
+import { createServer, openDatabase } from '@opsfleet/server';
+
+type Env = Record<string, string | undefined>;
+
+export interface ServerSettings {
+  databaseUrl?: string;
+  dataDir: string;
+  port: number;
+}
+
+/** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
+export function serverSettings(env: Env): ServerSettings {
+  const port = Number(env.SERVER_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
+    port,
+  };
+}
+
+export interface StartedServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), starts the HTTP server and registers graceful shutdown. */
+export async function startServer(
+  settings: ServerSettings,
+  env: Env,
+  host = '0.0.0.0',
+): Promise<StartedServer> {
+  const log = createLogger({
+    level: env.LOG_LEVEL ?? 'info',
+    format: env.LOG_FORMAT === 'console' ? 'console' : 'json',
+    name: 'server',
+  });
+  const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
+  const server = await createServer({ database, log });
+  const address = await server.listen(settings.port, host);
+  log.info({ address, database: database.kind }, 'server listening');
+  onShutdown(() => server.close(), { log });
+  return { url: address.replace('0.0.0.0', '127.0.0.1'), close: () => server.close() };
+}
+
+export async function runServer(): Promise<number> {
+  await startServer(serverSettings(process.env), process.env);
+  return -1;
+}
+
+/** `opsfleet migrate`: brings the database schema up to date and exits. */
+export async function runMigrate(): Promise<number> {
+  const settings = serverSettings(process.env);
+  const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
+  await database.close();
+  process.stdout.write(
+    `database schema is up to date (${settings.databaseUrl ? 'PostgreSQL' : `PGlite in ${settings.dataDir}`})\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { App } from '../http/app.ts';
+import { badRequest } from '../http/problem.ts';
+import { type InboundAlert, IngestError, parseAlertmanager, parseGeneric, parseVmalert } from './ingest.ts';
+import type { AlertService, UserAction } from './service.ts';
+
+const STATES = ['firing', 'acknowledged', 'silenced', 'resolved', 'closed'] as const;
+const SEVERITIES = ['critical', 'high', 'warning', 'info', 'low'] as const;
+const list = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(values)));
+
+const ListQuery = z.object({
+  status: list(STATES)
+    .optional()
+    .describe(`comma-separated: ${STATES.join(', ')}`),
+  severity: list(SEVERITIES)
+    .optional()
+    .describe(`comma-separated: ${SEVERITIES.join(', ')}`),
+  label: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe('name=value, repeatable; every one must match'),
+  source: z.enum(['alertmanager', 'vmalert', 'generic']).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('last seen at or after (RFC 3339)'),
+  to: z.iso.datetime({ offset: true }).optional().describe('last seen before (RFC 3339)'),
+  q: z.string().max(200).optional().describe('text in the name, labels or annotations'),
+  cursor: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+function labelFilter(raw: string | string[] | undefined): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of Array.isArray(raw) ? raw : [raw]) {
+    const eq = item.indexOf('=');
+    if (eq <= 0)
+      throw badRequest(`label "${item}" must be name=value`, [
+        { path: 'query.label', message: 'use name=value' },
+      ]);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+const Accepted = z.object({
+  received: z.number(),
+  created: z.number(),
+  changed: z.number(),
+  refreshed: z.number(),
+});
+
+/**
+ * Alert ingestion (Alertmanager webhook v4, vmalert's `/api/v2/alerts` array, a generic JSON
+ * shape) and the alert center's query and action API. Ingestion answers 202 once the batch is
+ * committed, so a re-send after a timeout is harmless.
+ */
+export function alertRoutes(app: App, alerts: AlertService, actorOf: (req: { ip: string }) => string): void {
+  const ingest = (parse: (body: unknown) => InboundAlert[]) => async (req: { body: unknown; ip: string }) => {
+    let batch: InboundAlert[];
+    try {
+      batch = parse(req.body);
+    } catch (err) {
+      if (err instanceof IngestError) throw badRequest(err.message, err.problems);
+      throw err;
+    }
+    return alerts.ingest(batch, actorOf(req));
+  };
+  const webhook = { tags: ['alerts'], body: z.unknown(), response: { 202: Accepted } };
+
+  app.post(
+    '/api/v1/webhooks/alertmanager',
+    { schema: { ...webhook, summary: 'Alertmanager webhook (v4 payload)' } },
+    async (req, reply) => reply.code(202).send(await ingest(parseAlertmanager)(req)),
+  );
+  for (const url of ['/api/v1/webhooks/vmalert', '/api/v2/alerts'])
+    app.post(
+      url,
+      {
+        schema: { ...webhook, summary: 'vmalert notifier (a bare array; point -notifier.url at the server)' },
+      },
+      async (req, reply) => reply.code(202).send(await ingest((b) => parseVmalert(b, new Date()))(req)),
+    );
+  app.post(
+    '/api/v1/webhooks/generic',
+    { schema: { ...webhook, summary: 'Generic alerts: one object or {alerts: [...]}' } },
+    async (req, reply) => reply.code(202).send(await ingest((b) => parseGeneric(b, new Date()))(req)),
+  );
+
+  app.get('/api/v1/alerts', { schema: { tags: ['alerts'], querystring: ListQuery } }, async (req) => {
+    const q = req.query;
+    return alerts.list({
+      states: q.status,
+      severities: q.severity,
+      labels: labelFilter(q.label),
+      source: q.source,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      text: q.q,
+      cursor: q.cursor,
+      limit: q.limit,
+    });
+  });
+
+  const Fingerprint = z.object({ fingerprint: z.string().min(1).max(128) });
+  app.get('/api/v1/alerts/:fingerprint', { schema: { tags: ['alerts'], params: Fingerprint } }, async (req) =>
+    alerts.get(req.params.fingerprint),
+  );
+  for (const action of ['acknowledge', 'unacknowledge', 'resolve', 'close'] as UserAction[])
+    app.post(
+      `/api/v1/alerts/:fingerprint/${action}`,
+      {
+        schema: {
+          tags: ['alerts'],
+          params: Fingerprint,
+          body: z.object({ note: z.string().max(2000).optional() }).nullish(),
+        },
+      },
+      async (req) => alerts.act(req.params.fingerprint, action, actorOf(req), req.body?.note),
+    );
+}

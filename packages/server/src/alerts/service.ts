@@ -1,0 +1,232 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { pgArray } from '../db/pg-array.ts';
+import { conflict, notFound } from '../http/problem.ts';
+import type { InboundAlert } from './ingest.ts';
+import { type AlertEvent, type AlertState, transition } from './lifecycle.ts';
+import { planIngest } from './plan.ts';
+import { alertStore } from './store.ts';
+
+export type UserAction = 'acknowledge' | 'unacknowledge' | 'resolve' | 'close';
+
+export interface AlertSummary {
+  fingerprint: string;
+  name: string;
+  state: AlertState;
+  severity: string;
+  source: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string | null;
+  lastSeen: string;
+  instanceId: string | null;
+}
+
+export interface AlertFilter {
+  states?: string[];
+  severities?: string[];
+  /** Every label must match exactly. */
+  labels?: Record<string, string>;
+  source?: string;
+  /** Alerts last seen in [from, to). */
+  from?: Date;
+  to?: Date;
+  /** Case-insensitive text in the name, labels or annotations. */
+  text?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface IngestResult {
+  received: number;
+  created: number;
+  changed: number;
+  refreshed: number;
+}
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+const toIso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+
+/** Paging position: the last item's (last_seen, fingerprint), newest first. */
+function encodeCursor(lastSeen: string, fingerprint: string): string {
+  return Buffer.from(JSON.stringify([lastSeen, fingerprint])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {}
+  throw conflict('cursor is not one this server issued: start again without it');
+}
+
+interface SummaryRow {
+  fingerprint: string;
+  name: string;
+  state: AlertState;
+  severity: string;
+  source: string;
+  labels: Record<string, string> | string;
+  annotations: Record<string, string> | string;
+  starts_at: string | Date | null;
+  last_seen: string | Date;
+  current_instance_id: string | null;
+}
+
+const json = (v: Record<string, string> | string) => (typeof v === 'string' ? JSON.parse(v) : v);
+
+const summaryOf = (r: SummaryRow): AlertSummary => ({
+  fingerprint: r.fingerprint,
+  name: r.name,
+  state: r.state,
+  severity: r.severity,
+  source: r.source,
+  labels: json(r.labels),
+  annotations: json(r.annotations),
+  startsAt: toIso(r.starts_at),
+  lastSeen: toIso(r.last_seen)!,
+  instanceId: r.current_instance_id,
+});
+
+/**
+ * The alert center's operations: ingestion through the lifecycle table, user actions, queries.
+ * `onChange` hears the fingerprints a committed write changed (live streams, notifications).
+ */
+export class AlertService {
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { now?: () => Date; onChange?: (fingerprints: string[]) => void } = {},
+  ) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  /** Persists a batch of reports; idempotent: re-sent reports only refresh what is stored. */
+  async ingest(batch: InboundAlert[], actor: string): Promise<IngestResult> {
+    const now = this.now();
+    const all = [...new Set(batch.map((a) => a.fingerprint))].sort();
+    const firing = [...new Set(batch.filter((a) => a.status === 'firing').map((a) => a.fingerprint))].sort();
+    const plan = await this.db.transaction(async (tx) => {
+      const stored = await alertStore.lockReported(tx, firing, all, now);
+      const p = planIngest(stored, batch);
+      await alertStore.apply(tx, p, now, actor);
+      return p;
+    });
+    const touched = [...new Set([...plan.created, ...plan.changed].map((x) => x.fingerprint))];
+    if (touched.length) this.opts.onChange?.(touched);
+    return {
+      received: batch.length,
+      created: plan.created.length,
+      changed: plan.changed.length,
+      refreshed: plan.refreshed.length,
+    };
+  }
+
+  /** A user's action on an alert's current instance; refused (409) when the lifecycle does not allow it. */
+  async act(fingerprint: string, action: UserAction, actor: string, note?: string): Promise<AlertSummary> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const stored = (await alertStore.lockReported(tx, [], [fingerprint], now)).get(fingerprint);
+      if (!stored) throw notFound(`no alert with fingerprint ${fingerprint}`);
+      const event = { kind: action } as AlertEvent;
+      const outcome = transition(stored.current, event);
+      if (outcome.kind === 'rejected') throw conflict(outcome.reason);
+      if (outcome.kind !== 'change' || !stored.current || !stored.instanceId) return;
+      await alertStore.changeState(
+        tx,
+        stored.instanceId,
+        fingerprint,
+        {
+          from: stored.current.state,
+          to: outcome.to,
+          stateBeforeSilence: outcome.stateBeforeSilence ?? null,
+          event: action,
+        },
+        now,
+        actor,
+        note,
+      );
+    });
+    this.opts.onChange?.([fingerprint]);
+    return (await this.get(fingerprint)).alert;
+  }
+
+  async list(filter: AlertFilter): Promise<{ items: AlertSummary[]; nextCursor: string | null }> {
+    const where: SQL[] = [sql`true`];
+    if (filter.states?.length) where.push(sql`a.state = ANY(${pgArray(filter.states)}::text[])`);
+    if (filter.severities?.length) where.push(sql`a.severity = ANY(${pgArray(filter.severities)}::text[])`);
+    if (filter.labels && Object.keys(filter.labels).length)
+      where.push(sql`a.labels @> ${JSON.stringify(filter.labels)}::jsonb`);
+    if (filter.source) where.push(sql`a.source = ${filter.source}`);
+    if (filter.from) where.push(sql`a.last_seen >= ${filter.from.toISOString()}::timestamptz`);
+    if (filter.to) where.push(sql`a.last_seen < ${filter.to.toISOString()}::timestamptz`);
+    if (filter.text) {
+      const like = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(
+        sql`(a.name ILIKE ${like} OR a.labels::text ILIKE ${like} OR a.annotations::text ILIKE ${like})`,
+      );
+    }
+    if (filter.cursor) {
+      const [lastSeen, fp] = decodeCursor(filter.cursor);
+      where.push(sql`(a.last_seen, a.fingerprint) < (${lastSeen}::timestamptz, ${fp})`);
+    }
+    const rows = rowsOf<SummaryRow>(
+      await this.db.execute(sql`
+        SELECT a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
+               i.starts_at, a.last_seen, a.current_instance_id
+        FROM alerts a LEFT JOIN alert_instances i ON i.id = a.current_instance_id
+        WHERE a.current_instance_id IS NOT NULL AND ${sql.join(where, sql` AND `)}
+        ORDER BY a.last_seen DESC, a.fingerprint DESC
+        LIMIT ${filter.limit + 1}`),
+    );
+    const items = rows.slice(0, filter.limit).map(summaryOf);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > filter.limit && last ? encodeCursor(last.lastSeen, last.fingerprint) : null,
+    };
+  }
+
+  /** One alert with every instance and its history, newest first. */
+  async get(fingerprint: string) {
+    const [row] = rowsOf<SummaryRow>(
+      await this.db.execute(sql`
+        SELECT a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
+               i.starts_at, a.last_seen, a.current_instance_id
+        FROM alerts a LEFT JOIN alert_instances i ON i.id = a.current_instance_id
+        WHERE a.fingerprint = ${fingerprint}`),
+    );
+    if (!row?.current_instance_id) throw notFound(`no alert with fingerprint ${fingerprint}`);
+    const instances = rowsOf<Record<string, string | Date | null>>(
+      await this.db.execute(sql`
+        SELECT id, state, starts_at, ends_at, last_seen, acknowledged_at, acknowledged_by, resolved_at, closed_at
+        FROM alert_instances WHERE fingerprint = ${fingerprint} ORDER BY starts_at DESC`),
+    );
+    const history = rowsOf<Record<string, string | Date | null>>(
+      await this.db.execute(sql`
+        SELECT instance_id, at, event, from_state, to_state, actor, note
+        FROM alert_history WHERE fingerprint = ${fingerprint} ORDER BY at DESC, id DESC`),
+    );
+    const times = (r: Record<string, string | Date | null>, keys: string[]) =>
+      Object.fromEntries(keys.map((k) => [k, toIso(r[k] as string | Date | null)]));
+    return {
+      alert: summaryOf(row),
+      instances: instances.map((r) => ({
+        id: r.id as string,
+        state: r.state as AlertState,
+        acknowledgedBy: r.acknowledged_by as string | null,
+        ...times(r, ['starts_at', 'ends_at', 'last_seen', 'acknowledged_at', 'resolved_at', 'closed_at']),
+      })),
+      history: history.map((r) => ({
+        instanceId: r.instance_id as string,
+        at: toIso(r.at as string)!,
+        event: r.event as string,
+        from: r.from_state as string | null,
+        to: r.to_state as string,
+        actor: r.actor as string | null,
+        note: r.note as string | null,
+      })),
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './db/database.ts';
+export * from './server.ts';

@@ -1,0 +1,135 @@
+import { silentLogger } from '@opsfleet/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.ts';
+import { createServer, type Server } from '../src/server.ts';
+import { backends } from './backends.ts';
+
+const all = await backends();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function server(backend: (typeof all)[number]): Promise<Server> {
+  const target = await backend.fresh();
+  cleanups.push(target.drop);
+  const s = await createServer({
+    database: await openDatabase({ url: target.url, dataDir: target.dataDir }),
+    log: silentLogger(),
+  });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+const amMessage = {
+  version: '4',
+  groupKey: '{}:{alertname="DiskFull"}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'opsfleet',
+  groupLabels: { alertname: 'DiskFull' },
+  commonLabels: { alertname: 'DiskFull' },
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager:9093',
+  routeLabels: { receiver: 'opsfleet' },
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'DiskFull', instance: 'db-1', severity: 'critical' },
+      annotations: { summary: 'disk full' },
+      startsAt: '2026-11-25T09:59:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus/graph',
+      fingerprint: 'a1b2c3d4e5f60718',
+    },
+  ],
+};
+
+describe.each(all)('server HTTP API on $name', (backend) => {
+  it('accepts an Alertmanager webhook with 202 and serves the alert, its actions and its history', async () => {
+    const { app } = await server(backend);
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks/alertmanager',
+      payload: amMessage,
+    });
+    expect(posted.statusCode).toBe(202);
+    expect(posted.json()).toMatchObject({ received: 1, created: 1 });
+    const list = await app.inject({
+      url: '/api/v1/alerts?status=firing&severity=critical&label=instance=db-1',
+    });
+    expect(list.json().items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([
+      'a1b2c3d4e5f60718',
+    ]);
+    const ack = await app.inject({
+      method: 'POST',
+      url: '/api/v1/alerts/a1b2c3d4e5f60718/acknowledge',
+      payload: { note: 'on it' },
+    });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json().state).toBe('acknowledged');
+    const close = await app.inject({ method: 'POST', url: '/api/v1/alerts/a1b2c3d4e5f60718/close' });
+    expect(close.statusCode).toBe(409);
+    expect(close.headers['content-type']).toContain('application/problem+json');
+    const detail = (await app.inject({ url: '/api/v1/alerts/a1b2c3d4e5f60718' })).json();
+    expect(detail.history.map((h: { event: string }) => h.event)).toEqual(['acknowledge', 'fire']);
+  });
+
+  it('takes vmalert posting to /api/v2/alerts', async () => {
+    const { app } = await server(backend);
+    const now = Date.now();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v2/alerts',
+      payload: [
+        {
+          labels: { alertname: 'HighLatency', job: 'api' },
+          annotations: {},
+          startsAt: new Date(now - 60_000).toISOString(),
+          endsAt: new Date(now + 240_000).toISOString(),
+          generatorURL: 'http://vmalert/rule',
+        },
+      ],
+    });
+    expect(res.statusCode).toBe(202);
+    expect((await app.inject({ url: '/api/v1/alerts?source=vmalert' })).json().items).toHaveLength(1);
+  });
+});
+
+describe('server HTTP errors', () => {
+  it('answers bad input with problem+json naming each field, and accepts nothing of it', async () => {
+    const { app } = await server(all[0]!);
+    const bad = {
+      ...amMessage,
+      alerts: [
+        { ...amMessage.alerts[0], startsAt: 'yesterday' },
+        { ...amMessage.alerts[0], labels: { a: 1 } },
+      ],
+    };
+    const res = await app.inject({ method: 'POST', url: '/api/v1/webhooks/alertmanager', payload: bad });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    const body = res.json();
+    expect(body.errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['alerts[0].startsAt', 'alerts[1].labels.a']),
+    );
+    expect((await app.inject({ url: '/api/v1/alerts' })).json().items).toEqual([]);
+    const query = await app.inject({ url: '/api/v1/alerts?status=burning&limit=0' });
+    expect(query.statusCode).toBe(400);
+    expect(query.json().detail).toMatch(/status/);
+    const missing = await app.inject({ url: '/api/v1/nothing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ status: 404, title: 'Not Found' });
+  });
+
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    const { app } = await server(all[0]!);
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/metrics' })).body).toContain('process_cpu_user_seconds_total');
+    const doc = (await app.inject({ url: '/api/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/webhooks/alertmanager', '/api/v2/alerts', '/api/v1/alerts']),
+    );
+  });
+});
