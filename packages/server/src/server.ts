@@ -6,16 +6,26 @@ import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
 import type { Database } from './db/database.ts';
 import { type App, buildApp } from './http/app.ts';
+import { enforcePermissions } from './identity/auth.ts';
+import { identityRoutes } from './identity/routes.ts';
+import { IdentityService } from './identity/service.ts';
 
 export interface ServerOptions {
   database: Database;
   log: Logger;
   version?: string;
+  /** `AUTH_SECRET`: signs access tokens; without it a secret is kept in the database. */
+  authSecret?: string;
+  /** `OPSFLEET_ADMIN_PASSWORD`: the first admin's password; without it a random one is made. */
+  adminPassword?: string;
 }
 
 export interface Server {
   app: App;
   alerts: AlertService;
+  identity: IdentityService;
+  /** Set at the first start only: the admin login to show once. */
+  firstAdmin?: { username: string; password: string };
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -34,11 +44,17 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       return true;
     },
   });
+  const identity = await IdentityService.open(db, { secret: opts.authSecret });
+  const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
+  enforcePermissions(app, identity);
   const alerts = new AlertService(db);
-  alertRoutes(app, alerts, () => 'anonymous');
+  alertRoutes(app, alerts);
+  identityRoutes(app, identity);
   return {
     app,
     alerts,
+    identity,
+    firstAdmin,
     listen: (port, host = '0.0.0.0') => app.listen({ port, host }),
     close: async () => {
       await app.close();

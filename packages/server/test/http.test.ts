@@ -1,4 +1,5 @@
 import { silentLogger } from '@opsfleet/core';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
 import { createServer, type Server } from '../src/server.ts';
@@ -10,15 +11,31 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(backend: (typeof all)[number]): Promise<Server> {
+interface Client {
+  server: Server;
+  /** Sends as the admin (Bearer access token) unless the request sets its own authorization. */
+  inject: (opts: InjectOptions) => Promise<LightMyRequestResponse>;
+  /** Headers of an `ingest` API key, as Alertmanager sends it (Basic api_key:<key>). */
+  ingest: Record<string, string>;
+}
+
+async function server(backend: (typeof all)[number]): Promise<Client> {
   const target = await backend.fresh();
   cleanups.push(target.drop);
   const s = await createServer({
     database: await openDatabase({ url: target.url, dataDir: target.dataDir }),
     log: silentLogger(),
+    adminPassword: 'admin-password-1',
   });
   cleanups.push(() => s.close());
-  return s;
+  const { accessToken } = await s.identity.login('admin', 'admin-password-1');
+  const { key } = await s.identity.createApiKey('admin', 'alertmanager', 'ingest');
+  return {
+    server: s,
+    inject: (opts) =>
+      s.app.inject({ ...opts, headers: { authorization: `Bearer ${accessToken}`, ...(opts.headers ?? {}) } }),
+    ingest: { authorization: `Basic ${Buffer.from(`api_key:${key}`).toString('base64')}` },
+  };
 }
 
 const amMessage = {
@@ -47,40 +64,43 @@ const amMessage = {
 
 describe.each(all)('server HTTP API on $name', (backend) => {
   it('accepts an Alertmanager webhook with 202 and serves the alert, its actions and its history', async () => {
-    const { app } = await server(backend);
-    const posted = await app.inject({
+    const { inject: app, ingest } = await server(backend);
+    const posted = await app({
       method: 'POST',
       url: '/api/v1/webhooks/alertmanager',
       payload: amMessage,
+      headers: ingest,
     });
     expect(posted.statusCode).toBe(202);
     expect(posted.json()).toMatchObject({ received: 1, created: 1 });
-    const list = await app.inject({
-      url: '/api/v1/alerts?status=firing&severity=critical&label=instance=db-1',
-    });
+    const list = await app({ url: '/api/v1/alerts?status=firing&severity=critical&label=instance=db-1' });
     expect(list.json().items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([
       'a1b2c3d4e5f60718',
     ]);
-    const ack = await app.inject({
+    const ack = await app({
       method: 'POST',
       url: '/api/v1/alerts/a1b2c3d4e5f60718/acknowledge',
       payload: { note: 'on it' },
     });
     expect(ack.statusCode).toBe(200);
     expect(ack.json().state).toBe('acknowledged');
-    const close = await app.inject({ method: 'POST', url: '/api/v1/alerts/a1b2c3d4e5f60718/close' });
+    const close = await app({ method: 'POST', url: '/api/v1/alerts/a1b2c3d4e5f60718/close' });
     expect(close.statusCode).toBe(409);
     expect(close.headers['content-type']).toContain('application/problem+json');
-    const detail = (await app.inject({ url: '/api/v1/alerts/a1b2c3d4e5f60718' })).json();
-    expect(detail.history.map((h: { event: string }) => h.event)).toEqual(['acknowledge', 'fire']);
+    const detail = (await app({ url: '/api/v1/alerts/a1b2c3d4e5f60718' })).json();
+    expect(detail.history.map((h: { event: string; actor: string }) => `${h.event} by ${h.actor}`)).toEqual([
+      'acknowledge by admin',
+      'fire by apikey:alertmanager',
+    ]);
   });
 
   it('takes vmalert posting to /api/v2/alerts', async () => {
-    const { app } = await server(backend);
+    const { inject: app, ingest } = await server(backend);
     const now = Date.now();
-    const res = await app.inject({
+    const res = await app({
       method: 'POST',
       url: '/api/v2/alerts',
+      headers: ingest,
       payload: [
         {
           labels: { alertname: 'HighLatency', job: 'api' },
@@ -92,13 +112,13 @@ describe.each(all)('server HTTP API on $name', (backend) => {
       ],
     });
     expect(res.statusCode).toBe(202);
-    expect((await app.inject({ url: '/api/v1/alerts?source=vmalert' })).json().items).toHaveLength(1);
+    expect((await app({ url: '/api/v1/alerts?source=vmalert' })).json().items).toHaveLength(1);
   });
 });
 
 describe('server HTTP errors', () => {
   it('answers bad input with problem+json naming each field, and accepts nothing of it', async () => {
-    const { app } = await server(all[0]!);
+    const { inject: app } = await server(all[0]!);
     const bad = {
       ...amMessage,
       alerts: [
@@ -106,24 +126,24 @@ describe('server HTTP errors', () => {
         { ...amMessage.alerts[0], labels: { a: 1 } },
       ],
     };
-    const res = await app.inject({ method: 'POST', url: '/api/v1/webhooks/alertmanager', payload: bad });
+    const res = await app({ method: 'POST', url: '/api/v1/webhooks/alertmanager', payload: bad });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     const body = res.json();
     expect(body.errors.map((e: { path: string }) => e.path)).toEqual(
       expect.arrayContaining(['alerts[0].startsAt', 'alerts[1].labels.a']),
     );
-    expect((await app.inject({ url: '/api/v1/alerts' })).json().items).toEqual([]);
-    const query = await app.inject({ url: '/api/v1/alerts?status=burning&limit=0' });
+    expect((await app({ url: '/api/v1/alerts' })).json().items).toEqual([]);
+    const query = await app({ url: '/api/v1/alerts?status=burning&limit=0' });
     expect(query.statusCode).toBe(400);
     expect(query.json().detail).toMatch(/status/);
-    const missing = await app.inject({ url: '/api/v1/nothing' });
+    const missing = await app({ url: '/api/v1/nothing' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ status: 404, title: 'Not Found' });
   });
 
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
-    const { app } = await server(all[0]!);
+    const { app } = (await server(all[0]!)).server;
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/metrics' })).body).toContain('process_cpu_user_seconds_total');

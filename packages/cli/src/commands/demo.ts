@@ -93,9 +93,11 @@ export async function demo(_args: string[]): Promise<number> {
     return 2;
   }
   const exporter = await startExporter(config, env, '127.0.0.1');
+  // The demo's admin password is fixed (or OPSFLEET_ADMIN_PASSWORD) so it can be printed on every run.
+  const adminPassword = process.env.OPSFLEET_ADMIN_PASSWORD || 'opsfleet-demo';
   const server = await startServer(
     { dataDir: join(dir, 'server'), port: await freePort(Number(process.env.SERVER_PORT ?? 8080)) },
-    { ...env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'console' },
+    { ...env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'console', OPSFLEET_ADMIN_PASSWORD: adminPassword },
     '127.0.0.1',
   );
   process.stdout.write(
@@ -113,6 +115,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  api stats   ${exporter.url}/api/discovery/status\n` +
       `  health      ${exporter.url}/healthz\n\n` +
       `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
+      `  login       admin / ${adminPassword}   (POST ${server.url}/api/v1/auth/login)\n` +
       `  alerts      ${server.url}/api/v1/alerts\n` +
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n\nCtrl-C stops the demo.\n`,
   );

@@ -27,6 +27,20 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
+/** The first start prints the admin login once; it is not logged anywhere else. */
+function announceFirstAdmin(
+  admin: { username: string; password: string } | undefined,
+  fromEnv: boolean,
+): void {
+  if (!admin) return;
+  process.stdout.write(
+    fromEnv
+      ? `first start: created user "${admin.username}" with the password from OPSFLEET_ADMIN_PASSWORD\n`
+      : `first start: created user "${admin.username}" with password ${admin.password}\n` +
+          '  (shown once; change it after logging in, or set OPSFLEET_ADMIN_PASSWORD before the first start)\n',
+  );
+}
+
 /** Opens the database (migrating it), starts the HTTP server and registers graceful shutdown. */
 export async function startServer(
   settings: ServerSettings,
@@ -39,7 +53,13 @@ export async function startServer(
     name: 'server',
   });
   const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
-  const server = await createServer({ database, log });
+  const server = await createServer({
+    database,
+    log,
+    authSecret: env.AUTH_SECRET || undefined,
+    adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
+  });
+  announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));
   const address = await server.listen(settings.port, host);
   log.info({ address, database: database.kind }, 'server listening');
   onShutdown(() => server.close(), { log });

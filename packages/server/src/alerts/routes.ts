@@ -1,6 +1,9 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
 import { badRequest } from '../http/problem.ts';
+import { actorOf } from '../identity/auth.ts';
+import type { Permission } from '../identity/permissions.ts';
 import { type InboundAlert, IngestError, parseAlertmanager, parseGeneric, parseVmalert } from './ingest.ts';
 import type { AlertService, UserAction } from './service.ts';
 
@@ -57,8 +60,8 @@ const Accepted = z.object({
  * shape) and the alert center's query and action API. Ingestion answers 202 once the batch is
  * committed, so a re-send after a timeout is harmless.
  */
-export function alertRoutes(app: App, alerts: AlertService, actorOf: (req: { ip: string }) => string): void {
-  const ingest = (parse: (body: unknown) => InboundAlert[]) => async (req: { body: unknown; ip: string }) => {
+export function alertRoutes(app: App, alerts: AlertService): void {
+  const ingest = (parse: (body: unknown) => InboundAlert[]) => async (req: FastifyRequest) => {
     let batch: InboundAlert[];
     try {
       batch = parse(req.body);
@@ -69,49 +72,67 @@ export function alertRoutes(app: App, alerts: AlertService, actorOf: (req: { ip:
     return alerts.ingest(batch, actorOf(req));
   };
   const webhook = { tags: ['alerts'], body: z.unknown(), response: { 202: Accepted } };
+  const ingestConfig = { permission: 'alert:ingest' } as const;
 
   app.post(
     '/api/v1/webhooks/alertmanager',
-    { schema: { ...webhook, summary: 'Alertmanager webhook (v4 payload)' } },
+    { config: ingestConfig, schema: { ...webhook, summary: 'Alertmanager webhook (v4 payload)' } },
     async (req, reply) => reply.code(202).send(await ingest(parseAlertmanager)(req)),
   );
   for (const url of ['/api/v1/webhooks/vmalert', '/api/v2/alerts'])
     app.post(
       url,
       {
+        config: ingestConfig,
         schema: { ...webhook, summary: 'vmalert notifier (a bare array; point -notifier.url at the server)' },
       },
       async (req, reply) => reply.code(202).send(await ingest((b) => parseVmalert(b, new Date()))(req)),
     );
   app.post(
     '/api/v1/webhooks/generic',
-    { schema: { ...webhook, summary: 'Generic alerts: one object or {alerts: [...]}' } },
+    {
+      config: ingestConfig,
+      schema: { ...webhook, summary: 'Generic alerts: one object or {alerts: [...]}' },
+    },
     async (req, reply) => reply.code(202).send(await ingest((b) => parseGeneric(b, new Date()))(req)),
   );
 
-  app.get('/api/v1/alerts', { schema: { tags: ['alerts'], querystring: ListQuery } }, async (req) => {
-    const q = req.query;
-    return alerts.list({
-      states: q.status,
-      severities: q.severity,
-      labels: labelFilter(q.label),
-      source: q.source,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
-      text: q.q,
-      cursor: q.cursor,
-      limit: q.limit,
-    });
-  });
+  app.get(
+    '/api/v1/alerts',
+    { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], querystring: ListQuery } },
+    async (req) => {
+      const q = req.query;
+      return alerts.list({
+        states: q.status,
+        severities: q.severity,
+        labels: labelFilter(q.label),
+        source: q.source,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        text: q.q,
+        cursor: q.cursor,
+        limit: q.limit,
+      });
+    },
+  );
 
   const Fingerprint = z.object({ fingerprint: z.string().min(1).max(128) });
-  app.get('/api/v1/alerts/:fingerprint', { schema: { tags: ['alerts'], params: Fingerprint } }, async (req) =>
-    alerts.get(req.params.fingerprint),
+  app.get(
+    '/api/v1/alerts/:fingerprint',
+    { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], params: Fingerprint } },
+    async (req) => alerts.get(req.params.fingerprint),
   );
-  for (const action of ['acknowledge', 'unacknowledge', 'resolve', 'close'] as UserAction[])
+  const needs: Record<UserAction, Permission> = {
+    acknowledge: 'alert:acknowledge',
+    unacknowledge: 'alert:acknowledge',
+    resolve: 'alert:resolve',
+    close: 'alert:close',
+  };
+  for (const action of Object.keys(needs) as UserAction[])
     app.post(
       `/api/v1/alerts/:fingerprint/${action}`,
       {
+        config: { permission: needs[action] },
         schema: {
           tags: ['alerts'],
           params: Fingerprint,

@@ -1,0 +1,50 @@
+/**
+ * Roles and the permissions they grant, named `resource:action`. Every route names the one
+ * permission it needs; this table is the only place that says who has it.
+ */
+export const ROLES = ['admin', 'operator', 'viewer', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'alert:read',
+  'alert:ingest',
+  'alert:acknowledge',
+  'alert:resolve',
+  'alert:close',
+  'silence:read',
+  'silence:write',
+  'rule:read',
+  'rule:write',
+  'user:read',
+  'user:write',
+  'apikey:read',
+  'apikey:write',
+  'audit:read',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const GRANTS: Record<Role, readonly Permission[]> = {
+  admin: PERMISSIONS,
+  operator: [
+    'alert:read',
+    'alert:ingest',
+    'alert:acknowledge',
+    'alert:resolve',
+    'alert:close',
+    'silence:read',
+    'silence:write',
+    'rule:read',
+    'rule:write',
+  ],
+  viewer: ['alert:read', 'silence:read', 'rule:read'],
+  // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
+  ingest: ['alert:ingest'],
+};
+
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[role].includes(permission);
+}
+
+export function permissionsOf(role: Role): readonly Permission[] {
+  return GRANTS[role];
+}

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { App } from '../http/app.ts';
+import { Problem } from '../http/problem.ts';
+import { actorOf } from './auth.ts';
+import { ROLES } from './permissions.ts';
+import type { IdentityService } from './service.ts';
+
+const Password = z.string().min(10, 'use at least 10 characters').max(200);
+const Username = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9._-]{1,39}$/,
+    'lowercase letters, digits, . _ - ; 2 to 40 characters, starting with a letter',
+  );
+const Role = z.enum(ROLES);
+const Id = z.object({ id: z.uuid() });
+
+/** Sessions, users, API keys and the audit log. */
+export function identityRoutes(app: App, identity: IdentityService): void {
+  const tags = ['identity'];
+  app.post(
+    '/api/v1/auth/login',
+    { schema: { tags, body: z.object({ username: z.string(), password: z.string() }) } },
+    async (req) => identity.login(req.body.username, req.body.password),
+  );
+  app.post(
+    '/api/v1/auth/refresh',
+    { schema: { tags, body: z.object({ refreshToken: z.string() }) } },
+    async (req) => identity.refresh(req.body.refreshToken),
+  );
+  app.post(
+    '/api/v1/auth/logout',
+    { schema: { tags, body: z.object({ refreshToken: z.string() }) } },
+    async (req, reply) => {
+      await identity.logout(req.body.refreshToken);
+      return reply.code(204).send();
+    },
+  );
+  app.post(
+    '/api/v1/auth/reset',
+    { schema: { tags, body: z.object({ token: z.string(), password: Password }) } },
+    async (req, reply) => {
+      await identity.reset(req.body.token, req.body.password);
+      return reply.code(204).send();
+    },
+  );
+  app.post(
+    '/api/v1/auth/password',
+    {
+      config: { permission: 'alert:read' },
+      schema: { tags, body: z.object({ current: z.string(), password: Password }) },
+    },
+    async (req, reply) => {
+      if (req.principal?.kind !== 'user') throw new Problem(403, 'Forbidden', 'API keys have no password');
+      await identity.changePassword(req.principal.id, req.body.current, req.body.password);
+      return reply.code(204).send();
+    },
+  );
+  app.get(
+    '/api/v1/auth/me',
+    { config: { permission: 'alert:read' }, schema: { tags } },
+    async (req) => req.principal,
+  );
+
+  app.get('/api/v1/users', { config: { permission: 'user:read' }, schema: { tags } }, async () =>
+    identity.listUsers(),
+  );
+  app.post(
+    '/api/v1/users',
+    {
+      config: { permission: 'user:write' },
+      schema: { tags, body: z.object({ username: Username, password: Password, role: Role }) },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await identity.createUser(actorOf(req), req.body.username, req.body.password, req.body.role)),
+  );
+  app.patch(
+    '/api/v1/users/:id',
+    {
+      config: { permission: 'user:write' },
+      schema: {
+        tags,
+        params: Id,
+        body: z.object({ role: Role.optional(), disabled: z.boolean().optional() }),
+      },
+    },
+    async (req) => identity.updateUser(actorOf(req), req.params.id, req.body),
+  );
+  app.post(
+    '/api/v1/users/:id/reset',
+    { config: { permission: 'user:write' }, schema: { tags, params: Id } },
+    async (req) => identity.createReset(actorOf(req), req.params.id),
+  );
+
+  app.get('/api/v1/api-keys', { config: { permission: 'apikey:read' }, schema: { tags } }, async () =>
+    identity.listApiKeys(),
+  );
+  app.post(
+    '/api/v1/api-keys',
+    {
+      config: { permission: 'apikey:write' },
+      schema: { tags, body: z.object({ name: z.string().min(1).max(100), role: Role.default('ingest') }) },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await identity.createApiKey(actorOf(req), req.body.name, req.body.role)),
+  );
+  app.delete(
+    '/api/v1/api-keys/:id',
+    { config: { permission: 'apikey:write' }, schema: { tags, params: Id } },
+    async (req, reply) => {
+      await identity.revokeApiKey(actorOf(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+  app.get(
+    '/api/v1/audit',
+    {
+      config: { permission: 'audit:read' },
+      schema: {
+        tags,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      },
+    },
+    async (req) => identity.auditLog(req.query.limit),
+  );
+}
