@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
+import { silenceRoutes } from './alerts/silence-routes.ts';
+import { SilenceStore } from './alerts/silences.ts';
 import type { Database } from './db/database.ts';
 import { type App, buildApp } from './http/app.ts';
 import { enforcePermissions } from './identity/auth.ts';
@@ -18,6 +20,10 @@ export interface ServerOptions {
   authSecret?: string;
   /** `OPSFLEET_ADMIN_PASSWORD`: the first admin's password; without it a random one is made. */
   adminPassword?: string;
+  /** `ALERT_RESOLVE_TIMEOUT`: alerts without endsAt not re-sent for this long are resolved (default 6 h). */
+  resolveTimeoutMs?: number;
+  /** How often expiries and silence windows are applied (default 15 s; 0 = never, for tests). */
+  housekeepingMs?: number;
 }
 
 export interface Server {
@@ -47,8 +53,23 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const identity = await IdentityService.open(db, { secret: opts.authSecret });
   const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
   enforcePermissions(app, identity);
-  const alerts = new AlertService(db);
+  const silences = new SilenceStore(db, () => new Date());
+  const alerts = new AlertService(db, {
+    silences: () => silences.active(),
+    timeoutMs: opts.resolveTimeoutMs,
+  });
   alertRoutes(app, alerts);
+  silenceRoutes(app, silences, alerts, identity);
+  const every = opts.housekeepingMs ?? 15_000;
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          alerts
+            .housekeep()
+            .catch((err) => opts.log.warn({ err: (err as Error).message }, 'alert housekeeping failed'));
+        }, every)
+      : undefined;
+  timer?.unref();
   identityRoutes(app, identity);
   return {
     app,
@@ -57,6 +78,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     firstAdmin,
     listen: (port, host = '0.0.0.0') => app.listen({ port, host }),
     close: async () => {
+      if (timer) clearInterval(timer);
       await app.close();
       await opts.database.close();
     },

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { createLogger, onShutdown } from '@opsfleet/core';
+import { createLogger, onShutdown, parseDuration } from '@opsfleet/core';
 import { createServer, openDatabase } from '@opsfleet/server';
 
 type Env = Record<string, string | undefined>;
@@ -8,6 +8,7 @@ export interface ServerSettings {
   databaseUrl?: string;
   dataDir: string;
   port: number;
+  resolveTimeoutMs?: number;
 }
 
 /** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
@@ -15,10 +16,21 @@ export function serverSettings(env: Env): ServerSettings {
   const port = Number(env.SERVER_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
+  let resolveTimeoutMs: number | undefined;
+  if (env.ALERT_RESOLVE_TIMEOUT) {
+    try {
+      resolveTimeoutMs = parseDuration(env.ALERT_RESOLVE_TIMEOUT);
+    } catch {
+      throw new Error(
+        `ALERT_RESOLVE_TIMEOUT must be a duration such as 30m or 6h, got "${env.ALERT_RESOLVE_TIMEOUT}"`,
+      );
+    }
+  }
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
     port,
+    ...(resolveTimeoutMs ? { resolveTimeoutMs } : {}),
   };
 }
 
@@ -57,6 +69,7 @@ export async function startServer(
     database,
     log,
     authSecret: env.AUTH_SECRET || undefined,
+    resolveTimeoutMs: settings.resolveTimeoutMs,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));

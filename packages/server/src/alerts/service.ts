@@ -3,7 +3,8 @@ import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { conflict, notFound } from '../http/problem.ts';
 import type { InboundAlert } from './ingest.ts';
-import { type AlertEvent, type AlertState, transition } from './lifecycle.ts';
+import { type AlertEvent, type AlertState, timedOut, transition } from './lifecycle.ts';
+import { type Matcher, matches } from './matchers.ts';
 import { planIngest } from './plan.ts';
 import { alertStore } from './store.ts';
 
@@ -46,6 +47,26 @@ export interface IngestResult {
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const toIso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+
+/** What time and silences ask of one open alert, if anything. */
+function reconcileEvent(
+  row: {
+    labels: Record<string, string> | string;
+    state: AlertState;
+    last_seen: string | Date;
+    ends_at: string | Date | null;
+  },
+  opts: { silences: Matcher[][]; timeoutMs: number },
+  now: Date,
+): AlertEvent | undefined {
+  if (timedOut(new Date(row.last_seen), row.ends_at ? new Date(row.ends_at) : null, now, opts.timeoutMs))
+    return { kind: 'expire' };
+  const labels = json(row.labels);
+  const muted = opts.silences.some((m) => matches(m, labels));
+  if (muted && row.state !== 'silenced') return { kind: 'silence' };
+  if (!muted && row.state === 'silenced') return { kind: 'unsilence' };
+  return undefined;
+}
 
 /** Paging position: the last item's (last_seen, fingerprint), newest first. */
 function encodeCursor(lastSeen: string, fingerprint: string): string {
@@ -95,8 +116,28 @@ const summaryOf = (r: SummaryRow): AlertSummary => ({
 export class AlertService {
   constructor(
     private readonly db: Db,
-    private readonly opts: { now?: () => Date; onChange?: (fingerprints: string[]) => void } = {},
+    private readonly opts: {
+      now?: () => Date;
+      onChange?: (fingerprints: string[]) => void;
+      /** Matchers of the silences active now. */
+      silences?: () => Promise<Matcher[][]>;
+      /** How long an alert without endsAt stays open without being re-sent (`ALERT_RESOLVE_TIMEOUT`). */
+      timeoutMs?: number;
+    } = {},
   ) {}
+
+  /** The periodic pass: expiries and silence starts and ends. */
+  async housekeep(): Promise<number> {
+    return this.reconcileAlerts();
+  }
+
+  private async reconcileAlerts(fingerprints?: string[]): Promise<number> {
+    return this.reconcile({
+      silences: (await this.opts.silences?.()) ?? [],
+      timeoutMs: this.opts.timeoutMs ?? 6 * 3_600_000,
+      ...(fingerprints ? { fingerprints } : {}),
+    });
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
@@ -114,7 +155,11 @@ export class AlertService {
       return p;
     });
     const touched = [...new Set([...plan.created, ...plan.changed].map((x) => x.fingerprint))];
-    if (touched.length) this.opts.onChange?.(touched);
+    if (touched.length) {
+      this.opts.onChange?.(touched);
+      // A new or re-opened alert that a silence covers is muted right away.
+      await this.reconcileAlerts(touched);
+    }
     return {
       received: batch.length,
       created: plan.created.length,
@@ -125,14 +170,26 @@ export class AlertService {
 
   /** A user's action on an alert's current instance; refused (409) when the lifecycle does not allow it. */
   async act(fingerprint: string, action: UserAction, actor: string, note?: string): Promise<AlertSummary> {
+    const outcome = await this.applyEvent(fingerprint, { kind: action } as AlertEvent, actor, note);
+    if (outcome === 'missing') throw notFound(`no alert with fingerprint ${fingerprint}`);
+    if (outcome !== 'applied' && outcome !== 'noop') throw conflict(outcome.rejected);
+    return (await this.get(fingerprint)).alert;
+  }
+
+  /** One event on an alert's current instance, under its row lock, through the lifecycle table. */
+  private async applyEvent(
+    fingerprint: string,
+    event: AlertEvent,
+    actor: string,
+    note?: string,
+  ): Promise<'applied' | 'noop' | 'missing' | { rejected: string }> {
     const now = this.now();
-    await this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
       const stored = (await alertStore.lockReported(tx, [], [fingerprint], now)).get(fingerprint);
-      if (!stored) throw notFound(`no alert with fingerprint ${fingerprint}`);
-      const event = { kind: action } as AlertEvent;
+      if (!stored?.current || !stored.instanceId) return 'missing' as const;
       const outcome = transition(stored.current, event);
-      if (outcome.kind === 'rejected') throw conflict(outcome.reason);
-      if (outcome.kind !== 'change' || !stored.current || !stored.instanceId) return;
+      if (outcome.kind === 'rejected') return { rejected: outcome.reason };
+      if (outcome.kind !== 'change') return 'noop' as const;
       await alertStore.changeState(
         tx,
         stored.instanceId,
@@ -141,15 +198,51 @@ export class AlertService {
           from: stored.current.state,
           to: outcome.to,
           stateBeforeSilence: outcome.stateBeforeSilence ?? null,
-          event: action,
+          event: event.kind,
         },
         now,
         actor,
         note,
       );
+      return 'applied' as const;
     });
-    this.opts.onChange?.([fingerprint]);
-    return (await this.get(fingerprint)).alert;
+    if (result === 'applied') this.opts.onChange?.([fingerprint]);
+    return result;
+  }
+
+  /**
+   * Time- and silence-driven changes: open alerts past their endsAt (or, without one, not
+   * re-sent for `timeoutMs`) expire; alerts matched by an active silence are silenced and come
+   * back when none matches. Runs after ingestion for the alerts it touched, after silence
+   * changes, and periodically. Returns how many alerts changed.
+   */
+  async reconcile(opts: {
+    silences: Matcher[][];
+    timeoutMs: number;
+    fingerprints?: string[];
+  }): Promise<number> {
+    const now = this.now();
+    const only = opts.fingerprints
+      ? sql`AND a.fingerprint = ANY(${pgArray(opts.fingerprints)}::text[])`
+      : sql``;
+    const open = rowsOf<{
+      fingerprint: string;
+      labels: Record<string, string> | string;
+      state: AlertState;
+      last_seen: string | Date;
+      ends_at: string | Date | null;
+    }>(
+      await this.db.execute(sql`
+        SELECT a.fingerprint, a.labels, i.state, i.last_seen, i.ends_at
+        FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
+        WHERE i.state IN ('firing', 'acknowledged', 'silenced') ${only}`),
+    );
+    let changed = 0;
+    for (const row of open) {
+      const event = reconcileEvent(row, opts, now);
+      if (event && (await this.applyEvent(row.fingerprint, event, 'system')) === 'applied') changed += 1;
+    }
+    return changed;
   }
 
   async list(filter: AlertFilter): Promise<{ items: AlertSummary[]; nextCursor: string | null }> {
