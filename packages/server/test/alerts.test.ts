@@ -143,6 +143,28 @@ describe.each(all)('alert center on $name', (backend) => {
     expect((await svc.list({ limit: 10 })).items).toHaveLength(1);
   });
 
+  it('counts alerts by state and severity, per bucket, with MTTA and MTTR', async () => {
+    const { svc } = await service(backend);
+    await svc.ingest(parseAlertmanager(amGroup('firing', 3)), 'am');
+    tick(4 * 60_000);
+    await svc.act('f000000000000000', 'acknowledge', 'alice');
+    await svc.act('f000000000000001', 'acknowledge', 'bob');
+    tick(6 * 60_000);
+    await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
+    const stats = await svc.stats(new Date('2026-11-25T09:00:00Z'), new Date('2026-11-25T11:00:00Z'), 3600);
+    expect(stats.now).toEqual({
+      byState: { resolved: 1, acknowledged: 1, firing: 1 },
+      bySeverity: { warning: 2 },
+    });
+    expect(stats.started).toEqual([
+      { at: '2026-11-25T09:00:00.000Z', severity: 'critical', count: 1 },
+      { at: '2026-11-25T09:00:00.000Z', severity: 'warning', count: 2 },
+    ]);
+    expect(stats.resolved).toEqual([{ at: '2026-11-25T10:00:00.000Z', severity: 'critical', count: 1 }]);
+    // Both acknowledged 5 minutes after startsAt (09:59 → 10:04); the one resolved 11 minutes after.
+    expect(stats).toMatchObject({ mttaSeconds: 300, acknowledgedCount: 2, mttrSeconds: 660, resolvedCount: 1 });
+  });
+
   it('filters by state, severity, labels and text, and pages with a cursor', async () => {
     const { svc } = await service(backend);
     for (let i = 0; i < 5; i++) {

@@ -87,6 +87,11 @@ describe.each(all)('server HTTP API on $name', (backend) => {
     const close = await app({ method: 'POST', url: '/api/v1/alerts/a1b2c3d4e5f60718/close' });
     expect(close.statusCode).toBe(409);
     expect(close.headers['content-type']).toContain('application/problem+json');
+    const stats = await app({ url: '/api/v1/alerts/stats?bucket=3600' });
+    expect(stats.json().now.byState).toEqual({ acknowledged: 1 });
+    const tooFine = await app({ url: '/api/v1/alerts/stats?bucket=60&from=2026-01-01T00:00:00Z' });
+    expect(tooFine.statusCode).toBe(400);
+    expect(tooFine.json().errors[0].path).toBe('query.bucket');
     const detail = (await app({ url: '/api/v1/alerts/a1b2c3d4e5f60718' })).json();
     expect(detail.history.map((h: { event: string; actor: string }) => `${h.event} by ${h.actor}`)).toEqual([
       'acknowledge by admin',

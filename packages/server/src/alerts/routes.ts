@@ -116,6 +116,39 @@ export function alertRoutes(app: App, alerts: AlertService): void {
     },
   );
 
+  app.get(
+    '/api/v1/alerts/stats',
+    {
+      config: { permission: 'alert:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Counts now, started/resolved per bucket by severity, MTTA and MTTR',
+        querystring: z.object({
+          from: z.iso.datetime({ offset: true }).optional().describe('default: 24 hours ago'),
+          to: z.iso.datetime({ offset: true }).optional().describe('default: now'),
+          bucket: z.coerce
+            .number()
+            .int()
+            .min(60)
+            .max(86_400 * 31)
+            .default(3600)
+            .describe('seconds'),
+        }),
+      },
+    },
+    async (req) => {
+      const to = req.query.to ? new Date(req.query.to) : new Date();
+      const from = req.query.from ? new Date(req.query.from) : new Date(to.getTime() - 86_400_000);
+      if (from >= to)
+        throw badRequest('from must be before to', [{ path: 'query.from', message: 'must be before to' }]);
+      if ((to.getTime() - from.getTime()) / 1000 / req.query.bucket > 2000)
+        throw badRequest('too many buckets: use a larger bucket or a shorter range', [
+          { path: 'query.bucket', message: 'at most 2000 buckets per request' },
+        ]);
+      return alerts.stats(from, to, req.query.bucket);
+    },
+  );
+
   const Fingerprint = z.object({ fingerprint: z.string().min(1).max(128) });
   app.get(
     '/api/v1/alerts/:fingerprint',

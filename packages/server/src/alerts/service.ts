@@ -281,6 +281,64 @@ export class AlertService {
     };
   }
 
+  /**
+   * Counts now (open alerts by state and severity), instances started and resolved per time
+   * bucket by severity, and mean time to acknowledge and to resolve over [from, to).
+   */
+  async stats(from: Date, to: Date, bucketSeconds: number) {
+    const range = sql`${from.toISOString()}::timestamptz AND ${to.toISOString()}::timestamptz`;
+    const bucket = sql`${`${bucketSeconds} seconds`}::interval`;
+    const origin = sql`${from.toISOString()}::timestamptz`;
+    const [byState, bySeverity, started, resolved, means] = await Promise.all([
+      this.db.execute(
+        sql`SELECT state AS key, count(*)::int AS n FROM alerts WHERE current_instance_id IS NOT NULL GROUP BY state`,
+      ),
+      this.db.execute(sql`
+        SELECT severity AS key, count(*)::int AS n FROM alerts
+        WHERE current_instance_id IS NOT NULL AND state IN ('firing', 'acknowledged', 'silenced') GROUP BY severity`),
+      this.db.execute(sql`
+        SELECT date_bin(${bucket}, i.starts_at, ${origin}) AS at, a.severity, count(*)::int AS n
+        FROM alert_instances i JOIN alerts a ON a.fingerprint = i.fingerprint
+        WHERE i.starts_at >= ${from.toISOString()}::timestamptz AND i.starts_at < ${to.toISOString()}::timestamptz
+        GROUP BY 1, 2 ORDER BY 1, 2`),
+      this.db.execute(sql`
+        SELECT date_bin(${bucket}, i.resolved_at, ${origin}) AS at, a.severity, count(*)::int AS n
+        FROM alert_instances i JOIN alerts a ON a.fingerprint = i.fingerprint
+        WHERE i.resolved_at >= ${from.toISOString()}::timestamptz AND i.resolved_at < ${to.toISOString()}::timestamptz
+        GROUP BY 1, 2 ORDER BY 1, 2`),
+      this.db.execute(sql`
+        SELECT
+          avg(extract(epoch FROM acknowledged_at - starts_at)) FILTER (WHERE acknowledged_at BETWEEN ${range}) AS mtta,
+          count(*) FILTER (WHERE acknowledged_at BETWEEN ${range})::int AS acknowledged,
+          avg(extract(epoch FROM resolved_at - starts_at)) FILTER (WHERE resolved_at BETWEEN ${range}) AS mttr,
+          count(*) FILTER (WHERE resolved_at BETWEEN ${range})::int AS resolved
+        FROM alert_instances`),
+    ]);
+    const counts = (r: unknown) =>
+      Object.fromEntries(rowsOf<{ key: string; n: number }>(r).map((x) => [x.key, x.n]));
+    const buckets = (r: unknown) =>
+      rowsOf<{ at: string | Date; severity: string; n: number }>(r).map((x) => ({
+        at: new Date(x.at).toISOString(),
+        severity: x.severity,
+        count: x.n,
+      }));
+    const m = rowsOf<{ mtta: string | null; mttr: string | null; acknowledged: number; resolved: number }>(
+      means,
+    )[0]!;
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      bucketSeconds,
+      now: { byState: counts(byState), bySeverity: counts(bySeverity) },
+      started: buckets(started),
+      resolved: buckets(resolved),
+      mttaSeconds: m.mtta === null ? null : Number(m.mtta),
+      acknowledgedCount: m.acknowledged,
+      mttrSeconds: m.mttr === null ? null : Number(m.mttr),
+      resolvedCount: m.resolved,
+    };
+  }
+
   /** One alert with every instance and its history, newest first. */
   async get(fingerprint: string) {
     const [row] = rowsOf<SummaryRow>(
