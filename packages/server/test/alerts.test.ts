@@ -162,7 +162,12 @@ describe.each(all)('alert center on $name', (backend) => {
     ]);
     expect(stats.resolved).toEqual([{ at: '2026-11-25T10:00:00.000Z', severity: 'critical', count: 1 }]);
     // Both acknowledged 5 minutes after startsAt (09:59 → 10:04); the one resolved 11 minutes after.
-    expect(stats).toMatchObject({ mttaSeconds: 300, acknowledgedCount: 2, mttrSeconds: 660, resolvedCount: 1 });
+    expect(stats).toMatchObject({
+      mttaSeconds: 300,
+      acknowledgedCount: 2,
+      mttrSeconds: 660,
+      resolvedCount: 1,
+    });
   });
 
   it('filters by state, severity, labels and text, and pages with a cursor', async () => {
