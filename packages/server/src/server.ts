@@ -2,10 +2,12 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
 import { silenceRoutes } from './alerts/silence-routes.ts';
 import { SilenceStore } from './alerts/silences.ts';
+import { alertStreamRoute } from './alerts/stream-route.ts';
 import type { Database } from './db/database.ts';
 import { type App, buildApp } from './http/app.ts';
 import { enforcePermissions } from './identity/auth.ts';
@@ -54,11 +56,19 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
   enforcePermissions(app, identity);
   const silences = new SilenceStore(db, () => new Date());
+  const feed = new AlertFeed(opts.database);
+  await feed.start();
   const alerts = new AlertService(db, {
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
+    onChange: (fingerprints) => {
+      feed
+        .publish(fingerprints)
+        .catch((err) => opts.log.warn({ err: (err as Error).message }, 'alert feed publish failed'));
+    },
   });
   alertRoutes(app, alerts);
+  alertStreamRoute(app, alerts, feed);
   silenceRoutes(app, silences, alerts, identity);
   const every = opts.housekeepingMs ?? 15_000;
   const timer =
@@ -80,6 +90,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     close: async () => {
       if (timer) clearInterval(timer);
       await app.close();
+      await feed.close();
       await opts.database.close();
     },
   };

@@ -18,7 +18,19 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   db: Db;
   connect(): Promise<Connection>;
+  /**
+   * PostgreSQL LISTEN on a dedicated connection (re-established if it drops); every process on
+   * the database hears every NOTIFY. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]*$/;
+function checkChannel(channel: string): string {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid channel name ${channel}`);
+  return channel;
 }
 
 export interface DatabaseOptions {
@@ -44,6 +56,13 @@ async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     db: drizzlePglite(lite, { schema }) as unknown as Db,
     connect: async () => conn,
+    listen: async (channel, onPayload) => {
+      const stop = await lite.listen(checkChannel(channel), onPayload);
+      return () => stop();
+    },
+    notify: async (channel, payload) => {
+      await lite.query('SELECT pg_notify($1, $2)', [checkChannel(channel), payload]);
+    },
     close: () => lite.close(),
   };
 }
@@ -66,7 +85,39 @@ async function openPostgres(url: string): Promise<Database> {
         release: () => client.release(),
       };
     },
+    listen: (channel, onPayload) => listenPostgres(url, checkChannel(channel), onPayload),
+    notify: async (channel, payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [checkChannel(channel), payload]);
+    },
     close: () => pool.end(),
+  };
+}
+
+/** A client of its own for LISTEN, reconnecting after a dropped connection until stopped. */
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  const retry = () => {
+    if (!stopped) setTimeout(() => connect().catch(retry), 1000);
+  };
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (n) => {
+      if (n.channel === channel && n.payload !== undefined) onPayload(n.payload);
+    });
+    c.on('error', retry);
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    client = c;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
   };
 }
 
