@@ -13,6 +13,7 @@ import { type App, buildApp } from './http/app.ts';
 import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { IdentityService } from './identity/service.ts';
+import { Jobs } from './jobs.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -24,12 +25,13 @@ export interface ServerOptions {
   adminPassword?: string;
   /** `ALERT_RESOLVE_TIMEOUT`: alerts without endsAt not re-sent for this long are resolved (default 6 h). */
   resolveTimeoutMs?: number;
-  /** How often expiries and silence windows are applied (default 15 s; 0 = never, for tests). */
+  /** How often expiries and silence windows are applied, as a pg-boss job (default 15 s; 0 = no job runner, for tests). */
   housekeepingMs?: number;
 }
 
 export interface Server {
   app: App;
+  jobs?: Jobs;
   alerts: AlertService;
   identity: IdentityService;
   /** Set at the first start only: the admin login to show once. */
@@ -71,24 +73,20 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   alertStreamRoute(app, alerts, feed);
   silenceRoutes(app, silences, alerts, identity);
   const every = opts.housekeepingMs ?? 15_000;
-  const timer =
-    every > 0
-      ? setInterval(() => {
-          alerts
-            .housekeep()
-            .catch((err) => opts.log.warn({ err: (err as Error).message }, 'alert housekeeping failed'));
-        }, every)
-      : undefined;
-  timer?.unref();
+  const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
+  await jobs?.every('alert-housekeeping', every / 1000, async () => {
+    await alerts.housekeep();
+  });
   identityRoutes(app, identity);
   return {
     app,
+    jobs,
     alerts,
     identity,
     firstAdmin,
     listen: (port, host = '0.0.0.0') => app.listen({ port, host }),
     close: async () => {
-      if (timer) clearInterval(timer);
+      await jobs?.stop();
       await app.close();
       await feed.close();
       await opts.database.close();

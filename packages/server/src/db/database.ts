@@ -24,7 +24,14 @@ export interface Database {
    */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /** How pg-boss reaches this database: its own pool on PostgreSQL, an adapter on PGlite. */
+  jobsConnection(): { connectionString: string } | { db: SqlExecutor };
   close(): Promise<void>;
+}
+
+/** pg-boss's custom database interface. */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]*$/;
@@ -63,6 +70,21 @@ async function openPglite(dataDir: string): Promise<Database> {
     notify: async (channel, payload) => {
       await lite.query('SELECT pg_notify($1, $2)', [checkChannel(channel), payload]);
     },
+    jobsConnection: () => ({
+      db: {
+        // Statements without parameters can be several (pg-boss's schema); they need the
+        // simple protocol, and pg-boss wants the rows of every statement.
+        executeSql: async (text, values) => {
+          if (!values?.length) {
+            const results = await lite.exec(text);
+            const out = results.map((r) => ({ rows: r.rows, rowCount: r.affectedRows ?? r.rows.length }));
+            return (out.length === 1 ? out[0] : out) as unknown as { rows: unknown[] };
+          }
+          const r = await lite.query(text, values);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length } as { rows: unknown[] };
+        },
+      },
+    }),
     close: () => lite.close(),
   };
 }
@@ -86,6 +108,7 @@ async function openPostgres(url: string): Promise<Database> {
       };
     },
     listen: (channel, onPayload) => listenPostgres(url, checkChannel(channel), onPayload),
+    jobsConnection: () => ({ connectionString: url }),
     notify: async (channel, payload) => {
       await pool.query('SELECT pg_notify($1, $2)', [checkChannel(channel), payload]);
     },
