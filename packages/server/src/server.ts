@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,6 +20,8 @@ import { Jobs } from './jobs.ts';
 
 export interface ServerOptions {
   database: Database;
+  /** Where the built console is; default packages/web/dist when it has been built. */
+  consoleDir?: string;
   log: Logger;
   version?: string;
   /** `AUTH_SECRET`: signs access tokens; without it a secret is kept in the database. */
@@ -40,12 +45,23 @@ export interface Server {
   close(): Promise<void>;
 }
 
+/** packages/web/dist when the console has been built (`npm run build -w @opsfleet/web`). */
+function builtConsole(): string | undefined {
+  try {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('@opsfleet/web/package.json')), 'dist');
+    return existsSync(join(dir, 'index.html')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The control plane: every domain's routes on one app over one database. */
 export async function createServer(opts: ServerOptions): Promise<Server> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { db } = opts.database;
   const app = await buildApp({
+    consoleDir: opts.consoleDir ?? builtConsole(),
     logger: opts.log as unknown as FastifyBaseLogger,
     version: opts.version ?? '0.1.0',
     registry,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '@opsfleet/core';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,5 +159,30 @@ describe('server HTTP errors', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/webhooks/alertmanager', '/api/v2/alerts', '/api/v1/alerts']),
     );
+  });
+});
+
+describe('console files', () => {
+  it('serves the built console at / and its index.html for page paths, never for /api', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'console-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>opsfleet console</title>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    const target = await all[0]!.fresh();
+    cleanups.push(target.drop);
+    const s = await createServer({
+      database: await openDatabase({ url: target.url, dataDir: target.dataDir }),
+      log: silentLogger(),
+      consoleDir: dir,
+      housekeepingMs: 0,
+    });
+    cleanups.push(() => s.close());
+    expect((await s.app.inject({ url: '/' })).body).toContain('opsfleet console');
+    expect((await s.app.inject({ url: '/app.js' })).body).toBe('console.log(1)');
+    const page = await s.app.inject({ url: '/alerts/abc' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('opsfleet console');
+    const api = await s.app.inject({ url: '/api/v1/nothing' });
+    expect(api.statusCode).toBe(404);
+    expect(api.headers['content-type']).toContain('application/problem+json');
   });
 });

@@ -1,3 +1,4 @@
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -28,6 +29,8 @@ export interface AppOptions {
   registry: Registry;
   /** Readiness: the database answers and start-up work is done. */
   ready: () => Promise<boolean>;
+  /** The built console (packages/web/dist), served at `/` when present. */
+  consoleDir?: string;
 }
 
 const PROBLEM = 'application/problem+json';
@@ -83,12 +86,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
         ),
       );
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply
+  if (opts.consoleDir)
+    await app.register(fastifyStatic, { root: opts.consoleDir, prefix: '/', wildcard: false });
+  app.setNotFoundHandler((req, reply) => {
+    // The console routes in the browser: any other page path gets its index.html.
+    if (opts.consoleDir && req.method === 'GET' && !req.url.startsWith('/api/'))
+      return reply.type('text/html').sendFile('index.html');
+    return reply
       .code(404)
       .type(PROBLEM)
-      .send(new Problem(404, 'Not Found', `no route ${req.method} ${req.url.split('?')[0]}`).body(req.url)),
-  );
+      .send(new Problem(404, 'Not Found', `no route ${req.method} ${req.url.split('?')[0]}`).body(req.url));
+  });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
