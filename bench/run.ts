@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exporterSection, runExporterBench } from './exporter.ts';
 import { machine } from './render.ts';
+import { runServerBench, serverSection } from './server.ts';
 
 /**
  * `npm run bench [suite…]`: runs the named suites (all by default) and rewrites their sections
@@ -9,6 +10,7 @@ import { machine } from './render.ts';
  */
 const SUITES: Record<string, (log: (s: string) => void) => Promise<string>> = {
   exporter: async (log) => exporterSection(await runExporterBench(log)),
+  server: async (log) => serverSection(await runServerBench(log)),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SUITES);
