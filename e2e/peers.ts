@@ -1,5 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,14 +52,28 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-/** Prometheus on a loopback port scraping `targets` every second. */
-export async function startPrometheus(targets: string[]): Promise<Prometheus> {
+export interface PrometheusOptions {
+  /** Rule files (absolute paths) evaluated every second. */
+  ruleFiles?: string[];
+  /** Alertmanagers (`host:port`) the firing alerts are sent to. */
+  alertmanagers?: string[];
+}
+
+const yamlList = (items: string[]) => `[${items.map((t) => JSON.stringify(t)).join(', ')}]`;
+
+/**
+ * Prometheus on a loopback port scraping `targets` every second; with `options`, also evaluating
+ * rule files and sending alerts to Alertmanagers (the config is checked with promtool first).
+ */
+export async function startPrometheus(targets: string[], options?: PrometheusOptions): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-'));
   const port = await freePort();
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: opsfleet-exporter\n    static_configs: [{targets: [${targets.map((t) => `"${t}"`).join(', ')}]}]\n`,
-  );
+  let config = `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: opsfleet-exporter\n    static_configs: [{targets: [${targets.map((t) => `"${t}"`).join(', ')}]}]\n`;
+  if (options?.ruleFiles?.length) config += `rule_files: ${yamlList(options.ruleFiles)}\n`;
+  if (options?.alertmanagers?.length)
+    config += `alerting:\n  alertmanagers:\n    - static_configs: [{targets: ${yamlList(options.alertmanagers)}}]\n`;
+  writeFileSync(join(dir, 'prometheus.yml'), config);
+  if (options) checkConfig('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
   const proc = spawn(
     'prometheus',
     [
@@ -87,4 +101,139 @@ export async function startPrometheus(targets: string[]): Promise<Prometheus> {
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** Runs a config checker (`promtool check rules f`, `amtool check-config f`); throws with its output if it refuses. */
+export function checkConfig(binary: string, args: string[]): void {
+  const r = spawnSync(binary, args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`${binary} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0)
+    throw new Error(`${binary} ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+}
+
+/** Ends a child: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+export function stopProcess(proc: ChildProcess | undefined, graceMs = 5_000): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+/** A peer process whose output is kept (the last lines) for failure messages. */
+export interface Peer {
+  url: string;
+  process: ChildProcess;
+  /** The last lines the process wrote to stdout and stderr. */
+  output(): string;
+  /** Ends the process (SIGTERM, SIGKILL after 5 s) and removes its scratch folder. */
+  stop(): Promise<void>;
+}
+
+async function startPeer(
+  name: string,
+  binary: string,
+  args: string[],
+  url: string,
+  readyPath: string,
+  scratchDir?: string,
+) {
+  const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  let spawnError: Error | undefined;
+  proc.once('error', (err) => {
+    spawnError = err;
+  });
+  const peer: Peer = {
+    url,
+    process: proc,
+    output: () => lines.join('\n'),
+    stop: async () => {
+      await stopProcess(proc);
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (spawnError) throw new Error(`${name} did not start: ${spawnError.message}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(
+        `${name} exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${peer.output()}`,
+      );
+    const ok = await fetch(`${url}${readyPath}`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return peer;
+    if (Date.now() > deadline) {
+      await peer.stop();
+      throw new Error(`timed out waiting for ${name} ready:\n${peer.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Alertmanager 0.25 (`prometheus-alertmanager`) on a loopback port with the given config file,
+ * without clustering. Check the config with `amtool check-config` first.
+ */
+export async function startAlertmanager(configFile: string): Promise<Peer> {
+  const dir = mkdtempSync(join(tmpdir(), 'alertmanager-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return startPeer(
+    'alertmanager',
+    'prometheus-alertmanager',
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+    ],
+    url,
+    '/-/ready',
+    dir,
+  );
+}
+
+export interface VmalertOptions {
+  /** Rule files (Prometheus rule format). */
+  ruleFiles: string[];
+  /** A Prometheus-compatible query API: Prometheus itself or VictoriaMetrics. */
+  datasourceUrl: string;
+  /** Where alerts go; vmalert appends `/api/v2/alerts`. */
+  notifierUrl: string;
+  /** Default 1s. */
+  evaluationInterval?: string;
+  /** More flags, e.g. `-notifier.bearerToken=…`. */
+  extraArgs?: string[];
+}
+
+/** vmalert (from the `victoria-metrics` package) on a loopback port. */
+export async function startVmalert(options: VmalertOptions): Promise<Peer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return startPeer(
+    'vmalert',
+    'vmalert',
+    [
+      ...options.ruleFiles.map((f) => `-rule=${f}`),
+      `-datasource.url=${options.datasourceUrl}`,
+      `-notifier.url=${options.notifierUrl}`,
+      `-evaluationInterval=${options.evaluationInterval ?? '1s'}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      ...(options.extraArgs ?? []),
+    ],
+    url,
+    '/health',
+  );
 }
