@@ -57,7 +57,11 @@ class Traffic {
       const n = repeat ? Math.floor(Math.random() * this.next) : this.next++;
       return {
         status: 'firing',
-        labels: { alertname: 'BenchAlert', instance: `host-${n}`, severity: n % 5 === 0 ? 'critical' : 'warning' },
+        labels: {
+          alertname: 'BenchAlert',
+          instance: `host-${n}`,
+          severity: n % 5 === 0 ? 'critical' : 'warning',
+        },
         annotations: { summary: `bench alert ${n}` },
         startsAt: this.startsAt,
         endsAt: '0001-01-01T00:00:00Z',
@@ -80,7 +84,8 @@ class Traffic {
   }
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
 export interface IngestFigures {
   backend: 'pglite' | 'postgres';
@@ -125,10 +130,21 @@ async function closedLoop(url: string, key: string, traffic: Traffic, seconds: n
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { rate: alerts / ((performance.now() - started) / 1000), p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), errors };
+  return {
+    rate: alerts / ((performance.now() - started) / 1000),
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    errors,
+  };
 }
 
-async function openLoop(url: string, key: string, traffic: Traffic, alertsPerSecond: number, seconds: number) {
+async function openLoop(
+  url: string,
+  key: string,
+  traffic: Traffic,
+  alertsPerSecond: number,
+  seconds: number,
+) {
   const perGroupMs = (1000 * GROUP) / alertsPerSecond;
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
@@ -149,7 +165,12 @@ async function openLoop(url: string, key: string, traffic: Traffic, alertsPerSec
   }
   await Promise.all(pending);
   latencies.sort((a, b) => a - b);
-  return { rate: alerts / ((performance.now() - started) / 1000), p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), errors };
+  return {
+    rate: alerts / ((performance.now() - started) / 1000),
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    errors,
+  };
 }
 
 async function runOn(backend: 'pglite' | 'postgres', log: (s: string) => void): Promise<IngestFigures> {
@@ -170,7 +191,13 @@ async function runOn(backend: 'pglite' | 'postgres', log: (s: string) => void): 
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (let i = 0; ; i++) {
-      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 600) throw new Error('server did not become ready');
       await new Promise((r) => setTimeout(r, 100));
     }

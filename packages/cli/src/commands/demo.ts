@@ -114,8 +114,8 @@ export async function demo(_args: string[]): Promise<number> {
       `  discovery   ${exporter.url}/api/discovery/config\n` +
       `  api stats   ${exporter.url}/api/discovery/status\n` +
       `  health      ${exporter.url}/healthz\n\n` +
+      `  console     ${server.url}/   (login admin / ${adminPassword})\n` +
       `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
-      `  login       admin / ${adminPassword}   (POST ${server.url}/api/v1/auth/login)\n` +
       `  alerts      ${server.url}/api/v1/alerts\n` +
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n\nCtrl-C stops the demo.\n`,
   );

@@ -1,0 +1,129 @@
+/** The server's answers the console reads (see docs/server.md). Times are ISO 8601 UTC. */
+
+export const ALERT_STATES = ['firing', 'acknowledged', 'silenced', 'resolved', 'closed'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export const SEVERITIES = ['critical', 'high', 'warning', 'info', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ROLES = ['admin', 'operator', 'viewer', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type AlertAction = 'acknowledge' | 'unacknowledge' | 'resolve' | 'close';
+
+export interface AlertSummary {
+  fingerprint: string;
+  name: string;
+  state: AlertState;
+  severity: string;
+  source: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string | null;
+  lastSeen: string;
+  instanceId: string | null;
+}
+
+export interface AlertPage {
+  items: AlertSummary[];
+  nextCursor: string | null;
+}
+
+export interface AlertInstance {
+  id: string;
+  state: AlertState;
+  acknowledgedBy: string | null;
+  starts_at: string | null;
+  ends_at: string | null;
+  last_seen: string | null;
+  acknowledged_at: string | null;
+  resolved_at: string | null;
+  closed_at: string | null;
+}
+
+export interface HistoryEntry {
+  instanceId: string;
+  at: string;
+  event: string;
+  from: string | null;
+  to: string;
+  actor: string | null;
+  note: string | null;
+}
+
+export interface AlertDetail {
+  alert: AlertSummary;
+  instances: AlertInstance[];
+  history: HistoryEntry[];
+}
+
+export interface AlertStats {
+  from: string;
+  to: string;
+  bucketSeconds: number;
+  now: { byState: Record<string, number>; bySeverity: Record<string, number> };
+  mttaSeconds: number | null;
+  acknowledgedCount: number;
+  mttrSeconds: number | null;
+  resolvedCount: number;
+}
+
+export interface Matcher {
+  name: string;
+  value: string;
+  type: '=' | '!=' | '=~' | '!~';
+}
+
+export type SilenceState = 'pending' | 'active' | 'expired';
+
+export interface Silence {
+  id: string;
+  matchers: Matcher[];
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  createdBy: string;
+  createdAt: string;
+  state: SilenceState;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: string;
+}
+
+export interface LoginAnswer {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  prefix: string;
+  key: string;
+  createdAt: string;
+}
+
+export interface ResetToken {
+  token: string;
+  expiresAt: string;
+}

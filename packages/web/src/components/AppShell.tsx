@@ -1,0 +1,149 @@
+import { Alert, Button, Layout, Menu, type MenuProps, Space, Spin, Typography } from 'antd';
+import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
+import { logout } from '../api/client.ts';
+import type { User } from '../api/types.ts';
+import { AlertsPage } from '../pages/AlertsPage.tsx';
+import { navigate, usePath } from '../router.ts';
+import { ChangePassword } from './ChangePassword.tsx';
+import { RoleTag } from './Tags.tsx';
+
+const SilencesPage = lazy(() =>
+  import('../pages/SilencesPage.tsx').then((m) => ({ default: m.SilencesPage })),
+);
+const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
+const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
+
+interface Route {
+  /** The menu entry it belongs to. */
+  menu: string;
+  title: string;
+  page: ReactNode;
+}
+
+/** The page for a path, or undefined when the path is unknown (or not this user's). */
+function route(path: string, admin: boolean): Route | undefined {
+  const alert = /^\/alerts\/(.+)$/.exec(path);
+  if (path === '/alerts' || alert) {
+    const fingerprint = alert?.[1] ? decodeURIComponent(alert[1]) : undefined;
+    return { menu: '/alerts', title: 'Alerts', page: <AlertsPage fingerprint={fingerprint} /> };
+  }
+  if (path === '/silences') return { menu: '/silences', title: 'Silences', page: <SilencesPage /> };
+  if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
+  if (admin && path === '/admin/api-keys') return { menu: path, title: 'API keys', page: <ApiKeysPage /> };
+  return undefined;
+}
+
+const nav = (key: string, label: string, testId: string) => ({
+  key,
+  label: <span data-testid={testId}>{label}</span>,
+});
+
+/** The logged-in console: side menu, header with the user and logout, and the page of the path. */
+export function AppShell({ user }: { user: User }) {
+  const path = usePath();
+  const admin = user.role === 'admin';
+  const current = route(path, admin);
+  const [collapsed, setCollapsed] = useState(false);
+  const [changing, setChanging] = useState(false);
+
+  useEffect(() => {
+    if (!current) navigate('/alerts', { replace: true });
+    else document.title = `${current.title} · opsfleet`;
+  }, [current]);
+
+  const items: MenuProps['items'] = [
+    nav('/alerts', 'Alerts', 'nav-alerts'),
+    nav('/silences', 'Silences', 'nav-silences'),
+    ...(admin
+      ? [
+          {
+            type: 'group' as const,
+            key: 'admin',
+            label: collapsed ? '' : 'Admin',
+            children: [
+              nav('/admin/users', 'Users', 'nav-users'),
+              nav('/admin/api-keys', 'API keys', 'nav-api-keys'),
+            ],
+          },
+        ]
+      : []),
+  ];
+
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Sider
+        collapsible
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        breakpoint="lg"
+        width={200}
+        style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
+      >
+        <div
+          style={{ color: '#fff', fontWeight: 600, fontSize: 18, padding: '16px 24px', whiteSpace: 'nowrap' }}
+        >
+          {collapsed ? 'of' : 'opsfleet'}
+        </div>
+        <Menu
+          theme="dark"
+          mode="inline"
+          selectedKeys={current ? [current.menu] : []}
+          items={items}
+          onClick={({ key }) => navigate(key)}
+        />
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header
+          style={{
+            background: '#fff',
+            padding: '0 24px',
+            display: 'flex',
+            alignItems: 'center',
+            justifyContent: 'space-between',
+            borderBottom: '1px solid #f0f0f0',
+          }}
+        >
+          <Typography.Title level={4} style={{ margin: 0 }}>
+            {current?.title}
+          </Typography.Title>
+          <Space>
+            <Typography.Text strong data-testid="current-user">
+              {user.username}
+            </Typography.Text>
+            <RoleTag role={user.role} />
+            <Button type="text" onClick={() => setChanging(true)}>
+              Change password
+            </Button>
+            <Button onClick={() => void logout()} data-testid="logout">
+              Log out
+            </Button>
+          </Space>
+        </Layout.Header>
+        <Layout.Content style={{ margin: 24 }}>
+          {user.mustChangePassword && (
+            <Alert
+              type="warning"
+              showIcon
+              style={{ marginBottom: 16 }}
+              title="This password was generated at the first start: change it."
+              action={
+                <Button size="small" onClick={() => setChanging(true)}>
+                  Change password
+                </Button>
+              }
+            />
+          )}
+          <div style={{ background: '#fff', padding: 24, borderRadius: 8 }}>
+            <Suspense fallback={<Spin />}>{current?.page}</Suspense>
+          </div>
+        </Layout.Content>
+      </Layout>
+      <ChangePassword
+        username={user.username}
+        open={changing}
+        onClose={() => setChanging(false)}
+        onChanged={() => void logout()}
+      />
+    </Layout>
+  );
+}

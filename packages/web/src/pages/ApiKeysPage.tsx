@@ -1,0 +1,222 @@
+import {
+  Alert,
+  App,
+  Button,
+  Form,
+  Input,
+  Modal,
+  Popconfirm,
+  Select,
+  Space,
+  Table,
+  Tag,
+  Typography,
+} from 'antd';
+import { type HTMLAttributes, useCallback, useState } from 'react';
+import { errorText } from '../api/client.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../api/identity.ts';
+import { type ApiKey, type CreatedApiKey, ROLES, type Role } from '../api/types.ts';
+import { RelativeTime } from '../components/RelativeTime.tsx';
+import { ShowOnce, Snippet } from '../components/ShowOnce.tsx';
+import { RoleTag } from '../components/Tags.tsx';
+import { useLoad } from '../hooks.ts';
+import { alertmanagerSnippet, vmalertSnippet } from '../snippets.ts';
+
+/** API keys for machines: create (shown once), list, revoke. */
+export function ApiKeysPage() {
+  const { message } = App.useApp();
+  const load = useCallback((signal: AbortSignal) => listApiKeys(signal), []);
+  const { data, error, loading, reload } = useLoad(load);
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<CreatedApiKey>();
+
+  const revoke = async (key: ApiKey) => {
+    try {
+      await revokeApiKey(key.id);
+      message.success(`${key.name} revoked`);
+      reload();
+    } catch (err) {
+      message.error(errorText(err));
+    }
+  };
+
+  return (
+    <>
+      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          API keys
+        </Typography.Title>
+        <Button type="primary" onClick={() => setCreating(true)} data-testid="apikey-new">
+          New API key
+        </Button>
+      </Space>
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
+      <Table<ApiKey>
+        rowKey="id"
+        size="middle"
+        loading={loading}
+        dataSource={data ?? []}
+        pagination={false}
+        onRow={(key) => ({ 'data-testid': `apikey-row-${key.name}` }) as HTMLAttributes<HTMLElement>}
+        columns={[
+          {
+            title: 'Name',
+            dataIndex: 'name',
+            render: (name: string) => <Typography.Text strong>{name}</Typography.Text>,
+          },
+          {
+            title: 'Prefix',
+            dataIndex: 'prefix',
+            render: (prefix: string) => <Typography.Text code>{`ofk_${prefix}_…`}</Typography.Text>,
+          },
+          { title: 'Role', dataIndex: 'role', width: 110, render: (role: string) => <RoleTag role={role} /> },
+          { title: 'Created by', dataIndex: 'createdBy', width: 140 },
+          {
+            title: 'Created',
+            dataIndex: 'createdAt',
+            width: 130,
+            render: (v: string) => <RelativeTime iso={v} />,
+          },
+          {
+            title: 'Last used',
+            dataIndex: 'lastUsedAt',
+            width: 130,
+            render: (v: string | null) =>
+              v ? <RelativeTime iso={v} /> : <Typography.Text type="secondary">never</Typography.Text>,
+          },
+          {
+            title: 'Status',
+            dataIndex: 'revokedAt',
+            width: 150,
+            render: (v: string | null) =>
+              v ? (
+                <Tag color="red">
+                  revoked <RelativeTime iso={v} />
+                </Tag>
+              ) : (
+                <Tag color="green">active</Tag>
+              ),
+          },
+          {
+            title: '',
+            key: 'actions',
+            width: 100,
+            render: (_: unknown, key) =>
+              !key.revokedAt && (
+                <Popconfirm
+                  title={`Revoke ${key.name}?`}
+                  description="Senders using it are refused from now on."
+                  okText="Revoke"
+                  okButtonProps={{ danger: true }}
+                  onConfirm={() => revoke(key)}
+                >
+                  <Button danger size="small">
+                    Revoke
+                  </Button>
+                </Popconfirm>
+              ),
+          },
+        ]}
+      />
+      <NewApiKey
+        open={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(key) => {
+          setCreated(key);
+          reload();
+        }}
+      />
+      <Modal
+        open={created !== undefined}
+        title={`API key ${created?.name ?? ''}`}
+        width={680}
+        onCancel={() => setCreated(undefined)}
+        footer={<Button onClick={() => setCreated(undefined)}>Done</Button>}
+      >
+        {created && (
+          <>
+            <ShowOnce label="key" secret={created.key} testId="apikey-secret" />
+            <Typography.Paragraph>
+              Alertmanager (<Typography.Text code>alertmanager.yml</Typography.Text>):
+            </Typography.Paragraph>
+            <Snippet
+              text={alertmanagerSnippet(window.location.origin, created.key)}
+              testId="apikey-alertmanager"
+            />
+            <Typography.Paragraph style={{ marginTop: 12 }}>vmalert flags:</Typography.Paragraph>
+            <Snippet text={vmalertSnippet(window.location.origin, created.key)} />
+            <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>
+              Any sender may also use the header <Typography.Text code>X-API-Key</Typography.Text>.
+            </Typography.Paragraph>
+          </>
+        )}
+      </Modal>
+    </>
+  );
+}
+
+function NewApiKey({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: (key: CreatedApiKey) => void;
+}) {
+  const [form] = Form.useForm<{ name: string; role: Role }>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (values: { name: string; role: Role }) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const key = await createApiKey(values.name.trim(), values.role);
+      form.resetFields();
+      onClose();
+      onCreated(key);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      open={open}
+      title="New API key"
+      okText="Create"
+      onOk={() => form.submit()}
+      okButtonProps={{ loading: busy }}
+      onCancel={onClose}
+      forceRender
+    >
+      <Form
+        name="new-api-key"
+        form={form}
+        layout="vertical"
+        onFinish={submit}
+        requiredMark={false}
+        initialValues={{ role: 'ingest' }}
+      >
+        <Form.Item
+          name="name"
+          label="Name"
+          extra="Who uses it, e.g. alertmanager-prod"
+          rules={[{ required: true, whitespace: true, max: 100, message: 'a name, up to 100 characters' }]}
+        >
+          <Input autoComplete="off" data-testid="apikey-name" />
+        </Form.Item>
+        <Form.Item
+          name="role"
+          label="Role"
+          extra="ingest: push alerts only — what Alertmanager, vmalert and agents need"
+          rules={[{ required: true }]}
+        >
+          <Select options={ROLES.map((r) => ({ value: r, label: r }))} />
+        </Form.Item>
+      </Form>
+      {error && <Alert type="error" showIcon title={error} />}
+    </Modal>
+  );
+}

@@ -1,0 +1,110 @@
+import { Alert, App, Button, Popconfirm, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { useCallback, useState } from 'react';
+import { errorText } from '../api/client.ts';
+import { expireSilence, listSilences, matcherText } from '../api/silences.ts';
+import type { Matcher, Silence, SilenceState } from '../api/types.ts';
+import { RelativeTime } from '../components/RelativeTime.tsx';
+import { SilenceForm } from '../components/SilenceForm.tsx';
+import { useLoad, useSession } from '../hooks.ts';
+
+const TABS: { key: SilenceState; label: string }[] = [
+  { key: 'active', label: 'Active' },
+  { key: 'pending', label: 'Pending' },
+  { key: 'expired', label: 'Expired' },
+];
+
+const NO_MATCHERS: string[] = [];
+
+/** Silences by state; create one, expire one now. */
+export function SilencesPage() {
+  const { message } = App.useApp();
+  const [tab, setTab] = useState<SilenceState>('active');
+  const [creating, setCreating] = useState(false);
+  const load = useCallback((signal: AbortSignal) => listSilences(tab, signal), [tab]);
+  const { data, error, loading, reload } = useLoad(load);
+  const canWrite = useSession()?.user.role !== 'viewer';
+
+  const expire = async (silence: Silence) => {
+    try {
+      await expireSilence(silence.id);
+      message.success('Silence expired; its alerts come back now');
+      reload();
+    } catch (err) {
+      message.error(errorText(err));
+    }
+  };
+
+  return (
+    <>
+      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 8 }}>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          Silences
+        </Typography.Title>
+        {canWrite && (
+          <Button type="primary" onClick={() => setCreating(true)} data-testid="silence-new">
+            New silence
+          </Button>
+        )}
+      </Space>
+      <Tabs activeKey={tab} onChange={(key) => setTab(key as SilenceState)} items={TABS} />
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
+      <Table<Silence>
+        rowKey="id"
+        size="middle"
+        loading={loading}
+        dataSource={loading && !data ? [] : (data ?? [])}
+        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        locale={{ emptyText: `No ${tab} silences` }}
+        columns={[
+          {
+            title: 'Matchers',
+            dataIndex: 'matchers',
+            render: (matchers: Matcher[]) => (
+              <span style={{ display: 'inline-flex', flexWrap: 'wrap', gap: 4 }}>
+                {matchers.map((m) => (
+                  <Tag key={matcherText(m)} className="opsfleet-mono" style={{ marginInlineEnd: 0 }}>
+                    {matcherText(m)}
+                  </Tag>
+                ))}
+              </span>
+            ),
+          },
+          {
+            title: 'Starts',
+            dataIndex: 'startsAt',
+            width: 130,
+            render: (v: string) => <RelativeTime iso={v} />,
+          },
+          { title: 'Ends', dataIndex: 'endsAt', width: 130, render: (v: string) => <RelativeTime iso={v} /> },
+          { title: 'Comment', dataIndex: 'comment' },
+          { title: 'Created by', dataIndex: 'createdBy', width: 140 },
+          {
+            title: '',
+            key: 'actions',
+            width: 100,
+            render: (_: unknown, silence) =>
+              canWrite &&
+              silence.state !== 'expired' && (
+                <Popconfirm
+                  title="Expire this silence now?"
+                  description="The alerts it mutes come back at once."
+                  okText="Expire"
+                  onConfirm={() => expire(silence)}
+                >
+                  <Button danger size="small" data-testid={`silence-expire-${silence.id}`}>
+                    Expire
+                  </Button>
+                </Popconfirm>
+              ),
+          },
+        ]}
+      />
+      <SilenceForm
+        open={creating}
+        matchers={NO_MATCHERS}
+        onClose={() => setCreating(false)}
+        onCreated={reload}
+      />
+    </>
+  );
+}
