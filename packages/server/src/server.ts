@@ -30,6 +30,8 @@ export interface ServerOptions {
   adminPassword?: string;
   /** `ALERT_RESOLVE_TIMEOUT`: alerts without endsAt not re-sent for this long are resolved (default 6 h). */
   resolveTimeoutMs?: number;
+  /** `ALERT_CLOSE_AFTER`: resolved alerts are closed after this long (default 24 h). */
+  closeAfterMs?: number;
   /** How often expiries and silence windows are applied, as a pg-boss job (default 15 s; 0 = no job runner, for tests). */
   housekeepingMs?: number;
 }
@@ -79,6 +81,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const alerts = new AlertService(db, {
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
+    closeAfterMs: opts.closeAfterMs,
     onChange: (fingerprints) => {
       feed
         .publish(fingerprints)

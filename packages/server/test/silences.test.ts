@@ -119,13 +119,17 @@ describe.each(all)('silences and expiry on $name', (backend) => {
     expect(everything.statusCode).toBe(400);
   });
 
-  it('resolves an alert whose source never sends resolved once the timeout passes, and closes it only by request', async () => {
+  it('resolves an alert whose source never sends resolved once the timeout passes, and closes it a day later', async () => {
     const target = await backend.fresh();
     cleanups.push(target.drop);
     const database = await openDatabase({ url: target.url, dataDir: target.dataDir });
     cleanups.push(() => database.close());
     let clock = new Date();
-    const svc = new AlertService(database.db, { now: () => clock, timeoutMs: 3_600_000 });
+    const svc = new AlertService(database.db, {
+      now: () => clock,
+      timeoutMs: 3_600_000,
+      closeAfterMs: 86_400_000,
+    });
     await svc.ingest(parseAlertmanager(group('firing', ['db-1'])), 'am');
     clock = new Date(clock.getTime() + 30 * 60_000);
     expect(await svc.housekeep()).toBe(0);
@@ -135,6 +139,13 @@ describe.each(all)('silences and expiry on $name', (backend) => {
     expect(items[0]!.state).toBe('resolved');
     const detail = await svc.get(items[0]!.fingerprint);
     expect(detail.history[0]).toMatchObject({ event: 'expire', actor: 'system', to: 'resolved' });
+    clock = new Date(clock.getTime() + 23 * 3_600_000);
+    expect(await svc.housekeep()).toBe(0);
+    clock = new Date(clock.getTime() + 2 * 3_600_000);
+    expect(await svc.housekeep()).toBe(1);
+    const closed = await svc.get(items[0]!.fingerprint);
+    expect(closed.alert.state).toBe('closed');
+    expect(closed.history.map((h) => h.event)).toEqual(['close', 'expire', 'fire']);
   });
 
   it('keeps alerts and silences across a restart without synthetic resolutions', async () => {

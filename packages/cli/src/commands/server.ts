@@ -9,6 +9,7 @@ export interface ServerSettings {
   dataDir: string;
   port: number;
   resolveTimeoutMs?: number;
+  closeAfterMs?: number;
 }
 
 /** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
@@ -16,21 +17,23 @@ export function serverSettings(env: Env): ServerSettings {
   const port = Number(env.SERVER_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
-  let resolveTimeoutMs: number | undefined;
-  if (env.ALERT_RESOLVE_TIMEOUT) {
+  const duration = (name: string): number | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
     try {
-      resolveTimeoutMs = parseDuration(env.ALERT_RESOLVE_TIMEOUT);
+      return parseDuration(raw);
     } catch {
-      throw new Error(
-        `ALERT_RESOLVE_TIMEOUT must be a duration such as 30m or 6h, got "${env.ALERT_RESOLVE_TIMEOUT}"`,
-      );
+      throw new Error(`${name} must be a duration such as 30m, 6h or 1d, got "${raw}"`);
     }
-  }
+  };
+  const resolveTimeoutMs = duration('ALERT_RESOLVE_TIMEOUT');
+  const closeAfterMs = duration('ALERT_CLOSE_AFTER');
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
     port,
     ...(resolveTimeoutMs ? { resolveTimeoutMs } : {}),
+    ...(closeAfterMs ? { closeAfterMs } : {}),
   };
 }
 
@@ -70,6 +73,7 @@ export async function startServer(
     log,
     authSecret: env.AUTH_SECRET || undefined,
     resolveTimeoutMs: settings.resolveTimeoutMs,
+    closeAfterMs: settings.closeAfterMs,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));

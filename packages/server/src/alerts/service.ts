@@ -123,6 +123,8 @@ export class AlertService {
       silences?: () => Promise<Matcher[][]>;
       /** How long an alert without endsAt stays open without being re-sent (`ALERT_RESOLVE_TIMEOUT`). */
       timeoutMs?: number;
+      /** How long a resolved alert stays resolved before it is closed (`ALERT_CLOSE_AFTER`, default 24 h). */
+      closeAfterMs?: number;
     } = {},
   ) {}
 
@@ -242,7 +244,21 @@ export class AlertService {
       const event = reconcileEvent(row, opts, now);
       if (event && (await this.applyEvent(row.fingerprint, event, 'system')) === 'applied') changed += 1;
     }
-    return changed;
+    return changed + (opts.fingerprints ? 0 : await this.closeResolved(now));
+  }
+
+  /** Resolved alerts nobody re-opened for `closeAfterMs` are closed (filed away, never deleted). */
+  private async closeResolved(now: Date): Promise<number> {
+    const before = new Date(now.getTime() - (this.opts.closeAfterMs ?? 24 * 3_600_000)).toISOString();
+    const stale = rowsOf<{ fingerprint: string }>(
+      await this.db.execute(sql`
+        SELECT a.fingerprint FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
+        WHERE i.state = 'resolved' AND i.resolved_at <= ${before}::timestamptz`),
+    );
+    let closed = 0;
+    for (const { fingerprint } of stale)
+      if ((await this.applyEvent(fingerprint, { kind: 'close' }, 'system')) === 'applied') closed += 1;
+    return closed;
   }
 
   async list(filter: AlertFilter): Promise<{ items: AlertSummary[]; nextCursor: string | null }> {
