@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cloudsim, DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { silentLogger } from '@opsfleet/core';
 import { createServer, openDatabase, type Server } from '@opsfleet/server';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkConfig,
@@ -23,7 +24,8 @@ import {
 /**
  * The whole alert pipeline with real peers: the exporter on cloudsim → Prometheus scrapes it →
  * a rule on a unified metric fires → Alertmanager (or vmalert) delivers to the opsfleet server
- * → the alert is firing in the server's API → cloudsim lowers the value → the alert resolves.
+ * → the alert is firing in the server's API and in its console → cloudsim lowers the value → the
+ * alert resolves.
  */
 
 const CLI = join(import.meta.dirname, '../packages/cli/bin/opsfleet.mjs');
@@ -31,6 +33,34 @@ const CLI = join(import.meta.dirname, '../packages/cli/bin/opsfleet.mjs');
 const HAVE_PROMETHEUS = peerAvailable('prometheus', 'prometheus');
 const HAVE_ALERTMANAGER = peerAvailable('prometheus-alertmanager', 'prometheus-alertmanager');
 const HAVE_VMALERT = peerAvailable('vmalert', 'victoria-metrics');
+const HAVE_CHROMIUM = peerAvailable('chromium', 'chromium');
+const ROOT = join(import.meta.dirname, '..');
+const ADMIN_PASSWORD = 'e2e-admin-password';
+
+/** The console (served by the server) shows the alert as firing: logs in as admin in Chromium and finds its row. */
+async function seenFiringInConsole(serverUrl: string, fingerprint: string): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/lib/chromium/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(serverUrl);
+    await page.getByTestId('login-username').fill('admin');
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page
+      .getByTestId(`alert-row-${fingerprint}`)
+      .locator('[data-testid="alert-state"][data-state="firing"]')
+      .waitFor({ timeout: 15_000 });
+    const shots = join(ROOT, 'test-artifacts/pipeline');
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'alertmanager-alert-in-console.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
 
 const THRESHOLD = 5000;
 /** Tencent CLB VIPs of tencent-prod in ap-guangzhou (demo world); one per half, so they stay apart. */
@@ -166,9 +196,16 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
         stdio: 'ignore',
       });
 
+      // The console must be built before the server starts, which serves it when it exists.
+      if (HAVE_CHROMIUM)
+        execFileSync(process.execPath, ['scripts/ensure-console.mjs'], {
+          cwd: ROOT,
+          env: { ...process.env, NODE_ENV: 'production' },
+          stdio: 'ignore',
+        });
       // The server (PGlite in a temp folder) opens while the exporter starts.
       const database = await openDatabase({ dataDir: join(dir, 'server-data') });
-      server = await createServer({ database, log: silentLogger() });
+      server = await createServer({ database, log: silentLogger(), adminPassword: ADMIN_PASSWORD });
       const serverPort = await freePort();
       await server.listen(serverPort, '127.0.0.1');
       serverUrl = `http://127.0.0.1:${serverPort}`;
@@ -261,6 +298,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
             )
           ).json()) as { fingerprint: string }[];
           expect(inAm.map((a) => a.fingerprint)).toEqual([firing.fingerprint]);
+          if (HAVE_CHROMIUM) await seenFiringInConsole(serverUrl, firing.fingerprint);
 
           sim.state.values.set(connections(AM_VIP), 10);
           const detail = await eventually(
