@@ -237,7 +237,7 @@ export class AlertService {
       await this.db.execute(sql`
         SELECT a.fingerprint, a.labels, i.state, i.last_seen, i.ends_at
         FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE i.state IN ('firing', 'acknowledged', 'silenced') ${only}`),
+        WHERE i.state IN ('firing', 'acknowledged', 'silenced') ${only} ${this.candidates(opts, now)}`),
     );
     let changed = 0;
     for (const row of open) {
@@ -245,6 +245,18 @@ export class AlertService {
       if (event && (await this.applyEvent(row.fingerprint, event, 'system')) === 'applied') changed += 1;
     }
     return changed + (opts.fingerprints ? 0 : await this.closeResolved(now));
+  }
+
+  /**
+   * Which open alerts a pass must look at: every one while a silence is active (matching is
+   * done here, not in SQL); otherwise only the silenced ones (to bring back) and those past their
+   * endsAt or timeout, so a pass over thousands of quiet alerts reads almost nothing.
+   */
+  private candidates(opts: { silences: Matcher[][]; timeoutMs: number }, now: Date): SQL {
+    if (opts.silences.length) return sql``;
+    const stale = new Date(now.getTime() - opts.timeoutMs).toISOString();
+    return sql`AND (i.state = 'silenced' OR i.ends_at <= ${now.toISOString()}::timestamptz
+      OR (i.ends_at IS NULL AND i.last_seen <= ${stale}::timestamptz))`;
   }
 
   /** Resolved alerts nobody re-opened for `closeAfterMs` are closed (filed away, never deleted). */
