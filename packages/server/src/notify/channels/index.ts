@@ -1,0 +1,8 @@
+import type { Channel } from './channel.ts';
+import { dingtalk } from './dingtalk.ts';
+import { webhook } from './webhook.ts';
+import { wecom } from './wecom.ts';
+
+/** Every channel kind the server can deliver through. */
+// biome-ignore lint/suspicious/noExplicitAny: each channel has its own config type
+export const CHANNELS: Channel<any>[] = [webhook, dingtalk, wecom];
