@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../src/notify/channels/channel.ts';
 import { dingtalk } from '../src/notify/channels/dingtalk.ts';
+import { feishu } from '../src/notify/channels/feishu.ts';
+import { slack, toMrkdwn } from '../src/notify/channels/slack.ts';
+import { fillTemplate, sms } from '../src/notify/channels/sms.ts';
 import { webhook } from '../src/notify/channels/webhook.ts';
 import { fitBytes, wecom } from '../src/notify/channels/wecom.ts';
 
@@ -163,5 +166,70 @@ describe('WeCom robot', () => {
     ['磁磁磁磁', 10, '磁磁…'],
   ])('fits %j into %i bytes as %j', (text, limit, out) => {
     expect(fitBytes(text, limit)).toBe(out);
+  });
+});
+
+describe('Feishu / Lark bot', () => {
+  it('signs in the body with HMAC-SHA256 keyed by "<timestamp>\\n<secret>" and posts rich text', async () => {
+    answer = { status: 200, body: '{"code":0,"msg":"success"}' };
+    expect(
+      (await feishu.send(message, { url: `${base}/open-apis/bot/v2/hook/t`, secret: 'fs-secret' })).ok,
+    ).toBe(true);
+    const body = JSON.parse(received[0]!.body);
+    const expected = createHmac('sha256', `${body.timestamp}\nfs-secret`).update('').digest('base64');
+    expect(body.sign).toBe(expected);
+    expect(body.msg_type).toBe('post');
+    expect(body.content.post.zh_cn.title).toBe(message.title);
+    expect(body.content.post.zh_cn.content[1]).toEqual([{ tag: 'text', text: '**db-1** disk is 97% full' }]);
+  });
+
+  it('retries only the frequency limit', async () => {
+    answer = { status: 200, body: '{"code":11232,"msg":"frequency limited"}' };
+    expect(await feishu.send(message, { url: `${base}/f` })).toMatchObject({ ok: false, retryable: true });
+    answer = { status: 200, body: '{"code":19021,"msg":"sign match fail"}' };
+    expect(await feishu.send(message, { url: `${base}/f` })).toMatchObject({ ok: false, retryable: false });
+  });
+});
+
+describe('Slack incoming webhook', () => {
+  it('sends a text fallback and a mrkdwn section, and reads its error words by status', async () => {
+    answer = { status: 200, body: 'ok' };
+    expect((await slack.send(message, { url: `${base}/services/T/B/X` })).ok).toBe(true);
+    expect(JSON.parse(received[0]!.body)).toEqual({
+      text: message.title,
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*DiskFull*\n*db-1* disk is 97% full' } }],
+    });
+    answer = { status: 404, body: 'no_service' };
+    expect(await slack.send(message, { url: `${base}/s` })).toMatchObject({ ok: false, retryable: false });
+    answer = { status: 429, body: 'rate_limited' };
+    expect(await slack.send(message, { url: `${base}/s` })).toMatchObject({ ok: false, retryable: true });
+    expect(toMrkdwn('## Title\n**bold** text')).toBe('*Title*\n*bold* text');
+  });
+});
+
+describe('SMS gateway', () => {
+  it('posts the filled template once per number, escaping values so they cannot break the JSON', async () => {
+    answer = { status: 202, body: '{}' };
+    const config = {
+      url: `${base}/sms`,
+      phones: ['+8613800000000', '+8613900000000'],
+      bodyTemplate: '{"to": "{{phone}}", "text": "{{text}}", "from": "ops"}',
+      headers: { authorization: 'Bearer gw' },
+    };
+    expect(sms.check(config)).toEqual([]);
+    const quoted = { ...message, title: 'disk "full" on db-1' };
+    expect((await sms.send(quoted, config)).ok).toBe(true);
+    expect(received.map((r) => JSON.parse(r.body))).toEqual([
+      { to: '+8613800000000', text: 'disk "full" on db-1', from: 'ops' },
+      { to: '+8613900000000', text: 'disk "full" on db-1', from: 'ops' },
+    ]);
+    expect(received[0]!.headers.authorization).toBe('Bearer gw');
+    expect(fillTemplate('{"t":"{{text}}"}', { text: 'a"b\\c' })).toBe('{"t":"a\\"b\\\\c"}');
+  });
+
+  it('names what is wrong with a configuration', () => {
+    expect(
+      sms.check({ url: 'nope', phones: [], bodyTemplate: '{"to": {{phone}}' }).map((p) => p.path),
+    ).toEqual(['url', 'phones', 'bodyTemplate']);
   });
 });
