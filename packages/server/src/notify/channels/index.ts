@@ -1,5 +1,6 @@
 import type { Channel } from './channel.ts';
 import { dingtalk } from './dingtalk.ts';
+import { email } from './email.ts';
 import { feishu } from './feishu.ts';
 import { slack } from './slack.ts';
 import { sms } from './sms.ts';
@@ -8,4 +9,4 @@ import { wecom } from './wecom.ts';
 
 /** Every channel kind the server can deliver through. */
 // biome-ignore lint/suspicious/noExplicitAny: each channel has its own config type
-export const CHANNELS: Channel<any>[] = [webhook, dingtalk, wecom, feishu, slack, sms];
+export const CHANNELS: Channel<any>[] = [email, webhook, dingtalk, wecom, feishu, slack, sms];
