@@ -17,9 +17,12 @@ import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { IdentityService } from './identity/service.ts';
 import { Jobs } from './jobs.ts';
+import { notifyRoutes } from './notify/routes.ts';
 
 export interface ServerOptions {
   database: Database;
+  /** `PUBLIC_URL`: the console's address as users reach it, for links in notifications. */
+  publicUrl?: string;
   /** Where the built console is; default packages/web/dist when it has been built. */
   consoleDir?: string;
   log: Logger;
@@ -97,6 +100,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     await alerts.housekeep();
   });
   identityRoutes(app, identity);
+  notifyRoutes(app, () => opts.publicUrl ?? '');
   return {
     app,
     jobs,

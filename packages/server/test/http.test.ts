@@ -150,6 +150,29 @@ describe('server HTTP errors', () => {
     expect(missing.json()).toMatchObject({ status: 404, title: 'Not Found' });
   });
 
+  it('previews notification templates with sample data and rejects one that does not parse', async () => {
+    const { inject: app } = await server(all[0]!);
+    const ok = await app({ method: 'POST', url: '/api/v1/notify/preview', payload: { event: 'firing' } });
+    expect(ok.json()).toMatchObject({ title: '[FIRING:1] DiskFull' });
+    expect(ok.json().markdown).toContain('Disk /var on db-1 is 97% full');
+    const custom = await app({
+      method: 'POST',
+      url: '/api/v1/notify/preview',
+      payload: {
+        event: 'resolved',
+        template: { title: '{{count}} ok', body: '{{#alerts}}{{name}}{{/alerts}}' },
+      },
+    });
+    expect(custom.json()).toMatchObject({ title: '1 ok', markdown: 'DiskFull' });
+    const bad = await app({
+      method: 'POST',
+      url: '/api/v1/notify/preview',
+      payload: { event: 'firing', template: { title: 'x', body: '{{#alerts}} never closed' } },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe('body.template.body');
+  });
+
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
     const { app } = (await server(all[0]!)).server;
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);

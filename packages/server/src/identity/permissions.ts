@@ -15,6 +15,8 @@ export const PERMISSIONS = [
   'silence:write',
   'rule:read',
   'rule:write',
+  'notify:read',
+  'notify:write',
   'user:read',
   'user:write',
   'apikey:read',
@@ -35,8 +37,10 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'silence:write',
     'rule:read',
     'rule:write',
+    'notify:read',
+    'notify:write',
   ],
-  viewer: ['alert:read', 'silence:read', 'rule:read'],
+  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read'],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
 };

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { App } from '../http/app.ts';
+import { badRequest } from '../http/problem.ts';
+import { CHANNELS } from './channels/index.ts';
+import { checkTemplate, DEFAULT_TEMPLATES, EVENTS, render } from './templates.ts';
+
+const SAMPLE_TIME = '2026-01-01T00:00:00.000Z';
+
+/** Alerts for previews: what a template sees, with made-up values. */
+const SAMPLE = [
+  {
+    fingerprint: 'a1b2c3d4e5f60718',
+    name: 'DiskFull',
+    state: 'firing' as const,
+    severity: 'critical',
+    source: 'alertmanager',
+    labels: { alertname: 'DiskFull', instance: 'db-1', team: 'db' },
+    annotations: { summary: 'Disk /var on db-1 is 97% full' },
+    startsAt: SAMPLE_TIME,
+    lastSeen: SAMPLE_TIME,
+    instanceId: null,
+  },
+];
+
+/** Notification templates (defaults, preview) and the channel kinds on offer. */
+export function notifyRoutes(app: App, consoleUrl: () => string): void {
+  const tags = ['notifications'];
+  app.get(
+    '/api/v1/notify/channel-kinds',
+    { config: { permission: 'notify:read' }, schema: { tags } },
+    async () => CHANNELS.map((c) => c.kind),
+  );
+  app.get(
+    '/api/v1/notify/templates',
+    { config: { permission: 'notify:read' }, schema: { tags } },
+    async () => DEFAULT_TEMPLATES,
+  );
+  app.post(
+    '/api/v1/notify/preview',
+    {
+      config: { permission: 'notify:read' },
+      schema: {
+        tags,
+        summary: 'Render a template (or the default for the event) with sample alerts',
+        body: z.object({
+          event: z.enum(EVENTS),
+          template: z.object({ title: z.string().max(500), body: z.string().max(20_000) }).optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const template = req.body.template ?? DEFAULT_TEMPLATES[req.body.event];
+      const problems = checkTemplate(template);
+      if (problems.length)
+        throw badRequest(
+          'the template does not parse',
+          problems.map((p) => ({ path: `body.template.${p.path}`, message: p.message })),
+        );
+      return render(template, {
+        event: req.body.event,
+        alerts: SAMPLE,
+        consoleUrl: consoleUrl(),
+        actor: 'alice',
+        note: 'looking into it',
+        waitedMinutes: 15,
+        idempotencyKey: 'preview',
+      });
+    },
+  );
+}
