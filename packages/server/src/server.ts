@@ -17,6 +17,8 @@ import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { IdentityService } from './identity/service.ts';
 import { Jobs } from './jobs.ts';
+import { channelRoutes } from './notify/channel-routes.ts';
+import { ChannelStore } from './notify/channel-store.ts';
 import { notifyRoutes } from './notify/routes.ts';
 
 export interface ServerOptions {
@@ -101,6 +103,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   });
   identityRoutes(app, identity);
   notifyRoutes(app, () => opts.publicUrl ?? '');
+  channelRoutes(app, new ChannelStore(db), identity, () => opts.publicUrl ?? '');
   return {
     app,
     jobs,
