@@ -26,13 +26,14 @@ export class Jobs {
     return new Jobs(boss, log);
   }
 
-  async every(name: string, seconds: number, run: () => Promise<void>): Promise<void> {
+  /** `run` gets the job's id: each id runs once, on one replica. */
+  async every(name: string, seconds: number, run: (jobId: string) => Promise<void>): Promise<void> {
     await this.boss.createQueue(name, { name, policy: 'stately' });
     await this.boss.work(
       name,
       { pollingIntervalSeconds: Math.max(0.5, Math.min(2, seconds / 4)) },
-      async () => {
-        await run();
+      async ([job]) => {
+        if (job) await run(job.id);
       },
     );
     const offer = () =>
