@@ -210,3 +210,18 @@ export function checkCatalog(catalog: MappingCatalog): MappingProblem[] {
   );
   return out;
 }
+
+let shipped: MappingCatalog | undefined;
+
+/**
+ * The source metrics the shipped catalog maps for one cloud and namespace: the built-in metric
+ * list discovery unions with the cloud's metadata. The catalog is read once per process.
+ */
+export function shippedMetrics(vendor: Vendor, namespace: string): string[] {
+  shipped ??= loadMappings(defaultMappingPath()).catalog;
+  const prefix = shipped.prefixFor(namespace);
+  return shipped
+    .entries()
+    .filter((e) => e.prefix === prefix && e.vendors[vendor])
+    .map((e) => e.vendors[vendor]!.metric);
+}

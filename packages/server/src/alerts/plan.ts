@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { InboundAlert } from './ingest.ts';
-import { normaliseSeverity, type Severity } from './ingest.ts';
+import { type InboundAlert, normaliseSeverity, type Severity } from './ingest.ts';
 import { type AlertEvent, type AlertState, type Current, transition } from './lifecycle.ts';
 
 /** An alert as stored, with its current instance (none for an alert whose first report was a resolve). */

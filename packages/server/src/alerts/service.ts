@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
+import { rowsOf } from '../db/rows.ts';
 import { conflict, notFound } from '../http/problem.ts';
 import type { InboundAlert } from './ingest.ts';
 import { type AlertEvent, type AlertState, timedOut, transition } from './lifecycle.ts';
@@ -45,7 +46,6 @@ export interface IngestResult {
   refreshed: number;
 }
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const toIso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
 
 /** What time and silences ask of one open alert, if anything. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { rowsOf } from '../db/rows.ts';
 import { badRequest, notFound } from '../http/problem.ts';
 import { type Matcher, MatcherError, parseMatcher, validateMatchers } from './matchers.ts';
 
@@ -23,8 +24,6 @@ interface SilenceRow {
   created_by: string;
   created_at: string | Date;
 }
-
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 function viewOf(r: SilenceRow, now: Date): Silence {
   const startsAt = new Date(r.starts_at);

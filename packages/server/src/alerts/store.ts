@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
+import { rowsOf } from '../db/rows.ts';
 import type { AlertState } from './lifecycle.ts';
 import type { IngestPlan, Stored } from './plan.ts';
 
 /** A transaction or the database: the store runs the same statements on either. */
 type Tx = Pick<Db, 'execute'>;
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { rowsOf } from '../db/rows.ts';
 import { conflict, notFound, Problem } from '../http/problem.ts';
 import type { Role } from './permissions.ts';
 import {
@@ -41,7 +42,6 @@ export interface Session {
 
 const REFRESH_TTL_MS = 30 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 const unauthorized = (detail: string) => new Problem(401, 'Unauthorized', detail);
 
 interface UserRow {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { rowsOf } from '../db/rows.ts';
 import { badRequest, conflict, notFound } from '../http/problem.ts';
 import { CHANNELS } from './channels/index.ts';
 import { maskConfig, unmask } from './secrets.ts';
@@ -24,7 +25,6 @@ interface Row {
   updated_at: string | Date;
 }
 
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 const toChannel = (r: Row): StoredChannel => ({
   id: r.id,
   name: r.name,

@@ -1,4 +1,4 @@
-import { defaultMappingPath, loadMappings } from '../../mappings/catalog.ts';
+import { shippedMetrics } from '../../mappings/catalog.ts';
 import type { DiscoverRequest, Product } from '../provider.ts';
 
 export const NAMESPACES: Record<string, string> = {
@@ -17,16 +17,11 @@ export const DAILY_S3 = ['BucketSizeBytes', 'NumberOfObjects'];
  * billed per call): every AWS metric the catalog maps, per namespace.
  */
 export async function discoverAws(req: DiscoverRequest): Promise<Product[]> {
-  const { catalog } = loadMappings(defaultMappingPath());
   return req.resources
     .filter((r) => NAMESPACES[r])
     .map((resource) => {
       const namespace = NAMESPACES[resource]!;
-      const prefix = catalog.prefixFor(namespace);
-      const metrics = catalog
-        .entries()
-        .filter((e) => e.prefix === prefix && e.vendors.aws)
-        .map((e) => e.vendors.aws!.metric);
+      const metrics = shippedMetrics('aws', namespace);
       const groups =
         resource === 's3'
           ? [

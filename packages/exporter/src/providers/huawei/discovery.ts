@@ -1,4 +1,4 @@
-import { defaultMappingPath, loadMappings } from '../../mappings/catalog.ts';
+import { shippedMetrics } from '../../mappings/catalog.ts';
 import type { DiscoverRequest, Product } from '../provider.ts';
 import { HOME_REGION, HuaweiApi } from './clients.ts';
 import { projectOf } from './projects.ts';
@@ -14,27 +14,6 @@ export const isDailyObsMetric = (metric: string) => /^(capacity_|object_num)/.te
 
 /** OBS metrics that need extra dimensions (API name, status code) the exporter does not fan out. */
 export const SKIPPED_OBS = new Set(['api_request_count_per_second', 'request_code_count']);
-
-let builtIn: Map<string, string[]> | undefined;
-
-/** Every Huawei metric the shipped catalog maps, per namespace. */
-export function builtInMetrics(): Map<string, string[]> {
-  if (!builtIn) {
-    builtIn = new Map();
-    const { catalog } = loadMappings(defaultMappingPath());
-    for (const { namespace } of Object.values(NAMESPACES)) {
-      const prefix = catalog.prefixFor(namespace);
-      builtIn.set(
-        namespace,
-        catalog
-          .entries()
-          .filter((e) => e.prefix === prefix && e.vendors.huawei)
-          .map((e) => e.vendors.huawei!.metric),
-      );
-    }
-  }
-  return builtIn;
-}
 
 /** Metric names CES `ListMetrics` reports for a namespace, following its `start` marker. */
 async function listedMetrics(req: DiscoverRequest, api: HuaweiApi, namespace: string, region: string) {
@@ -72,7 +51,7 @@ export async function discoverHuawei(req: DiscoverRequest): Promise<Product[]> {
   for (const resource of req.resources) {
     const ns = NAMESPACES[resource];
     if (!ns) continue;
-    const names = new Set(builtInMetrics().get(ns.namespace) ?? []);
+    const names = new Set(shippedMetrics('huawei', ns.namespace));
     try {
       for (const m of await listedMetrics(req, api, ns.namespace, region)) names.add(m);
     } catch (err) {

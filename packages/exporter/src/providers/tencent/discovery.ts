@@ -1,4 +1,4 @@
-import { defaultMappingPath, loadMappings } from '../../mappings/catalog.ts';
+import { shippedMetrics } from '../../mappings/catalog.ts';
 import type { DiscoverRequest, Product } from '../provider.ts';
 import { TencentApi } from './clients.ts';
 
@@ -15,25 +15,6 @@ export const HOME_REGION = 'ap-guangzhou';
 /** COS storage and object-count metrics are reported once a day. */
 export const isDailyCosMetric = (metric: string) => /Storage|ObjectNumber|Objects$/i.test(metric);
 
-let builtIn: Map<string, string[]> | undefined;
-
-/** Every Tencent metric the shipped catalog maps, per namespace (lowercased). */
-export function builtInMetrics(): Map<string, string[]> {
-  if (!builtIn) {
-    builtIn = new Map();
-    const { catalog } = loadMappings(defaultMappingPath());
-    for (const { namespace } of Object.values(NAMESPACES)) {
-      const prefix = catalog.prefixFor(namespace);
-      const metrics = catalog
-        .entries()
-        .filter((e) => e.prefix === prefix && e.vendors.tencent)
-        .map((e) => e.vendors.tencent!.metric);
-      builtIn.set(namespace.toLowerCase(), metrics);
-    }
-  }
-  return builtIn;
-}
-
 /** Products: `DescribeBaseMetrics` names ∪ the built-in list; COS split into a daily and a 5-minute group. */
 export async function discoverTencent(req: DiscoverRequest): Promise<Product[]> {
   const api = new TencentApi(req.account);
@@ -42,7 +23,7 @@ export async function discoverTencent(req: DiscoverRequest): Promise<Product[]> 
   for (const resource of req.resources) {
     const ns = NAMESPACES[resource];
     if (!ns) continue;
-    const names = new Set(builtInMetrics().get(ns.namespace.toLowerCase()) ?? []);
+    const names = new Set(shippedMetrics('tencent', ns.namespace));
     try {
       const r = (await req.calls.call('DescribeBaseMetrics', () =>
         api.call('monitor', 'DescribeBaseMetrics', region, { Namespace: ns.namespace }),
