@@ -1,2 +1,3 @@
 export * from './db/database.ts';
+export * from './notify/receiver.ts';
 export * from './server.ts';

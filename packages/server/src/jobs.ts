@@ -5,7 +5,9 @@ import type { Database } from './db/database.ts';
 /**
  * Background jobs on pg-boss, in the server's own database (PGlite or PostgreSQL). A periodic
  * job is offered by every replica each half period, and pg-boss keeps one per period (a
- * singleton key per time slot): it runs once, on whichever replica takes it.
+ * singleton key per time slot): it runs once, on whichever replica takes it. No queue policy
+ * beyond that: a job left active by a killed server would otherwise block its queue until it
+ * expires, and the jobs here are safe to overlap (they take their rows with SKIP LOCKED).
  */
 export class Jobs {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -28,7 +30,10 @@ export class Jobs {
 
   /** `run` gets the job's id: each id runs once, on one replica. */
   async every(name: string, seconds: number, run: (jobId: string) => Promise<void>): Promise<void> {
-    await this.boss.createQueue(name, { name, policy: 'stately' });
+    const queue = { name, policy: 'standard', expireInSeconds: Math.max(60, seconds * 4) } as const;
+    await this.boss.createQueue(name, queue);
+    // A queue made by an earlier build keeps its old policy unless told.
+    await this.boss.updateQueue(name, queue);
     await this.boss.work(
       name,
       { pollingIntervalSeconds: Math.max(0.5, Math.min(2, seconds / 4)) },

@@ -19,7 +19,17 @@ import { IdentityService } from './identity/service.ts';
 import { Jobs } from './jobs.ts';
 import { channelRoutes } from './notify/channel-routes.ts';
 import { ChannelStore } from './notify/channel-store.ts';
+import { Delivery } from './notify/delivery.ts';
+import { Notifier } from './notify/notifier.ts';
+import { outboxRoutes } from './notify/outbox-routes.ts';
+import { OutboxStore } from './notify/outbox-store.ts';
+import type { RetryPolicy } from './notify/retry.ts';
+import { Router } from './notify/router.ts';
 import { notifyRoutes } from './notify/routes.ts';
+import { ruleRoutes } from './notify/rule-routes.ts';
+import { RuleStore } from './notify/rule-store.ts';
+import { templateRoutes } from './notify/template-routes.ts';
+import { TemplateStore } from './notify/template-store.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -39,6 +49,12 @@ export interface ServerOptions {
   closeAfterMs?: number;
   /** How often expiries and silence windows are applied, as a pg-boss job (default 15 s; 0 = no job runner, for tests). */
   housekeepingMs?: number;
+  /** `NOTIFY_TICK`: how often group timers, retries and escalations are looked at (default and least 1 s). */
+  notifyTickMs?: number;
+  /** `NOTIFY_LEASE`: how long a send may take before another replica retries it (default 60 s). */
+  notifyLeaseMs?: number;
+  /** Retry timing of failed notifications (default: 5 s doubling to 10 min, 8 attempts). */
+  notifyRetry?: RetryPolicy;
 }
 
 export interface Server {
@@ -46,6 +62,7 @@ export interface Server {
   jobs?: Jobs;
   alerts: AlertService;
   identity: IdentityService;
+  notifier: Notifier;
   /** Set at the first start only: the admin login to show once. */
   firstAdmin?: { username: string; password: string };
   listen(port: number, host?: string): Promise<string>;
@@ -83,11 +100,27 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const silences = new SilenceStore(db, () => new Date());
   const feed = new AlertFeed(opts.database);
   await feed.start();
+  // Without PUBLIC_URL, links in notifications point at the address the server listens on.
+  let publicUrl = opts.publicUrl ?? '';
+  const consoleUrl = () => publicUrl;
+  const rules = new RuleStore(db);
+  const notifier = new Notifier(
+    new Router({
+      db,
+      rules,
+      silences: () => silences.active(),
+      consoleUrl,
+      maxAttempts: opts.notifyRetry?.maxAttempts,
+    }),
+    new Delivery({ db, log: opts.log, leaseMs: opts.notifyLeaseMs, retry: opts.notifyRetry }),
+    opts.log,
+  );
   const alerts = new AlertService(db, {
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
     closeAfterMs: opts.closeAfterMs,
     onChange: (fingerprints) => {
+      notifier.kick();
       feed
         .publish(fingerprints)
         .catch((err) => opts.log.warn({ err: (err as Error).message }, 'alert feed publish failed'));
@@ -99,19 +132,30 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
   await jobs?.every('alert-housekeeping', every / 1000, async () => {
-    await alerts.housekeep();
+    if ((await alerts.housekeep()) > 0) notifier.kick();
   });
+  // pg-boss keeps one job per whole second at most.
+  if (jobs) await notifier.start(jobs, Math.max(1, Math.round((opts.notifyTickMs ?? 1000) / 1000)));
   identityRoutes(app, identity);
-  notifyRoutes(app, () => opts.publicUrl ?? '');
-  channelRoutes(app, new ChannelStore(db), identity, () => opts.publicUrl ?? '');
+  notifyRoutes(app, consoleUrl);
+  channelRoutes(app, new ChannelStore(db), identity, consoleUrl);
+  templateRoutes(app, new TemplateStore(db), identity);
+  ruleRoutes(app, rules, identity);
+  outboxRoutes(app, new OutboxStore(db), identity, () => notifier.wake());
   return {
     app,
     jobs,
     alerts,
     identity,
+    notifier,
     firstAdmin,
-    listen: (port, host = '0.0.0.0') => app.listen({ port, host }),
+    listen: async (port, host = '0.0.0.0') => {
+      const address = await app.listen({ port, host });
+      publicUrl ||= address.replace('0.0.0.0', '127.0.0.1');
+      return address;
+    },
     close: async () => {
+      await notifier.close();
       await jobs?.stop();
       await app.close();
       await feed.close();

@@ -10,6 +10,9 @@ export interface ServerSettings {
   port: number;
   resolveTimeoutMs?: number;
   closeAfterMs?: number;
+  notifyTickMs?: number;
+  notifyLeaseMs?: number;
+  publicUrl?: string;
 }
 
 /** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
@@ -28,12 +31,17 @@ export function serverSettings(env: Env): ServerSettings {
   };
   const resolveTimeoutMs = duration('ALERT_RESOLVE_TIMEOUT');
   const closeAfterMs = duration('ALERT_CLOSE_AFTER');
+  const notifyTickMs = duration('NOTIFY_TICK');
+  const notifyLeaseMs = duration('NOTIFY_LEASE');
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
     port,
     ...(resolveTimeoutMs ? { resolveTimeoutMs } : {}),
     ...(closeAfterMs ? { closeAfterMs } : {}),
+    ...(notifyTickMs ? { notifyTickMs } : {}),
+    ...(notifyLeaseMs ? { notifyLeaseMs } : {}),
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
   };
 }
 
@@ -74,6 +82,9 @@ export async function startServer(
     authSecret: env.AUTH_SECRET || undefined,
     resolveTimeoutMs: settings.resolveTimeoutMs,
     closeAfterMs: settings.closeAfterMs,
+    notifyTickMs: settings.notifyTickMs,
+    notifyLeaseMs: settings.notifyLeaseMs,
+    publicUrl: settings.publicUrl,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));

@@ -81,7 +81,7 @@ function decodeCursor(cursor: string): [string, string] {
   throw conflict('cursor is not one this server issued: start again without it');
 }
 
-interface SummaryRow {
+export interface SummaryRow {
   fingerprint: string;
   name: string;
   state: AlertState;
@@ -96,7 +96,7 @@ interface SummaryRow {
 
 const json = (v: Record<string, string> | string) => (typeof v === 'string' ? JSON.parse(v) : v);
 
-const summaryOf = (r: SummaryRow): AlertSummary => ({
+export const summaryOf = (r: SummaryRow): AlertSummary => ({
   fingerprint: r.fingerprint,
   name: r.name,
   state: r.state,

@@ -15,7 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
-import { Problem } from './problem.ts';
+import { conflict as conflictProblem, Problem } from './problem.ts';
 
 export type App = FastifyInstance<
   // biome-ignore lint/suspicious/noExplicitAny: server types are fastify's defaults
@@ -80,6 +80,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
         .type(PROBLEM)
         .send(new Problem(400, 'Bad Request', detail, errors).body(req.url));
     }
+    // A rename onto a name in use: the unique index answers, whichever table it is.
+    if (((err as { cause?: { code?: string } }).cause?.code ?? err.code) === '23505')
+      return reply
+        .code(409)
+        .type(PROBLEM)
+        .send(conflictProblem('the name is in use already; pick another').body(req.url));
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err, url: req.url }, 'request failed');
     const detail = status === 500 ? 'The server failed to handle the request; see its log.' : err.message;

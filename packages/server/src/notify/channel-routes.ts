@@ -31,7 +31,12 @@ export function channelRoutes(
       config: write,
       schema: {
         tags,
-        body: z.object({ name: z.string().min(1).max(100), kind: z.string(), config: Config }),
+        body: z.object({
+          name: z.string().min(1).max(100),
+          kind: z.string(),
+          config: Config,
+          templateId: z.uuid().nullable().optional(),
+        }),
       },
     },
     async (req, reply) => {
@@ -47,7 +52,11 @@ export function channelRoutes(
       schema: {
         tags,
         params: Id,
-        body: z.object({ name: z.string().min(1).max(100).optional(), config: Config.optional() }),
+        body: z.object({
+          name: z.string().min(1).max(100).optional(),
+          config: Config.optional(),
+          templateId: z.uuid().nullable().optional(),
+        }),
       },
     },
     async (req) => {

@@ -10,6 +10,8 @@ export interface StoredChannel {
   name: string;
   kind: string;
   config: Record<string, unknown>;
+  /** The channel's template set; a rule's set wins over it. */
+  templateId: string | null;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -20,6 +22,7 @@ interface Row {
   name: string;
   kind: string;
   config: Record<string, unknown> | string;
+  template_id: string | null;
   created_by: string;
   created_at: string | Date;
   updated_at: string | Date;
@@ -30,6 +33,7 @@ const toChannel = (r: Row): StoredChannel => ({
   name: r.name,
   kind: r.kind,
   config: typeof r.config === 'string' ? JSON.parse(r.config) : r.config,
+  templateId: r.template_id,
   createdBy: r.created_by,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
@@ -55,6 +59,17 @@ function checked(kind: string, config: Record<string, unknown>) {
   return config;
 }
 
+/** The template set id when it exists (null stays null), or a 400 that names the field. */
+export async function knownTemplate(db: Db, id: string | null | undefined): Promise<string | null> {
+  if (!id) return null;
+  const [row] = rowsOf(await db.execute(sql`SELECT 1 FROM notify_templates WHERE id = ${id}::uuid`));
+  if (!row)
+    throw badRequest(`no template set ${id}`, [
+      { path: 'body.templateId', message: 'pick an existing template set or null' },
+    ]);
+  return id;
+}
+
 /** Notification channels; answers carry configurations with their secrets masked. */
 export class ChannelStore {
   constructor(private readonly db: Db) {}
@@ -63,11 +78,16 @@ export class ChannelStore {
     return { ...c, config: maskConfig(c.config) };
   }
 
-  async create(input: { name: string; kind: string; config: Record<string, unknown> }, actor: string) {
+  async create(
+    input: { name: string; kind: string; config: Record<string, unknown>; templateId?: string | null },
+    actor: string,
+  ) {
     const config = checked(input.kind, input.config);
+    const templateId = await knownTemplate(this.db, input.templateId);
     const rows = rowsOf<Row>(
       await this.db.execute(sql`
-        INSERT INTO notify_channels (name, kind, config, created_by) VALUES (${input.name}, ${input.kind}, ${JSON.stringify(config)}::jsonb, ${actor})
+        INSERT INTO notify_channels (name, kind, config, template_id, created_by)
+        VALUES (${input.name}, ${input.kind}, ${JSON.stringify(config)}::jsonb, ${templateId}::uuid, ${actor})
         ON CONFLICT (name) DO NOTHING RETURNING *`),
     );
     if (!rows[0]) throw conflict(`a channel named ${input.name} exists already`);
@@ -89,18 +109,31 @@ export class ChannelStore {
   }
 
   /** Replaces the configuration; masked values sent back keep what is stored. */
-  async update(id: string, change: { name?: string; config?: Record<string, unknown> }) {
+  async update(
+    id: string,
+    change: { name?: string; config?: Record<string, unknown>; templateId?: string | null },
+  ) {
     const before = await this.get(id);
     const config = change.config ? checked(before.kind, unmask(change.config, before.config)) : before.config;
+    const templateId =
+      change.templateId === undefined ? before.templateId : await knownTemplate(this.db, change.templateId);
     const [row] = rowsOf<Row>(
       await this.db.execute(sql`
-        UPDATE notify_channels SET name = ${change.name ?? before.name}, config = ${JSON.stringify(config)}::jsonb, updated_at = now()
+        UPDATE notify_channels SET name = ${change.name ?? before.name}, config = ${JSON.stringify(config)}::jsonb,
+          template_id = ${templateId}::uuid, updated_at = now()
         WHERE id = ${id}::uuid RETURNING *`),
     );
     return { before, after: toChannel(row!) };
   }
 
+  /** Refused while a rule sends to the channel, so no rule is left pointing nowhere. */
   async remove(id: string): Promise<StoredChannel> {
+    const [user] = rowsOf<{ name: string }>(
+      await this.db.execute(sql`
+        SELECT name FROM notify_rules r, jsonb_array_elements(r.spec->'steps') s
+        WHERE s->'channelIds' ? ${id} LIMIT 1`),
+    );
+    if (user) throw conflict(`rule ${user.name} sends to this channel; take it out of the rule first`);
     const [row] = rowsOf<Row>(
       await this.db.execute(sql`DELETE FROM notify_channels WHERE id = ${id}::uuid RETURNING *`),
     );

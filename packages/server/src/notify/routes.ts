@@ -31,7 +31,7 @@ export function notifyRoutes(app: App, consoleUrl: () => string): void {
     async () => CHANNELS.map((c) => c.kind),
   );
   app.get(
-    '/api/v1/notify/templates',
+    '/api/v1/notify/templates/defaults',
     { config: { permission: 'notify:read' }, schema: { tags } },
     async () => DEFAULT_TEMPLATES,
   );

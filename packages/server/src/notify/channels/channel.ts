@@ -20,6 +20,8 @@ export type Delivery =
 
 export interface Channel<Config> {
   readonly kind: string;
+  /** The receiver's documented limit per channel (one robot), enforced by the outbox. */
+  readonly ratePerMinute?: number;
   /** Problems with a configuration, by field (`url: must be https or http`); empty when usable. */
   check(config: Config): { path: string; message: string }[];
   send(message: Message, config: Config, signal?: AbortSignal): Promise<Delivery>;

@@ -25,6 +25,7 @@ const RETRYABLE = [130101, -1];
 /** DingTalk custom robot: markdown with @mentions, signed when the robot has a secret. */
 export const dingtalk: Channel<DingTalkConfig> = {
   kind: 'dingtalk',
+  ratePerMinute: 20,
   check: (c) => [
     ...checkUrl(c.url),
     ...(c.secret !== undefined && !c.secret.startsWith('SEC')

@@ -20,6 +20,7 @@ const RETRYABLE = [11232];
 /** Feishu / Lark custom bot: a post (rich text) message with the title and the body. */
 export const feishu: Channel<FeishuConfig> = {
   kind: 'feishu',
+  ratePerMinute: 100,
   check: (c) => checkUrl(c.url),
   async send(message, config, signal): Promise<Delivery> {
     const ts = Math.floor(Date.now() / 1000);

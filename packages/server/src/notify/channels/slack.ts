@@ -14,6 +14,7 @@ export function toMrkdwn(markdown: string): string {
 /** Slack incoming webhook: a text fallback and one mrkdwn section; answers `ok` or an error word. */
 export const slack: Channel<SlackConfig> = {
   kind: 'slack',
+  ratePerMinute: 60,
   check: (c) => checkUrl(c.url),
   async send(message, config, signal): Promise<Delivery> {
     const body = {

@@ -30,6 +30,7 @@ export function fitBytes(text: string, limit: number): string {
 /** WeCom group robot: markdown (≤ 4096 bytes) or text with mentions (≤ 2048 bytes). */
 export const wecom: Channel<WeComConfig> = {
   kind: 'wecom',
+  ratePerMinute: 20,
   check: (c) => checkUrl(c.url),
   send(message, config, signal) {
     const body =

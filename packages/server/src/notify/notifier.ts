@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { Jobs } from '../jobs.ts';
+import type { Delivery } from './delivery.ts';
+import type { Router } from './router.ts';
+
+/**
+ * Runs routing and delivery. pg-boss jobs drive them once per tick on whichever replica takes
+ * the job (timers: group waits, retries, escalations); an alert change on this replica kicks
+ * them at once so a notification does not wait for the next tick. A kick while a pass runs
+ * asks for one more pass after it, never two at a time.
+ */
+export class Notifier {
+  private routing?: Promise<void>;
+  private routeAgain = false;
+  private delivering?: Promise<void>;
+  private deliverAgain = false;
+  private closed = false;
+
+  constructor(
+    private readonly router: Router,
+    private readonly delivery: Delivery,
+    private readonly log: Logger,
+  ) {}
+
+  async start(jobs: Jobs, tickSeconds: number): Promise<void> {
+    await jobs.every('notify-route', tickSeconds, () => this.routeNow());
+    await jobs.every('notify-deliver', tickSeconds, () => this.deliverNow());
+  }
+
+  /** Alerts changed on this replica. */
+  kick(): void {
+    if (this.closed) return;
+    void this.routeNow().catch((err) =>
+      this.log.warn({ err: (err as Error).message }, 'notification routing failed'),
+    );
+  }
+
+  /** The outbox has something new to send (a dead letter retried). */
+  wake(): void {
+    if (this.closed) return;
+    void this.deliverNow().catch((err) =>
+      this.log.warn({ err: (err as Error).message }, 'notification delivery failed'),
+    );
+  }
+
+  routeNow(): Promise<void> {
+    if (this.routing) {
+      this.routeAgain = true;
+      return this.routing;
+    }
+    this.routing = (async () => {
+      try {
+        do {
+          this.routeAgain = false;
+          while ((await this.router.route()) > 0);
+          let written = 0;
+          for (let r = await this.router.flush(); r.groups > 0; r = await this.router.flush())
+            written += r.written;
+          if (written) this.wake();
+        } while (this.routeAgain && !this.closed);
+      } finally {
+        this.routing = undefined;
+      }
+    })();
+    return this.routing;
+  }
+
+  deliverNow(): Promise<void> {
+    if (this.delivering) {
+      this.deliverAgain = true;
+      return this.delivering;
+    }
+    this.delivering = (async () => {
+      try {
+        do {
+          this.deliverAgain = false;
+          await this.delivery.drain();
+        } while (this.deliverAgain && !this.closed);
+      } finally {
+        this.delivering = undefined;
+      }
+    })();
+    return this.delivering;
+  }
+
+  /** Lets running passes finish; sends in flight complete or are retried after their lease. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([this.routing, this.delivering]);
+  }
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { App } from '../http/app.ts';
+import { actorOf } from '../identity/auth.ts';
+import type { IdentityService } from '../identity/service.ts';
+import { ATTEMPT_STATUSES, OUTBOX_STATES, type OutboxStore } from './outbox-store.ts';
+
+const Id = z.object({ id: z.uuid() });
+
+/** The delivery log, the outbox and its dead letters (inspect, retry, discard). */
+export function outboxRoutes(
+  app: App,
+  outbox: OutboxStore,
+  identity: IdentityService,
+  wake: () => void,
+): void {
+  const tags = ['notifications'];
+  const read = { permission: 'notify:read' } as const;
+  const write = { permission: 'notify:write' } as const;
+  app.get(
+    '/api/v1/notify/deliveries',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: 'Delivery attempts, newest first',
+        querystring: z.object({
+          status: z.enum(ATTEMPT_STATUSES).optional(),
+          channelId: z.uuid().optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          cursor: z.string().regex(/^\d+$/, 'use the nextCursor of the page before').optional(),
+        }),
+      },
+    },
+    (req) => outbox.deliveries(req.query),
+  );
+  app.get(
+    '/api/v1/notify/outbox',
+    {
+      config: read,
+      schema: {
+        tags,
+        querystring: z.object({
+          state: z.enum(OUTBOX_STATES).optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+      },
+    },
+    (req) => outbox.list(req.query.state, req.query.limit),
+  );
+  app.get('/api/v1/notify/outbox/:id', { config: read, schema: { tags, params: Id } }, (req) =>
+    outbox.get(req.params.id),
+  );
+  app.get(
+    '/api/v1/notify/dead-letters',
+    {
+      config: read,
+      schema: {
+        tags,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      },
+    },
+    (req) => outbox.list('dead', req.query.limit),
+  );
+  app.post(
+    '/api/v1/notify/dead-letters/:id/retry',
+    { config: write, schema: { tags, params: Id } },
+    async (req) => {
+      const item = await outbox.retry(req.params.id);
+      await identity.audit(
+        actorOf(req),
+        'notification.retry',
+        `notification:${item.id}`,
+        { state: 'dead' },
+        { state: item.state },
+      );
+      wake();
+      return item;
+    },
+  );
+  app.delete(
+    '/api/v1/notify/dead-letters/:id',
+    { config: write, schema: { tags, params: Id } },
+    async (req, reply) => {
+      const item = await outbox.discard(req.params.id);
+      await identity.audit(
+        actorOf(req),
+        'notification.discard',
+        `notification:${item.id}`,
+        { state: 'dead' },
+        { state: item.state },
+      );
+      return reply.code(204).send();
+    },
+  );
+}
