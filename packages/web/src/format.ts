@@ -86,3 +86,17 @@ export const ROLE_COLORS: Record<string, string> = {
   viewer: 'default',
   ingest: 'cyan',
 };
+
+export const DELIVERY_STATUS_COLORS: Record<string, string> = {
+  ok: 'green',
+  failed: 'red',
+  sending: 'blue',
+  interrupted: 'orange',
+};
+
+export const OUTBOX_STATE_COLORS: Record<string, string> = {
+  pending: 'blue',
+  delivered: 'green',
+  dead: 'red',
+  discarded: 'default',
+};

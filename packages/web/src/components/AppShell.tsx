@@ -12,6 +12,48 @@ const SilencesPage = lazy(() =>
 );
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
+const ChannelsPage = lazy(() =>
+  import('../pages/ChannelsPage.tsx').then((m) => ({ default: m.ChannelsPage })),
+);
+const RulesPage = lazy(() => import('../pages/RulesPage.tsx').then((m) => ({ default: m.RulesPage })));
+const TemplatesPage = lazy(() =>
+  import('../pages/TemplatesPage.tsx').then((m) => ({ default: m.TemplatesPage })),
+);
+const DeliveriesPage = lazy(() =>
+  import('../pages/DeliveriesPage.tsx').then((m) => ({ default: m.DeliveriesPage })),
+);
+const DeadLettersPage = lazy(() =>
+  import('../pages/DeadLettersPage.tsx').then((m) => ({ default: m.DeadLettersPage })),
+);
+
+/** The notification pages, open to every logged-in user (the server refuses writes to viewers). */
+const NOTIFY_PAGES: { path: string; title: string; testId: string; page: () => ReactNode }[] = [
+  {
+    path: '/notify/channels',
+    title: 'Channels',
+    testId: 'nav-notify-channels',
+    page: () => <ChannelsPage />,
+  },
+  { path: '/notify/rules', title: 'Rules', testId: 'nav-notify-rules', page: () => <RulesPage /> },
+  {
+    path: '/notify/templates',
+    title: 'Templates',
+    testId: 'nav-notify-templates',
+    page: () => <TemplatesPage />,
+  },
+  {
+    path: '/notify/deliveries',
+    title: 'Deliveries',
+    testId: 'nav-notify-deliveries',
+    page: () => <DeliveriesPage />,
+  },
+  {
+    path: '/notify/dead-letters',
+    title: 'Dead letters',
+    testId: 'nav-notify-dead-letters',
+    page: () => <DeadLettersPage />,
+  },
+];
 
 interface Route {
   /** The menu entry it belongs to. */
@@ -28,6 +70,8 @@ function route(path: string, admin: boolean): Route | undefined {
     return { menu: '/alerts', title: 'Alerts', page: <AlertsPage fingerprint={fingerprint} /> };
   }
   if (path === '/silences') return { menu: '/silences', title: 'Silences', page: <SilencesPage /> };
+  const notify = NOTIFY_PAGES.find((p) => p.path === path);
+  if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
   if (admin && path === '/admin/api-keys') return { menu: path, title: 'API keys', page: <ApiKeysPage /> };
   return undefined;
@@ -54,6 +98,12 @@ export function AppShell({ user }: { user: User }) {
   const items: MenuProps['items'] = [
     nav('/alerts', 'Alerts', 'nav-alerts'),
     nav('/silences', 'Silences', 'nav-silences'),
+    {
+      type: 'group' as const,
+      key: 'notify',
+      label: collapsed ? '' : 'Notifications',
+      children: NOTIFY_PAGES.map((p) => nav(p.path, p.title, p.testId)),
+    },
     ...(admin
       ? [
           {

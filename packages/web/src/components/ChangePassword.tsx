@@ -1,7 +1,7 @@
-import { Alert, App, Form, Input, Modal } from 'antd';
-import { useState } from 'react';
-import { errorText } from '../api/client.ts';
+import { App, Form, Input } from 'antd';
 import { changePassword } from '../api/identity.ts';
+import { FormModal } from './FormModal.tsx';
+import { NewPasswordFields } from './PasswordFields.tsx';
 
 interface Values {
   current: string;
@@ -22,68 +22,30 @@ export function ChangePassword({
   onChanged: () => void;
 }) {
   const { message } = App.useApp();
-  const [form] = Form.useForm<Values>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   const submit = async (values: Values) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await changePassword(values.current, values.password);
-      message.success('Password changed: log in with the new one');
-      form.resetFields();
-      onClose();
-      onChanged();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    await changePassword(values.current, values.password);
+    message.success('Password changed: log in with the new one');
+    onChanged();
   };
   return (
-    <Modal
+    <FormModal<Values>
       open={open}
       title="Change password"
       okText="Change"
-      onOk={() => form.submit()}
-      okButtonProps={{ loading: busy }}
-      onCancel={onClose}
-      forceRender
+      name="change-password"
+      onSubmit={submit}
+      onClose={onClose}
     >
-      <Form name="change-password" form={form} layout="vertical" onFinish={submit} requiredMark={false}>
-        {/* Lets password managers know whose password this is. */}
-        <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
-        <Form.Item
-          name="current"
-          label="Current password"
-          rules={[{ required: true, message: 'your password now' }]}
-        >
-          <Input.Password autoComplete="current-password" />
-        </Form.Item>
-        <Form.Item
-          name="password"
-          label="New password"
-          rules={[{ required: true, min: 10, message: 'at least 10 characters' }]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-        <Form.Item
-          name="confirm"
-          label="Repeat it"
-          dependencies={['password']}
-          rules={[
-            { required: true, message: 'repeat the new password' },
-            ({ getFieldValue }) => ({
-              validator: async (_, value) => {
-                if (value && value !== getFieldValue('password')) throw new Error('the passwords differ');
-              },
-            }),
-          ]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon title={error} />}
-    </Modal>
+      {/* Lets password managers know whose password this is. */}
+      <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
+      <Form.Item
+        name="current"
+        label="Current password"
+        rules={[{ required: true, message: 'your password now' }]}
+      >
+        <Input.Password autoComplete="current-password" />
+      </Form.Item>
+      <NewPasswordFields />
+    </FormModal>
   );
 }

@@ -1,4 +1,5 @@
-import { Alert, Typography } from 'antd';
+import { Alert, Button, Modal, Typography } from 'antd';
+import type { ReactNode } from 'react';
 
 /** A secret the server shows once (an API key, a reset token), with a copy button. */
 export function ShowOnce({ label, secret, testId }: { label: string; secret: string; testId: string }) {
@@ -32,5 +33,42 @@ export function Snippet({ text, testId }: { text: string; testId?: string }) {
       </pre>
       <Typography.Text copyable={{ text }} style={{ position: 'absolute', top: 8, right: 8 }} />
     </div>
+  );
+}
+
+/** A modal with a secret shown once and what to do with it; closed with Done. */
+export function ShowOnceModal({
+  title,
+  label,
+  secret,
+  testId,
+  width,
+  onClose,
+  children,
+}: {
+  title: string;
+  label: string;
+  /** The modal is open while there is a secret to show. */
+  secret: string | undefined;
+  testId: string;
+  width?: number;
+  onClose: () => void;
+  children?: ReactNode;
+}) {
+  return (
+    <Modal
+      open={secret !== undefined}
+      title={title}
+      width={width}
+      onCancel={onClose}
+      footer={<Button onClick={onClose}>Done</Button>}
+    >
+      {secret !== undefined && (
+        <>
+          <ShowOnce label={label} secret={secret} testId={testId} />
+          {children}
+        </>
+      )}
+    </Modal>
   );
 }

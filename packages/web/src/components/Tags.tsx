@@ -1,5 +1,11 @@
 import { Tag } from 'antd';
-import { ROLE_COLORS, SEVERITY_COLORS, STATE_COLORS } from '../format.ts';
+import {
+  DELIVERY_STATUS_COLORS,
+  OUTBOX_STATE_COLORS,
+  ROLE_COLORS,
+  SEVERITY_COLORS,
+  STATE_COLORS,
+} from '../format.ts';
 
 export function StateTag({ state, testId = 'alert-state' }: { state: string; testId?: string }) {
   return (
@@ -48,5 +54,25 @@ export function LabelTags({
         <Tag style={{ marginInlineEnd: 0 }}>+{entries.length - shown.length}</Tag>
       )}
     </span>
+  );
+}
+
+/** A delivery attempt's status: ok, failed, sending, interrupted. */
+export function DeliveryStatusTag({ status }: { status: string }) {
+  return (
+    <span data-testid="delivery-status" data-status={status}>
+      <Tag color={DELIVERY_STATUS_COLORS[status] ?? 'default'} style={{ marginInlineEnd: 0 }}>
+        {status}
+      </Tag>
+    </span>
+  );
+}
+
+/** An outbox entry's state: pending, delivered, dead, discarded. */
+export function OutboxStateTag({ state }: { state: string }) {
+  return (
+    <Tag color={OUTBOX_STATE_COLORS[state] ?? 'default'} style={{ marginInlineEnd: 0 }}>
+      {state}
+    </Tag>
   );
 }

@@ -1,23 +1,11 @@
-import {
-  Alert,
-  App,
-  Button,
-  Form,
-  Input,
-  Modal,
-  Popconfirm,
-  Select,
-  Space,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Alert, App, Button, Form, Input, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
 import { type HTMLAttributes, useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/identity.ts';
 import { type ApiKey, type CreatedApiKey, ROLES, type Role } from '../api/types.ts';
+import { FormModal } from '../components/FormModal.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
-import { ShowOnce, Snippet } from '../components/ShowOnce.tsx';
+import { ShowOnceModal, Snippet } from '../components/ShowOnce.tsx';
 import { RoleTag } from '../components/Tags.tsx';
 import { useLoad } from '../hooks.ts';
 import { alertmanagerSnippet, vmalertSnippet } from '../snippets.ts';
@@ -126,16 +114,16 @@ export function ApiKeysPage() {
           reload();
         }}
       />
-      <Modal
-        open={created !== undefined}
+      <ShowOnceModal
         title={`API key ${created?.name ?? ''}`}
+        label="key"
+        secret={created?.key}
+        testId="apikey-secret"
         width={680}
-        onCancel={() => setCreated(undefined)}
-        footer={<Button onClick={() => setCreated(undefined)}>Done</Button>}
+        onClose={() => setCreated(undefined)}
       >
         {created && (
           <>
-            <ShowOnce label="key" secret={created.key} testId="apikey-secret" />
             <Typography.Paragraph>
               Alertmanager (<Typography.Text code>alertmanager.yml</Typography.Text>):
             </Typography.Paragraph>
@@ -150,7 +138,7 @@ export function ApiKeysPage() {
             </Typography.Paragraph>
           </>
         )}
-      </Modal>
+      </ShowOnceModal>
     </>
   );
 }
@@ -164,59 +152,32 @@ function NewApiKey({
   onClose: () => void;
   onCreated: (key: CreatedApiKey) => void;
 }) {
-  const [form] = Form.useForm<{ name: string; role: Role }>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (values: { name: string; role: Role }) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const key = await createApiKey(values.name.trim(), values.role);
-      form.resetFields();
-      onClose();
-      onCreated(key);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
+    <FormModal<{ name: string; role: Role }>
       open={open}
       title="New API key"
       okText="Create"
-      onOk={() => form.submit()}
-      okButtonProps={{ loading: busy }}
-      onCancel={onClose}
-      forceRender
+      name="new-api-key"
+      values={{ role: 'ingest' }}
+      onSubmit={async (values) => onCreated(await createApiKey(values.name.trim(), values.role))}
+      onClose={onClose}
     >
-      <Form
-        name="new-api-key"
-        form={form}
-        layout="vertical"
-        onFinish={submit}
-        requiredMark={false}
-        initialValues={{ role: 'ingest' }}
+      <Form.Item
+        name="name"
+        label="Name"
+        extra="Who uses it, e.g. alertmanager-prod"
+        rules={[{ required: true, whitespace: true, max: 100, message: 'a name, up to 100 characters' }]}
       >
-        <Form.Item
-          name="name"
-          label="Name"
-          extra="Who uses it, e.g. alertmanager-prod"
-          rules={[{ required: true, whitespace: true, max: 100, message: 'a name, up to 100 characters' }]}
-        >
-          <Input autoComplete="off" data-testid="apikey-name" />
-        </Form.Item>
-        <Form.Item
-          name="role"
-          label="Role"
-          extra="ingest: push alerts only — what Alertmanager, vmalert and agents need"
-          rules={[{ required: true }]}
-        >
-          <Select options={ROLES.map((r) => ({ value: r, label: r }))} />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon title={error} />}
-    </Modal>
+        <Input autoComplete="off" data-testid="apikey-name" />
+      </Form.Item>
+      <Form.Item
+        name="role"
+        label="Role"
+        extra="ingest: push alerts only — what Alertmanager, vmalert and agents need"
+        rules={[{ required: true }]}
+      >
+        <Select options={ROLES.map((r) => ({ value: r, label: r }))} />
+      </Form.Item>
+    </FormModal>
   );
 }

@@ -1,6 +1,7 @@
 import { Alert, App, Button, Card, Form, Input, Typography } from 'antd';
 import { useState } from 'react';
 import { errorText, login, resetPassword } from '../api/client.ts';
+import { NewPasswordFields } from '../components/PasswordFields.tsx';
 
 /** Username and password; or, with a token an admin issued, a new password. */
 export function LoginPage() {
@@ -89,28 +90,7 @@ function ResetForm({ onDone }: { onDone: () => void }) {
       >
         <Input autoComplete="off" />
       </Form.Item>
-      <Form.Item
-        name="password"
-        label="New password"
-        rules={[{ required: true, min: 10, message: 'at least 10 characters' }]}
-      >
-        <Input.Password autoComplete="new-password" />
-      </Form.Item>
-      <Form.Item
-        name="confirm"
-        label="Repeat it"
-        dependencies={['password']}
-        rules={[
-          { required: true, message: 'repeat the password' },
-          ({ getFieldValue }) => ({
-            validator: async (_, value) => {
-              if (value && value !== getFieldValue('password')) throw new Error('the passwords differ');
-            },
-          }),
-        ]}
-      >
-        <Input.Password autoComplete="new-password" />
-      </Form.Item>
+      <NewPasswordFields />
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
       <Button type="primary" htmlType="submit" block loading={busy}>
         Set password

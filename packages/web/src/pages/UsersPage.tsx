@@ -1,23 +1,12 @@
-import {
-  Alert,
-  App,
-  Button,
-  Form,
-  Input,
-  Modal,
-  Popconfirm,
-  Select,
-  Space,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Alert, App, Button, Form, Input, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
 import { type HTMLAttributes, useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { createUser, issueReset, listUsers, updateUser } from '../api/identity.ts';
 import { type ResetToken, ROLES, type Role, type User } from '../api/types.ts';
+import { FormModal } from '../components/FormModal.tsx';
+import { PASSWORD_RULES } from '../components/PasswordFields.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
-import { ShowOnce } from '../components/ShowOnce.tsx';
+import { ShowOnceModal } from '../components/ShowOnce.tsx';
 import { RoleTag } from '../components/Tags.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad, useSession } from '../hooks.ts';
@@ -162,22 +151,20 @@ export function UsersPage() {
           reload();
         }}
       />
-      <Modal
-        open={reset !== undefined}
+      <ShowOnceModal
         title={`Password reset for ${reset?.user.username ?? ''}`}
-        onCancel={() => setReset(undefined)}
-        footer={<Button onClick={() => setReset(undefined)}>Done</Button>}
+        label="reset token"
+        secret={reset?.token.token}
+        testId="reset-token"
+        onClose={() => setReset(undefined)}
       >
         {reset && (
-          <>
-            <ShowOnce label="reset token" secret={reset.token.token} testId="reset-token" />
-            <Typography.Paragraph type="secondary">
-              Valid until {dateTime(reset.token.expiresAt)}, once. {reset.user.username} sets a new password
-              on the login page under “I have a reset token”.
-            </Typography.Paragraph>
-          </>
+          <Typography.Paragraph type="secondary">
+            Valid until {dateTime(reset.token.expiresAt)}, once. {reset.user.username} sets a new password on
+            the login page under “I have a reset token”.
+          </Typography.Paragraph>
         )}
-      </Modal>
+      </ShowOnceModal>
     </>
   );
 }
@@ -191,65 +178,37 @@ function NewUser({
   onClose: () => void;
   onCreated: (user: User) => void;
 }) {
-  const [form] = Form.useForm<{ username: string; password: string; role: Role }>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (values: { username: string; password: string; role: Role }) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onCreated(await createUser(values.username.trim(), values.password, values.role));
-      form.resetFields();
-      onClose();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
+    <FormModal<{ username: string; password: string; role: Role }>
       open={open}
       title="New user"
       okText="Create"
-      onOk={() => form.submit()}
-      okButtonProps={{ loading: busy }}
-      onCancel={onClose}
-      forceRender
+      name="new-user"
+      values={{ role: 'operator' }}
+      onSubmit={async (values) =>
+        onCreated(await createUser(values.username.trim(), values.password, values.role))
+      }
+      onClose={onClose}
     >
-      <Form
-        name="new-user"
-        form={form}
-        layout="vertical"
-        onFinish={submit}
-        requiredMark={false}
-        initialValues={{ role: 'operator' }}
+      <Form.Item
+        name="username"
+        label="Username"
+        rules={[
+          {
+            required: true,
+            pattern: /^[a-z][a-z0-9._-]{1,39}$/,
+            message: 'lowercase letters, digits, . _ -; 2 to 40, starting with a letter',
+          },
+        ]}
       >
-        <Form.Item
-          name="username"
-          label="Username"
-          rules={[
-            {
-              required: true,
-              pattern: /^[a-z][a-z0-9._-]{1,39}$/,
-              message: 'lowercase letters, digits, . _ -; 2 to 40, starting with a letter',
-            },
-          ]}
-        >
-          <Input autoComplete="off" />
-        </Form.Item>
-        <Form.Item
-          name="password"
-          label="Initial password"
-          rules={[{ required: true, min: 10, message: 'at least 10 characters' }]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-        <Form.Item name="role" label="Role" rules={[{ required: true }]}>
-          <Select options={roleOptions} />
-        </Form.Item>
-      </Form>
-      {error && <Alert type="error" showIcon title={error} />}
-    </Modal>
+        <Input autoComplete="off" />
+      </Form.Item>
+      <Form.Item name="password" label="Initial password" rules={PASSWORD_RULES}>
+        <Input.Password autoComplete="new-password" />
+      </Form.Item>
+      <Form.Item name="role" label="Role" rules={[{ required: true }]}>
+        <Select options={roleOptions} />
+      </Form.Item>
+    </FormModal>
   );
 }

@@ -1,0 +1,393 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingHttpHeaders,
+} from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@opsfleet/core';
+import { createServer, openDatabase, type Server } from '@opsfleet/server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, peerAvailable, stopProcess, waitFor } from './peers.ts';
+
+/**
+ * The notification pages of the console in a real browser, against an in-process server: a
+ * webhook channel pointed at a receiver in this test (Send test reaches it), a template set
+ * previewed as it is typed (and a broken one named), a rule sending to the channel with that
+ * set, and the delivery log and dead letters listed. Screenshots land in
+ * test-artifacts/notify-console/.
+ */
+
+const ROOT = join(import.meta.dirname, '..');
+const WEB = join(ROOT, 'packages/web');
+const SHOTS = join(ROOT, 'test-artifacts/notify-console');
+const CHROMIUM = '/usr/lib/chromium/chromium';
+const ADMIN_PASSWORD = 'admin-password-1';
+const CHANNEL = 'e2e-hook';
+const TEMPLATES = 'e2e-short';
+const RULE = 'e2e-db';
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface ChannelAnswer {
+  id: string;
+  name: string;
+  kind: string;
+  config: Record<string, unknown>;
+}
+
+interface TemplateSetAnswer {
+  id: string;
+  name: string;
+  templates: Record<string, { title: string; body: string }>;
+}
+
+interface RuleAnswer {
+  id: string;
+  name: string;
+  enabled: boolean;
+  matchers: unknown[];
+  groupBy: string[];
+  steps: { afterMinutes: number; channelIds: string[] }[];
+  templateId: string | null;
+}
+
+describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console in Chromium', () => {
+  let dir = '';
+  let server: Server;
+  let serverUrl = '';
+  let baseUrl = '';
+  let token = '';
+  let preview: ChildProcess | undefined;
+  let previewOutput = '';
+  let receiver: HttpServer | undefined;
+  let receiverUrl = '';
+  const received: Received[] = [];
+  let browser: Browser;
+  let page: Page;
+  let shot = 0;
+  const browserErrors: string[] = [];
+  /** Console errors a step provokes on purpose (Chromium logs every 4xx answer as one). */
+  let expectedErrors: RegExp[] = [];
+
+  /** One step of the story: a screenshot after it, or one named `-failed` when it throws. */
+  async function step(name: string, body: () => Promise<void>): Promise<void> {
+    const file = `${String(++shot).padStart(2, '0')}-${name}`;
+    try {
+      await body();
+    } catch (err) {
+      await page
+        ?.screenshot({ path: join(SHOTS, `${file}-failed.png`), fullPage: true })
+        .catch(() => undefined);
+      throw err;
+    }
+    await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage: true, animations: 'disabled' });
+    expect(browserErrors, 'errors in the browser console').toEqual([]);
+  }
+
+  /** The API as the admin, to check what the console stored. */
+  async function apiGet<T>(path: string): Promise<T> {
+    const res = await fetch(`${serverUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, `GET ${path}`).toBe(200);
+    return (await res.json()) as T;
+  }
+
+  /** Picks an option of the antd Select with `testId` by its label, from the open dropdown. */
+  async function pick(testId: string, label: string): Promise<void> {
+    await page.getByTestId(testId).click();
+    const option = page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${label}"]`);
+    await option.click();
+  }
+
+  /** The server serves the built console at `/` once that is wired; until then, vite preview does. */
+  async function consoleUrl(): Promise<string> {
+    const own = await fetch(`${serverUrl}/`)
+      .then(async (r) => (r.ok && (await r.text()).includes('opsfleet-console') ? serverUrl : undefined))
+      .catch(() => undefined);
+    if (own) return own;
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    preview = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'preview',
+        '--port',
+        String(port),
+        '--strictPort',
+        '--host',
+        '127.0.0.1',
+      ],
+      { cwd: WEB, env: { ...process.env, OPSFLEET_API: serverUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const keep = (chunk: Buffer) => {
+      previewOutput = (previewOutput + chunk.toString('utf8')).slice(-4000);
+    };
+    preview.stdout?.on('data', keep);
+    preview.stderr?.on('data', keep);
+    await waitFor(
+      'vite preview',
+      async () => ((await fetch(`${url}/api/v1/auth/me`)).status === 401 ? true : undefined),
+      20_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${previewOutput}`);
+    });
+    return url;
+  }
+
+  /** A webhook receiver that records every request and answers 200. */
+  async function startReceiver(): Promise<void> {
+    receiver = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => receiver!.listen(port, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${port}`;
+  }
+
+  beforeAll(async () => {
+    rmSync(SHOTS, { recursive: true, force: true });
+    mkdirSync(SHOTS, { recursive: true });
+    // vitest sets NODE_ENV=test, which would make vite bundle React's development build.
+    execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
+      cwd: WEB,
+      stdio: 'pipe',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+
+    await startReceiver();
+    dir = mkdtempSync(join(tmpdir(), 'e2e-notify-console-'));
+    const database = await openDatabase({ dataDir: join(dir, 'server-data') });
+    server = await createServer({
+      database,
+      log: silentLogger(),
+      adminPassword: ADMIN_PASSWORD,
+      housekeepingMs: 0,
+    });
+    const port = await freePort();
+    await server.listen(port, '127.0.0.1');
+    serverUrl = `http://127.0.0.1:${port}`;
+    baseUrl = await consoleUrl();
+
+    const login = await fetch(`${serverUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    token = ((await login.json()) as { accessToken: string }).accessToken;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !expectedErrors.some((re) => re.test(message.text())))
+        browserErrors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (err) => browserErrors.push(`page: ${err.message}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopProcess(preview);
+    await server?.close();
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs in and opens the channels page from the Notifications menu', async () => {
+    await step('channels-empty', async () => {
+      await page.goto(`${baseUrl}/`);
+      await page.getByTestId('login-username').fill('admin');
+      await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('alerts-table').waitFor();
+      await page.getByTestId('nav-notify-channels').click();
+      await page.getByTestId('channels-table').waitFor();
+      expect(new URL(page.url()).pathname).toBe('/notify/channels');
+    });
+  });
+
+  it('creates a webhook channel and sends a test message to the receiver', async () => {
+    await step('channel-form', async () => {
+      await page.getByTestId('channel-new').click();
+      await page.getByTestId('channel-name').fill(CHANNEL);
+      // A new channel starts as a webhook with its example configuration.
+      expect(await page.getByTestId('channel-config').inputValue()).toContain('"url"');
+      await page
+        .getByTestId('channel-config')
+        .fill(JSON.stringify({ url: `${receiverUrl}/hook`, secret: 's3cret-e2e', headers: {} }, null, 2));
+    });
+    await step('channel-created', async () => {
+      await page.getByTestId('channel-form-submit').click();
+      const row = page.getByTestId(`row-${CHANNEL}`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain('webhook');
+      const channels = await apiGet<ChannelAnswer[]>('/api/v1/notify/channels');
+      const stored = channels.find((c) => c.name === CHANNEL);
+      expect(stored).toMatchObject({ kind: 'webhook', config: { url: `${receiverUrl}/hook` } });
+      // The secret comes back masked, never as written.
+      expect(JSON.stringify(stored?.config)).not.toContain('s3cret-e2e');
+    });
+    await step('channel-test-sent', async () => {
+      await page.getByTestId(`channel-test-${CHANNEL}`).click();
+      const ok = page.getByTestId('channel-test-ok');
+      await ok.waitFor();
+      expect(await ok.textContent()).toContain(CHANNEL);
+      await waitFor(
+        'the test message at the receiver',
+        async () => (received.length > 0 ? true : undefined),
+        5_000,
+      );
+      expect(received[0]?.path).toBe('/hook');
+      expect(received[0]?.headers['x-opsfleet-idempotency-key']).toBeTruthy();
+      // Signed with the stored secret, which the masked answer did not reveal.
+      expect(received[0]?.headers['x-opsfleet-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    });
+  });
+
+  it('keeps the stored secret when the channel is edited as shown', async () => {
+    await step('channel-edited', async () => {
+      await page.getByTestId(`channel-edit-${CHANNEL}`).click();
+      const config = page.getByTestId('channel-config');
+      await expect.poll(() => config.inputValue()).toContain('••••••');
+      await page.getByTestId('channel-form-submit').click();
+      await page.getByTestId('channel-config').waitFor({ state: 'hidden' });
+      const before = received.length;
+      await page.getByTestId(`channel-test-${CHANNEL}`).click();
+      await waitFor(
+        'a second test message',
+        async () => (received.length > before ? true : undefined),
+        5_000,
+      );
+      expect(received[before]?.headers['x-opsfleet-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    });
+  });
+
+  it('creates a template set, previewing it as it is typed and naming a part that does not parse', async () => {
+    await step('template-preview', async () => {
+      await page.getByTestId('nav-notify-templates').click();
+      await page.getByTestId('templates-table').waitFor();
+      await page.getByTestId('template-new').click();
+      await page.getByTestId('template-name').fill(TEMPLATES);
+      // The defaults are filled in and previewed with the sample alert.
+      await expect.poll(() => page.getByTestId('template-title-firing').inputValue()).toContain('{{');
+      await page.getByTestId('template-title-firing').fill('[E2E] {{groupName}} x{{count}}');
+      await expect
+        .poll(() => page.getByTestId('template-preview-title').textContent())
+        .toBe('[E2E] DiskFull x1');
+    });
+    expectedErrors = [/status of 400/];
+    await step('template-broken', async () => {
+      await page.getByTestId('template-body-firing').fill('{{#alerts}}- {{name}}');
+      const error = page.getByTestId('template-preview-error');
+      await error.waitFor();
+      expect(await error.textContent()).toMatch(/body: .*Unclosed section/);
+    });
+    expectedErrors = [];
+    await step('template-fixed', async () => {
+      await page
+        .getByTestId('template-body-firing')
+        .fill('{{#alerts}}- {{name}} on {{labels.instance}}\n{{/alerts}}');
+      await page.getByTestId('template-preview-error').waitFor({ state: 'detached' });
+      await expect
+        .poll(() => page.getByTestId('template-preview-markdown').textContent())
+        .toContain('- DiskFull on db-1');
+    });
+    await step('template-created', async () => {
+      await page.getByTestId('template-form-submit').click();
+      const row = page.getByTestId(`row-${TEMPLATES}`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain('firing');
+      const sets = await apiGet<TemplateSetAnswer[]>('/api/v1/notify/templates');
+      const stored = sets.find((s) => s.name === TEMPLATES);
+      // Only the event that differs from the defaults is stored as an override.
+      expect(Object.keys(stored?.templates ?? {})).toEqual(['firing']);
+      expect(stored?.templates.firing?.title).toBe('[E2E] {{groupName}} x{{count}}');
+    });
+  });
+
+  it('creates a rule that notifies the channel with the template set', async () => {
+    await step('rule-form', async () => {
+      await page.getByTestId('nav-notify-rules').click();
+      await page.getByTestId('rules-table').waitFor();
+      await page.getByTestId('rule-new').click();
+      await page.getByTestId('rule-name').fill(RULE);
+      await page.getByTestId('rule-matchers').click();
+      await page.keyboard.type('team="db"');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('rule-matchers').getByText('team="db"').waitFor();
+      await pick('rule-step-0-channels', CHANNEL);
+      await page.getByTestId('rule-name').click();
+      await pick('rule-template', TEMPLATES);
+    });
+    await step('rule-created', async () => {
+      await page.getByTestId('rule-form-submit').click();
+      const row = page.getByTestId(`row-${RULE}`);
+      await row.waitFor();
+      const text = (await row.textContent()) ?? '';
+      expect(text).toContain('team="db"');
+      expect(text).toContain(CHANNEL);
+      const channel = (await apiGet<ChannelAnswer[]>('/api/v1/notify/channels')).find(
+        (c) => c.name === CHANNEL,
+      );
+      const set = (await apiGet<TemplateSetAnswer[]>('/api/v1/notify/templates')).find(
+        (s) => s.name === TEMPLATES,
+      );
+      const rule = (await apiGet<RuleAnswer[]>('/api/v1/notify/rules')).find((r) => r.name === RULE);
+      expect(rule).toMatchObject({
+        enabled: true,
+        matchers: ['team="db"'],
+        groupBy: ['alertname'],
+        steps: [{ afterMinutes: 0, channelIds: [channel?.id] }],
+        templateId: set?.id,
+      });
+    });
+    await step('rule-disabled', async () => {
+      await page.getByTestId(`rule-enabled-${RULE}`).click();
+      await expect
+        .poll(
+          async () =>
+            (await apiGet<RuleAnswer[]>('/api/v1/notify/rules')).find((r) => r.name === RULE)?.enabled,
+        )
+        .toBe(false);
+    });
+  });
+
+  it('shows the delivery log and the dead letters', async () => {
+    await step('deliveries', async () => {
+      await page.getByTestId('nav-notify-deliveries').click();
+      await page.getByTestId('deliveries-table').locator('.ant-table-tbody').waitFor();
+      await page.getByTestId('deliveries-status').waitFor();
+      await page.getByTestId('deliveries-auto').click();
+      expect(await page.getByTestId('deliveries-auto').getAttribute('aria-checked')).toBe('true');
+      expect(new URL(page.url()).pathname).toBe('/notify/deliveries');
+    });
+    await step('dead-letters', async () => {
+      await page.getByTestId('nav-notify-dead-letters').click();
+      await page.getByTestId('dead-letters-table').locator('.ant-table-tbody').waitFor();
+      expect(new URL(page.url()).pathname).toBe('/notify/dead-letters');
+    });
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { currentCursor, FIRST_PAGE, newerPage, olderPage, pageNumber } from './cursor-pages.ts';
+
+describe('cursor paging', () => {
+  it('starts at the newest page, without a cursor', () => {
+    expect(currentCursor(FIRST_PAGE)).toBeUndefined();
+    expect(pageNumber(FIRST_PAGE)).toBe(1);
+    expect(newerPage(FIRST_PAGE)).toBe(FIRST_PAGE);
+  });
+
+  it('goes to older pages with the cursor the server gave and comes back the same way', () => {
+    const two = olderPage(FIRST_PAGE, 'c1');
+    const three = olderPage(two, 'c2');
+    expect([currentCursor(two), currentCursor(three), pageNumber(three)]).toEqual(['c1', 'c2', 3]);
+    expect(currentCursor(newerPage(three))).toBe('c1');
+    expect(currentCursor(newerPage(newerPage(three)))).toBeUndefined();
+  });
+
+  it.each([null, undefined, ''])('stays on the last page when the next cursor is %j', (next) => {
+    const two = olderPage(FIRST_PAGE, 'c1');
+    expect(olderPage(two, next)).toBe(two);
+  });
+});

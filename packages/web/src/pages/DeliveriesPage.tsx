@@ -1,0 +1,187 @@
+import { Alert, Button, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import { listChannels, listDeliveries } from '../api/notify.ts';
+import { ATTEMPT_STATUSES, type Attempt, type AttemptStatus, type Channel } from '../api/notify-types.ts';
+import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
+import { RelativeTime } from '../components/RelativeTime.tsx';
+import { DeliveryStatusTag } from '../components/Tags.tsx';
+import {
+  type CursorTrail,
+  currentCursor,
+  FIRST_PAGE,
+  newerPage,
+  olderPage,
+  pageNumber,
+} from '../cursor-pages.ts';
+import { useLoad } from '../hooks.ts';
+
+const PAGE_SIZE = 50;
+const REFRESH_MS = 5_000;
+const NO_CHANNELS: Channel[] = [];
+
+/** The delivery log: every attempt to send a notification, newest first, filtered and paged. */
+export function DeliveriesPage() {
+  const [status, setStatus] = useState<AttemptStatus>();
+  const [channelId, setChannelId] = useState<string>();
+  const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
+  const [auto, setAuto] = useState(false);
+  const [shown, setShown] = useState<string>();
+  const cursor = currentCursor(trail);
+  const load = useCallback(
+    (signal: AbortSignal) => listDeliveries({ status, channelId, limit: PAGE_SIZE, cursor }, signal),
+    [status, channelId, cursor],
+  );
+  const { data, error, loading, reload } = useLoad(load);
+  const loadChannels = useCallback((signal: AbortSignal) => listChannels(signal), []);
+  const channels = useLoad(loadChannels).data ?? NO_CHANNELS;
+
+  useEffect(() => {
+    if (!auto) return;
+    const timer = setInterval(() => {
+      if (!document.hidden) reload();
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [auto, reload]);
+
+  const filter =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setTrail(FIRST_PAGE);
+    };
+
+  return (
+    <>
+      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }} wrap>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          Deliveries
+        </Typography.Title>
+        <Space wrap>
+          <Select<AttemptStatus>
+            allowClear
+            placeholder="any status"
+            style={{ width: 150 }}
+            value={status}
+            onChange={filter(setStatus)}
+            options={ATTEMPT_STATUSES.map((s) => ({ value: s, label: s }))}
+            data-testid="deliveries-status"
+          />
+          <Select<string>
+            allowClear
+            showSearch={{ optionFilterProp: 'label' }}
+            placeholder="any channel"
+            style={{ width: 200 }}
+            value={channelId}
+            onChange={filter(setChannelId)}
+            options={channels.map((c) => ({ value: c.id, label: c.name }))}
+            data-testid="deliveries-channel"
+          />
+          <Space size={6}>
+            <Switch checked={auto} onChange={setAuto} data-testid="deliveries-auto" />
+            <span>Refresh every 5 s</span>
+          </Space>
+          <Button onClick={reload} data-testid="deliveries-refresh">
+            Refresh
+          </Button>
+        </Space>
+      </Space>
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
+      <Table<Attempt>
+        rowKey="id"
+        size="middle"
+        loading={loading && !auto}
+        dataSource={data?.items ?? []}
+        pagination={false}
+        locale={{ emptyText: 'No deliveries' }}
+        data-testid="deliveries-table"
+        onRow={(attempt) =>
+          ({
+            'data-testid': `row-${attempt.id}`,
+            'data-status': attempt.status,
+          }) as HTMLAttributes<HTMLElement>
+        }
+        columns={[
+          { title: 'Time', dataIndex: 'at', width: 120, render: (v: string) => <RelativeTime iso={v} /> },
+          { title: 'Channel', dataIndex: 'channelName', width: 160 },
+          {
+            title: 'Event',
+            dataIndex: 'event',
+            width: 120,
+            render: (e: string) => <Tag style={{ marginInlineEnd: 0 }}>{e}</Tag>,
+          },
+          {
+            title: 'Title',
+            dataIndex: 'title',
+            ellipsis: true,
+            render: (title: string, attempt) => (
+              <Typography.Link onClick={() => setShown(attempt.outboxId)} title={title}>
+                {title}
+              </Typography.Link>
+            ),
+          },
+          { title: 'Attempt', dataIndex: 'attempt', width: 80, align: 'right' },
+          {
+            title: 'Status',
+            dataIndex: 'status',
+            width: 110,
+            render: (s: string) => <DeliveryStatusTag status={s} />,
+          },
+          {
+            title: 'Code',
+            dataIndex: 'responseCode',
+            width: 70,
+            align: 'right',
+            render: (v: number | null) => v ?? '—',
+          },
+          {
+            title: 'Latency',
+            dataIndex: 'ms',
+            width: 90,
+            align: 'right',
+            render: (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`),
+          },
+          {
+            title: 'Error',
+            dataIndex: 'error',
+            ellipsis: true,
+            render: (v: string | null) =>
+              v ? (
+                <Typography.Text type="danger" title={v}>
+                  {v}
+                </Typography.Text>
+              ) : (
+                '—'
+              ),
+          },
+        ]}
+      />
+      <Space style={{ marginTop: 16, width: '100%', justifyContent: 'flex-end' }}>
+        <Typography.Text type="secondary" data-testid="deliveries-page">
+          Page {pageNumber(trail)}
+        </Typography.Text>
+        <Button
+          disabled={pageNumber(trail) === 1}
+          onClick={() => setTrail(FIRST_PAGE)}
+          data-testid="deliveries-newest"
+        >
+          Newest
+        </Button>
+        <Button
+          disabled={pageNumber(trail) === 1}
+          onClick={() => setTrail(newerPage)}
+          data-testid="deliveries-newer"
+        >
+          Newer
+        </Button>
+        <Button
+          disabled={!data?.nextCursor}
+          onClick={() => setTrail((t) => olderPage(t, data?.nextCursor))}
+          data-testid="deliveries-older"
+        >
+          Older
+        </Button>
+      </Space>
+      <OutboxDrawer id={shown} onClose={() => setShown(undefined)} />
+    </>
+  );
+}
