@@ -6,6 +6,7 @@ import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
 import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
+import { demoNotifications } from './demo-notify.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 import { startServer } from './server.ts';
 
@@ -106,6 +107,7 @@ export async function demo(_args: string[]): Promise<number> {
       .join(', ')}\n`,
   );
   process.stdout.write(`config written to ${dir}/{server,accounts}.yaml\n`);
+  const receiver = await demoNotifications(server.url, adminPassword);
   process.stdout.write('running the first collection…\n');
   await exporter.firstCollection();
   process.stdout.write(
@@ -117,7 +119,8 @@ export async function demo(_args: string[]): Promise<number> {
       `  console     ${server.url}/   (login admin / ${adminPassword})\n` +
       `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
       `  alerts      ${server.url}/api/v1/alerts\n` +
-      `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n\nCtrl-C stops the demo.\n`,
+      `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n` +
+      `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n\nCtrl-C stops the demo.\n`,
   );
   return -1;
 }
