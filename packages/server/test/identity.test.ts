@@ -152,6 +152,15 @@ describe.each(all)('identity on $name', (backend) => {
     const admin = await s.identity.login('admin', 'admin-password-1');
     const user = await s.identity.createUser('admin', 'olga', 'operator-password', 'operator');
     const olga = await s.identity.login('olga', 'operator-password');
+    const wrong = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: bearer(olga.accessToken),
+      payload: { current: 'not-my-password', password: 'a-new-password' },
+    });
+    // The session stays valid: a wrong current password is a field error, not a lost login.
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().errors).toEqual([{ path: 'body.current', message: 'type the password you logged in with' }]);
     const changed = await s.app.inject({
       method: 'POST',
       url: '/api/v1/auth/password',

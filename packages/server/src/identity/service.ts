@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
-import { conflict, notFound, Problem } from '../http/problem.ts';
+import { badRequest, conflict, notFound, Problem } from '../http/problem.ts';
 import type { Role } from './permissions.ts';
 import {
   apiKeyPrefix,
@@ -230,7 +230,10 @@ export class IdentityService {
   async changePassword(userId: string, current: string, next: string): Promise<void> {
     const user = await this.user(userId);
     if (!(await verifyPassword(user.password_hash, current)))
-      throw unauthorized('the current password is wrong');
+      // 400, not 401: the session is fine, and a 401 would make the console log the user out.
+      throw badRequest('the current password is wrong', [
+        { path: 'body.current', message: 'type the password you logged in with' },
+      ]);
     await this.setPassword(user, next, user.username);
   }
 
