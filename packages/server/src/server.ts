@@ -20,6 +20,7 @@ import { Jobs } from './jobs.ts';
 import { channelRoutes } from './notify/channel-routes.ts';
 import { ChannelStore } from './notify/channel-store.ts';
 import { Delivery } from './notify/delivery.ts';
+import { notifyMetrics } from './notify/metrics.ts';
 import { Notifier } from './notify/notifier.ts';
 import { outboxRoutes } from './notify/outbox-routes.ts';
 import { OutboxStore } from './notify/outbox-store.ts';
@@ -112,7 +113,13 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       consoleUrl,
       maxAttempts: opts.notifyRetry?.maxAttempts,
     }),
-    new Delivery({ db, log: opts.log, leaseMs: opts.notifyLeaseMs, retry: opts.notifyRetry }),
+    new Delivery({
+      db,
+      log: opts.log,
+      leaseMs: opts.notifyLeaseMs,
+      retry: opts.notifyRetry,
+      onAttempt: notifyMetrics(registry, db).attempt,
+    }),
     opts.log,
   );
   const alerts = new AlertService(db, {

@@ -160,7 +160,9 @@ describe.each(all)('identity on $name', (backend) => {
     });
     // The session stays valid: a wrong current password is a field error, not a lost login.
     expect(wrong.statusCode).toBe(400);
-    expect(wrong.json().errors).toEqual([{ path: 'body.current', message: 'type the password you logged in with' }]);
+    expect(wrong.json().errors).toEqual([
+      { path: 'body.current', message: 'type the password you logged in with' },
+    ]);
     const changed = await s.app.inject({
       method: 'POST',
       url: '/api/v1/auth/password',

@@ -211,6 +211,9 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     );
     expect(item.attempts).toBe(3);
     expect(item.lastError).toContain('HTTP 503');
+    const metrics = (await t.s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('opsfleet_notify_attempts_total{kind="webhook",outcome="failed"} 3');
+    expect(metrics).toContain('opsfleet_notify_outbox{state="dead"} 1');
     expect((await t.api('DELETE', `/api/v1/notify/dead-letters/${item.id}`)).status).toBe(204);
     expect((await t.api('GET', '/api/v1/notify/dead-letters')).body.items).toEqual([]);
     expect(

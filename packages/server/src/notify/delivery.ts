@@ -22,6 +22,8 @@ export interface DeliveryOptions {
   leaseMs?: number;
   /** Sends in flight at once on this replica (default 16). */
   concurrency?: number;
+  /** Hears each attempt's outcome (metrics). */
+  onAttempt?: (kind: string, ok: boolean, ms: number) => void;
 }
 
 interface Claimed {
@@ -162,6 +164,7 @@ export class Delivery {
     } catch (err) {
       outcome = { ok: false, retryable: true, error: (err as Error).message, ms: 0 };
     }
+    this.opts.onAttempt?.(entry.kind, outcome.ok, outcome.ms);
     try {
       await this.record(entry, outcome);
     } catch (err) {
