@@ -1,0 +1,210 @@
+import { parseDuration } from '@opsfleet/core';
+import { z } from 'zod';
+
+/**
+ * The shape of `agent.yaml` and of every service the agent supervises. One zod schema is the
+ * validation, the types and the documentation; durations are written `500ms`, `10s`, `5m` and
+ * read as milliseconds. Every part of the agent takes its settings from these types.
+ */
+const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration; write 500ms, 10s, 5m, 2h or 1d` });
+    return z.NEVER;
+  }
+});
+
+const Signal = z
+  .string()
+  .regex(/^SIG[A-Z0-9]+$/, 'write a signal name such as SIGTERM, SIGINT or SIGQUIT')
+  .default('SIGTERM');
+
+export const RestartSpec = z.object({
+  /** `always`: restart whatever the exit; `on-failure`: only after a non-zero exit or a signal. */
+  policy: z.enum(['always', 'on-failure', 'never']).default('on-failure'),
+  initialDelay: Duration.default(1000),
+  maxDelay: Duration.default(30_000),
+  multiplier: z.number().min(1).default(2),
+  /** Up to this fraction of the delay is added at random. */
+  jitter: z.number().min(0).max(1).default(0.2),
+  /** Running this long counts as started: the delay and the window count start again. */
+  stableAfter: Duration.default(30_000),
+  /** More restarts than this within `window` make the service FATAL. */
+  maxRestarts: z.number().int().min(0).default(5),
+  window: Duration.default(60_000),
+  /** FATAL is not forever: the service is tried again after this. */
+  fatalCooldown: Duration.default(300_000),
+});
+
+export const CheckSpec = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(['http', 'tcp', 'process', 'script', 'grpc']),
+    interval: Duration.default(10_000),
+    timeout: Duration.default(2_000),
+    successBeforePassing: z.number().int().min(1).default(1),
+    failuresBeforeCritical: z.number().int().min(1).default(3),
+    /** After the service (re)starts, failures are not counted for this long. */
+    grace: Duration.default(0),
+    http: z
+      .object({
+        url: z.string().url(),
+        method: z.string().default('GET'),
+        headers: z.record(z.string(), z.string()).default({}),
+        /** Statuses that pass; default any 2xx. */
+        expectStatus: z.array(z.number().int()).optional(),
+      })
+      .optional(),
+    tcp: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65_535) })
+      .optional(),
+    script: z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+    /** The standard grpc.health.v1 protocol. */
+    grpc: z.object({ address: z.string().min(1), service: z.string().default('') }).optional(),
+    onCritical: z
+      .object({
+        action: z.enum(['restart', 'script', 'none']).default('restart'),
+        script: z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+      })
+      .default({ action: 'restart' }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.type !== 'process' && !c[c.type])
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.type],
+        message: `a ${c.type} check needs its ${c.type}: settings`,
+      });
+    if (c.onCritical.action === 'script' && !c.onCritical.script)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onCritical', 'script'],
+        message: 'the script action needs a script',
+      });
+  });
+
+export const ServiceSpec = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  /** KEY=VALUE lines read again at every start, so a restart sees the file as it is now. */
+  envFile: z.string().optional(),
+  user: z.string().optional(),
+  group: z.string().optional(),
+  backend: z.enum(['direct', 'systemd']).default('direct'),
+  stopSignal: Signal,
+  stopTimeout: Duration.default(10_000),
+  dependsOn: z.array(z.string()).default([]),
+  autostart: z.boolean().default(true),
+  restart: RestartSpec.default(RestartSpec.parse({})),
+  health: z.array(CheckSpec).default([]),
+  logs: z
+    .object({
+      maxSize: z
+        .number()
+        .int()
+        .min(1024)
+        .default(10 * 1024 * 1024),
+      keep: z.number().int().min(0).default(5),
+    })
+    .default({ maxSize: 10 * 1024 * 1024, keep: 5 }),
+});
+
+export const AgentSpec = z.object({
+  agent: z
+    .object({
+      /** Shown in the server's agent list; default the hostname. */
+      name: z.string().optional(),
+      labels: z.record(z.string(), z.string()).default({}),
+      /** PID and state files, service logs. */
+      dataDir: z.string().default('data/agent'),
+      grpc: z
+        .object({
+          listen: z.string().default('127.0.0.1:7070'),
+          /** Required in metadata `authorization: Bearer <token>` when set. */
+          token: z.string().optional(),
+          tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+        })
+        .default({ listen: '127.0.0.1:7070' }),
+      /** The HTTP listener for /metrics, /healthz, /readyz. */
+      http: z.object({ listen: z.string().default('127.0.0.1:9102') }).default({ listen: '127.0.0.1:9102' }),
+      metricsInterval: Duration.default(10_000),
+      remoteWrite: z
+        .object({
+          url: z.string().url(),
+          interval: Duration.default(15_000),
+          headers: z.record(z.string(), z.string()).default({}),
+          /** Samples kept while the receiver is down; the oldest are dropped beyond it. */
+          bufferSamples: z.number().int().min(100).default(100_000),
+        })
+        .optional(),
+      server: z
+        .object({
+          url: z.string().url(),
+          /** An API key with the `agent` role. */
+          token: z.string().min(1),
+          heartbeat: Duration.default(15_000),
+        })
+        .optional(),
+      etcd: z
+        .object({
+          endpoints: z.array(z.string()).min(1),
+          prefix: z.string().default('/opsfleet/agents/'),
+          ttl: Duration.default(30_000),
+        })
+        .optional(),
+      /** Folders whose `package.json` files become services (`opsfleet.service` in the file, or its start script). */
+      discover: z.array(z.string()).default([]),
+    })
+    .default(() => AgentSettingsDefaults()),
+  services: z.array(ServiceSpec).default([]),
+});
+
+function AgentSettingsDefaults() {
+  return {
+    labels: {},
+    dataDir: 'data/agent',
+    grpc: { listen: '127.0.0.1:7070' },
+    http: { listen: '127.0.0.1:9102' },
+    metricsInterval: 10_000,
+    discover: [],
+  };
+}
+
+export type RestartPolicy = z.output<typeof RestartSpec>;
+export type Check = z.output<typeof CheckSpec>;
+export type Service = z.output<typeof ServiceSpec>;
+export type AgentConfig = z.output<typeof AgentSpec>;
+export type AgentSettings = AgentConfig['agent'];
+
+/** Where a supervised service is in its life. */
+export type ServiceState =
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'backoff'
+  | 'fatal'
+  | 'paused'
+  | 'stopping'
+  /** Held back: a dependency is not running. */
+  | 'waiting';
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  backend: Service['backend'];
+  pid?: number;
+  /** ISO time the current process started. */
+  startedAt?: string;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  /** Why it is in this state, for people (`dependency db is backoff`, `6 restarts in 60s`). */
+  reason?: string;
+  /** When a backoff or FATAL cool-down ends. */
+  nextStartAt?: string;
+}
+
+export type HealthState = 'passing' | 'warning' | 'critical' | 'unknown';
