@@ -1,0 +1,51 @@
+import { ConfigError, loadConfigFile, parseConfigText } from '@opsfleet/core';
+import { type AgentConfig, AgentSpec } from '../spec.ts';
+import { discoverServices } from './discover.ts';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * `agent.yaml` read, expanded (`${VAR}`, `${VAR:-default}`), validated, and completed with
+ * discovered services. Every problem is reported at once with its path; a service declared in
+ * the file wins over a discovered one of the same name.
+ */
+export interface LoadedConfig {
+  config: AgentConfig;
+  /** Discovered packages that could not be read: reported, not fatal. */
+  warnings: { path: string; message: string }[];
+}
+
+export function loadAgentConfig(path: string, env: Env = process.env): LoadedConfig {
+  return complete(loadConfigFile(path, AgentSpec, { env, label: path }), path);
+}
+
+export function parseAgentConfig(text: string, env: Env = process.env, label = 'agent.yaml'): LoadedConfig {
+  return complete(parseConfigText(text, AgentSpec, { env, label }), label);
+}
+
+function complete(config: AgentConfig, label: string): LoadedConfig {
+  const problems: { path: string; message: string }[] = [];
+  const seen = new Map<string, number>();
+  config.services.forEach((s, i) => {
+    const first = seen.get(s.name);
+    if (first !== undefined)
+      problems.push({
+        path: `services[${i}].name`,
+        message: `${s.name} is declared twice (also services[${first}]); rename one`,
+      });
+    else seen.set(s.name, i);
+  });
+  const found = discoverServices(config.agent.discover);
+  const services = [...config.services, ...found.services.filter((s) => !seen.has(s.name))];
+  const names = new Set(services.map((s) => s.name));
+  services.forEach((s, i) => {
+    for (const dep of s.dependsOn)
+      if (!names.has(dep))
+        problems.push({
+          path: i < config.services.length ? `services[${i}].dependsOn` : `discovered ${s.name}.dependsOn`,
+          message: `${dep} is not a service here; declare it or remove the dependency`,
+        });
+  });
+  if (problems.length) throw new ConfigError(label, problems);
+  return { config: { ...config, services }, warnings: found.problems };
+}
