@@ -9,7 +9,9 @@ const root = join(import.meta.dirname, '..');
 const external = new Set();
 for (const pkg of readdirSync(join(root, 'packages'))) {
   const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8'));
-  for (const dep of Object.keys(manifest.dependencies ?? {})) external.add(dep).add(`${dep}/*`);
+  // Our own workspace packages are TypeScript sources: they are bundled, never left external.
+  for (const dep of Object.keys(manifest.dependencies ?? {}))
+    if (!dep.startsWith('@opsfleet/')) external.add(dep).add(`${dep}/*`);
 }
 const started = performance.now();
 await build({
