@@ -128,8 +128,9 @@ describe.runIf(postgres)('notifications survive a SIGKILL', () => {
     const instances = receiver.accepted.map(instanceOf);
     expect(new Set(instances).size).toBe(ALERTS);
     expect(instances).toHaveLength(ALERTS);
-    // Repeats are only the sends the kill cut off (16 at most were in flight), dropped by key.
-    expect(receiver.duplicates).toBeLessThanOrEqual(16);
+    // Repeats are only the sends the kill cut off: 16 in flight and up to 8 answered but not yet
+    // recorded; the receiver dropped them by key.
+    expect(receiver.duplicates).toBeLessThanOrEqual(24);
 
     const get = async (path: string) =>
       (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${again}` } })).json()) as {

@@ -111,7 +111,7 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     );
     expect(titles(r)).toEqual(['firing:200', 'resolved:200']);
     expect(r.requests).toBe(2);
-  });
+  }, 60_000);
 
   it('mutes alerts a silence covers and sends the rest', async () => {
     const { t, r } = await setup(backend, { groupBy: ['alertname', 'team'] });

@@ -41,6 +41,7 @@ interface Claimed {
 }
 
 const CLAIM_LOCK = 7_310_512;
+const RECORD_EVERY = 8;
 const parse = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
 
 export class Delivery {
@@ -54,23 +55,39 @@ export class Delivery {
     this.concurrency = opts.concurrency ?? 16;
   }
 
-  /** Sends everything due until nothing is or `budgetMs` has passed; returns how many it tried. */
+  /**
+   * Sends everything due until nothing is or `budgetMs` has passed; returns how many it tried.
+   * Entries are claimed a few batches ahead of the sends (their lease covers the wait) and
+   * outcomes are written together, so the database sees a handful of statements per batch
+   * rather than several per message.
+   */
   async drain(budgetMs = 20_000): Promise<number> {
     const until = Date.now() + budgetMs;
+    const queue: Claimed[] = [];
     const inFlight = new Set<Promise<void>>();
+    const done: { entry: Claimed; outcome: Outcome }[] = [];
     let tried = 0;
-    while (Date.now() < until) {
-      const room = this.concurrency - inFlight.size;
-      const batch = room > 0 ? await this.claim(room) : [];
-      for (const entry of batch) {
-        const p = this.deliver(entry).finally(() => inFlight.delete(p));
+    let more = true;
+    for (;;) {
+      if (more && queue.length < this.concurrency && Date.now() < until) {
+        const batch = await this.claim(this.concurrency * 4);
+        more = batch.length > 0;
+        queue.push(...batch);
+        tried += batch.length;
+      }
+      while (inFlight.size < this.concurrency && queue.length) {
+        const entry = queue.shift()!;
+        const p = this.send(entry)
+          .then((outcome) => void done.push({ entry, outcome }))
+          .finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
-      tried += batch.length;
       if (!inFlight.size) break;
       await Promise.race(inFlight);
+      // Outcomes wait for a few more, not for a whole batch: an unrecorded send is repeated after a crash.
+      if (done.length >= RECORD_EVERY || !queue.length) await this.record(done.splice(0));
     }
-    await Promise.all(inFlight);
+    await this.record(done.splice(0));
     return tried;
   }
 
@@ -146,7 +163,7 @@ export class Delivery {
     return { take, defer };
   }
 
-  private async deliver(entry: Claimed): Promise<void> {
+  private async send(entry: Claimed): Promise<Outcome> {
     const channel = CHANNELS.find((c) => c.kind === entry.kind);
     let outcome: Outcome;
     try {
@@ -165,31 +182,50 @@ export class Delivery {
       outcome = { ok: false, retryable: true, error: (err as Error).message, ms: 0 };
     }
     this.opts.onAttempt?.(entry.kind, outcome.ok, outcome.ms);
-    try {
-      await this.record(entry, outcome);
-    } catch (err) {
-      // The lease runs out and the entry is sent again under the same idempotency key.
-      this.opts.log.warn({ outbox: entry.id, err: (err as Error).message }, 'could not record a delivery');
-    }
+    return outcome;
   }
 
-  private async record(entry: Claimed, outcome: Outcome): Promise<void> {
-    const ms = Math.round(outcome.ms);
-    const status = outcome.ok ? 'ok' : 'failed';
-    const error = outcome.ok ? null : outcome.error.slice(0, 2000);
-    const last = !outcome.ok && (!outcome.retryable || entry.attempts >= entry.max_attempts);
-    const retryAt = new Date(Date.now() + backoffMs(entry.attempts, this.retry)).toISOString();
-    const state = outcome.ok ? 'delivered' : last ? 'dead' : 'pending';
-    await this.opts.db.execute(sql`
-      WITH a AS (
-        UPDATE notify_attempts SET status = ${status}, response_code = ${outcome.status ?? null}, error = ${error}, ms = ${ms}
-        WHERE id = ${entry.attempt_id}::bigint)
-      UPDATE notify_outbox SET state = ${state}, lease_until = NULL, last_error = ${error},
-        delivered_at = CASE WHEN ${outcome.ok} THEN now() END,
-        next_attempt_at = CASE WHEN ${state} = 'pending' THEN ${retryAt}::timestamptz ELSE next_attempt_at END
-      WHERE id = ${entry.id}::uuid`);
-    if (last)
-      this.opts.log.warn({ outbox: entry.id, kind: entry.kind, error }, 'notification moved to dead letters');
+  /** Writes outcomes; on failure the leases run out and the entries are sent again under the same keys. */
+  private async record(results: { entry: Claimed; outcome: Outcome }[]): Promise<void> {
+    if (!results.length) return;
+    const rows = results.map(({ entry, outcome }) => {
+      const error = outcome.ok ? null : outcome.error.slice(0, 2000);
+      const last = !outcome.ok && (!outcome.retryable || entry.attempts >= entry.max_attempts);
+      if (last)
+        this.opts.log.warn(
+          { outbox: entry.id, kind: entry.kind, error },
+          'notification moved to dead letters',
+        );
+      return {
+        outbox_id: entry.id,
+        attempt_id: entry.attempt_id,
+        status: outcome.ok ? 'ok' : 'failed',
+        code: outcome.status ?? null,
+        error,
+        ms: Math.round(outcome.ms),
+        ok: outcome.ok,
+        state: outcome.ok ? 'delivered' : last ? 'dead' : 'pending',
+        retry_at: new Date(Date.now() + backoffMs(entry.attempts, this.retry)).toISOString(),
+      };
+    });
+    try {
+      await this.opts.db.execute(sql`
+        WITH r AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
+            outbox_id uuid, attempt_id bigint, status text, code int, error text, ms int, ok boolean, state text, retry_at timestamptz)),
+        a AS (
+          UPDATE notify_attempts t SET status = r.status, response_code = r.code, error = r.error, ms = r.ms
+          FROM r WHERE t.id = r.attempt_id)
+        UPDATE notify_outbox o SET state = r.state, lease_until = NULL, last_error = r.error,
+          delivered_at = CASE WHEN r.ok THEN now() END,
+          next_attempt_at = CASE WHEN r.state = 'pending' THEN r.retry_at ELSE o.next_attempt_at END
+        FROM r WHERE o.id = r.outbox_id`);
+    } catch (err) {
+      this.opts.log.warn(
+        { entries: rows.length, err: (err as Error).message },
+        'could not record deliveries',
+      );
+    }
   }
 }
 
