@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exporterSection, runExporterBench } from './exporter.ts';
+import { notifySection, runNotifyBench } from './notify.ts';
 import { machine } from './render.ts';
 import { runServerBench, serverSection } from './server.ts';
 
@@ -11,6 +12,7 @@ import { runServerBench, serverSection } from './server.ts';
 const SUITES: Record<string, (log: (s: string) => void) => Promise<string>> = {
   exporter: async (log) => exporterSection(await runExporterBench(log)),
   server: async (log) => serverSection(await runServerBench(log)),
+  notify: async (log) => notifySection(await runNotifyBench(log)),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SUITES);
