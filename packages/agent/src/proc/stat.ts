@@ -17,6 +17,9 @@ export interface ProcStat {
   /** User and system CPU time, clock ticks. */
   utime: number;
   stime: number;
+  /** CPU time of waited-for children that have exited, clock ticks: short-lived helpers count too. */
+  cutime: number;
+  cstime: number;
   numThreads: number;
   /** Clock ticks after boot: with the pid, the identity of a process (a reused pid has another). */
   startTime: number;
@@ -45,6 +48,8 @@ export function parseStat(text: string): ProcStat {
     session: num(6),
     utime: num(14),
     stime: num(15),
+    cutime: num(16),
+    cstime: num(17),
     numThreads: num(20),
     startTime: num(22),
     vsize: num(23),

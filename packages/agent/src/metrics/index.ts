@@ -1,0 +1,5 @@
+export * from './registry.ts';
+export * from './remote-write.ts';
+export * from './service.ts';
+export * from './system.ts';
+export * from './telemetry.ts';
