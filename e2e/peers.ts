@@ -57,6 +57,8 @@ export interface PrometheusOptions {
   ruleFiles?: string[];
   /** Alertmanagers (`host:port`) the firing alerts are sent to. */
   alertmanagers?: string[];
+  /** More command-line flags, e.g. `--web.enable-remote-write-receiver`. */
+  extraArgs?: string[];
 }
 
 const yamlList = (items: string[]) => `[${items.map((t) => JSON.stringify(t)).join(', ')}]`;
@@ -68,7 +70,9 @@ const yamlList = (items: string[]) => `[${items.map((t) => JSON.stringify(t)).jo
 export async function startPrometheus(targets: string[], options?: PrometheusOptions): Promise<Prometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-'));
   const port = await freePort();
-  let config = `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: opsfleet-exporter\n    static_configs: [{targets: [${targets.map((t) => `"${t}"`).join(', ')}]}]\n`;
+  let config = `global: {scrape_interval: 1s, evaluation_interval: 1s}\n`;
+  if (targets.length)
+    config += `scrape_configs:\n  - job_name: opsfleet-exporter\n    static_configs: [{targets: ${yamlList(targets)}}]\n`;
   if (options?.ruleFiles?.length) config += `rule_files: ${yamlList(options.ruleFiles)}\n`;
   if (options?.alertmanagers?.length)
     config += `alerting:\n  alertmanagers:\n    - static_configs: [{targets: ${yamlList(options.alertmanagers)}}]\n`;
@@ -80,6 +84,7 @@ export async function startPrometheus(targets: string[], options?: PrometheusOpt
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      ...(options?.extraArgs ?? []),
     ],
     { stdio: 'ignore' },
   );
