@@ -1,5 +1,6 @@
 export * from './registry.ts';
 export * from './remote-write.ts';
 export * from './service.ts';
+export * from './snapshot.ts';
 export * from './system.ts';
 export * from './telemetry.ts';
