@@ -1,0 +1,63 @@
+import { readdirSync } from 'node:fs';
+import { readStat } from '../proc/stat.ts';
+
+/**
+ * The process table as /proc shows it, and the walks a stop needs: the members of a process
+ * group, and the descendants of a process by parent links — which finds the children that
+ * left the group with setsid, as long as the walk is made while their parents are alive.
+ */
+
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  startTime: number;
+  state: string;
+}
+
+/** Every process now; one that vanishes while being read is left out. */
+export function snapshot(proc = '/proc'): ProcEntry[] {
+  const out: ProcEntry[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(proc);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStat(Number(name), proc);
+    if (s) out.push({ pid: s.pid, ppid: s.ppid, pgrp: s.pgrp, startTime: s.startTime, state: s.state });
+  }
+  return out;
+}
+
+/** A zombie has ended: it only waits for its parent (or init) to collect its status. */
+export const isLive = (e: ProcEntry) => e.state !== 'Z' && e.state !== 'X';
+
+/** The descendants of `roots` (not the roots themselves), by parent links, breadth first. */
+export function descendantsOf(entries: readonly ProcEntry[], roots: Iterable<number>): ProcEntry[] {
+  const children = new Map<number, ProcEntry[]>();
+  for (const e of entries) {
+    const list = children.get(e.ppid);
+    if (list) list.push(e);
+    else children.set(e.ppid, [e]);
+  }
+  const out: ProcEntry[] = [];
+  const seen = new Set<number>(roots);
+  const queue = [...seen];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    for (const c of children.get(pid) ?? []) {
+      if (seen.has(c.pid)) continue;
+      seen.add(c.pid);
+      out.push(c);
+      queue.push(c.pid);
+    }
+  }
+  return out;
+}
+
+export function groupMembers(entries: readonly ProcEntry[], pgid: number): ProcEntry[] {
+  return entries.filter((e) => e.pgrp === pgid);
+}
