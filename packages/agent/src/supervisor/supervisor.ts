@@ -200,6 +200,28 @@ export class Supervisor {
     return this.copy(u.status);
   }
 
+  /**
+   * A health check found the service critical: its process is stopped and the restart policy
+   * brings it back, counted like a crash, so a service that stays unhealthy backs off and ends
+   * FATAL instead of being restarted forever.
+   */
+  async recover(name: string, why: string): Promise<ServiceStatus> {
+    const u = this.direct(name);
+    this.assertOpen();
+    await this.run(u, async () => {
+      if (!u.proc || u.status.state !== 'running') return;
+      const startedAt = u.proc.startedAtMs;
+      await this.doStop(u, 'stopped');
+      await this.afterExit(
+        u,
+        { code: null, signal: u.spec.stopSignal },
+        startedAt,
+        `health check critical: ${why}`,
+      );
+    });
+    return this.copy(u.status);
+  }
+
   /** SIGSTOP to the service's processes; it stays `paused` (no restarts, no health) until resumed. */
   async pause(name: string): Promise<ServiceStatus> {
     const u = this.direct(name);

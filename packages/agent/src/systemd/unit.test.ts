@@ -90,7 +90,7 @@ ExecStart=/usr/bin/node server.js --port 8080
 WorkingDirectory=/srv/api
 Environment="GREETING=hello world"
 Environment=NODE_ENV=production
-EnvironmentFile=-/srv/api/.env
+EnvironmentFile=/srv/api/.env
 User=api
 Group=www-data
 KillMode=control-group

@@ -273,8 +273,8 @@ export function generateUnit(service: Service, opts: UnitOptions): UnitFile {
   svc.push(`WorkingDirectory=${pathValue(cwd)}`);
   for (const [key, value] of Object.entries(service.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     svc.push(`Environment=${quoteEnvAssignment(key, value)}`);
-  // `-`: a missing file is no error, as with the direct backend; systemd reads it at every start.
-  if (envFile !== undefined) svc.push(`EnvironmentFile=-${pathValue(envFile)}`);
+  // No `-`: a missing file fails the start, as with the direct backend (a deploy that forgot it).
+  if (envFile !== undefined) svc.push(`EnvironmentFile=${pathValue(envFile)}`);
   if (service.user !== undefined) svc.push(`User=${service.user}`);
   if (service.group !== undefined) svc.push(`Group=${service.group}`);
   svc.push('KillMode=control-group', `KillSignal=${service.stopSignal}`);
