@@ -5,6 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { agentRoutes } from './agents/routes.ts';
+import { type AgentOptions, AgentService } from './agents/service.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
@@ -56,6 +58,8 @@ export interface ServerOptions {
   notifyLeaseMs?: number;
   /** Retry timing of failed notifications (default: 5 s doubling to 10 min, 8 attempts). */
   notifyRetry?: RetryPolicy;
+  /** `AGENT_OFFLINE_AFTER` (default 45 s) and the heartbeat interval agents are told to keep. */
+  agents?: AgentOptions;
 }
 
 export interface Server {
@@ -64,6 +68,7 @@ export interface Server {
   alerts: AlertService;
   identity: IdentityService;
   notifier: Notifier;
+  agents: AgentService;
   /** Set at the first start only: the admin login to show once. */
   firstAdmin?: { username: string; password: string };
   listen(port: number, host?: string): Promise<string>;
@@ -136,9 +141,14 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   alertRoutes(app, alerts);
   alertStreamRoute(app, alerts, feed);
   silenceRoutes(app, silences, alerts, identity);
+  const agents = new AgentService(db, opts.agents);
+  agentRoutes(app, agents, identity);
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
   await jobs?.every('alert-housekeeping', every / 1000, async () => {
+    await agents
+      .housekeep()
+      .catch((err) => opts.log.warn({ err: (err as Error).message }, 'agent housekeeping failed'));
     if ((await alerts.housekeep()) > 0) notifier.kick();
   });
   // pg-boss keeps one job per whole second at most.
@@ -155,6 +165,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     alerts,
     identity,
     notifier,
+    agents,
     firstAdmin,
     listen: async (port, host = '0.0.0.0') => {
       const address = await app.listen({ port, host });

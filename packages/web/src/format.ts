@@ -85,6 +85,7 @@ export const ROLE_COLORS: Record<string, string> = {
   operator: 'blue',
   viewer: 'default',
   ingest: 'cyan',
+  agent: 'purple',
 };
 
 export const DELIVERY_STATUS_COLORS: Record<string, string> = {

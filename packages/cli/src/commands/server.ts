@@ -12,6 +12,7 @@ export interface ServerSettings {
   closeAfterMs?: number;
   notifyTickMs?: number;
   notifyLeaseMs?: number;
+  agentOfflineAfterMs?: number;
   publicUrl?: string;
 }
 
@@ -33,6 +34,7 @@ export function serverSettings(env: Env): ServerSettings {
   const closeAfterMs = duration('ALERT_CLOSE_AFTER');
   const notifyTickMs = duration('NOTIFY_TICK');
   const notifyLeaseMs = duration('NOTIFY_LEASE');
+  const agentOfflineAfterMs = duration('AGENT_OFFLINE_AFTER');
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
@@ -41,6 +43,7 @@ export function serverSettings(env: Env): ServerSettings {
     ...(closeAfterMs ? { closeAfterMs } : {}),
     ...(notifyTickMs ? { notifyTickMs } : {}),
     ...(notifyLeaseMs ? { notifyLeaseMs } : {}),
+    ...(agentOfflineAfterMs ? { agentOfflineAfterMs } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
   };
 }
@@ -84,6 +87,7 @@ export async function startServer(
     closeAfterMs: settings.closeAfterMs,
     notifyTickMs: settings.notifyTickMs,
     notifyLeaseMs: settings.notifyLeaseMs,
+    ...(settings.agentOfflineAfterMs ? { agents: { offlineAfterMs: settings.agentOfflineAfterMs } } : {}),
     publicUrl: settings.publicUrl,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
   });

@@ -2,7 +2,7 @@
  * Roles and the permissions they grant, named `resource:action`. Every route names the one
  * permission it needs; this table is the only place that says who has it.
  */
-export const ROLES = ['admin', 'operator', 'viewer', 'ingest'] as const;
+export const ROLES = ['admin', 'operator', 'viewer', 'ingest', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = [
@@ -22,6 +22,9 @@ export const PERMISSIONS = [
   'apikey:read',
   'apikey:write',
   'audit:read',
+  'agent:register',
+  'agents:read',
+  'agents:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -39,10 +42,15 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'rule:write',
     'notify:read',
     'notify:write',
+    'agents:read',
+    'agents:write',
   ],
-  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read'],
+  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read', 'agents:read'],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
+  // The host agent's key: register and heartbeat as the agent the key names, and report its
+  // health-check transitions as alerts.
+  agent: ['agent:register', 'alert:ingest'],
 };
 
 export function can(role: Role, permission: Permission): boolean {

@@ -13,6 +13,13 @@ const Username = z
     'lowercase letters, digits, . _ - ; 2 to 40 characters, starting with a letter',
   );
 const Role = z.enum(ROLES);
+/** `agent` is for API keys only: a person never logs in as a host agent. */
+const UserRole = z.enum(
+  ROLES.filter((r) => r !== 'agent') as [
+    Exclude<(typeof ROLES)[number], 'agent'>,
+    ...Exclude<(typeof ROLES)[number], 'agent'>[],
+  ],
+);
 const Id = z.object({ id: z.uuid() });
 
 /** Sessions, users, API keys and the audit log. */
@@ -69,7 +76,7 @@ export function identityRoutes(app: App, identity: IdentityService): void {
     '/api/v1/users',
     {
       config: { permission: 'user:write' },
-      schema: { tags, body: z.object({ username: Username, password: Password, role: Role }) },
+      schema: { tags, body: z.object({ username: Username, password: Password, role: UserRole }) },
     },
     async (req, reply) =>
       reply
@@ -83,7 +90,7 @@ export function identityRoutes(app: App, identity: IdentityService): void {
       schema: {
         tags,
         params: Id,
-        body: z.object({ role: Role.optional(), disabled: z.boolean().optional() }),
+        body: z.object({ role: UserRole.optional(), disabled: z.boolean().optional() }),
       },
     },
     async (req) => identity.updateUser(actorOf(req), req.params.id, req.body),

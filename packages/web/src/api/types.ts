@@ -6,7 +6,7 @@ export type AlertState = (typeof ALERT_STATES)[number];
 export const SEVERITIES = ['critical', 'high', 'warning', 'info', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const ROLES = ['admin', 'operator', 'viewer', 'ingest'] as const;
+export const ROLES = ['admin', 'operator', 'viewer', 'ingest', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type AlertAction = 'acknowledge' | 'unacknowledge' | 'resolve' | 'close';

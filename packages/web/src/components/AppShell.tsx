@@ -10,6 +10,7 @@ import { RoleTag } from './Tags.tsx';
 const SilencesPage = lazy(() =>
   import('../pages/SilencesPage.tsx').then((m) => ({ default: m.SilencesPage })),
 );
+const AgentsPage = lazy(() => import('../pages/AgentsPage.tsx').then((m) => ({ default: m.AgentsPage })));
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
 const ChannelsPage = lazy(() =>
@@ -70,6 +71,7 @@ function route(path: string, admin: boolean): Route | undefined {
     return { menu: '/alerts', title: 'Alerts', page: <AlertsPage fingerprint={fingerprint} /> };
   }
   if (path === '/silences') return { menu: '/silences', title: 'Silences', page: <SilencesPage /> };
+  if (path === '/agents') return { menu: '/agents', title: 'Agents', page: <AgentsPage /> };
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
@@ -98,6 +100,7 @@ export function AppShell({ user }: { user: User }) {
   const items: MenuProps['items'] = [
     nav('/alerts', 'Alerts', 'nav-alerts'),
     nav('/silences', 'Silences', 'nav-silences'),
+    nav('/agents', 'Agents', 'nav-agents'),
     {
       type: 'group' as const,
       key: 'notify',

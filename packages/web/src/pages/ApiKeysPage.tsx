@@ -173,7 +173,7 @@ function NewApiKey({
       <Form.Item
         name="role"
         label="Role"
-        extra="ingest: push alerts only — what Alertmanager, vmalert and agents need"
+        extra="ingest: push alerts only (Alertmanager, vmalert); agent: a host agent's key (register, heartbeat, report its health)"
         rules={[{ required: true }]}
       >
         <Select options={ROLES.map((r) => ({ value: r, label: r }))} />

@@ -11,7 +11,8 @@ import { RoleTag } from '../components/Tags.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad, useSession } from '../hooks.ts';
 
-const roleOptions = ROLES.map((r) => ({ value: r, label: r }));
+// `agent` is for API keys; a person is never a host agent.
+const roleOptions = ROLES.filter((r) => r !== 'agent').map((r) => ({ value: r, label: r }));
 
 /** Users: create with a role, change the role, disable or enable, issue a password reset token. */
 export function UsersPage() {
