@@ -1,1 +1,3 @@
+export * from './agent.ts';
+export * from './config/load.ts';
 export * from './spec.ts';

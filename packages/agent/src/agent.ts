@@ -1,0 +1,296 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import { ConfigError } from '@opsfleet/core';
+import type { Logger } from 'pino';
+import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
+import { watchConfig } from './config/watch.ts';
+import { HealthMonitor } from './health/monitor.ts';
+import { HealthReporter } from './health/report.ts';
+import { isLogLevel } from './logs/line.ts';
+import { type LogLine, queryLogs } from './logs/query.ts';
+import { Rotator, rotationTargets } from './logs/rotation.ts';
+import { followLog } from './logs/stream.ts';
+import { renderMetrics } from './metrics/registry.ts';
+import { serviceSnapshots, systemSnapshot } from './metrics/snapshot.ts';
+import { startTelemetry, type Telemetry } from './metrics/telemetry.ts';
+import { type Registrations, startRegistrations } from './registration/index.ts';
+import type {
+  AgentOps,
+  ApplyResult,
+  CheckResultView,
+  CheckView,
+  CommandAction,
+  LogLineView,
+  LogQuery,
+  ServiceView,
+} from './rpc/ops.ts';
+import { type RpcServer, startRpc } from './rpc/server.ts';
+import type { AgentConfig, ServiceStatus } from './spec.ts';
+import { Supervisor } from './supervisor/supervisor.ts';
+
+/**
+ * The host agent: one supervisor, the health monitor watching what it runs, metrics, log
+ * rotation, registration, the gRPC API and the HTTP endpoints, all from one agent.yaml that is
+ * reloaded when it changes. Implements the operations the gRPC API offers.
+ */
+export interface AgentOptions {
+  /** agent.yaml; watched for changes. */
+  configPath: string;
+  log: Logger;
+  version?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export class Agent implements AgentOps {
+  private rpc?: RpcServer;
+  private http?: HttpServer;
+  private watcher?: { close(): void };
+  private registrations?: Registrations;
+  private reporter?: HealthReporter;
+  private readonly started = Date.now();
+
+  private constructor(
+    private readonly opts: AgentOptions,
+    private loaded: LoadedConfig,
+    readonly supervisor: Supervisor,
+    readonly monitor: HealthMonitor,
+    readonly telemetry: Telemetry,
+    private readonly rotator: Rotator,
+  ) {}
+
+  /** The configuration running now. */
+  get current(): AgentConfig {
+    return this.loaded.config;
+  }
+
+  /** Reads agent.yaml (a ConfigError lists every problem), adopts or starts the services, opens the APIs. */
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const loaded = parseAgentConfig(readFileSync(opts.configPath, 'utf8'), opts.env, opts.configPath);
+    const { agent: settings } = loaded.config;
+    for (const w of loaded.warnings) opts.log.warn(w, 'a discovered package was skipped');
+    const supervisor = new Supervisor({ dataDir: settings.dataDir, log: opts.log });
+    const reporter = settings.server
+      ? new HealthReporter({ url: settings.server.url, token: settings.server.token, log: opts.log })
+      : undefined;
+    const health = new HealthMonitor({
+      runtime: (name) => supervisor.get(name),
+      restart: (name) => supervisor.recover(name, 'a health check is critical'),
+      onTransition: (e) => reporter?.report(e),
+      log: opts.log,
+    });
+    const telemetry = startTelemetry(settings, {
+      services: () =>
+        supervisor.list().map(({ name, pid, restarts, state }) => ({ name, pid, restarts, state })),
+      onError: (what, err) => opts.log.debug({ what, err: String(err) }, 'metrics source failed'),
+    });
+    const rotator = new Rotator({
+      dir: join(settings.dataDir, 'logs'),
+      onError: (err, name) => opts.log.warn({ service: name, err: String(err) }, 'log rotation failed'),
+    });
+    const agent = new Agent(opts, loaded, supervisor, health, telemetry, rotator);
+    agent.reporter = reporter;
+    await agent.applyLoaded(loaded);
+    rotator.start();
+    agent.rpc = await startRpc(agent, settings.grpc);
+    agent.http = await agent.listenHttp(settings.http.listen);
+    agent.registrations = startRegistrations(settings, {
+      version: opts.version ?? '0.1.0',
+      services: () => supervisor.list(),
+      grpcAddress: agent.rpc.address,
+      log: opts.log,
+    });
+    agent.watcher = watchConfig(
+      opts.configPath,
+      {
+        onChange: (next) =>
+          void agent.applyLoaded(next).catch((err) => opts.log.error({ err: String(err) }, 'reload failed')),
+        onInvalid: (err) =>
+          opts.log.error(
+            { problems: err.problems },
+            'agent.yaml changed but is not valid; still running the last good one',
+          ),
+      },
+      { env: opts.env },
+    );
+    opts.log.info({ grpc: agent.rpc.address, http: agent.httpAddress }, 'agent started');
+    return agent;
+  }
+
+  get grpcAddress(): string {
+    return this.rpc?.address ?? '';
+  }
+
+  get httpAddress(): string {
+    const a = this.http?.address();
+    return a && typeof a === 'object' ? `${a.address}:${a.port}` : '';
+  }
+
+  private async applyLoaded(loaded: LoadedConfig): Promise<ApplyResult> {
+    const r = await this.supervisor.apply(loaded.config.services);
+    this.loaded = loaded;
+    this.monitor.setServices(loaded.config.services);
+    this.rotator.setServices(rotationTargets(loaded.config.services));
+    this.opts.log.info(r, 'services applied');
+    return {
+      applied: true,
+      problems: [],
+      started: [...r.started, ...r.added],
+      stopped: r.stopped,
+      restarted: r.restarted,
+      unchanged: [...r.unchanged, ...r.updated, ...r.adopted],
+    };
+  }
+
+  private listenHttp(listen: string): Promise<HttpServer> {
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics')
+        void renderMetrics(this.telemetry.registry).then(({ contentType, body }) =>
+          res.writeHead(200, { 'content-type': contentType }).end(body),
+        );
+      else if (req.url === '/healthz' || req.url === '/readyz')
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      else
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end('not found: try /metrics, /healthz, /readyz\n');
+    });
+    const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+    const host = listen.slice(0, listen.lastIndexOf(':'));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+
+  services(): ServiceView[] {
+    return this.supervisor.list().map(view);
+  }
+
+  config(service?: string): { json: string; yaml: string } {
+    const spec = service ? this.current.services.find((s) => s.name === service) : this.current;
+    if (!spec) throw new Error(`no service ${service} is supervised here`);
+    return { json: JSON.stringify(spec, null, 2), yaml: readFileSync(this.opts.configPath, 'utf8') };
+  }
+
+  /** New agent.yaml text: checked first; written and applied (as a reload) when valid. */
+  async applyConfig(yaml: string, dryRun: boolean): Promise<ApplyResult> {
+    let next: LoadedConfig;
+    try {
+      next = parseAgentConfig(yaml, this.opts.env, this.opts.configPath);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return {
+        applied: false,
+        problems: err.problems,
+        started: [],
+        stopped: [],
+        restarted: [],
+        unchanged: [],
+      };
+    }
+    if (dryRun)
+      return { applied: false, problems: [], started: [], stopped: [], restarted: [], unchanged: [] };
+    // The watcher sees the write too, finds the text it already applied and does nothing.
+    writeFileSync(this.opts.configPath, yaml);
+    return this.applyLoaded(next);
+  }
+
+  async command(service: string, action: CommandAction): Promise<ServiceView> {
+    return view(await this.supervisor[action](service));
+  }
+
+  private known(service: string): void {
+    if (!this.current.services.some((s) => s.name === service))
+      throw new Error(`no service ${service} is supervised here`);
+  }
+
+  async logs(service: string, q: LogQuery): Promise<LogLineView[]> {
+    this.known(service);
+    const r = await queryLogs(join(this.current.agent.dataDir, 'logs'), service, {
+      keyword: q.keyword,
+      ...(q.level && isLogLevel(q.level) ? { level: q.level } : {}),
+      since: q.since,
+      until: q.until,
+      tail: q.tail ?? (q.since || q.until ? undefined : 100),
+    });
+    return r.lines.map((l) => lineView(service, l));
+  }
+
+  async *followLogs(service: string, q: LogQuery, signal: AbortSignal): AsyncIterable<LogLineView> {
+    this.known(service);
+    const follower = followLog(join(this.current.agent.dataDir, 'logs'), service, {
+      signal,
+      keyword: q.keyword,
+      ...(q.level && isLogLevel(q.level) ? { level: q.level } : {}),
+      lines: q.tail ?? 0,
+    });
+    for await (const line of follower) yield lineView(service, line);
+  }
+
+  health(service?: string): CheckView[] {
+    return this.monitor.status(service).map((c) => ({
+      service: c.service,
+      check: c.check,
+      state: c.state,
+      output: c.lastOutput ?? '',
+      lastRunAt: c.lastRunAt ?? '',
+      consecutiveFailures: c.consecutiveFailures,
+    }));
+  }
+
+  healthHistory(service: string, check: string, limit: number): CheckResultView[] {
+    const h = this.monitor.history(service, check);
+    if (!h) throw new Error(`no check ${check} on service ${service}`);
+    return h.results.slice(-limit).map((r) => ({ at: r.at, status: r.status, output: r.output, ms: r.ms }));
+  }
+
+  systemMetrics() {
+    return systemSnapshot(this.telemetry.registry);
+  }
+
+  serviceMetrics() {
+    return serviceSnapshots(this.telemetry.registry);
+  }
+
+  /**
+   * Stops the agent. `leaveServices` (the default on SIGTERM) leaves them running for the next
+   * agent to adopt; otherwise they are stopped, dependents first.
+   */
+  async close(leaveServices = true): Promise<void> {
+    this.watcher?.close();
+    await this.registrations?.close();
+    await this.rpc?.close();
+    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
+    await this.monitor.close();
+    await this.reporter?.close();
+    await this.rotator.stop();
+    await this.telemetry.stop();
+    await (leaveServices ? this.supervisor.detach() : this.supervisor.close());
+    this.opts.log.info({ ranMs: Date.now() - this.started }, 'agent stopped');
+  }
+}
+
+function view(s: ServiceStatus): ServiceView {
+  const started = s.startedAt ? Date.parse(s.startedAt) : undefined;
+  return {
+    name: s.name,
+    state: s.state,
+    backend: s.backend,
+    pid: s.pid ?? 0,
+    startedAt: s.startedAt ?? '',
+    uptimeSeconds: started && s.state === 'running' ? (Date.now() - started) / 1000 : 0,
+    restarts: s.restarts,
+    reason: s.reason ?? '',
+    nextStartAt: s.nextStartAt ?? '',
+    lastExitCode: s.lastExit?.code ?? -1,
+    lastExitSignal: s.lastExit?.signal ?? '',
+  };
+}
+
+const lineView = (service: string, l: LogLine): LogLineView => ({
+  service,
+  text: l.text,
+  level: l.level,
+  time: l.time ? new Date(l.time).toISOString() : '',
+});
