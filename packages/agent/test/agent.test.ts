@@ -39,7 +39,8 @@ let healthy = true;
 let backend: Server;
 let backendPort = 0;
 // biome-ignore lint/suspicious/noExplicitAny: dynamic gRPC stubs
-let v1: any;
+type Stubs = any;
+let v1: Stubs;
 let credentials: grpc.ChannelCredentials;
 const metadata = new grpc.Metadata();
 metadata.set('authorization', `Bearer ${TOKEN}`);
@@ -90,7 +91,7 @@ beforeAll(async () => {
     configPath: join(dir, 'agent.yaml'),
     log: createLogger({ level: 'silent', name: 'agent' }),
   });
-  v1 = (grpc.loadPackageDefinition(protoLoader.loadSync(AGENT_PROTO, { defaults: true })) as any).opsfleet
+  v1 = (grpc.loadPackageDefinition(protoLoader.loadSync(AGENT_PROTO, { defaults: true })) as Stubs).opsfleet
     .agent.v1;
   credentials = grpc.credentials.createInsecure();
 });
@@ -108,7 +109,7 @@ describe('the agent', () => {
         '../../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
       ),
     );
-    const { grpc: g } = grpc.loadPackageDefinition(def) as any;
+    const { grpc: g } = grpc.loadPackageDefinition(def) as Stubs;
     const client = new g.reflection.v1.ServerReflection(agent.grpcAddress, credentials);
     const names = await new Promise<string[]>((resolve, reject) => {
       const stream = client.ServerReflectionInfo();
