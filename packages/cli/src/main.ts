@@ -7,6 +7,7 @@ commands:
   exporter                   run the multi-cloud Prometheus exporter
   server                     run the control plane (alert center API; DATABASE_URL or PGlite in DATA_DIR)
   migrate                    bring the server's database schema up to date and exit
+  agent run|status|…         run the host agent, or talk to a running one (\`opsfleet agent help\`)
   check-config exporter      validate server.yaml and accounts.yaml; exit 2 listing every problem
   check-mappings [path…]     validate metric mapping files (default: the built-in catalog or MAPPING_PATH)
 
@@ -24,6 +25,8 @@ async function main(): Promise<number> {
       return (await import('./commands/exporter.ts')).runExporter();
     case 'server':
       return (await import('./commands/server.ts')).runServer();
+    case 'agent':
+      return (await import('./commands/agent.ts')).agentCommand(args);
     case 'migrate':
       return (await import('./commands/server.ts')).runMigrate();
     case 'check-config':

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,7 +12,12 @@ import type { AgentOps } from './ops.ts';
  * package definition, because the reflection service takes only one). With a token, every call
  * needs `authorization: Bearer <token>`; with a certificate, the port speaks TLS.
  */
-export const AGENT_PROTO = join(import.meta.dirname, '../../proto/opsfleet/agent/v1/agent.proto');
+const PROTO = 'proto/opsfleet/agent/v1/agent.proto';
+// From the sources, or from the bundle in dist/ next to the packages folder.
+export const AGENT_PROTO =
+  [join(import.meta.dirname, '../..', PROTO), join(import.meta.dirname, '../packages/agent', PROTO)].find(
+    (p) => existsSync(p),
+  ) ?? join(import.meta.dirname, '../..', PROTO);
 
 export function loadDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync([AGENT_PROTO, healthProto], {

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { AGENT_PROTO, Agent, type ServiceStatus } from '@opsfleet/agent';
+import { ConfigError, createLogger, formatDuration, formatProblems, onShutdown } from '@opsfleet/core';
+
+type Env = Record<string, string | undefined>;
+
+export const AGENT_USAGE = `usage: opsfleet agent <command>
+
+  run [agent.yaml]              run the agent (default AGENT_CONFIG or ./agent.yaml)
+  status                        the services: state, pid, uptime, restarts
+  start|stop|restart|pause|resume <service>
+  logs <service> [-f] [--tail N] [--level warn] [--grep text]
+  health [service]              health checks and their state
+
+The client commands talk to the agent's gRPC API at OPSFLEET_AGENT (default 127.0.0.1:7070)
+with the token in OPSFLEET_AGENT_TOKEN; OPSFLEET_AGENT_CA (a PEM file) switches to TLS.`;
+
+// biome-ignore lint/suspicious/noExplicitAny: dynamic gRPC stubs from the proto
+type Stubs = any;
+
+function connect(env: Env): {
+  v1: Stubs;
+  address: string;
+  creds: grpc.ChannelCredentials;
+  meta: grpc.Metadata;
+} {
+  const v1 = (grpc.loadPackageDefinition(protoLoader.loadSync(AGENT_PROTO, { defaults: true })) as Stubs)
+    .opsfleet.agent.v1;
+  const meta = new grpc.Metadata();
+  if (env.OPSFLEET_AGENT_TOKEN) meta.set('authorization', `Bearer ${env.OPSFLEET_AGENT_TOKEN}`);
+  const creds = env.OPSFLEET_AGENT_CA
+    ? grpc.credentials.createSsl(readFileSync(env.OPSFLEET_AGENT_CA))
+    : grpc.credentials.createInsecure();
+  return { v1, address: env.OPSFLEET_AGENT ?? '127.0.0.1:7070', creds, meta };
+}
+
+function unary(env: Env, service: string, method: string, request: object): Promise<Stubs> {
+  const c = connect(env);
+  const client = new c.v1[service](c.address, c.creds);
+  return new Promise((resolve, reject) =>
+    client[method](
+      request,
+      c.meta,
+      { deadline: Date.now() + 30_000 },
+      (err: grpc.ServiceError | null, res: Stubs) => {
+        client.close();
+        if (!err) return resolve(res);
+        const hint =
+          err.code === grpc.status.UNAVAILABLE
+            ? ` (is the agent running at ${c.address}? set OPSFLEET_AGENT)`
+            : err.code === grpc.status.UNAUTHENTICATED
+              ? ' (set OPSFLEET_AGENT_TOKEN to the agent.grpc.token of agent.yaml)'
+              : '';
+        reject(new Error(`${err.details || err.message}${hint}`));
+      },
+    ),
+  );
+}
+
+/** Rows as aligned columns, like `systemctl list-units`. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const statusRow = (s: ServiceStatus & { uptimeSeconds?: number }) => [
+  s.name,
+  s.state,
+  s.pid ? String(s.pid) : '-',
+  s.uptimeSeconds ? formatDuration(Math.round(s.uptimeSeconds) * 1000) : '-',
+  String(s.restarts),
+  s.reason ?? '',
+];
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function run(args: string[], env: Env): Promise<number> {
+  const configPath = resolve(args[0] ?? env.AGENT_CONFIG ?? 'agent.yaml');
+  const log = createLogger({
+    level: env.LOG_LEVEL ?? 'info',
+    format: env.LOG_FORMAT === 'console' ? 'console' : 'json',
+    name: 'agent',
+  });
+  let agent: Agent;
+  try {
+    agent = await Agent.start({ configPath, log, env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${formatProblems(configPath, err.problems)}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  process.stdout.write(
+    `agent running: gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics\n`,
+  );
+  // Services keep running when the agent stops: the next agent adopts them.
+  onShutdown(() => agent.close(true), { log });
+  return -1;
+}
+
+async function logs(service: string, args: string[], env: Env): Promise<number> {
+  const request = {
+    service,
+    tail: Number(flag(args, '--tail') ?? 50),
+    level: flag(args, '--level') ?? '',
+    keyword: flag(args, '--grep') ?? '',
+  };
+  const print = (l: { text: string }) => process.stdout.write(`${l.text}\n`);
+  if (!args.includes('-f')) {
+    for (const l of (await unary(env, 'Package', 'RecentLogs', request)).lines) print(l);
+    return 0;
+  }
+  const c = connect(env);
+  const client = new c.v1.Package(c.address, c.creds);
+  const stream = client.StreamLogs(request, c.meta);
+  stream.on('data', print);
+  return new Promise((resolve) => {
+    stream.on('error', (err: grpc.ServiceError) => {
+      if (err.code !== grpc.status.CANCELLED) process.stderr.write(`opsfleet agent logs: ${err.details}\n`);
+      resolve(err.code === grpc.status.CANCELLED ? 0 : 1);
+    });
+    stream.on('end', () => resolve(0));
+    process.once('SIGINT', () => stream.cancel());
+  });
+}
+
+export async function agentCommand(args: string[], env: Env = process.env): Promise<number> {
+  try {
+    return await dispatch(args, env);
+  } catch (err) {
+    // The agent's answer already says what is wrong; a stack trace would only hide it.
+    if (args[0] === 'run') throw err;
+    process.stderr.write(`opsfleet agent ${args[0]}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(args: string[], env: Env): Promise<number> {
+  const [sub, ...rest] = args;
+  const service = rest[0];
+  switch (sub) {
+    case 'run':
+      return run(rest, env);
+    case 'status': {
+      const { services } = await unary(env, 'Package', 'List', {});
+      process.stdout.write(
+        `${table(['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'REASON'], services.map(statusRow))}\n`,
+      );
+      return 0;
+    }
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'pause':
+    case 'resume': {
+      if (!service) break;
+      const method = sub[0]!.toUpperCase() + sub.slice(1);
+      const s = await unary(env, 'Command', method, { service });
+      process.stdout.write(
+        `${s.name}: ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}${s.reason ? `, ${s.reason}` : ''}\n`,
+      );
+      return 0;
+    }
+    case 'logs':
+      if (!service) break;
+      return logs(service, rest.slice(1), env);
+    case 'health': {
+      const { checks } = await unary(env, 'Health', 'List', { service: service ?? '' });
+      const rows = checks.map((c: Record<string, string>) => [
+        c.service,
+        c.check,
+        c.state,
+        c.lastRunAt || '-',
+        (c.output ?? '').split('\n')[0]!.slice(0, 80),
+      ]);
+      process.stdout.write(`${table(['SERVICE', 'CHECK', 'STATE', 'LAST RUN', 'OUTPUT'], rows)}\n`);
+      return 0;
+    }
+  }
+  process.stderr.write(`${AGENT_USAGE}\n`);
+  return 2;
+}
