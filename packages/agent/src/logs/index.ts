@@ -1,0 +1,6 @@
+/** Service log files: layout, rotation and retention, query, live stream. See README.md. */
+export * from './files.ts';
+export * from './line.ts';
+export * from './query.ts';
+export * from './rotation.ts';
+export * from './stream.ts';
