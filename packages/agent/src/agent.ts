@@ -90,6 +90,7 @@ export class Agent implements AgentOps {
     });
     const agent = new Agent(opts, loaded, supervisor, health, telemetry, rotator);
     agent.reporter = reporter;
+    if (reporter) reportFatal(supervisor, reporter);
     await agent.applyLoaded(loaded);
     rotator.start();
     agent.rpc = await startRpc(agent, settings.grpc);
@@ -269,6 +270,28 @@ export class Agent implements AgentOps {
     await (leaveServices ? this.supervisor.detach() : this.supervisor.close());
     this.opts.log.info({ ranMs: Date.now() - this.started }, 'agent stopped');
   }
+}
+
+/**
+ * A service that gave up (FATAL: too many restarts in its window) is an alert, reported like a
+ * critical health check named `supervisor`; it resolves when the service runs again.
+ */
+function reportFatal(supervisor: Supervisor, reporter: HealthReporter): void {
+  const fatal = new Set<string>();
+  supervisor.onChange((s) => {
+    const was = fatal.has(s.name);
+    if (s.state === 'fatal' && !was) fatal.add(s.name);
+    else if (s.state === 'running' && was) fatal.delete(s.name);
+    else return;
+    reporter.report({
+      service: s.name,
+      check: 'supervisor',
+      from: was ? 'critical' : 'passing',
+      to: was ? 'passing' : 'critical',
+      output: s.reason ?? s.state,
+      at: new Date().toISOString(),
+    });
+  });
 }
 
 function view(s: ServiceStatus): ServiceView {

@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, silentLogger } from '@opsfleet/core';
+import { createServer, openDatabase, type Server } from '@opsfleet/server';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Agent } from '../src/agent.ts';
+
+/**
+ * The agent with the real control plane (in process, PGlite): it registers with its agent key,
+ * and a crash-looping service becomes an alert in the alert center, as in the demo.
+ */
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 40_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('agent and server', { timeout: 90_000 }, () => {
+  it('registers, and reports a service that gave up as an alert', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsfleet-agent-server-'));
+    const server: Server = await createServer({
+      database: await openDatabase({ dataDir: join(dir, 'server') }),
+      log: silentLogger(),
+      adminPassword: 'admin-password-1',
+      housekeepingMs: 0,
+    });
+    cleanups.push(() => server.close());
+    const url = (await server.listen(0, '127.0.0.1')).replace('0.0.0.0', '127.0.0.1');
+    const { key } = await server.identity.createApiKey('admin', 'host-1', 'agent');
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      `agent:
+  dataDir: ${dir}/agent
+  grpc: { listen: "127.0.0.1:0" }
+  http: { listen: "127.0.0.1:0" }
+  server: { url: "${url}", token: "${key}", heartbeat: 1s }
+services:
+  - name: steady
+    command: ${process.execPath}
+    args: [${join(FIXTURES, 'forever.mjs')}]
+  - name: crashy
+    command: ${process.execPath}
+    args: [${join(FIXTURES, 'crash.mjs')}, "100", "1"]
+    restart: { initialDelay: 100ms, maxRestarts: 2, window: 1m, fatalCooldown: 10m }
+`,
+    );
+    const agent = await Agent.start({
+      configPath: join(dir, 'agent.yaml'),
+      log: createLogger({ level: 'silent' }),
+    });
+    cleanups.push(() => agent.close(false));
+
+    const { accessToken } = await server.identity.login('admin', 'admin-password-1');
+    const get = async (path: string) =>
+      (
+        await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${accessToken}` } })
+      ).json() as Promise<Record<string, never>>;
+    const agents = await until(
+      'the agent registered with both services',
+      () => get('/api/v1/agents'),
+      (r) => (r.items as unknown as { serviceCounts: { total: number } }[])?.[0]?.serviceCounts.total === 2,
+    );
+    expect((agents.items as unknown as { name: string; status: string }[])[0]).toMatchObject({
+      name: 'host-1',
+      status: 'online',
+    });
+
+    const alerts = await until(
+      'the crash-loop alert',
+      () => get('/api/v1/alerts?text=crashy'),
+      (r) => (r.items as unknown as unknown[]).length > 0,
+    );
+    const [alert] = alerts.items as {
+      state: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    }[];
+    expect(alert).toMatchObject({
+      state: 'firing',
+      labels: { service: 'crashy', check: 'supervisor', severity: 'critical' },
+    });
+    expect(alert!.annotations.summary).toMatch(/crashy\/supervisor is critical: 2 restarts/);
+  });
+});
