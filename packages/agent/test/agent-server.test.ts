@@ -82,7 +82,7 @@ services:
       () => get('/api/v1/alerts?text=crashy'),
       (r) => (r.items as unknown as unknown[]).length > 0,
     );
-    const [alert] = alerts.items as {
+    const [alert] = alerts.items as unknown as {
       state: string;
       labels: Record<string, string>;
       annotations: Record<string, string>;
