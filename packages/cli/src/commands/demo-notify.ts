@@ -18,16 +18,8 @@ async function call(base: string, token: string, method: string, path: string, b
   return res.status === 204 ? undefined : res.json();
 }
 
-export async function demoNotifications(
-  base: string,
-  adminPassword: string,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const receiver = await startReceiver({
-    onNotification: (n) =>
-      process.stdout.write(
-        `notification received (${String(n.body.event)}): ${(n.body.alerts as { name: string }[]).map((a) => a.name).join(', ')}\n`,
-      ),
-  });
+/** The admin's access token for setting the demo up through the API. */
+export async function adminToken(base: string, adminPassword: string): Promise<string> {
   const login = (await (
     await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST',
@@ -35,8 +27,21 @@ export async function demoNotifications(
       body: JSON.stringify({ username: 'admin', password: adminPassword }),
     })
   ).json()) as { accessToken?: string };
-  const token = login.accessToken;
-  if (!token) throw new Error('demo setup: could not log in as admin; was the admin password changed?');
+  if (!login.accessToken)
+    throw new Error('demo setup: could not log in as admin; was the admin password changed?');
+  return login.accessToken;
+}
+
+export async function demoNotifications(
+  base: string,
+  token: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const receiver = await startReceiver({
+    onNotification: (n) =>
+      process.stdout.write(
+        `notification received (${String(n.body.event)}): ${(n.body.alerts as { name: string }[]).map((a) => a.name).join(', ')}\n`,
+      ),
+  });
   const channels = (await call(base, token, 'GET', '/api/v1/notify/channels')) as {
     id: string;
     name: string;

@@ -6,7 +6,9 @@ import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
 import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
-import { demoNotifications } from './demo-notify.ts';
+import { createLogger, onShutdown } from '@opsfleet/core';
+import { demoAgent } from './demo-agent.ts';
+import { adminToken, demoNotifications } from './demo-notify.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 import { startServer } from './server.ts';
 
@@ -107,7 +109,19 @@ export async function demo(_args: string[]): Promise<number> {
       .join(', ')}\n`,
   );
   process.stdout.write(`config written to ${dir}/{server,accounts}.yaml\n`);
-  const receiver = await demoNotifications(server.url, adminPassword);
+  const token = await adminToken(server.url, adminPassword);
+  const receiver = await demoNotifications(server.url, token);
+  const agent = await demoAgent({
+    base: server.url,
+    adminToken: token,
+    dir,
+    grpcPort: await freePort(Number(process.env.AGENT_GRPC_PORT ?? 7070)),
+    httpPort: await freePort(Number(process.env.AGENT_HTTP_PORT ?? 9102)),
+    webPort: await freePort(18090),
+    log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'console', name: 'agent' }),
+  });
+  // The demo's services end with the demo.
+  onShutdown(() => agent.close(false));
   process.stdout.write('running the first collection…\n');
   await exporter.firstCollection();
   process.stdout.write(
@@ -120,6 +134,8 @@ export async function demo(_args: string[]): Promise<number> {
       `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
       `  alerts      ${server.url}/api/v1/alerts\n` +
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n` +
+      `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (OPSFLEET_AGENT=${agent.grpcAddress} opsfleet agent status)\n` +
+      `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n\nCtrl-C stops the demo.\n`,
   );
   return -1;

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent } from '@opsfleet/agent';
+import type { Logger } from 'pino';
+
+/**
+ * The demo's host agent: two sample services, one healthy HTTP server with a health check and
+ * one worker that crash-loops until the agent gives up on it, which shows up as an alert (and a
+ * notification) in the console. It registers with the demo server with an `agent` API key kept
+ * in the demo folder, so each run is the same agent.
+ */
+// From the sources, or from the bundle in dist/ next to the packages folder.
+const SERVICES =
+  [
+    join(import.meta.dirname, '../../demo-services'),
+    join(import.meta.dirname, '../packages/cli/demo-services'),
+  ].find((d) => existsSync(d)) ?? join(import.meta.dirname, '../../demo-services');
+
+async function agentKey(base: string, token: string, dir: string): Promise<string> {
+  const file = join(dir, 'agent.key');
+  if (existsSync(file)) {
+    const key = readFileSync(file, 'utf8').trim();
+    const probe = await fetch(`${base}/api/v1/agents/heartbeat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ services: [] }),
+    });
+    if (probe.status !== 401 && probe.status !== 403) return key;
+  }
+  const res = await fetch(`${base}/api/v1/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'demo-agent', role: 'agent' }),
+  });
+  if (!res.ok)
+    throw new Error(`demo setup: could not create the agent's API key: ${res.status} ${await res.text()}`);
+  const { key } = (await res.json()) as { key: string };
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export async function demoAgent(opts: {
+  base: string;
+  adminToken: string;
+  dir: string;
+  grpcPort: number;
+  httpPort: number;
+  webPort: number;
+  log: Logger;
+}): Promise<Agent> {
+  const key = await agentKey(opts.base, opts.adminToken, opts.dir);
+  const config = join(opts.dir, 'agent.yaml');
+  writeFileSync(
+    config,
+    `# Written by \`opsfleet demo\`: one agent, two sample services (docs/agent.md).
+agent:
+  name: demo-host
+  labels: { env: demo }
+  dataDir: ${join(opts.dir, 'agent')}
+  grpc: { listen: "127.0.0.1:${opts.grpcPort}" }
+  http: { listen: "127.0.0.1:${opts.httpPort}" }
+  server: { url: "${opts.base}", token: "${key}" }
+services:
+  - name: demo-web
+    command: ${process.execPath}
+    args: ["${join(SERVICES, 'web.mjs')}"]
+    env: { PORT: "${opts.webPort}" }
+    health:
+      - name: http
+        type: http
+        http: { url: "http://127.0.0.1:${opts.webPort}/healthz" }
+        interval: 5s
+  - name: demo-worker
+    command: ${process.execPath}
+    args: ["${join(SERVICES, 'worker.mjs')}"]
+    dependsOn: [demo-web]
+    restart: { policy: always, initialDelay: 1s, maxRestarts: 3, window: 1m, fatalCooldown: 2m }
+`,
+  );
+  return Agent.start({ configPath: config, log: opts.log });
+}
