@@ -1,5 +1,6 @@
 import { ConfigError, loadConfigFile, parseConfigText } from '@opsfleet/core';
 import { type AgentConfig, AgentSpec } from '../spec.ts';
+import { graphProblems } from '../supervisor/graph.ts';
 import { discoverServices } from './discover.ts';
 
 type Env = Record<string, string | undefined>;
@@ -45,6 +46,20 @@ function complete(config: AgentConfig, label: string): LoadedConfig {
           path: i < config.services.length ? `services[${i}].dependsOn` : `discovered ${s.name}.dependsOn`,
           message: `${dep} is not a service here; declare it or remove the dependency`,
         });
+  });
+  for (const p of graphProblems(services))
+    if (p.startsWith('dependency cycle'))
+      problems.push({ path: 'services.dependsOn', message: `${p}; remove one of these dependencies` });
+  services.forEach((s, i) => {
+    const names = new Set<string>();
+    s.health.forEach((c, j) => {
+      if (names.has(c.name))
+        problems.push({
+          path: `services[${i}].health[${j}].name`,
+          message: `${c.name} is used twice in ${s.name}; give each check its own name`,
+        });
+      names.add(c.name);
+    });
   });
   if (problems.length) throw new ConfigError(label, problems);
   return { config: { ...config, services }, warnings: found.problems };

@@ -1,4 +1,4 @@
-/** Service log files: layout, rotation and retention, query, live stream. See README.md. */
+/** Service log files: layout, rotation and retention, query, live stream. See docs/agent.md (Logs). */
 export * from './files.ts';
 export * from './line.ts';
 export * from './query.ts';

@@ -26,7 +26,7 @@ import {
  * Searching a service's log files: the live file and its rotated copies read as one log, in
  * time order. `tail` reads backwards from the newest file in chunks and stops at the N-th
  * match; without `tail` the files are read forwards from the oldest and the first `limit`
- * matches are returned. Semantics in README.md ("Query").
+ * matches are returned. Semantics in docs/agent.md (Logs).
  */
 
 export interface LineFilterSpec {

@@ -29,7 +29,7 @@ import {
 
 /**
  * The agent's Prometheus registry: host and per-service gauges and counters named
- * `opsfleet_agent_*` (catalog in README.md beside this file), refreshed by a sampler every
+ * `opsfleet_agent_*` (catalog in docs/agent.md, Metrics), refreshed by a sampler every
  * `agent.metricsInterval`. Kernel counters (disk and network) are exposed as the kernel counts
  * them, so `rate()` works and a reset (an interface re-created) reads as a counter reset.
  */

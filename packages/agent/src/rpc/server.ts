@@ -46,15 +46,24 @@ type Unary = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => P
 type Streaming = (call: grpc.ServerWritableStream<Record<string, unknown>, unknown>) => Promise<void>;
 
 /** gRPC status for an error thrown by the agent: unknown names are NOT_FOUND, bad input INVALID_ARGUMENT. */
+const BY_CODE: Record<string, grpc.status> = {
+  'not-found': grpc.status.NOT_FOUND,
+  conflict: grpc.status.FAILED_PRECONDITION,
+  unsupported: grpc.status.UNIMPLEMENTED,
+  closed: grpc.status.UNAVAILABLE,
+};
+
 function statusOf(err: Error & { code?: unknown }): grpc.StatusObject {
   const code =
     typeof err.code === 'number'
       ? err.code
-      : /not found|no service|unknown service/i.test(err.message)
-        ? grpc.status.NOT_FOUND
-        : /invalid|refused|not allowed|cannot/i.test(err.message)
-          ? grpc.status.FAILED_PRECONDITION
-          : grpc.status.INTERNAL;
+      : typeof err.code === 'string' && BY_CODE[err.code] !== undefined
+        ? BY_CODE[err.code]!
+        : /not found|no service|unknown service/i.test(err.message)
+          ? grpc.status.NOT_FOUND
+          : /invalid|refused|not allowed|cannot/i.test(err.message)
+            ? grpc.status.FAILED_PRECONDITION
+            : grpc.status.INTERNAL;
   return { code, details: err.message, metadata: new grpc.Metadata() };
 }
 

@@ -6,7 +6,7 @@ import type { Service } from '../spec.ts';
  * A service of `agent.yaml` as a systemd unit file. Pure apart from the PATH lookup of the
  * command (injectable): the same service and options always give the same text, so the backend
  * can compare texts to know whether a unit changed. Every mapping, and what cannot be mapped,
- * is listed in README.md beside this file.
+ * is listed in docs/agent.md (systemd backend).
  *
  * Quoting follows systemd.syntax(7) and the parser of systemd itself (load-fragment.c):
  * ExecStart= words are unquoted and C-unescaped, then `%` specifiers are expanded, then `$VAR`

@@ -3,7 +3,7 @@
  * A stand-in for `systemctl`, for tests on machines without systemd as PID 1. It is NOT systemd:
  * it runs no process and reads only Restart=, RestartSec= and WantedBy= of a unit file. It keeps
  * made-up unit states in a JSON file and answers with the messages, exit codes and `show` format
- * recorded from a real systemd 252 user manager (see README.md beside the backend):
+ * recorded from a real systemd 252 user manager (see docs/agent.md, systemd backend):
  *
  *   start/restart of an unknown unit  "Failed to start U: Unit U not found."              exit 5
  *   stop of an unknown unit           "Failed to stop U: Unit U not loaded."              exit 5
