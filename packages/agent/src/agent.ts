@@ -28,6 +28,7 @@ import type {
 import { type RpcServer, startRpc } from './rpc/server.ts';
 import type { AgentConfig, ServiceStatus } from './spec.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+import { SystemdBackend } from './systemd/systemd-backend.ts';
 
 /**
  * The host agent: one supervisor, the health monitor watching what it runs, metrics, log
@@ -48,6 +49,10 @@ export class Agent implements AgentOps {
   private watcher?: { close(): void };
   private registrations?: Registrations;
   private reporter?: HealthReporter;
+  private systemd?: SystemdBackend;
+  /** The systemd services' last known status, refreshed every few seconds and after commands. */
+  private systemdStatus: ServiceStatus[] = [];
+  private systemdTimer?: NodeJS.Timeout;
   private readonly started = Date.now();
 
   private constructor(
@@ -73,9 +78,13 @@ export class Agent implements AgentOps {
     const reporter = settings.server
       ? new HealthReporter({ url: settings.server.url, token: settings.server.token, log: opts.log })
       : undefined;
+    let agent: Agent | undefined;
     const health = new HealthMonitor({
-      runtime: (name) => supervisor.get(name),
-      restart: (name) => supervisor.recover(name, 'a health check is critical'),
+      runtime: (name) => agent?.status(name),
+      restart: (name) =>
+        agent?.backendOf(name) === 'systemd'
+          ? agent.systemd!.restart(name)
+          : supervisor.recover(name, 'a health check is critical'),
       onTransition: (e) => reporter?.report(e),
       log: opts.log,
     });
@@ -88,8 +97,16 @@ export class Agent implements AgentOps {
       dir: join(settings.dataDir, 'logs'),
       onError: (err, name) => opts.log.warn({ service: name, err: String(err) }, 'log rotation failed'),
     });
-    const agent = new Agent(opts, loaded, supervisor, health, telemetry, rotator);
+    agent = new Agent(opts, loaded, supervisor, health, telemetry, rotator);
     agent.reporter = reporter;
+    const systemd = settings.systemd;
+    if (systemd || loaded.config.services.some((x) => x.backend === 'systemd'))
+      agent.systemd = new SystemdBackend({
+        dataDir: settings.dataDir,
+        ...(systemd?.mode ? { mode: systemd.mode } : {}),
+        ...(systemd?.unitDir ? { unitDir: systemd.unitDir } : {}),
+        systemctl: { binary: systemd?.systemctl ?? 'systemctl' },
+      });
     if (reporter) reportFatal(supervisor, reporter);
     await agent.applyLoaded(loaded);
     rotator.start();
@@ -97,10 +114,15 @@ export class Agent implements AgentOps {
     agent.http = await agent.listenHttp(settings.http.listen);
     agent.registrations = startRegistrations(settings, {
       version: opts.version ?? '0.1.0',
-      services: () => supervisor.list(),
+      services: () => agent!.statuses(),
       grpcAddress: agent.rpc.address,
       log: opts.log,
     });
+    if (agent.systemd) {
+      // systemd restarts by itself; this looks at its units and runs the FATAL cool-down.
+      agent.systemdTimer = setInterval(() => void agent!.refreshSystemd(true), 5000);
+      agent.systemdTimer.unref();
+    }
     agent.watcher = watchConfig(
       opts.configPath,
       {
@@ -128,7 +150,19 @@ export class Agent implements AgentOps {
   }
 
   private async applyLoaded(loaded: LoadedConfig): Promise<ApplyResult> {
-    const r = await this.supervisor.apply(loaded.config.services);
+    const all = loaded.config.services;
+    const r = await this.supervisor.apply(all.filter((x) => x.backend === 'direct'));
+    const units = this.systemd ? await this.systemd.apply(all) : undefined;
+    if (units && this.systemd) {
+      const auto = new Set(all.filter((x) => x.autostart).map((x) => x.name));
+      for (const name of units.added) if (auto.has(name)) await this.systemd.start(name);
+      for (const name of units.changed) await this.systemd.restart(name);
+      r.started.push(...units.added.filter((n) => auto.has(n)));
+      r.restarted.push(...units.changed);
+      r.stopped.push(...units.removed);
+      r.unchanged.push(...units.unchanged);
+      await this.refreshSystemd(false);
+    }
     this.loaded = loaded;
     this.monitor.setServices(loaded.config.services);
     this.rotator.setServices(rotationTargets(loaded.config.services));
@@ -164,8 +198,31 @@ export class Agent implements AgentOps {
     });
   }
 
+  /** Every service, whichever backend runs it. */
+  statuses(): ServiceStatus[] {
+    return [...this.supervisor.list(), ...this.systemdStatus];
+  }
+
+  status(name: string): ServiceStatus | undefined {
+    return this.supervisor.get(name) ?? this.systemdStatus.find((x) => x.name === name);
+  }
+
+  backendOf(name: string): 'direct' | 'systemd' | undefined {
+    return this.current.services.find((x) => x.name === name)?.backend;
+  }
+
+  private async refreshSystemd(tick: boolean): Promise<void> {
+    if (!this.systemd) return;
+    try {
+      if (tick) await this.systemd.tick();
+      this.systemdStatus = await this.systemd.list();
+    } catch (err) {
+      this.opts.log.warn({ err: String(err) }, 'could not read the systemd units');
+    }
+  }
+
   services(): ServiceView[] {
-    return this.supervisor.list().map(view);
+    return this.statuses().map(view);
   }
 
   config(service?: string): { json: string; yaml: string } {
@@ -198,7 +255,11 @@ export class Agent implements AgentOps {
   }
 
   async command(service: string, action: CommandAction): Promise<ServiceView> {
-    return view(await this.supervisor[action](service));
+    if (this.backendOf(service) !== 'systemd' || !this.systemd)
+      return view(await this.supervisor[action](service));
+    await this.systemd[action](service);
+    await this.refreshSystemd(false);
+    return view(await this.systemd.status(service));
   }
 
   private known(service: string): void {
@@ -260,6 +321,7 @@ export class Agent implements AgentOps {
    */
   async close(leaveServices = true): Promise<void> {
     this.watcher?.close();
+    clearInterval(this.systemdTimer);
     await this.registrations?.close();
     await this.rpc?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
@@ -268,6 +330,9 @@ export class Agent implements AgentOps {
     await this.rotator.stop();
     await this.telemetry.stop();
     await (leaveServices ? this.supervisor.detach() : this.supervisor.close());
+    // systemd keeps its units running without the agent; stop them only when asked to.
+    if (!leaveServices && this.systemd)
+      for (const s of this.systemdStatus) await this.systemd.stop(s.name).catch(() => undefined);
     this.opts.log.info({ ranMs: Date.now() - this.started }, 'agent stopped');
   }
 }

@@ -156,6 +156,16 @@ export const AgentSpec = z.object({
           ttl: Duration.default(30_000),
         })
         .optional(),
+      /** For services with `backend: systemd`: the unit mode and where units go. */
+      systemd: z
+        .object({
+          /** Default: system when the agent runs as root, else user. */
+          mode: z.enum(['user', 'system']).optional(),
+          unitDir: z.string().optional(),
+          /** The systemctl program (default `systemctl` on PATH). */
+          systemctl: z.string().default('systemctl'),
+        })
+        .optional(),
       /** Folders whose `package.json` files become services (`opsfleet.service` in the file, or its start script). */
       discover: z.array(z.string()).default([]),
     })

@@ -47,6 +47,15 @@ function complete(config: AgentConfig, label: string): LoadedConfig {
           message: `${dep} is not a service here; declare it or remove the dependency`,
         });
   });
+  const backendOf = new Map(services.map((s) => [s.name, s.backend]));
+  services.forEach((s, i) => {
+    for (const dep of s.dependsOn)
+      if (backendOf.has(dep) && backendOf.get(dep) !== s.backend)
+        problems.push({
+          path: `services[${i}].dependsOn`,
+          message: `${s.name} (${s.backend}) depends on ${dep} (${backendOf.get(dep)}); dependencies must use the same backend`,
+        });
+  });
   for (const p of graphProblems(services))
     if (p.startsWith('dependency cycle'))
       problems.push({ path: 'services.dependsOn', message: `${p}; remove one of these dependencies` });
