@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, freshPostgres } from './server-process.ts';
+import { type Backend, json, startServerProcess } from './server-process.ts';
 
 /**
  * `npm run bench:server`: the server as it runs in production (the bundled build, its own
@@ -10,7 +6,6 @@ import { freePort, freshPostgres } from './server-process.ts';
  * alerts already firing — first as fast as 8 concurrent senders can post, then at a fixed 500
  * alerts/s, on PGlite and on the machine's PostgreSQL.
  */
-const CLI = join(import.meta.dirname, '../dist/opsfleet.mjs');
 const GROUP = 10;
 const REPEAT_SHARE = 0.2;
 
@@ -141,48 +136,10 @@ async function openLoop(
   };
 }
 
-async function runOn(backend: 'pglite' | 'postgres', log: (s: string) => void): Promise<IngestFigures> {
-  const db = backend === 'postgres' ? await freshPostgres() : undefined;
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
+async function runOn(backend: Backend, log: (s: string) => void): Promise<IngestFigures> {
+  const server = await startServerProcess(backend);
   try {
-    child = spawn(process.execPath, ['--max-old-space-size=512', CLI, 'server'], {
-      env: {
-        ...process.env,
-        SERVER_PORT: String(port),
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-server-')),
-        ...(db ? { DATABASE_URL: db.url } : { DATABASE_URL: '' }),
-        OPSFLEET_ADMIN_PASSWORD: 'bench-admin-password',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 600) throw new Error('server did not become ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const login = (await (
-      await fetch(`${url}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
-      })
-    ).json()) as { accessToken: string };
-    const { key } = (await (
-      await fetch(`${url}/api/v1/api-keys`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${login.accessToken}` },
-        body: JSON.stringify({ name: 'bench', role: 'ingest' }),
-      })
-    ).json()) as { key: string };
+    const { url, key, token } = server;
     const traffic = new Traffic();
     log(`  ${backend}: warm-up…`);
     await closedLoop(url, key, traffic, 2, 4);
@@ -190,9 +147,9 @@ async function runOn(backend: 'pglite' | 'postgres', log: (s: string) => void): 
     const max = await closedLoop(url, key, traffic, 10, 8);
     log(` ${Math.round(max.rate)} alerts/s; 500 alerts/s…`);
     const fixed = await openLoop(url, key, traffic, 500, 10);
-    const stats = (await (
-      await fetch(`${url}/api/v1/alerts/stats`, { headers: { authorization: `Bearer ${login.accessToken}` } })
-    ).json()) as { now: { byState: Record<string, number> } };
+    const stats = await json<{ now: { byState: Record<string, number> } }>(url, '/api/v1/alerts/stats', {
+      token,
+    });
     log(` p99 ${fixed.p99.toFixed(1)} ms\n`);
     return {
       backend,
@@ -207,9 +164,7 @@ async function runOn(backend: 'pglite' | 'postgres', log: (s: string) => void): 
       stored: Object.values(stats.now.byState).reduce((a, b) => a + b, 0),
     };
   } finally {
-    child?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    await db?.drop().catch(() => undefined);
+    await server.stop();
   }
 }
 
