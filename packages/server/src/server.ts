@@ -159,6 +159,16 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   templateRoutes(app, new TemplateStore(db), identity);
   ruleRoutes(app, rules, identity);
   outboxRoutes(app, new OutboxStore(db), identity, () => notifier.wake());
+  // Idempotent: a test (or a shutdown hook) may close what was already closed.
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await notifier.close();
+      await jobs?.stop();
+      await app.close();
+      await feed.close();
+      await opts.database.close();
+    })());
   return {
     app,
     jobs,
@@ -172,12 +182,6 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       publicUrl ||= address.replace('0.0.0.0', '127.0.0.1');
       return address;
     },
-    close: async () => {
-      await notifier.close();
-      await jobs?.stop();
-      await app.close();
-      await feed.close();
-      await opts.database.close();
-    },
+    close,
   };
 }

@@ -47,6 +47,8 @@ describe.each(all)('silences and expiry on $name', (backend) => {
       adminPassword: 'admin-password-1',
       housekeepingMs: 0,
     });
+    // Closed before the database is dropped: its background work must not see the drop.
+    cleanups.push(() => s.close());
     const { accessToken } = await s.identity.login('admin', 'admin-password-1');
     const headers = { authorization: `Bearer ${accessToken}` };
     return { s, headers, target };
