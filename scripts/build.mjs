@@ -1,7 +1,8 @@
 // `npm run build`: bundles the `opsfleet` command and the workspace packages into
-// dist/opsfleet.mjs for production (the container image runs it). Dependencies stay external and
+// dist/opsfleet.mjs (plus a chunk per command) for production (the container image runs it).
+// Dependencies stay external and
 // load from node_modules; nothing is transpiled at run time, which saves tsx's ~25 MB.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -14,9 +15,15 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
     if (!dep.startsWith('@opsfleet/')) external.add(dep).add(`${dep}/*`);
 }
 const started = performance.now();
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'packages/cli/src/main.ts')],
-  outfile: join(root, 'dist/opsfleet.mjs'),
+  entryPoints: { opsfleet: join(root, 'packages/cli/src/main.ts') },
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  // One chunk per lazily loaded command: a dependency is imported only by the command that
+  // uses it (the agent does not load the server's database drivers, nor the exporter's SDKs).
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

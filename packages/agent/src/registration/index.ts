@@ -1,16 +1,16 @@
 import { hostname as osHostname } from 'node:os';
 import type { AgentSettings } from '../spec.ts';
-import { EtcdRegistration } from './etcd.ts';
+import type { EtcdRegistration } from './etcd.ts';
 import type { RegistrationLog, ServicesSource } from './report.ts';
 import { ServerRegistration } from './server.ts';
 
-export * from './etcd.ts';
 export * from './report.ts';
 export * from './server.ts';
 
 export interface Registrations {
   server?: ServerRegistration;
-  etcd?: EtcdRegistration;
+  /** Resolves once the etcd client is loaded (it is loaded only when `agent.etcd` is set). */
+  etcd?: Promise<EtcdRegistration>;
   /** Stops heartbeating and revokes the etcd lease. */
   close(): Promise<void>;
 }
@@ -48,20 +48,24 @@ export function startRegistrations(
         heartbeatMs: settings.server.heartbeat,
       }).start()
     : undefined;
-  const etcd = settings.etcd
-    ? new EtcdRegistration({
-        ...facts,
-        endpoints: settings.etcd.endpoints,
-        prefix: settings.etcd.prefix,
-        ttlMs: settings.etcd.ttl,
-        name: settings.name ?? facts.hostname,
-      }).start()
+  const e = settings.etcd;
+  // The etcd client costs ~14 MiB of memory: an agent without etcd never loads it.
+  const etcd = e
+    ? import('./etcd.ts').then(({ EtcdRegistration }) =>
+        new EtcdRegistration({
+          ...facts,
+          endpoints: e.endpoints,
+          prefix: e.prefix,
+          ttlMs: e.ttl,
+          name: settings.name ?? facts.hostname,
+        }).start(),
+      )
     : undefined;
   return {
     server,
     etcd,
     close: async () => {
-      await Promise.all([server?.close(), etcd?.close()]);
+      await Promise.all([server?.close(), etcd?.then((r) => r.close())]);
     },
   };
 }
