@@ -226,11 +226,18 @@ describe('queryLogs while the log rotates', () => {
     });
     let queries = 0;
     let retries = 0;
+    let flagged = 0;
     let last = 0;
     while (!exited) {
       const r = await queryLogs(d, 'w', { tail: 300 });
       queries++;
       retries += r.retries;
+      // Rotating every 10 ms can outrun even the retries; the answer then says so, and only then
+      // may it be broken.
+      if (!r.consistent) {
+        flagged++;
+        continue;
+      }
       const nums = r.lines.map((l) => Number(/^line (\d+) /.exec(l.text)?.[1]));
       for (let i = 1; i < nums.length; i++) expect(nums[i], `query ${queries}`).toBe(nums[i - 1]! + 1);
       if (nums.length > 0) {
@@ -240,7 +247,10 @@ describe('queryLogs while the log rotates', () => {
       await sleep(2);
     }
     await rotator.stop();
-    console.log(`${queries} queries during ${rotator.stats().rotations} rotations, ${retries} retried`);
+    console.log(
+      `${queries} queries during ${rotator.stats().rotations} rotations, ${retries} retried, ${flagged} flagged inconsistent`,
+    );
     expect(rotator.stats().rotations).toBeGreaterThan(5);
+    expect(flagged).toBeLessThan(queries / 4);
   });
 });
