@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentSection, runAgentBench } from './agent.ts';
 import { exporterSection, runExporterBench } from './exporter.ts';
 import { notifySection, runNotifyBench } from './notify.ts';
 import { machine } from './render.ts';
@@ -13,6 +14,7 @@ const SUITES: Record<string, (log: (s: string) => void) => Promise<string>> = {
   exporter: async (log) => exporterSection(await runExporterBench(log)),
   server: async (log) => serverSection(await runServerBench(log)),
   notify: async (log) => notifySection(await runNotifyBench(log)),
+  agent: async (log) => agentSection(await runAgentBench(log)),
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SUITES);
