@@ -128,9 +128,9 @@ describe.runIf(postgres)('notifications survive a SIGKILL', () => {
     const instances = receiver.accepted.map(instanceOf);
     expect(new Set(instances).size).toBe(ALERTS);
     expect(instances).toHaveLength(ALERTS);
-    // Repeats are only the sends the kill cut off: 16 in flight and up to 8 answered but not yet
-    // recorded; the receiver dropped them by key.
-    expect(receiver.duplicates).toBeLessThanOrEqual(24);
+    // Repeats are only the sends the kill cut off: up to 16 in flight and up to 16 answered but
+    // not yet recorded (outcomes are written in batches); the receiver dropped them by key.
+    expect(receiver.duplicates).toBeLessThanOrEqual(32);
 
     const get = async (path: string) =>
       (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${again}` } })).json()) as {

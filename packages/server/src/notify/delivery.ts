@@ -84,7 +84,8 @@ export class Delivery {
       }
       if (!inFlight.size) break;
       await Promise.race(inFlight);
-      // Outcomes wait for a few more, not for a whole batch: an unrecorded send is repeated after a crash.
+      // Outcomes wait for a few more, not for a whole batch: an unrecorded send is repeated after
+      // a crash, so at most twice the concurrency are sent again.
       if (done.length >= RECORD_EVERY || !queue.length) await this.record(done.splice(0));
     }
     await this.record(done.splice(0));
