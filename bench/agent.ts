@@ -16,8 +16,9 @@ import { AGENT_PROTO } from '@opsfleet/agent';
  * is measured), each with one health check every 10 s: 30 `process` checks, 10 `tcp` checks
  * against a listener and 10 `http` checks against an HTTP server, both in the benchmark
  * process. Once /metrics says all 50 are up it settles, then the agent process alone (not its
- * services) is read from /proc every second for a minute. Twice: without and with remote
- * write to a receiver in the benchmark process.
+ * services) is read from /proc every second for a minute. Three agents in turn: as described,
+ * the same with remote write to a receiver in the benchmark process, and one with no services
+ * (what Node and the agent cost before the first service).
  */
 const CLI = join(import.meta.dirname, '../dist/opsfleet.mjs');
 const MIX = { process: 30, tcp: 10, http: 10 } as const;
@@ -28,7 +29,7 @@ const REMOTE_WRITE_INTERVAL_S = 15;
 /** Startup work (first samples, the first fetch loading undici, JIT) is over by then. */
 const SETTLE_MS = 15_000;
 const WINDOW_S = 60;
-/** The sampler publishes `service_up` once per metrics interval, so allow a few. */
+/** `service_up` is refreshed once per metrics interval; this allows several. */
 const UP_TIMEOUT_MS = 60_000;
 /**
  * How production starts the agent: deploy/systemd/opsfleet-agent.service when the repository has
