@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
-import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Service } from '../spec.ts';
 import { type LogFile, listAllLogFiles, listLogFiles, logPath, rotatingPath } from './files.ts';
@@ -344,6 +344,20 @@ export async function enforceRetention(dir: string, t: RotationTarget): Promise<
   return r;
 }
 
+/**
+ * Whether a listing of a service's files (`listAllLogFiles`) calls for a rotation or for
+ * retention: the live file over `maxSize`, a file beyond `keep`, or all of them over the cap.
+ */
+export function needsWork(files: readonly LogFile[], t: RotationTarget): boolean {
+  let total = 0;
+  for (const f of files) {
+    if (f.index < 0) continue;
+    if ((f.index === 0 && f.size > t.maxSize) || f.index > t.keep) return true;
+    total += f.size;
+  }
+  return total > capBytes(t);
+}
+
 export interface RotatorOptions {
   /** `<dataDir>/logs`. */
   dir: string;
@@ -529,28 +543,36 @@ export class Rotator {
     this.opts.onError?.(err, name);
   }
 
+  /**
+   * One listing of the folder (a readdir and a stat per file) tells which services need work;
+   * only those are opened, so an idle host costs one pass over the folder per check.
+   */
   private async checkNow(): Promise<number> {
     const dir = this.opts.dir;
     this.counters.checks++;
     const now = this.now();
     let next = this.interval;
+    let all = await listAllLogFiles(dir);
     // Bytes per ms each live file grew since the last check (its size then was taken after
     // that check's rotation).
     const rates = new Map<string, number>();
+    let changed = false;
     for (const t of this.targets.values()) {
+      const files = all.get(t.name) ?? [];
+      const before = files.find((f) => f.index === 0)?.size ?? 0;
+      const prev = this.growth.get(t.name);
+      if (prev && before >= prev.size && now > prev.at)
+        rates.set(t.name, (before - prev.size) / (now - prev.at));
+      if (!needsWork(files, t)) continue;
+      changed = true;
       try {
-        const prev = this.growth.get(t.name);
-        const before = await liveSize(dir, t.name);
-        if (prev && before >= prev.size && now > prev.at)
-          rates.set(t.name, (before - prev.size) / (now - prev.at));
-        const r = await rotateIfNeeded(dir, t, this.rotateOptions());
-        this.account(t.name, r);
+        this.account(t.name, await rotateIfNeeded(dir, t, this.rotateOptions()));
         this.account(t.name, await enforceRetention(dir, t));
       } catch (err) {
         this.error(err, t.name);
       }
     }
-    const all = await listAllLogFiles(dir);
+    if (changed) all = await listAllLogFiles(dir);
     for (const t of this.targets.values()) {
       const files = (all.get(t.name) ?? []).filter((f) => f.index >= 0);
       const s = this.service(t.name);
@@ -594,15 +616,6 @@ export class Rotator {
       this.unconfiguredSince.delete(name);
     }
     for (const name of this.unconfiguredSince.keys()) if (!all.has(name)) this.unconfiguredSince.delete(name);
-  }
-}
-
-async function liveSize(dir: string, name: string): Promise<number> {
-  try {
-    return (await stat(logPath(dir, name))).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
   }
 }
 

@@ -7,6 +7,7 @@ import {
   capBytes,
   collapseSupported,
   enforceRetention,
+  needsWork,
   Rotator,
   rotateIfNeeded,
   rotationTargets,
@@ -291,6 +292,23 @@ describe('Rotator', () => {
     expect(rotator.stats().rotations).toBe(1);
   });
 
+  it('applies a lowered keep to a quiet service at the next check, and leaves a tidy one alone', async () => {
+    const d = await dir();
+    await writeFile(logPath(d, 'q'), 'live\n');
+    for (let i = 1; i <= 4; i++) await writeFile(logPath(d, 'q', i), 'old\n');
+    await writeFile(logPath(d, 't'), 'live\n');
+    await writeFile(logPath(d, 't', 1), 'old\n');
+    const rotator = new Rotator({ dir: d });
+    rotator.setServices([
+      { name: 'q', maxSize: 1024, keep: 2 },
+      { name: 't', maxSize: 1024, keep: 2 },
+    ]);
+    await rotator.check();
+    expect((await readdir(d)).sort()).toEqual(['q.log', 'q.log.1', 'q.log.2', 't.log', 't.log.1']);
+    expect(rotator.stats().rotations).toBe(0);
+    expect(rotator.stats().services.q).toMatchObject({ bytesDeleted: 8, files: 3 });
+  });
+
   it('rotate() rotates now and counts it; stats carry the bytes on disk', async () => {
     const d = await dir();
     await writeFile(logPath(d, 'r'), 'a\nb\n');
@@ -300,6 +318,22 @@ describe('Rotator', () => {
     await rotator.check();
     expect(rotator.stats().services.r).toMatchObject({ rotations: 1, bytes: 4, files: 2 });
     await expect(rotator.rotate('nope')).rejects.toThrow(/no service/);
+  });
+});
+
+describe('needsWork: what one listing says about a service', () => {
+  const t = { name: 's', maxSize: 100, keep: 2 };
+  const f = (index: number, size: number) => ({ path: '', file: '', index, size, mtimeMs: 0 });
+  it.each([
+    ['no files', [], false],
+    ['live under maxSize', [f(0, 100)], false],
+    ['live over maxSize', [f(0, 101)], true],
+    ['rotated files within keep and cap', [f(0, 50), f(1, 100), f(2, 100)], false],
+    ['a file beyond keep', [f(0, 0), f(3, 1)], true],
+    ['all together over the cap', [f(0, 100), f(1, 150), f(2, 60)], true],
+    ['a leftover .rotating is the sweep\'s, not counted', [f(-1, 1000), f(0, 10)], false],
+  ])('%s', (_what, files, expected) => {
+    expect(needsWork(files, t)).toBe(expected);
   });
 });
 
