@@ -331,7 +331,7 @@ describe('needsWork: what one listing says about a service', () => {
     ['rotated files within keep and cap', [f(0, 50), f(1, 100), f(2, 100)], false],
     ['a file beyond keep', [f(0, 0), f(3, 1)], true],
     ['all together over the cap', [f(0, 100), f(1, 150), f(2, 60)], true],
-    ['a leftover .rotating is the sweep\'s, not counted', [f(-1, 1000), f(0, 10)], false],
+    ["a leftover .rotating is the sweep's, not counted", [f(-1, 1000), f(0, 10)], false],
   ])('%s', (_what, files, expected) => {
     expect(needsWork(files, t)).toBe(expected);
   });
