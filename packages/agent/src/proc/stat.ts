@@ -77,13 +77,23 @@ export function clockTicks(): number {
   return ticks;
 }
 
-/** Boot time, ms since the epoch, from `btime` in /proc/stat. */
+const boots = new Map<string, number>();
+
+/**
+ * Boot time, ms since the epoch, from `btime` in /proc/stat. Read once per proc root: it is
+ * fixed for the boot, and /proc/stat is long (a line per CPU and every interrupt count).
+ */
 export function bootTimeMs(proc = '/proc'): number {
-  const line = readFileSync(`${proc}/stat`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('btime '));
-  if (!line) throw new Error(`${proc}/stat has no btime line`);
-  return Number(line.split(/\s+/)[1]) * 1000;
+  let ms = boots.get(proc);
+  if (ms === undefined) {
+    const line = readFileSync(`${proc}/stat`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('btime '));
+    if (!line) throw new Error(`${proc}/stat has no btime line`);
+    ms = Number(line.split(/\s+/)[1]) * 1000;
+    boots.set(proc, ms);
+  }
+  return ms;
 }
 
 /** When a process started, ms since the epoch. */
