@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError } from '@opsfleet/core';
 import type { Logger } from 'pino';
 import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
-import { watchConfig } from './config/watch.ts';
+import { type ConfigWatcher, watchConfig } from './config/watch.ts';
 import { HealthMonitor } from './health/monitor.ts';
 import { HealthReporter } from './health/report.ts';
 import { isLogLevel } from './logs/line.ts';
@@ -46,7 +46,7 @@ export interface AgentOptions {
 export class Agent implements AgentOps {
   private rpc?: RpcServer;
   private http?: HttpServer;
-  private watcher?: { close(): void };
+  private watcher?: ConfigWatcher;
   private registrations?: Registrations;
   private reporter?: HealthReporter;
   private systemd?: SystemdBackend;
@@ -249,8 +249,11 @@ export class Agent implements AgentOps {
     }
     if (dryRun)
       return { applied: false, problems: [], started: [], stopped: [], restarted: [], unchanged: [] };
-    // The watcher sees the write too, finds the text it already applied and does nothing.
-    writeFileSync(this.opts.configPath, yaml);
+    this.watcher?.applied(yaml);
+    // Renamed into place, so the watcher never reads half a file.
+    const tmp = `${this.opts.configPath}.${process.pid}.tmp`;
+    writeFileSync(tmp, yaml);
+    renameSync(tmp, this.opts.configPath);
     return this.applyLoaded(next);
   }
 

@@ -6,6 +6,12 @@ import { type LoadedConfig, loadAgentConfig } from './load.ts';
 
 type Env = Record<string, string | undefined>;
 
+export interface ConfigWatcher {
+  close(): void;
+  /** Text the agent applied and is writing itself: seen in the file, it is not applied again. */
+  applied(text: string): void;
+}
+
 /**
  * Hot reload: watches agent.yaml (through its folder, so editors that replace the file are
  * seen) and hands over each new valid configuration. An invalid one is reported and not
@@ -15,10 +21,11 @@ export function watchConfig(
   path: string,
   handlers: { onChange(loaded: LoadedConfig): void; onInvalid(err: ConfigError): void },
   opts: { env?: Env; debounceMs?: number } = {},
-): { close(): void } {
+): ConfigWatcher {
+  const hash = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
   const digest = () => {
     try {
-      return createHash('sha256').update(readFileSync(path)).digest('hex');
+      return hash(readFileSync(path));
     } catch {
       return '';
     }
@@ -45,6 +52,9 @@ export function watchConfig(
     close: () => {
       clearTimeout(timer);
       watcher.close();
+    },
+    applied: (text) => {
+      last = hash(text);
     },
   };
 }

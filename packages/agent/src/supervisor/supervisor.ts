@@ -63,11 +63,11 @@ export interface SupervisorOptions {
 export interface ApplyResult {
   /** New services started (or waiting for a dependency). */
   started: string[];
-  /** New services not started: `autostart: false`, or a backend not wired yet. */
+  /** New services not started (`autostart: false`). */
   added: string[];
   /** Processes left running by an earlier agent, taken over. */
   adopted: string[];
-  /** Restarted because their command, args, cwd, env, envFile, user, group or backend changed. */
+  /** Restarted because their command, args, cwd, env, envFile, user or group changed. */
   restarted: string[];
   /** Changed in a way applied without a restart (restart policy, stop settings, health, logs, dependsOn). */
   updated: string[];
@@ -87,8 +87,6 @@ export class SupervisorError extends Error {
 }
 
 export type ChangeListener = (status: ServiceStatus) => void;
-
-const SYSTEMD_PENDING = 'systemd backend not wired yet';
 
 interface Unit {
   spec: Service;
@@ -163,6 +161,12 @@ export class Supervisor {
    */
   async apply(services: readonly Service[]): Promise<ApplyResult> {
     this.assertOpen();
+    const other = services.find((s) => s.backend !== 'direct');
+    if (other)
+      throw new SupervisorError(
+        'unsupported',
+        `${other.name}: the supervisor runs direct services; ${other.backend} ones go to their own backend`,
+      );
     assertGraph(services);
     const run = this.applying.then(() => this.doApply(services));
     this.applying = run.catch(() => {});
@@ -171,17 +175,17 @@ export class Supervisor {
 
   /** Starts the service, and first its dependencies that are stopped. A fresh restart series. */
   async start(name: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     for (const dep of dependenciesOf(this.specs(), name)) {
       const d = this.units.get(dep);
-      if (d && d.spec.backend === 'direct' && !d.desired) await this.startUnit(d);
+      if (d && !d.desired) await this.startUnit(d);
     }
     return this.startUnit(u);
   }
 
   /** Stops the service (its dependents first; they wait for it to run again). */
   async stop(name: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     u.desired = false;
     await this.run(u, () => this.doStop(u, 'stopped'));
     return this.copy(u.status);
@@ -189,7 +193,7 @@ export class Supervisor {
 
   /** Stops and starts the service; its dependents follow it down and back up. A fresh restart series. */
   async restart(name: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     this.assertOpen();
     u.desired = true;
     await this.run(u, async () => {
@@ -206,7 +210,7 @@ export class Supervisor {
    * FATAL instead of being restarted forever.
    */
   async recover(name: string, why: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     this.assertOpen();
     await this.run(u, async () => {
       if (!u.proc || u.status.state !== 'running') return;
@@ -224,7 +228,7 @@ export class Supervisor {
 
   /** SIGSTOP to the service's processes; it stays `paused` (no restarts, no health) until resumed. */
   async pause(name: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     await this.run(u, async () => {
       if (u.status.state !== 'running' || !u.proc)
         throw new SupervisorError(
@@ -240,7 +244,7 @@ export class Supervisor {
 
   /** SIGCONT to the service's processes. */
   async resume(name: string): Promise<ServiceStatus> {
-    const u = this.direct(name);
+    const u = this.unitNamed(name);
     await this.run(u, async () => {
       if (u.status.state !== 'paused' || !u.proc)
         throw new SupervisorError(
@@ -338,7 +342,7 @@ export class Supervisor {
           .map(async (name) => {
             const u = this.units.get(name)!;
             if (removed.has(name)) u.desired = false;
-            if (u.spec.backend === 'direct') await this.run(u, () => this.doStop(u, 'stopped'));
+            await this.run(u, () => this.doStop(u, 'stopped'));
           }),
       );
     }
@@ -355,24 +359,13 @@ export class Supervisor {
       const u = this.units.get(spec.name);
       if (u) {
         const full = fullSpecHash(spec);
-        const wasSystemd = u.spec.backend === 'systemd';
         u.spec = spec;
         u.hash = specHash(spec);
         if (changed.has(spec.name)) {
-          if (spec.backend === 'systemd') {
-            u.desired = false;
-            this.set(u, { state: 'stopped', backend: 'systemd', reason: SYSTEMD_PENDING });
-            result.updated.push(spec.name);
-          } else {
-            if (wasSystemd) {
-              u.desired = spec.autostart;
-              this.set(u, { backend: spec.backend, reason: undefined });
-            }
-            if (u.desired) {
-              toStart.add(spec.name);
-              (wasSystemd ? result.started : result.restarted).push(spec.name);
-            } else result.updated.push(spec.name);
-          }
+          if (u.desired) {
+            toStart.add(spec.name);
+            result.restarted.push(spec.name);
+          } else result.updated.push(spec.name);
         } else if (full !== u.full) result.updated.push(spec.name);
         else result.unchanged.push(spec.name);
         u.full = full;
@@ -381,7 +374,7 @@ export class Supervisor {
       const unit = this.create(spec);
       const saved = this.saved[spec.name];
       delete this.saved[spec.name];
-      if (spec.backend === 'direct' && saved && this.adopt(unit, saved)) {
+      if (saved && this.adopt(unit, saved)) {
         if (saved.specHash === unit.hash) result.adopted.push(spec.name);
         else {
           result.restarted.push(spec.name);
@@ -389,7 +382,7 @@ export class Supervisor {
         }
         continue;
       }
-      if (spec.backend === 'direct' && spec.autostart) {
+      if (spec.autostart) {
         result.started.push(spec.name);
         toStart.add(spec.name);
       } else result.added.push(spec.name);
@@ -423,23 +416,21 @@ export class Supervisor {
       );
     }
     this.save();
-    this.log.info({ ...result }, 'services applied');
     return result;
   }
 
   private create(spec: Service): Unit {
-    const systemd = spec.backend === 'systemd';
     const u: Unit = {
       spec,
       hash: specHash(spec),
       full: fullSpecHash(spec),
       status: { name: spec.name, state: 'stopped', backend: spec.backend, restarts: 0 },
-      desired: !systemd && spec.autostart,
+      desired: spec.autostart,
       history: freshHistory(),
       queue: Promise.resolve(),
     };
     this.units.set(spec.name, u);
-    this.set(u, systemd ? { reason: SYSTEMD_PENDING } : {});
+    this.set(u, {});
     return u;
   }
 
@@ -493,14 +484,7 @@ export class Supervisor {
 
   private async doStart(u: Unit, cause: 'manual' | 'auto' | 'dependency'): Promise<void> {
     if (cause === 'dependency') u.startQueued = false;
-    if (
-      this.closed ||
-      !u.desired ||
-      u.proc ||
-      u.spec.backend !== 'direct' ||
-      this.units.get(u.spec.name) !== u
-    )
-      return;
+    if (this.closed || !u.desired || u.proc || this.units.get(u.spec.name) !== u) return;
     this.clearTimer(u);
     const blocker = this.blocker(u);
     if (blocker) {
@@ -641,9 +625,7 @@ export class Supervisor {
   /** Takes down the services that depend on `u` while it is not running; they wait for it. */
   private async holdDependents(u: Unit): Promise<void> {
     const name = u.spec.name;
-    const dependents = [...this.units.values()].filter(
-      (d) => d.spec.dependsOn.includes(name) && d.desired && d.spec.backend === 'direct',
-    );
+    const dependents = [...this.units.values()].filter((d) => d.spec.dependsOn.includes(name) && d.desired);
     await Promise.all(dependents.map((d) => this.run(d, () => this.doStop(d, 'waiting'))));
   }
 
@@ -745,16 +727,11 @@ export class Supervisor {
     if (this.closed) throw new SupervisorError('closed', 'the supervisor is closed');
   }
 
-  /** A direct-backend service by name, or a SupervisorError. */
-  private direct(name: string): Unit {
+  /** A service by name, or a SupervisorError. */
+  private unitNamed(name: string): Unit {
     this.assertOpen();
     const u = this.units.get(name);
     if (!u) throw new SupervisorError('not-found', `no service named ${name}`);
-    if (u.spec.backend !== 'direct')
-      throw new SupervisorError(
-        'unsupported',
-        `${name} uses the ${u.spec.backend} backend: ${SYSTEMD_PENDING}`,
-      );
     return u;
   }
 }

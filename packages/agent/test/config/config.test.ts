@@ -136,4 +136,25 @@ describe('hot reload', () => {
     expect(invalid[0]!.problems[0]!.path).toBe('services[0].stopTimeout');
     expect(changes).toHaveLength(1);
   });
+
+  it('does not apply again the text the agent wrote itself, but does apply a later edit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsfleet-reload-'));
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'services: [{ name: a, command: node }]\n');
+    const changes: LoadedConfig[] = [];
+    const w = watchConfig(
+      file,
+      { onChange: (c) => changes.push(c), onInvalid: () => {} },
+      { debounceMs: 50 },
+    );
+    closers.push(w.close);
+    const mine = 'services: [{ name: b, command: node }]\n';
+    w.applied(mine);
+    writeFileSync(file, mine);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(changes).toHaveLength(0);
+    writeFileSync(file, 'services: [{ name: c, command: node }]\n');
+    for (let i = 0; i < 100 && changes.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(changes.map((c) => c.config.services[0]!.name)).toEqual(['c']);
+  });
 });

@@ -67,18 +67,19 @@ describe('apply (hot reload)', () => {
     expect(sup.get('a')).toMatchObject({ state: 'running', pid: a1.pid });
   });
 
-  it('accepts systemd services, reported stopped until that backend is wired', async () => {
+  it('refuses systemd services, which the agent hands to the systemd backend, and keeps what runs', async () => {
     const { sup } = supervisor({ dataDir: dataDir() });
-    const result = await sup.apply([svc('unit', 'forever.mjs', [], { backend: 'systemd' })]);
-    expect(result).toMatchObject({ added: ['unit'], started: [] });
-    expect(sup.get('unit')).toEqual({
-      name: 'unit',
-      state: 'stopped',
-      backend: 'systemd',
-      restarts: 0,
-      reason: 'systemd backend not wired yet',
-    });
-    await expect(sup.start('unit')).rejects.toThrow(SupervisorError);
+    await sup.apply([svc('a', 'forever.mjs')]);
+    const a1 = await waitState(sup, 'a', 'running');
+    reap(a1.pid);
+    const apply = sup.apply([
+      svc('a', 'forever.mjs'),
+      svc('unit', 'forever.mjs', [], { backend: 'systemd' }),
+    ]);
+    await expect(apply).rejects.toThrow(SupervisorError);
+    await expect(apply).rejects.toThrow(/unit: the supervisor runs direct services/);
+    expect(sup.get('a')).toMatchObject({ state: 'running', pid: a1.pid });
+    expect(sup.get('unit')).toBeUndefined();
     await expect(sup.start('nope')).rejects.toThrow('no service named nope');
   });
 });
