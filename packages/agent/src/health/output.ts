@@ -29,11 +29,16 @@ export class BoundedOutput {
 
   /** The kept bytes as text (a character cut at the limit becomes U+FFFD), plus a note when cut. */
   text(): string {
-    const body = Buffer.concat(this.chunks).toString('utf8');
-    return this.truncated
-      ? `${body}\n… output truncated: ${this.total} bytes, kept the first ${this.kept}`
-      : body;
+    return keptText(Buffer.concat(this.chunks), this.total);
   }
+}
+
+/** The first bytes of something `total` bytes long, as text, with a note when that was more. */
+export function keptText(kept: Buffer, total: number): string {
+  const body = kept.toString('utf8');
+  return total > kept.length
+    ? `${body}\n… output truncated: ${total} bytes, kept the first ${kept.length}`
+    : body;
 }
 
 /** `text` cut to `limit` bytes of UTF-8, with the same note as BoundedOutput when it was cut. */
@@ -53,7 +58,7 @@ export function firstLine(text: string): string {
   );
 }
 
-/** An error as one short phrase: the network cause of a failed fetch, else the message. */
+/** An error as one short phrase: the cause of a wrapped error (a gRPC or network failure), else the message. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as Error & { cause?: unknown }).cause;

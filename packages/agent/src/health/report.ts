@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { backoffDelay, sleep } from '@opsfleet/core';
+import { httpRequest } from '../http-client.ts';
 import type { HealthLog, TransitionEvent } from './monitor.ts';
 import { describeError, firstLine } from './output.ts';
 
@@ -209,7 +210,7 @@ export class HealthReporter {
 
   private async post(batch: GenericAlert[]): Promise<Outcome> {
     try {
-      const res = await fetch(this.endpoint, {
+      const res = await httpRequest(this.endpoint, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -222,7 +223,7 @@ export class HealthReporter {
           AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
         ]),
       });
-      const text = await res.text().catch(() => '');
+      const text = res.body.toString('utf8');
       if (res.ok) return 'sent';
       const retry = res.status >= 500 || res.status === 408 || res.status === 429;
       this.log?.[retry ? 'warn' : 'error'](

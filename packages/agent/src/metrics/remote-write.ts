@@ -3,6 +3,7 @@ import { backoffDelay, sleep } from '@opsfleet/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { compress } from 'snappyjs';
 import pkg from '../../package.json' with { type: 'json' };
+import { httpRequest } from '../http-client.ts';
 
 /**
  * Prometheus Remote Write 1.0 (prometheus.io/docs/concepts/remote_write_spec): a protobuf
@@ -418,20 +419,21 @@ export class RemoteWriter {
     for (let attempt = 1; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        const res = await fetch(this.opts.url, {
+        const res = await httpRequest(this.opts.url, {
           method: 'POST',
           headers: this.headers,
           body,
           signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.timeoutMs ?? 30_000)]),
+          maxBody: 4096,
         });
         this.requests.inc({ code: String(res.status) });
         if (res.ok) {
-          await res.body?.cancel();
           this.lastSuccess.set(Date.now() / 1000);
           return 'sent';
         }
-        const text = (await res.text()).slice(0, 300).trim();
-        const err = new HttpStatusError(res.status, parseRetryAfter(res.headers.get('retry-after')), text);
+        const text = res.body.toString('utf8').slice(0, 300).trim();
+        const retryAfter = res.headers['retry-after'];
+        const err = new HttpStatusError(res.status, parseRetryAfter(retryAfter ?? null), text);
         this.opts.onError?.(err);
         if (res.status !== 429 && res.status < 500) return 'failed';
         retryAfterMs = err.retryAfterMs;

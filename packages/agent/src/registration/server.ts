@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelay } from '@opsfleet/core';
+import { type HttpAnswer, httpRequest } from '../http-client.ts';
 import {
   type AgentFacts,
   quietLog,
@@ -136,25 +137,25 @@ export class ServerRegistration extends EventEmitter {
   private async call(path: string, body: unknown): Promise<ServerAnswer> {
     const timeout = Math.min(this.opts.requestTimeoutMs ?? 10_000, Math.max(1000, this.interval));
     const sentAt = Date.now();
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.base}${path}`, {
+      res = await httpRequest(`${this.base}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
         body: JSON.stringify(body),
         signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(timeout)]),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new ServerCallError(0, `the server cannot be reached (${cause ?? (err as Error).message})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ServerCallError(0, `the server cannot be reached (${code ?? (err as Error).message})`);
     }
-    const text = await res.text().catch(() => '');
+    const text = res.body.toString('utf8');
     if (!res.ok) {
       let detail = text.slice(0, 300);
       try {
         detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
       } catch {}
-      throw new ServerCallError(res.status, `${res.status}: ${detail || res.statusText}`);
+      throw new ServerCallError(res.status, `${res.status}: ${detail || res.reason}`);
     }
     const answer = JSON.parse(text) as ServerAnswer;
     const server = Date.parse(answer.serverTime);

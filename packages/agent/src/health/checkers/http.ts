@@ -1,8 +1,7 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { httpRequest } from '../../http-client.ts';
 import type { Check } from '../../spec.ts';
 import { timedOutText } from '../exec.ts';
-import { BoundedOutput, describeError, MAX_OUTPUT } from '../output.ts';
+import { describeError, keptText, MAX_OUTPUT } from '../output.ts';
 import { type Checker, type CheckResult, type CheckStatus, elapsed } from './checker.ts';
 
 /**
@@ -18,8 +17,7 @@ export function statusOfHttp(code: number, expect?: readonly number[]): CheckSta
 /**
  * `method url` with the check's headers; the timeout covers connecting, the headers and the
  * first bytes of the body. Output: `HTTP GET <url>: 503 Service Unavailable`, then the start of
- * the body. Plain node:http rather than fetch: fetch's parser costs an idle agent ~10 MiB.
- * Redirects are not followed: a 3xx is what the endpoint answered.
+ * the body. Redirects are not followed: a 3xx is what the endpoint answered.
  */
 export const httpChecker: Checker = {
   type: 'http',
@@ -30,18 +28,17 @@ export const httpChecker: Checker = {
     const started = performance.now();
     const timeout = AbortSignal.timeout(check.timeout);
     try {
-      const { code, reason, body } = await request(
-        http.url,
-        http.method,
-        http.headers,
-        AbortSignal.any([signal, timeout]),
+      const res = await httpRequest(http.url, {
+        method: http.method,
+        headers: http.headers,
+        signal: AbortSignal.any([signal, timeout]),
         // Room for the status line (the reason phrase is short) within the output cap.
-        Math.max(0, MAX_OUTPUT - where.length - 48),
-      );
-      const line = `${where}: ${code} ${reason}`.trimEnd();
-      const text = body.text();
+        maxBody: Math.max(0, MAX_OUTPUT - where.length - 48),
+      });
+      const line = `${where}: ${res.status} ${res.reason}`.trimEnd();
+      const text = keptText(res.body, res.bodyBytes);
       return {
-        status: statusOfHttp(code, http.expectStatus),
+        status: statusOfHttp(res.status, http.expectStatus),
         output: text ? `${line}\n${text}` : line,
         ms: elapsed(started),
       };
@@ -55,31 +52,3 @@ export const httpChecker: Checker = {
     }
   },
 };
-
-/** One request; reads at most `limit` bytes of the body, then drops the connection (a streaming endpoint never ends). */
-function request(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  limit: number,
-): Promise<{ code: number; reason: string; body: BoundedOutput }> {
-  return new Promise((resolve, reject) => {
-    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers, signal, agent: false }, (res) => {
-      const body = new BoundedOutput(limit);
-      const done = () => {
-        res.destroy();
-        resolve({ code: res.statusCode ?? 0, reason: res.statusMessage ?? '', body });
-      };
-      res.on('data', (chunk: Buffer) => {
-        body.add(chunk);
-        if (body.total > limit) done();
-      });
-      res.on('end', done);
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
