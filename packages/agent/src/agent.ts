@@ -5,10 +5,10 @@ import { ConfigError } from '@opsfleet/core';
 import type { Logger } from 'pino';
 import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
+import { AgentError } from './errors.ts';
 import { HealthMonitor } from './health/monitor.ts';
 import { HealthReporter } from './health/report.ts';
-import { isLogLevel } from './logs/line.ts';
-import { type LogLine, queryLogs } from './logs/query.ts';
+import { type LogLine, parseLevel, queryLogs } from './logs/query.ts';
 import { Rotator, rotationTargets } from './logs/rotation.ts';
 import { followLog } from './logs/stream.ts';
 import { renderMetrics } from './metrics/registry.ts';
@@ -227,7 +227,7 @@ export class Agent implements AgentOps {
 
   config(service?: string): { json: string; yaml: string } {
     const spec = service ? this.current.services.find((s) => s.name === service) : this.current;
-    if (!spec) throw new Error(`no service ${service} is supervised here`);
+    if (!spec) throw new AgentError('not-found', `no service ${service} is supervised here`);
     return { json: JSON.stringify(spec, null, 2), yaml: readFileSync(this.opts.configPath, 'utf8') };
   }
 
@@ -267,14 +267,15 @@ export class Agent implements AgentOps {
 
   private known(service: string): void {
     if (!this.current.services.some((s) => s.name === service))
-      throw new Error(`no service ${service} is supervised here`);
+      throw new AgentError('not-found', `no service ${service} is supervised here`);
   }
 
   async logs(service: string, q: LogQuery): Promise<LogLineView[]> {
     this.known(service);
+    const level = parseLevel(q.level);
     const r = await queryLogs(join(this.current.agent.dataDir, 'logs'), service, {
       keyword: q.keyword,
-      ...(q.level && isLogLevel(q.level) ? { level: q.level } : {}),
+      ...(level ? { level } : {}),
       since: q.since,
       until: q.until,
       tail: q.tail ?? (q.since || q.until ? undefined : 100),
@@ -284,10 +285,11 @@ export class Agent implements AgentOps {
 
   async *followLogs(service: string, q: LogQuery, signal: AbortSignal): AsyncIterable<LogLineView> {
     this.known(service);
+    const level = parseLevel(q.level);
     const follower = followLog(join(this.current.agent.dataDir, 'logs'), service, {
       signal,
       keyword: q.keyword,
-      ...(q.level && isLogLevel(q.level) ? { level: q.level } : {}),
+      ...(level ? { level } : {}),
       lines: q.tail ?? 0,
     });
     for await (const line of follower) yield lineView(service, line);
@@ -306,7 +308,7 @@ export class Agent implements AgentOps {
 
   healthHistory(service: string, check: string, limit: number): CheckResultView[] {
     const h = this.monitor.history(service, check);
-    if (!h) throw new Error(`no check ${check} on service ${service}`);
+    if (!h) throw new AgentError('not-found', `no check ${check} on service ${service}`);
     return h.results.slice(-limit).map((r) => ({ at: r.at, status: r.status, output: r.output, ms: r.ms }));
   }
 

@@ -170,6 +170,13 @@ describe('the agent', () => {
       (r) => r.lines.length > 0,
     );
     expect(logs.lines.at(-1).text).toMatch(/forever fixture \d+ web/);
+    await expect(call('Package', 'RecentLogs', { service: 'web', level: 'loud' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/level must be one of/),
+    });
+    await expect(call('Health', 'History', { service: 'web', check: 'nope' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
   });
 
   it('restarts a service whose health check turns critical, and reports it healthy again', async () => {

@@ -1,5 +1,6 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { parseDuration } from '@opsfleet/core';
+import { AgentError } from '../errors.ts';
 import { listLogFiles, logPath, SERVICE_NAME } from './files.ts';
 import {
   type DetectedLevel,
@@ -91,9 +92,9 @@ export interface LogQueryResult {
   consistent: boolean;
 }
 
-export class LogQueryError extends Error {
+export class LogQueryError extends AgentError {
   constructor(message: string) {
-    super(message);
+    super('invalid', message);
     this.name = 'LogQueryError';
   }
 }
@@ -111,6 +112,14 @@ export interface LineFilter {
   readonly byLevel: boolean;
 }
 
+/** A minimum level as an API caller gives it: empty is none, anything unknown a LogQueryError. */
+export function parseLevel(text: string | undefined): LogLevel | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!isLogLevel(text))
+    throw new LogQueryError('level must be one of trace, debug, info, warn, error, fatal');
+  return text;
+}
+
 export function compileFilter(spec: LineFilterSpec): LineFilter {
   let re: RegExp | undefined;
   if (spec.keyword !== undefined && spec.keyword !== '') {
@@ -124,8 +133,7 @@ export function compileFilter(spec: LineFilterSpec): LineFilter {
       re = new RegExp(spec.keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
     }
   }
-  if (spec.level !== undefined && !isLogLevel(spec.level))
-    throw new LogQueryError(`level must be one of trace, debug, info, warn, error, fatal`);
+  parseLevel(spec.level);
   const min = spec.level === undefined ? 0 : levelRank(spec.level);
   const unknown = spec.includeUnknownLevel === true;
   return {

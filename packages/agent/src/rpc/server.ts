@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check';
+import { AgentError, type AgentErrorCode } from '../errors.ts';
 import type { AgentOps } from './ops.ts';
 
 /**
@@ -45,25 +46,17 @@ export interface RpcServer {
 type Unary = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => Promise<unknown>;
 type Streaming = (call: grpc.ServerWritableStream<Record<string, unknown>, unknown>) => Promise<void>;
 
-/** gRPC status for an error thrown by the agent: unknown names are NOT_FOUND, bad input INVALID_ARGUMENT. */
-const BY_CODE: Record<string, grpc.status> = {
+/** The gRPC status of each AgentError; any other error is INTERNAL. */
+const BY_CODE: Record<AgentErrorCode, grpc.status> = {
   'not-found': grpc.status.NOT_FOUND,
+  invalid: grpc.status.INVALID_ARGUMENT,
   conflict: grpc.status.FAILED_PRECONDITION,
   unsupported: grpc.status.UNIMPLEMENTED,
   closed: grpc.status.UNAVAILABLE,
 };
 
-function statusOf(err: Error & { code?: unknown }): grpc.StatusObject {
-  const code =
-    typeof err.code === 'number'
-      ? err.code
-      : typeof err.code === 'string' && BY_CODE[err.code] !== undefined
-        ? BY_CODE[err.code]!
-        : /not found|no service|unknown service/i.test(err.message)
-          ? grpc.status.NOT_FOUND
-          : /invalid|refused|not allowed|cannot/i.test(err.message)
-            ? grpc.status.FAILED_PRECONDITION
-            : grpc.status.INTERNAL;
+function statusOf(err: Error): grpc.StatusObject {
+  const code = err instanceof AgentError ? BY_CODE[err.code] : grpc.status.INTERNAL;
   return { code, details: err.message, metadata: new grpc.Metadata() };
 }
 

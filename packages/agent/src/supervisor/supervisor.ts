@@ -1,3 +1,4 @@
+import { AgentError } from '../errors.ts';
 import { isSameProcess } from '../proc/stat.ts';
 import type { Service, ServiceStatus } from '../spec.ts';
 import {
@@ -76,12 +77,9 @@ export interface ApplyResult {
   unchanged: string[];
 }
 
-export class SupervisorError extends Error {
-  constructor(
-    readonly code: 'not-found' | 'conflict' | 'unsupported' | 'closed',
-    message: string,
-  ) {
-    super(message);
+export class SupervisorError extends AgentError {
+  constructor(code: 'not-found' | 'conflict' | 'unsupported' | 'closed', message: string) {
+    super(code, message);
     this.name = 'SupervisorError';
   }
 }

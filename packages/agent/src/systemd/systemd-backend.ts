@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AgentError } from '../errors.ts';
 import { readStat } from '../proc/stat.ts';
 import type { Service, ServiceStatus } from '../spec.ts';
 import { planRecovery, type Recovery } from './recovery.ts';
@@ -284,7 +285,8 @@ export class SystemdBackend {
   private service(name: string): Service {
     const s = this.services.get(name);
     if (!s)
-      throw new Error(
+      throw new AgentError(
+        'not-found',
         `no service ${name} under the systemd backend; is it in the config with backend: systemd?`,
       );
     return s;

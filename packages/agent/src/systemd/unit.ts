@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { AgentError } from '../errors.ts';
 import type { Service } from '../spec.ts';
 
 /**
@@ -72,9 +73,9 @@ export interface UnitIssue {
 }
 
 /** Everything that keeps one or more services from becoming units, each with its field. */
-export class UnitError extends Error {
+export class UnitError extends AgentError {
   constructor(readonly issues: UnitIssue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+    super('invalid', issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
     this.name = 'UnitError';
   }
 }
