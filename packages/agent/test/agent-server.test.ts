@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, silentLogger } from '@opsfleet/core';
+import { eventually } from '@opsfleet/core/testing';
 import { createServer, openDatabase, type Server } from '@opsfleet/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.ts';
@@ -15,17 +16,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 40_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('agent and server', { timeout: 90_000 }, () => {
   it('registers, and reports a service that gave up as an alert', async () => {
@@ -67,21 +57,20 @@ services:
       (
         await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${accessToken}` } })
       ).json() as Promise<Record<string, never>>;
-    const agents = await until(
-      'the agent registered with both services',
-      () => get('/api/v1/agents'),
-      (r) => (r.items as unknown as { serviceCounts: { total: number } }[])?.[0]?.serviceCounts.total === 2,
-    );
+    const agents = await eventually('the agent registered with both services', () => get('/api/v1/agents'), {
+      ok: (r) =>
+        (r.items as unknown as { serviceCounts: { total: number } }[])?.[0]?.serviceCounts.total === 2,
+      timeoutMs: 40_000,
+    });
     expect((agents.items as unknown as { name: string; status: string }[])[0]).toMatchObject({
       name: 'host-1',
       status: 'online',
     });
 
-    const alerts = await until(
-      'the crash-loop alert',
-      () => get('/api/v1/alerts?text=crashy'),
-      (r) => (r.items as unknown as unknown[]).length > 0,
-    );
+    const alerts = await eventually('the crash-loop alert', () => get('/api/v1/alerts?text=crashy'), {
+      ok: (r) => (r.items as unknown as unknown[]).length > 0,
+      timeoutMs: 40_000,
+    });
     const [alert] = alerts.items as unknown as {
       state: string;
       labels: Record<string, string>;

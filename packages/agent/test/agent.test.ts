@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createLogger } from '@opsfleet/core';
+import { eventually } from '@opsfleet/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.ts';
 import { AGENT_PROTO } from '../src/rpc/server.ts';
@@ -16,22 +17,6 @@ import { AGENT_PROTO } from '../src/rpc/server.ts';
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const TOKEN = 'agent-test-token';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  get: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await sleep(100);
-  }
-}
 
 let agent: Agent;
 let dir: string;
@@ -140,11 +125,10 @@ describe('the agent', () => {
   });
 
   it('runs the services in dependency order and lists them with uptime', async () => {
-    const list = await until(
-      'both services running',
-      () => call('Package', 'List'),
-      (r) => r.services.every((s: { state: string }) => s.state === 'running'),
-    );
+    const list = await eventually('both services running', () => call('Package', 'List'), {
+      ok: (r) => r.services.every((s: { state: string }) => s.state === 'running'),
+      timeoutMs: 20_000,
+    });
     expect(list.services.map((s: { name: string }) => s.name).sort()).toEqual(['web', 'worker']);
     await sleep(300);
     const again = await call('Package', 'List');
@@ -164,10 +148,10 @@ describe('the agent', () => {
   });
 
   it('reads the services logs', async () => {
-    const logs = await until(
+    const logs = await eventually(
       'the web log',
       () => call('Package', 'RecentLogs', { service: 'web', tail: 10 }),
-      (r) => r.lines.length > 0,
+      { ok: (r) => r.lines.length > 0, timeoutMs: 20_000 },
     );
     expect(logs.lines.at(-1).text).toMatch(/forever fixture \d+ web/);
     await expect(call('Package', 'RecentLogs', { service: 'web', level: 'loud' })).rejects.toMatchObject({
@@ -180,41 +164,36 @@ describe('the agent', () => {
   });
 
   it('restarts a service whose health check turns critical, and reports it healthy again', async () => {
-    await until(
-      'the check passing',
-      () => call('Health', 'List', { service: 'web' }),
-      (r) => r.checks[0]?.state === 'passing',
-    );
+    await eventually('the check passing', () => call('Health', 'List', { service: 'web' }), {
+      ok: (r) => r.checks[0]?.state === 'passing',
+      timeoutMs: 20_000,
+    });
     const pid = agent.supervisor.get('web')!.pid;
     healthy = false;
-    await until(
-      'a restart',
-      () => agent.supervisor.get('web')!,
-      (s) => s.pid !== undefined && s.pid !== pid,
-    );
+    await eventually('a restart', () => agent.supervisor.get('web')!, {
+      ok: (s) => s.pid !== undefined && s.pid !== pid,
+      timeoutMs: 20_000,
+    });
     healthy = true;
-    await until(
-      'passing again',
-      () => call('Health', 'List', { service: 'web' }),
-      (r) => r.checks[0]?.state === 'passing',
-    );
+    await eventually('passing again', () => call('Health', 'List', { service: 'web' }), {
+      ok: (r) => r.checks[0]?.state === 'passing',
+      timeoutMs: 20_000,
+    });
     const history = await call('Health', 'History', { service: 'web', check: 'http' });
     expect(history.results.some((r: { status: string }) => r.status === 'critical')).toBe(true);
     expect(agent.supervisor.get('web')!.restarts).toBeGreaterThanOrEqual(1);
   });
 
   it('serves system and service metrics over gRPC and /metrics', async () => {
-    const system = await until(
-      'a CPU figure',
-      () => call('Metrics', 'System'),
-      (s) => s.memoryTotalBytes > 0,
-    );
+    const system = await eventually('a CPU figure', () => call('Metrics', 'System'), {
+      ok: (s) => s.memoryTotalBytes > 0,
+      timeoutMs: 20_000,
+    });
     expect(system.interfaces.map((i: { name: string }) => i.name)).toContain('lo');
-    const web = await until(
-      'web metrics',
-      () => call('Metrics', 'Service', { service: 'web' }),
-      (s) => s.rssBytes > 0,
-    );
+    const web = await eventually('web metrics', () => call('Metrics', 'Service', { service: 'web' }), {
+      ok: (s) => s.rssBytes > 0,
+      timeoutMs: 20_000,
+    });
     expect(web.processes).toBeGreaterThanOrEqual(1);
     const text = await (await fetch(`http://${agent.httpAddress}/metrics`)).text();
     expect(text).toMatch(/opsfleet_agent_service_up\{service="worker"\} 1/);
@@ -231,11 +210,10 @@ describe('the agent', () => {
       yaml: `${yaml()}  - name: extra\n    command: ${process.execPath}\n    args: [${join(FIXTURES, 'forever.mjs')}, extra]\n`,
     });
     expect(good).toMatchObject({ applied: true, started: ['extra'] });
-    await until(
-      'extra running',
-      () => agent.supervisor.get('extra')?.state,
-      (s) => s === 'running',
-    );
+    await eventually('extra running', () => agent.supervisor.get('extra')?.state, {
+      ok: (s) => s === 'running',
+      timeoutMs: 20_000,
+    });
     expect(agent.supervisor.get('web')!.pid).toBe(webPid);
   });
 });

@@ -1,3 +1,4 @@
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAlertmanager } from '../src/alerts/ingest.ts';
 import { type Receiver, startReceiver } from '../src/notify/receiver.ts';
@@ -12,22 +13,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  get: () => Promise<T> | T,
-  ok: (v: T) => boolean,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 300)}`);
-    await sleep(100);
-  }
-}
 
 const alert = (labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing') => ({
   status,
@@ -89,11 +74,7 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     await sleep(1200);
     await t.s.notifier.routeNow();
     await t.s.notifier.deliverNow();
-    await until(
-      'the firing message',
-      () => titles(r),
-      (v) => v.length === 1,
-    );
+    await eventually('the firing message', () => titles(r), { ok: (v) => v.length === 1, timeoutMs: 10_000 });
     expect(titles(r)).toEqual(['firing:200']);
     expect(r.accepted[0]!.body.rule).toBe('everything');
     await ingest(
@@ -104,11 +85,7 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     );
     await sleep(1100);
     await t.s.notifier.routeNow();
-    await until(
-      'the resolution',
-      () => titles(r),
-      (v) => v.length === 2,
-    );
+    await eventually('the resolution', () => titles(r), { ok: (v) => v.length === 2, timeoutMs: 10_000 });
     expect(titles(r)).toEqual(['firing:200', 'resolved:200']);
     expect(r.requests).toBe(2);
   }, 60_000);
@@ -125,11 +102,7 @@ describe.each(all)('notification pipeline on $name', (backend) => {
       alert({ alertname: 'Down', team: 'db', instance: 'a' }),
       alert({ alertname: 'Down', team: 'web', instance: 'b' }),
     ]);
-    await until(
-      'the web alert',
-      () => r.accepted.length,
-      (n) => n === 1,
-    );
+    await eventually('the web alert', () => r.accepted.length, { ok: (n) => n === 1, timeoutMs: 10_000 });
     await sleep(300);
     await t.s.notifier.routeNow();
     expect(r.accepted.map((n) => (n.body.alerts as { labels: { team: string } }[])[0]!.labels.team)).toEqual([
@@ -155,16 +128,15 @@ describe.each(all)('notification pipeline on $name', (backend) => {
       alert({ alertname: 'X', instance: 'flaky' }),
       alert({ alertname: 'X', instance: 'broken' }),
     ]);
-    const dead = await until(
+    const dead = await eventually(
       'the dead letter',
       async () => (await t.api('GET', '/api/v1/notify/dead-letters')).body.items,
-      (items) => items.length === 1,
+      { ok: (items) => items.length === 1, timeoutMs: 10_000 },
     );
-    await until(
-      'the flaky delivery',
-      () => r.accepted.length,
-      (n) => n === 1,
-    );
+    await eventually('the flaky delivery', () => r.accepted.length, {
+      ok: (n) => n === 1,
+      timeoutMs: 10_000,
+    });
     const log = (await t.api('GET', '/api/v1/notify/deliveries')).body.items as {
       status: string;
       responseCode: number;
@@ -188,11 +160,10 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     const retried = await t.api('POST', `/api/v1/notify/dead-letters/${dead[0].id}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body.state).toBe('pending');
-    await until(
-      'the retried delivery',
-      () => r.accepted.length,
-      (n) => n === 2,
-    );
+    await eventually('the retried delivery', () => r.accepted.length, {
+      ok: (n) => n === 2,
+      timeoutMs: 10_000,
+    });
     expect((await t.api('POST', `/api/v1/notify/dead-letters/${dead[0].id}/retry`)).status).toBe(409);
     expect(
       (await t.api('GET', `/api/v1/notify/outbox/${dead[0].id}`)).body.history.map(
@@ -204,10 +175,10 @@ describe.each(all)('notification pipeline on $name', (backend) => {
   it('gives up after the last attempt, and discards a dead letter, keeping it for the record', async () => {
     const { t } = await setup(backend, {}, { status: () => 503 });
     await ingest(t, [alert({ alertname: 'Gone' })]);
-    const [item] = await until(
+    const [item] = await eventually(
       'the dead letter',
       async () => (await t.api('GET', '/api/v1/notify/dead-letters')).body.items,
-      (items) => items.length === 1,
+      { ok: (items) => items.length === 1, timeoutMs: 10_000 },
     );
     expect(item.attempts).toBe(3);
     expect(item.lastError).toContain('HTTP 503');
@@ -243,11 +214,7 @@ describe.each(all)('notification pipeline on $name', (backend) => {
       t,
       Array.from({ length: 25 }, (_, i) => alert({ alertname: 'Busy', instance: `h${i}` })),
     );
-    await until(
-      '20 messages',
-      () => robot.requests,
-      (n) => n === 20,
-    );
+    await eventually('20 messages', () => robot.requests, { ok: (n) => n === 20, timeoutMs: 10_000 });
     await sleep(500);
     await t.s.notifier.deliverNow();
     expect(robot.requests).toBe(20);
@@ -298,21 +265,19 @@ describe.each(all)('notification pipeline on $name', (backend) => {
       alert({ alertname: 'Down', instance: 'a' }),
       alert({ alertname: 'Down', instance: 'b' }),
     ]);
-    await until(
-      'the first message',
-      () => first.accepted.length,
-      (n) => n === 1,
-    );
+    await eventually('the first message', () => first.accepted.length, {
+      ok: (n) => n === 1,
+      timeoutMs: 10_000,
+    });
     expect(second.accepted).toHaveLength(0);
 
     clock = Date.now() + 16 * 60_000;
     expect((await router.flush()).written).toBe(1);
     await t.s.notifier.deliverNow();
-    await until(
-      'the escalation',
-      () => second.accepted.length,
-      (n) => n === 1,
-    );
+    await eventually('the escalation', () => second.accepted.length, {
+      ok: (n) => n === 1,
+      timeoutMs: 10_000,
+    });
     expect(second.accepted[0]!.body.event).toBe('escalated');
     expect(second.accepted[0]!.body.alerts).toHaveLength(2);
 
@@ -324,11 +289,10 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     clock += 6 * 60_000;
     expect((await router.flush()).written).toBe(2);
     await t.s.notifier.deliverNow();
-    await until(
-      'both resolutions',
-      () => first.accepted.length + second.accepted.length,
-      (n) => n === 4,
-    );
+    await eventually('both resolutions', () => first.accepted.length + second.accepted.length, {
+      ok: (n) => n === 4,
+      timeoutMs: 10_000,
+    });
     expect([first, second].map((r) => r.accepted.map((n) => n.body.event))).toEqual([
       ['firing', 'resolved'],
       ['escalated', 'resolved'],

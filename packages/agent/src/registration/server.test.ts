@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { summarize, wireService } from './report.ts';
 import { ServerRegistration } from './server.ts';
@@ -52,19 +53,11 @@ function link(url: string) {
   return r;
 }
 
-async function until(probe: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('ServerRegistration', () => {
   it('sends the key as a bearer token and never an id of its own', async () => {
     const srv = await scripted([]);
     const r = link(srv.url).start();
-    await until(() => srv.calls.length >= 2);
+    await eventually('the registration and a heartbeat', () => srv.calls.length >= 2, { timeoutMs: 5000 });
     expect(srv.calls[0]).toMatchObject({
       path: '/api/v1/agents/register',
       auth: 'Bearer ofk_abc_secret',
@@ -80,7 +73,7 @@ describe('ServerRegistration', () => {
     // register ok, heartbeat 503, heartbeat ok, heartbeat 410, register 500, register ok, heartbeat 404, register ok
     const srv = await scripted([200, 503, 200, 410, 500, 200, 404, 200]);
     const r = link(srv.url).start();
-    await until(() => srv.calls.length >= 9);
+    await eventually('nine calls', () => srv.calls.length >= 9, { timeoutMs: 5000 });
     await r.close();
     expect(srv.calls.slice(0, 9).map((c) => `${c.path.split('/').at(-1)} ${c.status}`)).toEqual([
       'register 200',
@@ -112,9 +105,9 @@ describe('ServerRegistration', () => {
       },
     }).start();
     cleanups.push(() => r.close());
-    await until(() => srv.calls.length >= 1);
+    await eventually('the first call', () => srv.calls.length >= 1, { timeoutMs: 5000 });
     fail = true;
-    await until(() => srv.calls.length >= 3);
+    await eventually('three calls', () => srv.calls.length >= 3, { timeoutMs: 5000 });
     expect(srv.calls[2]?.body.services).toEqual([
       { name: 'x', state: 'running', backend: 'direct', restarts: 4 },
     ]);

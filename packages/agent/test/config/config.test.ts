@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@opsfleet/core';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverServices } from '../../src/config/discover.ts';
 import { type LoadedConfig, loadAgentConfig, parseAgentConfig } from '../../src/config/load.ts';
@@ -125,14 +126,11 @@ describe('hot reload', () => {
       { debounceMs: 50 },
     );
     closers.push(w.close);
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-    };
     writeFileSync(file, 'services: [{ name: a, command: node }, { name: b, command: node }]\n');
-    await until(() => changes.length === 1);
+    await eventually('the change', () => changes.length === 1, { timeoutMs: 5000 });
     expect(changes[0]!.config.services.map((s) => s.name)).toEqual(['a', 'b']);
     writeFileSync(file, 'services: [{ name: a, command: node, stopTimeout: never }]\n');
-    await until(() => invalid.length === 1);
+    await eventually('the invalid file', () => invalid.length === 1, { timeoutMs: 5000 });
     expect(invalid[0]!.problems[0]!.path).toBe('services[0].stopTimeout');
     expect(changes).toHaveLength(1);
   });

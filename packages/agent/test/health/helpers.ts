@@ -27,11 +27,3 @@ export function alive(pid: number): boolean {
 }
 
 export const signal = () => new AbortController().signal;
-
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

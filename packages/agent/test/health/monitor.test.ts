@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   HealthMonitor,
@@ -11,7 +12,7 @@ import {
   type TransitionEvent,
 } from '../../src/health/monitor.ts';
 import { type Service, ServiceSpec } from '../../src/spec.ts';
-import { close, listen, until } from './helpers.ts';
+import { close, listen } from './helpers.ts';
 
 /** A local service stand-in: answers 200 while healthy, 503 otherwise, after `delayMs`. */
 class Backend {
@@ -86,11 +87,13 @@ describe('HealthMonitor', () => {
       firstRunSpreadMs: 0,
     });
     monitor.setServices([service(backend)]);
-    await until(() => monitor!.status('web')[0]?.state === 'passing', 3000, 'passing');
+    await eventually('passing', () => monitor!.status('web')[0]?.state === 'passing', { timeoutMs: 3000 });
 
     backend.healthy = false;
-    await until(() => transitions.some((t) => t.to === 'critical'), 3000, 'critical');
-    await until(() => transitions.filter((t) => t.to === 'passing').length === 2, 3000, 'passing again');
+    await eventually('critical', () => transitions.some((t) => t.to === 'critical'), { timeoutMs: 3000 });
+    await eventually('passing again', () => transitions.filter((t) => t.to === 'passing').length === 2, {
+      timeoutMs: 3000,
+    });
     await new Promise((r) => setTimeout(r, 300)); // a few more healthy runs: no further restart
 
     expect(restarts).toEqual(['web']);
@@ -148,7 +151,9 @@ describe('HealthMonitor', () => {
     // interval 50 ms, 2 failures: at most one attempt per 100 ms; grace 100 ms after each start.
     monitor.setServices([service(backend, { failuresBeforeCritical: 2, grace: '100ms' })]);
     await new Promise((r) => setTimeout(r, 300)); // the first start's grace ends, then failures count
-    await until(() => calls.length >= 3 && calls.every((c) => c.end), 5000, 'three finished restarts');
+    await eventually('three finished restarts', () => calls.length >= 3 && calls.every((c) => c.end), {
+      timeoutMs: 5000,
+    });
 
     for (let i = 1; i < calls.length; i++) {
       const prev = calls[i - 1]!;
@@ -170,7 +175,7 @@ describe('HealthMonitor', () => {
     });
     backend.healthy = false;
     monitor.setServices([service(backend, { failuresBeforeCritical: 1 })]);
-    await until(() => monitor!.status()[0]?.state === 'critical', 3000, 'critical');
+    await eventually('critical', () => monitor!.status()[0]?.state === 'critical', { timeoutMs: 3000 });
     await new Promise((r) => setTimeout(r, 200));
     expect(restarts).toEqual([]);
   });
@@ -186,7 +191,7 @@ describe('HealthMonitor', () => {
     });
     backend.healthy = false;
     monitor.setServices([service(backend, { failuresBeforeCritical: 1 })]);
-    await until(() => recoveries.length >= 2, 3000, 'two attempts');
+    await eventually('two attempts', () => recoveries.length >= 2, { timeoutMs: 3000 });
     expect(recoveries.slice(0, 2)).toMatchObject([
       { action: 'restart', attempt: 1, ok: false, output: 'web is FATAL' },
       { action: 'restart', attempt: 2, ok: false, output: 'web is FATAL' },
@@ -206,7 +211,7 @@ describe('HealthMonitor', () => {
           onCritical: { action: 'script', script: { command: 'sh', args: [fixture('recover.sh'), out] } },
         }),
       ]);
-      await until(() => recoveries.length > 0, 3000, 'the recovery script');
+      await eventually('the recovery script', () => recoveries.length > 0, { timeoutMs: 3000 });
       expect(readFileSync(out, 'utf8')).toBe(
         `web|http|HTTP GET ${backend.url}: 503 Service Unavailable\nbackend broken`,
       );
@@ -220,7 +225,7 @@ describe('HealthMonitor', () => {
     backend.delayMs = 150;
     monitor = new HealthMonitor({ firstRunSpreadMs: 0 });
     monitor.setServices([service(backend, { interval: '20ms', timeout: '1s' })]);
-    await until(() => backend.requests >= 4, 3000, 'four runs');
+    await eventually('four runs', () => backend.requests >= 4, { timeoutMs: 3000 });
     expect(backend.maxInFlight).toBe(1);
   });
 
@@ -228,7 +233,7 @@ describe('HealthMonitor', () => {
     const begun = Date.now();
     monitor = new HealthMonitor({ firstRunSpreadMs: 1000, random: () => 0.4 });
     monitor.setServices([service(backend, { interval: '10s' })]);
-    await until(() => backend.requests === 1, 3000, 'the first run');
+    await eventually('the first run', () => backend.requests === 1, { timeoutMs: 3000 });
     expect(Date.now() - begun).toBeGreaterThanOrEqual(390);
   });
 
@@ -242,9 +247,9 @@ describe('HealthMonitor', () => {
     });
     backend.healthy = false;
     monitor.setServices([service(backend, { failuresBeforeCritical: 1, onCritical: { action: 'none' } })]);
-    await until(() => monitor!.status()[0]?.state === 'critical', 3000, 'critical');
+    await eventually('critical', () => monitor!.status()[0]?.state === 'critical', { timeoutMs: 3000 });
     state = 'stopped';
-    await until(() => monitor!.status()[0]?.state === 'unknown', 3000, 'unknown');
+    await eventually('unknown', () => monitor!.status()[0]?.state === 'unknown', { timeoutMs: 3000 });
     const n = backend.requests;
     await new Promise((r) => setTimeout(r, 200));
     expect(backend.requests).toBe(n);
@@ -257,7 +262,9 @@ describe('HealthMonitor', () => {
     const web = service(backend);
     const api = service(backend, {}, 'api');
     monitor.setServices([web, api]);
-    await until(() => (monitor!.history('web', 'http')?.results.length ?? 0) >= 3, 3000, 'results');
+    await eventually('results', () => (monitor!.history('web', 'http')?.results.length ?? 0) >= 3, {
+      timeoutMs: 3000,
+    });
     const before = monitor.history('web', 'http')!.results.length;
 
     // A fresh parse of the same settings is unchanged; api's check gets another interval.
@@ -284,7 +291,7 @@ describe('HealthMonitor', () => {
   it('close stops the checks', async () => {
     monitor = new HealthMonitor({ firstRunSpreadMs: 0 });
     monitor.setServices([service(backend)]);
-    await until(() => backend.requests >= 1, 3000, 'a run');
+    await eventually('a run', () => backend.requests >= 1, { timeoutMs: 3000 });
     await monitor.close();
     const n = backend.requests;
     await new Promise((r) => setTimeout(r, 200));

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { processChecker } from '../../src/health/checkers/process.ts';
 import { readStat } from '../../src/proc/stat.ts';
-import { check, signal, until } from './helpers.ts';
+import { check, signal } from './helpers.ts';
 
 const c = check({ type: 'process' });
 
@@ -29,7 +30,7 @@ describe('process checker', () => {
       const pid = Number(
         await new Promise<string>((resolve) => holder.stdout.once('data', (b) => resolve(String(b)))),
       );
-      await until(() => readStat(pid)?.state === 'Z', 3000, 'the zombie');
+      await eventually('the zombie', () => readStat(pid)?.state === 'Z', { timeoutMs: 3000 });
       const r = await processChecker.run(c, { pid }, signal());
       expect(r).toMatchObject({
         status: 'critical',

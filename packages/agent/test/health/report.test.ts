@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransitionEvent } from '../../src/health/monitor.ts';
 import { HealthReporter } from '../../src/health/report.ts';
-import { close, listen, until } from './helpers.ts';
+import { close, listen } from './helpers.ts';
 
 interface Received {
   path: string;
@@ -66,9 +67,9 @@ describe('HealthReporter', () => {
         ev('passing', 'critical', T0, 'HTTP GET http://x/health: 503 Service Unavailable\nbody'),
       ),
     ).toBeUndefined();
-    await until(() => got.length === 1, 3000, 'the firing alert');
+    await eventually('the firing alert', () => got.length === 1, { timeoutMs: 3000 });
     reporter.report(ev('critical', 'passing', T1, 'HTTP GET http://x/health: 200 OK\nok'));
-    await until(() => got.length === 2, 3000, 'the resolve');
+    await eventually('the resolve', () => got.length === 2, { timeoutMs: 3000 });
 
     expect(got[0]!.path).toBe('/api/v1/webhooks/generic');
     expect(got[0]!.headers.authorization).toBe('Bearer s3cret');
@@ -91,7 +92,7 @@ describe('HealthReporter', () => {
       endsAt: T1,
     });
     // Counted when the answer is read, a moment after the receiver has the request.
-    await until(() => reporter?.sent === 2, 3000, 'both counted as sent');
+    await eventually('both counted as sent', () => reporter?.sent === 2, { timeoutMs: 3000 });
   });
 
   it('keeps transitions while the server is down and sends them, in order, once it is back', async () => {
@@ -116,7 +117,7 @@ describe('HealthReporter', () => {
     const { server, got } = receiver(() => (++answers === 1 ? 503 : 202));
     servers.push(server);
     await listen(server, port);
-    await until(() => reporter!.queued === 0, 5000, 'the queue sent');
+    await eventually('the queue sent', () => reporter!.queued === 0, { timeoutMs: 5000 });
 
     expect(got).toHaveLength(2);
     expect(got[0]!.body).toEqual(got[1]!.body); // the 503'd batch was sent again, whole
@@ -150,7 +151,7 @@ describe('HealthReporter', () => {
         },
       ],
     });
-    await until(() => reporter?.sent === 3, 3000, 'all three counted as sent');
+    await eventually('all three counted as sent', () => reporter?.sent === 3, { timeoutMs: 3000 });
   });
 
   it('the queue is bounded: the newest are kept', async () => {
@@ -173,7 +174,7 @@ describe('HealthReporter', () => {
     const { server, got } = receiver();
     servers.push(server);
     await listen(server, port);
-    await until(() => reporter!.queued === 0, 5000, 'the queue sent');
+    await eventually('the queue sent', () => reporter!.queued === 0, { timeoutMs: 5000 });
     const sent = (got[0]!.body as { alerts: { labels: { check: string } }[] }).alerts.map(
       (a) => a.labels.check,
     );
@@ -193,13 +194,13 @@ describe('HealthReporter', () => {
       retryBaseMs: 20,
     });
     reporter.report(ev('passing', 'critical', T0, 'a', 'one'));
-    await until(() => got.length === 1 && reporter!.queued === 0, 3000, 'the rejection');
+    await eventually('the rejection', () => got.length === 1 && reporter!.queued === 0, { timeoutMs: 3000 });
     reporter.report(ev('passing', 'critical', T0, 'b', 'two'));
-    await until(() => got.length === 2, 3000, 'the next message');
+    await eventually('the next message', () => got.length === 2, { timeoutMs: 3000 });
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toHaveLength(2);
     expect(reporter.dropped).toBe(1);
-    await until(() => reporter?.sent === 1, 3000, 'the second counted as sent');
+    await eventually('the second counted as sent', () => reporter?.sent === 1, { timeoutMs: 3000 });
   });
 
   it('re-sends open alerts so the server does not time them out', async () => {
@@ -213,14 +214,14 @@ describe('HealthReporter', () => {
       resendEveryMs: 100,
     });
     reporter.report(ev('passing', 'critical', T0, 'down'));
-    await until(() => got.length >= 3, 3000, 'two re-sends');
+    await eventually('two re-sends', () => got.length >= 3, { timeoutMs: 3000 });
     for (const r of got.slice(0, 3))
       expect(r.body).toMatchObject({ status: 'firing', severity: 'critical', startsAt: T0 });
     reporter.report(ev('critical', 'passing', T1, 'up'));
-    await until(
-      () => got.some((r) => (r.body as { status: string }).status === 'resolved'),
-      3000,
+    await eventually(
       'the resolve',
+      () => got.some((r) => (r.body as { status: string }).status === 'resolved'),
+      { timeoutMs: 3000 },
     );
     const after = got.length;
     await new Promise((r) => setTimeout(r, 250));

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { scriptChecker } from '../../src/health/checkers/script.ts';
-import { alive, check, signal, until } from './helpers.ts';
+import { alive, check, signal } from './helpers.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const run = (args: string[], timeout = '2s') =>
@@ -38,7 +39,7 @@ describe('script checker', () => {
     const parent = Number(/parent (\d+)/.exec(rest.join('\n'))?.[1]);
     expect(child).toBeGreaterThan(0);
     expect(parent).toBeGreaterThan(0);
-    await until(() => !alive(child) && !alive(parent), 2000, 'both processes gone');
+    await eventually('both processes gone', () => !alive(child) && !alive(parent), { timeoutMs: 2000 });
   });
 
   it('a background child holding the output does not keep the check waiting', async () => {
@@ -47,7 +48,7 @@ describe('script checker', () => {
     expect(r.status).toBe('passing');
     expect(Date.now() - started).toBeLessThan(1500);
     const child = Number(/child (\d+)/.exec(r.output)?.[1]);
-    await until(() => !alive(child), 2000, 'the leftover child gone');
+    await eventually('the leftover child gone', () => !alive(child), { timeoutMs: 2000 });
   });
 
   it('keeps the first 4 KiB of a long output and says so', async () => {

@@ -3,6 +3,7 @@ import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@opsfleet/core';
+import { eventually } from '@opsfleet/core/testing';
 import { createServer, openDatabase, type Server } from '@opsfleet/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReportedService } from '../../src/registration/report.ts';
@@ -22,18 +23,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-async function until(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The real control plane, in process, on PGlite in `dataDir`, listening on `port`. */
@@ -110,7 +99,7 @@ describe('agent registration with the server', { timeout: 60_000 }, () => {
     const link = t.link(t.key.key).start();
     const registered = new Promise((resolve) => link.once('registered', resolve));
     expect(await registered).toMatchObject({ id: t.key.id, name: 'web-1', heartbeatMs: 250 });
-    await until('three heartbeats', () => link.status.heartbeats >= 3);
+    await eventually('three heartbeats', () => link.status.heartbeats >= 3);
     // The server asked for 250 ms, more often than the configured 400 ms.
     expect(link.status.heartbeatMs).toBe(250);
     expect(link.status).toMatchObject({ state: 'registered', id: t.key.id, registrations: 1, failures: 0 });
@@ -140,7 +129,7 @@ describe('agent registration with the server', { timeout: 60_000 }, () => {
       { ...services[0]!, restarts: 1 },
       { ...services[1]!, state: 'running', pid: 202 },
     ];
-    await until(
+    await eventually(
       'the new services at the server',
       async () => (await t.server().agents.get(t.key.id)).serviceCounts.byState.running === 2,
     );
@@ -151,25 +140,25 @@ describe('agent registration with the server', { timeout: 60_000 }, () => {
     await t.stop();
     // Started while the server is down: it keeps trying.
     const link = t.link(t.key.key).start();
-    await until('failed attempts', () => link.status.failures >= 2);
+    await eventually('failed attempts', () => link.status.failures >= 2);
     expect(link.status.state).toBe('retrying');
     expect(link.status.lastError).toMatch(/cannot be reached/);
     await t.restart();
-    await until('registered', () => link.status.registrations === 1 && link.status.heartbeats >= 1);
+    await eventually('registered', () => link.status.registrations === 1 && link.status.heartbeats >= 1);
     expect(link.status.failures).toBe(0);
 
     // The server goes away again and comes back on the same database: heartbeats resume.
     await t.stop();
-    await until('heartbeats failing', () => link.status.failures >= 1);
+    await eventually('heartbeats failing', () => link.status.failures >= 1);
     const before = link.status.heartbeats;
     await t.restart();
-    await until('heartbeats again', () => link.status.heartbeats > before + 1);
+    await eventually('heartbeats again', () => link.status.heartbeats > before + 1);
     expect(link.status.registrations).toBe(1);
     expect((await t.server().agents.get(t.key.id)).status).toBe('online');
 
     // An admin forgets the agent: its next heartbeat is answered 404 and it registers again.
     await t.server().agents.remove(t.key.id);
-    await until('registered again', () => link.status.registrations === 2);
+    await eventually('registered again', () => link.status.registrations === 2);
     const again = await t.server().agents.get(t.key.id);
     expect(again.status).toBe('online');
     expect(again.history.map((h) => h.event)).toEqual(['registered']);
@@ -181,7 +170,7 @@ describe('agent registration with the server', { timeout: 60_000 }, () => {
     const link = t.link(t.viewer.key);
     link.on('failure', (err: Error) => failures.push(err));
     link.start();
-    await until('two refusals', () => failures.length >= 2);
+    await eventually('two refusals', () => failures.length >= 2);
     expect(link.status.state).toBe('retrying');
     expect(link.status.lastError).toMatch(/^403: .*agent:register/);
     expect((await t.server().agents.list({ limit: 10 })).items).toEqual([]);
@@ -192,13 +181,13 @@ describe('agent registration with the server', { timeout: 60_000 }, () => {
   it('stops on close: no more heartbeats, and the server lists it offline after its threshold', async () => {
     const t = await setup();
     const link = t.link(t.key.key).start();
-    await until('a heartbeat', () => link.status.heartbeats >= 1);
+    await eventually('a heartbeat', () => link.status.heartbeats >= 1);
     await link.close();
     const beats = link.status.heartbeats;
-    await until(
+    await eventually(
       'offline at the server',
       async () => (await t.server().agents.get(t.key.id)).status === 'offline',
-      5000,
+      { timeoutMs: 5000 },
     );
     expect(link.status.heartbeats).toBe(beats);
   });

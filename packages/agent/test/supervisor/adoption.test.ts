@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { readStat } from '../../src/proc/stat.ts';
 import { freshHistory } from '../../src/supervisor/restart-policy.ts';
 import { loadState, saveState, specHash } from '../../src/supervisor/state-file.ts';
-import { alive, dataDir, fixture, quick, reap, supervisor, svc, waitFor, waitState } from './helpers.ts';
+import { alive, dataDir, fixture, quick, reap, supervisor, svc, waitState } from './helpers.ts';
 
 /** The pids of processes running forever.mjs with this marker: more than one would be a duplicate. */
 function processesWith(marker: string): number[] {
@@ -136,7 +137,10 @@ describe('adoption after an agent restart', () => {
     expect(s.pid).not.toBe(process.pid);
     expect(s.restarts).toBe(0);
     expect(alive(process.pid)).toBe(true);
-    await waitFor(() => loadState(dir).services.a?.pid === s.pid, 'the state file to hold the new process');
+    await eventually(
+      'the state file to hold the new process',
+      () => loadState(dir).services.a?.pid === s.pid,
+    );
     expect(Object.keys(loadState(dir).services)).toEqual(['a']);
   });
 });

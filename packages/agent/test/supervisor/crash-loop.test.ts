@@ -1,5 +1,6 @@
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
-import { dataDir, quick, supervisor, svc, waitFor, waitState } from './helpers.ts';
+import { dataDir, quick, supervisor, svc, waitState } from './helpers.ts';
 
 describe('crash loop', () => {
   it('restarts with growing delays, goes FATAL after maxRestarts in the window, and tries again after the cool-down', async () => {
@@ -32,15 +33,13 @@ describe('crash loop', () => {
 
     // FATAL is not forever: tried again after the cool-down, as a fresh series.
     const fatalEvent = events.find((e) => e.status.state === 'fatal')!;
-    const retried = await waitFor(
-      () => of('crashy').find((e) => e.at > fatalEvent.at && e.status.state === 'starting'),
-      'the start after the cool-down',
+    const retried = await eventually('the start after the cool-down', () =>
+      of('crashy').find((e) => e.at > fatalEvent.at && e.status.state === 'starting'),
     );
     expect(retried.at - fatalEvent.at).toBeGreaterThanOrEqual(1000 - 2);
     expect(retried.status.restarts).toBe(4);
-    const nextBackoff = await waitFor(
-      () => of('crashy').find((e) => e.at > retried.at && e.status.state === 'backoff'),
-      'a backoff after the retry',
+    const nextBackoff = await eventually('a backoff after the retry', () =>
+      of('crashy').find((e) => e.at > retried.at && e.status.state === 'backoff'),
     );
     expect(nextBackoff.status.reason).toBe('exit code 3; restarting in 100ms');
   });

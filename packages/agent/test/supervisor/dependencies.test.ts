@@ -1,16 +1,7 @@
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { DependencyError } from '../../src/supervisor/graph.ts';
-import {
-  alive,
-  dataDir,
-  quick,
-  type Recorded,
-  reap,
-  supervisor,
-  svc,
-  waitFor,
-  waitState,
-} from './helpers.ts';
+import { alive, dataDir, quick, type Recorded, reap, supervisor, svc, waitState } from './helpers.ts';
 
 const index = (events: Recorded[], name: string, state: string, from = 0) =>
   events.findIndex((e, i) => i >= from && e.status.name === name && e.status.state === state);
@@ -32,9 +23,8 @@ describe('dependencies', () => {
     // a crashes: b is stopped and waits for it, then both come back.
     const crashAt = events.length;
     process.kill(a1.pid!, 'SIGKILL');
-    const held = await waitFor(
-      () => events.find((e, i) => i >= crashAt && e.status.name === 'b' && e.status.state === 'waiting'),
-      'b to wait',
+    const held = await eventually('b to wait', () =>
+      events.find((e, i) => i >= crashAt && e.status.name === 'b' && e.status.state === 'waiting'),
     );
     expect(held.status.reason).toBe('dependency a is backoff');
     expect(alive(b1.pid!)).toBe(false);

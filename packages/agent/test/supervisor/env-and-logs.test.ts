@@ -1,8 +1,9 @@
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { logPath, pidPath } from '../../src/supervisor/direct.ts';
-import { dataDir, readLog, reap, supervisor, svc, waitFor, waitState } from './helpers.ts';
+import { dataDir, readLog, reap, supervisor, svc, waitState } from './helpers.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -19,11 +20,13 @@ describe('environment', () => {
       }),
     ]);
     reap((await waitState(sup, 'env', 'running')).pid);
-    await waitFor(() => readLog(dir, 'env').includes('GREETING=hello\nFROM_SPEC=spec\n'), 'the first values');
+    await eventually('the first values', () =>
+      readLog(dir, 'env').includes('GREETING=hello\nFROM_SPEC=spec\n'),
+    );
 
     writeFileSync(envFile, 'GREETING=bonjour\n');
     reap((await sup.restart('env')).pid);
-    await waitFor(() => readLog(dir, 'env').includes('GREETING=bonjour'), 'the new value');
+    await eventually('the new value', () => readLog(dir, 'env').includes('GREETING=bonjour'));
     // The log is appended to, never truncated by a start.
     expect(readLog(dir, 'env')).toMatch(/GREETING=hello[\s\S]*GREETING=bonjour/);
   });
@@ -50,9 +53,8 @@ describe('environment', () => {
     expect(status).toMatch(/^Uid:\s+65534\s/m);
     expect(status).toMatch(/^Gid:\s+65534\s/m);
     expect(status).toMatch(/^Groups:\s*$/m); // root's supplementary groups are not inherited
-    await waitFor(
-      () => readLog(dir, 'as-nobody').includes('USER=nobody\nHOME=/nonexistent'),
-      'the login env',
+    await eventually('the login env', () =>
+      readLog(dir, 'as-nobody').includes('USER=nobody\nHOME=/nonexistent'),
     );
   });
 
@@ -91,6 +93,6 @@ describe('log file and pid file', () => {
       expect(flags & 0o2000, 'O_APPEND').toBe(0o2000);
     }
     expect(readFileSync(pidPath(dir, 'logged'), 'utf8')).toBe(`${s.pid}\n`);
-    await waitFor(() => readLog(dir, 'logged').includes(`forever fixture ${s.pid} hello`), 'the output');
+    await eventually('the output', () => readLog(dir, 'logged').includes(`forever fixture ${s.pid} hello`));
   });
 });

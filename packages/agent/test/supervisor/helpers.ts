@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach } from 'vitest';
 import { readStat } from '../../src/proc/stat.ts';
 import { type Service, ServiceSpec, type ServiceStatus } from '../../src/spec.ts';
@@ -44,24 +45,6 @@ export function alive(pid: number): boolean {
   }
   const s = readStat(pid);
   return s !== undefined && s.state !== 'Z';
-}
-
-/** Polls until `fn` returns something truthy; its value. */
-export async function waitFor<T>(
-  fn: () => T | undefined | null | false,
-  what: string | (() => string),
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs}ms waiting for ${typeof what === 'string' ? what : what()}`,
-      );
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export function readLog(dataDir: string, name: string): string {
@@ -120,12 +103,12 @@ export function waitState(
   extra: (s: ServiceStatus) => boolean = () => true,
   timeoutMs?: number,
 ): Promise<ServiceStatus> {
-  return waitFor(
+  return eventually(
+    () => `${name} to be ${state} (it is ${JSON.stringify(sup.get(name))})`,
     () => {
       const s = sup.get(name);
       return s && s.state === state && extra(s) ? s : undefined;
     },
-    () => `${name} to be ${state} (it is ${JSON.stringify(sup.get(name))})`,
-    timeoutMs,
+    { timeoutMs },
   );
 }

@@ -1,5 +1,6 @@
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
-import { dataDir, supervisor, svc, waitFor, waitState } from './helpers.ts';
+import { dataDir, supervisor, svc, waitState } from './helpers.ts';
 
 describe('recovery asked by a health check', () => {
   it('restarts through the policy: counted, backed off, and FATAL when it keeps happening', async () => {
@@ -18,9 +19,9 @@ describe('recovery asked by a health check', () => {
     expect(second.restarts).toBe(1);
 
     await sup.recover('web', 'http: 503');
-    await waitFor(
-      () => sup.get('web')?.restarts === 2 && sup.get('web')?.state === 'running',
+    await eventually(
       'the second restart',
+      () => sup.get('web')?.restarts === 2 && sup.get('web')?.state === 'running',
     );
     const fatal = await sup.recover('web', 'http: 503');
     expect(fatal.state).toBe('fatal');

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { readStat } from '../../src/proc/stat.ts';
 import { stopTree } from '../../src/supervisor/direct.ts';
-import { alive, fixture, reap, waitFor } from './helpers.ts';
+import { alive, fixture, reap } from './helpers.ts';
 
 describe('stopTree', () => {
   it("never signals the agent's own process group, even when told to: the tree is stopped pid by pid", async () => {
@@ -16,7 +17,7 @@ describe('stopTree', () => {
 
     const r = await stopTree({ pid: child.pid!, pgid: ownGroup, signal: 'SIGTERM', timeoutMs: 2000 });
     expect(r).toEqual({ killed: false, strays: [], survivors: [] });
-    await waitFor(() => !alive(child.pid!), 'the child to end');
+    await eventually('the child to end', () => !alive(child.pid!));
     expect(alive(process.pid)).toBe(true);
   });
 });

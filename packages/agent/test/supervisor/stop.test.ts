@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import { readStat } from '../../src/proc/stat.ts';
 import { pidPath } from '../../src/supervisor/direct.ts';
-import { alive, dataDir, readLog, reap, supervisor, svc, waitFor, waitState } from './helpers.ts';
+import { alive, dataDir, readLog, reap, supervisor, svc, waitState } from './helpers.ts';
 
 interface TreePids {
   inGroup: number;
@@ -18,9 +19,9 @@ async function startTree(ignoreTerm: boolean) {
     svc('tree', 'fork-tree.mjs', ignoreTerm ? [file, '--ignore-term'] : [file], { stopTimeout: '500ms' }),
   ]);
   const running = await waitState(sup, 'tree', 'running');
-  const tree = await waitFor<TreePids>(
-    () => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')),
+  const tree = await eventually(
     'the tree',
+    (): TreePids | false => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')),
   );
   for (const pid of [running.pid, tree.inGroup, tree.leftGroup]) reap(pid);
   // The fixture did what it says: one grandchild in the service's group, one outside it.
@@ -62,9 +63,8 @@ describe('stop', () => {
     const first = await waitState(sup, 'svc', 'running');
     reap(first.pid);
     // Running means exec'd; the fixture ignores SIGINT once it has said so.
-    await waitFor(
-      () => readLog(dir, 'svc').includes(`ignore-term fixture ${first.pid}`),
-      'the fixture to be ready',
+    await eventually('the fixture to be ready', () =>
+      readLog(dir, 'svc').includes(`ignore-term fixture ${first.pid}`),
     );
     expect(await sup.stop('svc')).toMatchObject({ state: 'stopped', lastExit: { signal: 'SIGKILL' } });
     await new Promise((r) => setTimeout(r, 300));

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@opsfleet/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStat } from '../../src/proc/stat.ts';
 import { type Service, ServiceSpec, type ServiceStatus } from '../../src/spec.ts';
@@ -16,15 +17,8 @@ import { SystemdBackend } from '../../src/systemd/systemd-backend.ts';
 const real = process.env.OPSFLEET_REAL_SYSTEMD === '1';
 const svc = (s: Record<string, unknown>): Service => ServiceSpec.parse({ backend: 'systemd', ...s });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+// These probes run systemctl: a process each, too costly to start every 25 ms.
+const systemctlPace = { everyMs: 100 };
 
 describe.skipIf(!real)('SystemdBackend with a real systemd user manager', () => {
   const work = real ? mkdtempSync(join(tmpdir(), 'opsfleet-real-')) : '';
@@ -81,7 +75,7 @@ describe.skipIf(!real)('SystemdBackend with a real systemd user manager', () => 
     const s = await backend.status('app');
     expect(s).toMatchObject({ state: 'running', restarts: 0 });
     expect(readStat(s.pid!)?.comm).toBe('sleep');
-    await until('the log line', async () => log('app').includes('started\n'));
+    await eventually('the log line', async () => log('app').includes('started\n'));
     await backend.pause('app');
     expect(readStat(s.pid!)?.state).toBe('T');
     expect(await state('app')).toBe('paused');
@@ -96,7 +90,7 @@ describe.skipIf(!real)('SystemdBackend with a real systemd user manager', () => 
 
   it('arguments reach the process exactly as written', async () => {
     await backend.start('args').catch(() => undefined);
-    await until('printf output', async () => log('args').includes('[new\nline]'));
+    await eventually('printf output', async () => log('args').includes('[new\nline]'));
     expect(log('args')).toBe(
       '[a b]\n[100%]\n[$HOME]\n[it\'s]\n[say "hi"]\n[back\\slash]\n[;]\n[]\n[new\nline]\n',
     );
@@ -106,28 +100,36 @@ describe.skipIf(!real)('SystemdBackend with a real systemd user manager', () => 
     // Type=exec: a process that dies at once can fail the start job itself; systemd restarts it anyway.
     await backend.start('crash').catch(() => undefined);
     const seen = new Set<ServiceStatus['state']>();
-    await until('FATAL', async () => {
-      const st = await state('crash');
-      seen.add(st);
-      return st === 'fatal';
-    });
+    await eventually(
+      'FATAL',
+      async () => {
+        const st = await state('crash');
+        seen.add(st);
+        return st === 'fatal';
+      },
+      systemctlPace,
+    );
     const fatal = await backend.status('crash');
     expect(fatal).toMatchObject({ restarts: 3, lastExit: { code: 3 } });
     expect(fatal.nextStartAt).toBeDefined();
     const taken = await backend.tick(Date.parse(fatal.nextStartAt!));
     expect(taken.find((t) => t.name === 'crash')?.recovery.action).toBe('restart');
     // It crashes again; the restarts seen before the reset are still counted.
-    await until('FATAL again', async () => (await state('crash')) === 'fatal');
+    await eventually('FATAL again', async () => (await state('crash')) === 'fatal', systemctlPace);
     expect((await backend.status('crash')).restarts).toBeGreaterThanOrEqual(6);
     await backend.stop('crash');
   });
 
   it('stableAfter: after a restart and a stable second, the counters are reset and the count kept', async () => {
     await backend.start('flaky').catch(() => undefined);
-    await until('running after one restart', async () => {
-      const s = await backend.status('flaky');
-      return s.state === 'running' && s.restarts === 1;
-    });
+    await eventually(
+      'running after one restart',
+      async () => {
+        const s = await backend.status('flaky');
+        return s.state === 'running' && s.restarts === 1;
+      },
+      systemctlPace,
+    );
     await sleep(1100);
     const taken = await backend.tick();
     expect(taken.find((t) => t.name === 'flaky')?.recovery.action).toBe('reset-counters');
