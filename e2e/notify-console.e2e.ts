@@ -1,17 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import {
   createServer as createHttpServer,
   type Server as HttpServer,
   type IncomingHttpHeaders,
 } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { silentLogger } from '@opsfleet/core';
-import { createServer, openDatabase, type Server } from '@opsfleet/server';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, peerAvailable, stopProcess, waitFor } from './peers.ts';
+import { ADMIN_PASSWORD, type ConsoleSession, openConsoleSession } from './console-session.ts';
+import { freePort, peerAvailable, waitFor } from './peers.ts';
 
 /**
  * The notification pages of the console in a real browser, against an in-process server: a
@@ -21,11 +15,6 @@ import { freePort, peerAvailable, stopProcess, waitFor } from './peers.ts';
  * test-artifacts/notify-console/.
  */
 
-const ROOT = join(import.meta.dirname, '..');
-const WEB = join(ROOT, 'packages/web');
-const SHOTS = join(ROOT, 'test-artifacts/notify-console');
-const CHROMIUM = '/usr/lib/chromium/chromium';
-const ADMIN_PASSWORD = 'admin-password-1';
 const CHANNEL = 'e2e-hook';
 const TEMPLATES = 'e2e-short';
 const RULE = 'e2e-db';
@@ -60,87 +49,10 @@ interface RuleAnswer {
 }
 
 describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console in Chromium', () => {
-  let dir = '';
-  let server: Server;
-  let serverUrl = '';
-  let baseUrl = '';
-  let token = '';
-  let preview: ChildProcess | undefined;
-  let previewOutput = '';
+  let session: ConsoleSession;
   let receiver: HttpServer | undefined;
   let receiverUrl = '';
   const received: Received[] = [];
-  let browser: Browser;
-  let page: Page;
-  let shot = 0;
-  const browserErrors: string[] = [];
-  /** Console errors a step provokes on purpose (Chromium logs every 4xx answer as one). */
-  let expectedErrors: RegExp[] = [];
-
-  /** One step of the story: a screenshot after it, or one named `-failed` when it throws. */
-  async function step(name: string, body: () => Promise<void>): Promise<void> {
-    const file = `${String(++shot).padStart(2, '0')}-${name}`;
-    try {
-      await body();
-    } catch (err) {
-      await page
-        ?.screenshot({ path: join(SHOTS, `${file}-failed.png`), fullPage: true })
-        .catch(() => undefined);
-      throw err;
-    }
-    await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage: true, animations: 'disabled' });
-    expect(browserErrors, 'errors in the browser console').toEqual([]);
-  }
-
-  /** The API as the admin, to check what the console stored. */
-  async function apiGet<T>(path: string): Promise<T> {
-    const res = await fetch(`${serverUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    expect(res.status, `GET ${path}`).toBe(200);
-    return (await res.json()) as T;
-  }
-
-  /** Picks an option of the antd Select with `testId` by its label, from the open dropdown. */
-  async function pick(testId: string, label: string): Promise<void> {
-    await page.getByTestId(testId).click();
-    const option = page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title="${label}"]`);
-    await option.click();
-  }
-
-  /** The server serves the built console at `/` once that is wired; until then, vite preview does. */
-  async function consoleUrl(): Promise<string> {
-    const own = await fetch(`${serverUrl}/`)
-      .then(async (r) => (r.ok && (await r.text()).includes('opsfleet-console') ? serverUrl : undefined))
-      .catch(() => undefined);
-    if (own) return own;
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    preview = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/vite/bin/vite.js'),
-        'preview',
-        '--port',
-        String(port),
-        '--strictPort',
-        '--host',
-        '127.0.0.1',
-      ],
-      { cwd: WEB, env: { ...process.env, OPSFLEET_API: serverUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const keep = (chunk: Buffer) => {
-      previewOutput = (previewOutput + chunk.toString('utf8')).slice(-4000);
-    };
-    preview.stdout?.on('data', keep);
-    preview.stderr?.on('data', keep);
-    await waitFor(
-      'vite preview',
-      async () => ((await fetch(`${url}/api/v1/auth/me`)).status === 401 ? true : undefined),
-      20_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}:\n${previewOutput}`);
-    });
-    return url;
-  }
 
   /** A webhook receiver that records every request and answers 200. */
   async function startReceiver(): Promise<void> {
@@ -163,60 +75,17 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   }
 
   beforeAll(async () => {
-    rmSync(SHOTS, { recursive: true, force: true });
-    mkdirSync(SHOTS, { recursive: true });
-    // vitest sets NODE_ENV=test, which would make vite bundle React's development build.
-    execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
-      cwd: WEB,
-      stdio: 'pipe',
-      env: { ...process.env, NODE_ENV: 'production' },
-    });
-
     await startReceiver();
-    dir = mkdtempSync(join(tmpdir(), 'e2e-notify-console-'));
-    const database = await openDatabase({ dataDir: join(dir, 'server-data') });
-    server = await createServer({
-      database,
-      log: silentLogger(),
-      adminPassword: ADMIN_PASSWORD,
-      housekeepingMs: 0,
-    });
-    const port = await freePort();
-    await server.listen(port, '127.0.0.1');
-    serverUrl = `http://127.0.0.1:${port}`;
-    baseUrl = await consoleUrl();
-
-    const login = await fetch(`${serverUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    expect(login.status).toBe(200);
-    token = ((await login.json()) as { accessToken: string }).accessToken;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.setDefaultTimeout(10_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !expectedErrors.some((re) => re.test(message.text())))
-        browserErrors.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (err) => browserErrors.push(`page: ${err.message}`));
+    session = await openConsoleSession({ suite: 'notify-console' });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await stopProcess(preview);
-    await server?.close();
+    await session?.close();
     await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('logs in and opens the channels page from the Notifications menu', async () => {
+    const { baseUrl, page, step } = session;
     await step('channels-empty', async () => {
       await page.goto(`${baseUrl}/`);
       await page.getByTestId('login-username').fill('admin');
@@ -230,6 +99,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('creates a webhook channel and sends a test message to the receiver', async () => {
+    const { page, step, apiGet } = session;
     await step('channel-form', async () => {
       await page.getByTestId('channel-new').click();
       await page.getByTestId('channel-name').fill(CHANNEL);
@@ -268,6 +138,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('keeps the stored secret when the channel is edited as shown', async () => {
+    const { page, step } = session;
     await step('channel-edited', async () => {
       await page.getByTestId(`channel-edit-${CHANNEL}`).click();
       const config = page.getByTestId('channel-config');
@@ -286,6 +157,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('creates a template set, previewing it as it is typed and naming a part that does not parse', async () => {
+    const { page, step, expectErrors, apiGet } = session;
     await step('template-preview', async () => {
       await page.getByTestId('nav-notify-templates').click();
       await page.getByTestId('templates-table').waitFor();
@@ -298,14 +170,14 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
         .poll(() => page.getByTestId('template-preview-title').textContent())
         .toBe('[E2E] DiskFull x1');
     });
-    expectedErrors = [/status of 400/];
+    expectErrors(/status of 400/);
     await step('template-broken', async () => {
       await page.getByTestId('template-body-firing').fill('{{#alerts}}- {{name}}');
       const error = page.getByTestId('template-preview-error');
       await error.waitFor();
       expect(await error.textContent()).toMatch(/body: .*Unclosed section/);
     });
-    expectedErrors = [];
+    expectErrors();
     await step('template-fixed', async () => {
       await page
         .getByTestId('template-body-firing')
@@ -329,6 +201,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('creates a rule that notifies the channel with the template set', async () => {
+    const { page, step, apiGet, pick } = session;
     await step('rule-form', async () => {
       await page.getByTestId('nav-notify-rules').click();
       await page.getByTestId('rules-table').waitFor();
@@ -376,6 +249,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('shows the delivery log and the dead letters', async () => {
+    const { page, step } = session;
     await step('deliveries', async () => {
       await page.getByTestId('nav-notify-deliveries').click();
       await page.getByTestId('deliveries-table').locator('.ant-table-tbody').waitFor();
