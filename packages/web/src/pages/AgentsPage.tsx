@@ -16,7 +16,7 @@ import {
   Timeline,
   Typography,
 } from 'antd';
-import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import {
   type Agent,
   type AgentHistoryEntry,
@@ -28,6 +28,7 @@ import {
   type ServiceCounts,
 } from '../api/agents.ts';
 import { errorText } from '../api/client.ts';
+import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { LabelTags } from '../components/Tags.tsx';
 import {
@@ -141,65 +142,57 @@ export function AgentsPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }} wrap>
-        <Space size="middle" wrap>
-          <Typography.Title level={4} style={{ margin: 0 }}>
-            Agents
-          </Typography.Title>
-          {data && (
+      <ListPage<Agent>
+        title="Agents"
+        titleExtra={
+          data && (
             <Space size={4} data-testid="agent-counts">
               <Tag color="green">{data.counts.online} online</Tag>
               <Tag color={data.counts.offline ? 'red' : 'default'}>{data.counts.offline} offline</Tag>
             </Space>
-          )}
-        </Space>
-        <Space wrap>
-          <Input.Search
-            allowClear
-            placeholder="name, hostname, label"
-            style={{ width: 240 }}
-            onSearch={filter(setText)}
-            data-testid="agents-search"
-          />
-          <Select<AgentStatus>
-            allowClear
-            placeholder="any status"
-            style={{ width: 140 }}
-            value={status}
-            onChange={filter(setStatus)}
-            options={[
-              { value: 'online', label: 'online' },
-              { value: 'offline', label: 'offline' },
-            ]}
-            data-testid="agents-status"
-          />
-          <Space size={6}>
-            <Switch checked={auto} onChange={setAuto} data-testid="agents-auto" />
-            <span>Refresh every 15 s</span>
+          )
+        }
+        actions={
+          <Space wrap>
+            <Input.Search
+              allowClear
+              placeholder="name, hostname, label"
+              style={{ width: 240 }}
+              onSearch={filter(setText)}
+              data-testid="agents-search"
+            />
+            <Select<AgentStatus>
+              allowClear
+              placeholder="any status"
+              style={{ width: 140 }}
+              value={status}
+              onChange={filter(setStatus)}
+              options={[
+                { value: 'online', label: 'online' },
+                { value: 'offline', label: 'offline' },
+              ]}
+              data-testid="agents-status"
+            />
+            <Space size={6}>
+              <Switch checked={auto} onChange={setAuto} data-testid="agents-auto" />
+              <span>Refresh every 15 s</span>
+            </Space>
+            <Button onClick={reload} data-testid="agents-refresh">
+              Refresh
+            </Button>
           </Space>
-          <Button onClick={reload} data-testid="agents-refresh">
-            Refresh
-          </Button>
-        </Space>
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<Agent>
-        rowKey="id"
-        size="middle"
+        }
+        error={error}
         loading={loading && !data}
-        dataSource={data?.items ?? []}
+        rows={data?.items}
         pagination={false}
         locale={{
           emptyText:
             'No agents. An agent registers with an API key of the role agent (Admin → API keys) set as agent.server.token.',
         }}
         data-testid="agents-table"
-        onRow={(agent) =>
-          ({
-            'data-testid': `agent-row-${agent.name}`,
-            'data-status': agent.status,
-          }) as HTMLAttributes<HTMLElement>
-        }
+        rowTestId={(agent) => `agent-row-${agent.name}`}
+        rowStatus={(agent) => agent.status}
         columns={[
           {
             title: 'Agent',

@@ -1,9 +1,10 @@
-import { Alert, App, Button, Form, Input, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
-import { type HTMLAttributes, useCallback, useState } from 'react';
+import { App, Button, Form, Input, Popconfirm, Select, Tag, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../api/identity.ts';
 import { type ApiKey, type CreatedApiKey, ROLES, type Role } from '../api/types.ts';
 import { FormModal } from '../components/FormModal.tsx';
+import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { ShowOnceModal, Snippet } from '../components/ShowOnce.tsx';
 import { RoleTag } from '../components/Tags.tsx';
@@ -30,22 +31,18 @@ export function ApiKeysPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          API keys
-        </Typography.Title>
-        <Button type="primary" onClick={() => setCreating(true)} data-testid="apikey-new">
-          New API key
-        </Button>
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<ApiKey>
-        rowKey="id"
-        size="middle"
+      <ListPage<ApiKey>
+        title="API keys"
+        actions={
+          <Button type="primary" onClick={() => setCreating(true)} data-testid="apikey-new">
+            New API key
+          </Button>
+        }
+        error={error}
         loading={loading}
-        dataSource={data ?? []}
+        rows={data}
         pagination={false}
-        onRow={(key) => ({ 'data-testid': `apikey-row-${key.name}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(key) => `apikey-row-${key.name}`}
         columns={[
           {
             title: 'Name',

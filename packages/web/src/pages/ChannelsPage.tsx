@@ -1,5 +1,5 @@
-import { Alert, App, Button, Form, Input, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
-import { type HTMLAttributes, useCallback, useMemo, useState } from 'react';
+import { App, Button, Form, Input, Popconfirm, Select, Space, Tag, Typography } from 'antd';
+import { useCallback, useMemo, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import {
   createChannel,
@@ -21,6 +21,7 @@ import {
   parseConfig,
 } from '../channel-form.ts';
 import { FormModal } from '../components/FormModal.tsx';
+import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { useLoad, useSession } from '../hooks.ts';
 
@@ -71,26 +72,22 @@ export function ChannelsPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Channels
-        </Typography.Title>
-        {canWrite && (
-          <Button type="primary" onClick={() => setEditing('new')} data-testid="channel-new">
-            New channel
-          </Button>
-        )}
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<Channel>
-        rowKey="id"
-        size="middle"
+      <ListPage<Channel>
+        title="Channels"
+        actions={
+          canWrite && (
+            <Button type="primary" onClick={() => setEditing('new')} data-testid="channel-new">
+              New channel
+            </Button>
+          )
+        }
+        error={error}
         loading={loading}
-        dataSource={data ?? []}
+        rows={data}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: 'No channels yet' }}
         data-testid="channels-table"
-        onRow={(channel) => ({ 'data-testid': `row-${channel.name}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(channel) => `row-${channel.name}`}
         columns={[
           {
             title: 'Name',

@@ -1,8 +1,9 @@
-import { Alert, App, Button, Popconfirm, Space, Table, Tag, Typography } from 'antd';
-import { type HTMLAttributes, useCallback, useState } from 'react';
+import { App, Button, Popconfirm, Space, Tag, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../api/notify.ts';
 import type { OutboxItem } from '../api/notify-types.ts';
+import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { useLoad, useSession } from '../hooks.ts';
@@ -62,24 +63,20 @@ export function DeadLettersPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Dead letters
-        </Typography.Title>
-        <Button onClick={reload} data-testid="dead-refresh">
-          Refresh
-        </Button>
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<OutboxItem>
-        rowKey="id"
-        size="middle"
+      <ListPage<OutboxItem>
+        title="Dead letters"
+        actions={
+          <Button onClick={reload} data-testid="dead-refresh">
+            Refresh
+          </Button>
+        }
+        error={error}
         loading={loading}
-        dataSource={data?.items ?? []}
+        rows={data?.items}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: 'No dead letters: every notification got through or is still trying' }}
         data-testid="dead-letters-table"
-        onRow={(item) => ({ 'data-testid': `row-${item.id}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(item) => `row-${item.id}`}
         columns={[
           {
             title: 'Created',

@@ -1,7 +1,8 @@
-import { Alert, Button, Select, Space, Switch, Table, Tag, Typography } from 'antd';
-import { type HTMLAttributes, useCallback, useEffect, useState } from 'react';
+import { Button, Select, Space, Switch, Tag, Typography } from 'antd';
+import { useCallback, useEffect, useState } from 'react';
 import { listChannels, listDeliveries } from '../api/notify.ts';
 import { ATTEMPT_STATUSES, type Attempt, type AttemptStatus, type Channel } from '../api/notify-types.ts';
+import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { DeliveryStatusTag } from '../components/Tags.tsx';
@@ -52,54 +53,46 @@ export function DeliveriesPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }} wrap>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Deliveries
-        </Typography.Title>
-        <Space wrap>
-          <Select<AttemptStatus>
-            allowClear
-            placeholder="any status"
-            style={{ width: 150 }}
-            value={status}
-            onChange={filter(setStatus)}
-            options={ATTEMPT_STATUSES.map((s) => ({ value: s, label: s }))}
-            data-testid="deliveries-status"
-          />
-          <Select<string>
-            allowClear
-            showSearch={{ optionFilterProp: 'label' }}
-            placeholder="any channel"
-            style={{ width: 200 }}
-            value={channelId}
-            onChange={filter(setChannelId)}
-            options={channels.map((c) => ({ value: c.id, label: c.name }))}
-            data-testid="deliveries-channel"
-          />
-          <Space size={6}>
-            <Switch checked={auto} onChange={setAuto} data-testid="deliveries-auto" />
-            <span>Refresh every 5 s</span>
+      <ListPage<Attempt>
+        title="Deliveries"
+        actions={
+          <Space wrap>
+            <Select<AttemptStatus>
+              allowClear
+              placeholder="any status"
+              style={{ width: 150 }}
+              value={status}
+              onChange={filter(setStatus)}
+              options={ATTEMPT_STATUSES.map((s) => ({ value: s, label: s }))}
+              data-testid="deliveries-status"
+            />
+            <Select<string>
+              allowClear
+              showSearch={{ optionFilterProp: 'label' }}
+              placeholder="any channel"
+              style={{ width: 200 }}
+              value={channelId}
+              onChange={filter(setChannelId)}
+              options={channels.map((c) => ({ value: c.id, label: c.name }))}
+              data-testid="deliveries-channel"
+            />
+            <Space size={6}>
+              <Switch checked={auto} onChange={setAuto} data-testid="deliveries-auto" />
+              <span>Refresh every 5 s</span>
+            </Space>
+            <Button onClick={reload} data-testid="deliveries-refresh">
+              Refresh
+            </Button>
           </Space>
-          <Button onClick={reload} data-testid="deliveries-refresh">
-            Refresh
-          </Button>
-        </Space>
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<Attempt>
-        rowKey="id"
-        size="middle"
+        }
+        error={error}
         loading={loading && !auto}
-        dataSource={data?.items ?? []}
+        rows={data?.items}
         pagination={false}
         locale={{ emptyText: 'No deliveries' }}
         data-testid="deliveries-table"
-        onRow={(attempt) =>
-          ({
-            'data-testid': `row-${attempt.id}`,
-            'data-status': attempt.status,
-          }) as HTMLAttributes<HTMLElement>
-        }
+        rowTestId={(attempt) => `row-${attempt.id}`}
+        rowStatus={(attempt) => attempt.status}
         columns={[
           { title: 'Time', dataIndex: 'at', width: 120, render: (v: string) => <RelativeTime iso={v} /> },
           { title: 'Channel', dataIndex: 'channelName', width: 160 },

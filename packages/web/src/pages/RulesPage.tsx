@@ -1,5 +1,4 @@
 import {
-  Alert,
   App,
   Button,
   Card,
@@ -15,11 +14,10 @@ import {
   Select,
   Space,
   Switch,
-  Table,
   Tag,
   Typography,
 } from 'antd';
-import { type HTMLAttributes, useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import {
   createRule,
@@ -31,6 +29,7 @@ import {
 } from '../api/notify.ts';
 import { type Channel, RULE_SEVERITIES, type Rule, type TemplateSet } from '../api/notify-types.ts';
 import { FormModal } from '../components/FormModal.tsx';
+import { ListPage } from '../components/ListPage.tsx';
 import { SeverityTag } from '../components/Tags.tsx';
 import { duration } from '../format.ts';
 import { useLoad, useSession } from '../hooks.ts';
@@ -97,26 +96,22 @@ export function RulesPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Notification rules
-        </Typography.Title>
-        {canWrite && (
-          <Button type="primary" onClick={() => setEditing('new')} data-testid="rule-new">
-            New rule
-          </Button>
-        )}
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<Rule>
-        rowKey="id"
-        size="middle"
+      <ListPage<Rule>
+        title="Notification rules"
+        actions={
+          canWrite && (
+            <Button type="primary" onClick={() => setEditing('new')} data-testid="rule-new">
+              New rule
+            </Button>
+          )
+        }
+        error={error}
         loading={loading}
-        dataSource={data ?? []}
+        rows={data}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: 'No rules yet: alerts notify nobody' }}
         data-testid="rules-table"
-        onRow={(rule) => ({ 'data-testid': `row-${rule.name}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(rule) => `row-${rule.name}`}
         columns={[
           {
             title: 'Name',

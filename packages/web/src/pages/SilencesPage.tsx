@@ -1,8 +1,9 @@
-import { Alert, App, Button, Popconfirm, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { App, Button, Popconfirm, Tabs, Tag } from 'antd';
 import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { expireSilence, listSilences, matcherText } from '../api/silences.ts';
 import type { Matcher, Silence, SilenceState } from '../api/types.ts';
+import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { SilenceForm } from '../components/SilenceForm.tsx';
 import { useLoad, useSession } from '../hooks.ts';
@@ -36,23 +37,18 @@ export function SilencesPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 8 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Silences
-        </Typography.Title>
-        {canWrite && (
-          <Button type="primary" onClick={() => setCreating(true)} data-testid="silence-new">
-            New silence
-          </Button>
-        )}
-      </Space>
-      <Tabs activeKey={tab} onChange={(key) => setTab(key as SilenceState)} items={TABS} />
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<Silence>
-        rowKey="id"
-        size="middle"
+      <ListPage<Silence>
+        title="Silences"
+        actions={
+          canWrite && (
+            <Button type="primary" onClick={() => setCreating(true)} data-testid="silence-new">
+              New silence
+            </Button>
+          )
+        }
+        error={error}
         loading={loading}
-        dataSource={loading && !data ? [] : (data ?? [])}
+        rows={data}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: `No ${tab} silences` }}
         columns={[
@@ -98,7 +94,9 @@ export function SilencesPage() {
               ),
           },
         ]}
-      />
+      >
+        <Tabs activeKey={tab} onChange={(key) => setTab(key as SilenceState)} items={TABS} />
+      </ListPage>
       <SilenceForm
         open={creating}
         matchers={NO_MATCHERS}

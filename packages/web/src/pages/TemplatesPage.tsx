@@ -1,19 +1,5 @@
-import {
-  Alert,
-  App,
-  Button,
-  Col,
-  Form,
-  Input,
-  Popconfirm,
-  Row,
-  Space,
-  Table,
-  Tabs,
-  Tag,
-  Typography,
-} from 'antd';
-import { type HTMLAttributes, useCallback, useMemo, useState } from 'react';
+import { App, Button, Col, Form, Input, Popconfirm, Row, Space, Tabs, Tag, Typography } from 'antd';
+import { useCallback, useMemo, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import {
   createTemplateSet,
@@ -29,6 +15,7 @@ import {
   type TemplateSet,
 } from '../api/notify-types.ts';
 import { FormModal } from '../components/FormModal.tsx';
+import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { TemplatePreview } from '../components/TemplatePreview.tsx';
 import { useLoad, useSession } from '../hooks.ts';
@@ -62,37 +49,27 @@ export function TemplatesPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Template sets
-        </Typography.Title>
-        {canWrite && (
-          <Button
-            type="primary"
-            onClick={() => setEditing('new')}
-            disabled={!defaults.data}
-            data-testid="template-new"
-          >
-            New template set
-          </Button>
-        )}
-      </Space>
-      {(error ?? defaults.error) && (
-        <Alert type="error" showIcon title={error ?? defaults.error} style={{ marginBottom: 16 }} />
-      )}
-      <Typography.Paragraph type="secondary">
-        Messages use the default templates unless a rule or a channel names a set; a set overrides the events
-        it has and leaves the rest to the defaults.
-      </Typography.Paragraph>
-      <Table<TemplateSet>
-        rowKey="id"
-        size="middle"
+      <ListPage<TemplateSet>
+        title="Template sets"
+        actions={
+          canWrite && (
+            <Button
+              type="primary"
+              onClick={() => setEditing('new')}
+              disabled={!defaults.data}
+              data-testid="template-new"
+            >
+              New template set
+            </Button>
+          )
+        }
+        error={error ?? defaults.error}
         loading={loading}
-        dataSource={data ?? []}
+        rows={data}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: 'No template sets: every message uses the defaults' }}
         data-testid="templates-table"
-        onRow={(set) => ({ 'data-testid': `row-${set.name}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(set) => `row-${set.name}`}
         columns={[
           {
             title: 'Name',
@@ -155,7 +132,12 @@ export function TemplatesPage() {
             ),
           },
         ]}
-      />
+      >
+        <Typography.Paragraph type="secondary">
+          Messages use the default templates unless a rule or a channel names a set; a set overrides the
+          events it has and leaves the rest to the defaults.
+        </Typography.Paragraph>
+      </ListPage>
       {defaults.data && (
         <TemplateForm
           open={editing !== undefined}

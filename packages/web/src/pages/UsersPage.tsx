@@ -1,9 +1,10 @@
-import { Alert, App, Button, Form, Input, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
-import { type HTMLAttributes, useCallback, useState } from 'react';
+import { App, Button, Form, Input, Popconfirm, Select, Space, Tag, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { createUser, issueReset, listUsers, updateUser } from '../api/identity.ts';
 import { type ResetToken, ROLES, type Role, type User } from '../api/types.ts';
 import { FormModal } from '../components/FormModal.tsx';
+import { ListPage } from '../components/ListPage.tsx';
 import { PASSWORD_RULES } from '../components/PasswordFields.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { ShowOnceModal } from '../components/ShowOnce.tsx';
@@ -43,22 +44,18 @@ export function UsersPage() {
 
   return (
     <>
-      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
-        <Typography.Title level={4} style={{ margin: 0 }}>
-          Users
-        </Typography.Title>
-        <Button type="primary" onClick={() => setCreating(true)} data-testid="user-new">
-          New user
-        </Button>
-      </Space>
-      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
-      <Table<User>
-        rowKey="id"
-        size="middle"
+      <ListPage<User>
+        title="Users"
+        actions={
+          <Button type="primary" onClick={() => setCreating(true)} data-testid="user-new">
+            New user
+          </Button>
+        }
+        error={error}
         loading={loading}
-        dataSource={data ?? []}
+        rows={data}
         pagination={false}
-        onRow={(user) => ({ 'data-testid': `user-row-${user.username}` }) as HTMLAttributes<HTMLElement>}
+        rowTestId={(user) => `user-row-${user.username}`}
         columns={[
           {
             title: 'Username',
