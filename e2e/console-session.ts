@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@opsfleet/core';
-import { createServer, openDatabase, type Server } from '@opsfleet/server';
+import { createServer, openDatabase, type Server, type ServerOptions } from '@opsfleet/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { freePort, stopProcess, waitFor } from './peers.ts';
@@ -41,9 +41,14 @@ export interface ConsoleSession {
 export interface ConsoleSessionOptions {
   /** Names the screenshots folder, test-artifacts/<suite>/, emptied first. */
   suite: string;
+  /** Server settings a story needs shorter than the defaults (e.g. `agents.offlineAfterMs`). */
+  server?: Pick<ServerOptions, 'agents'>;
 }
 
-export async function openConsoleSession({ suite }: ConsoleSessionOptions): Promise<ConsoleSession> {
+export async function openConsoleSession({
+  suite,
+  server: serverOptions,
+}: ConsoleSessionOptions): Promise<ConsoleSession> {
   const shots = join(ROOT, 'test-artifacts', suite);
   rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
@@ -72,6 +77,7 @@ export async function openConsoleSession({ suite }: ConsoleSessionOptions): Prom
       log: silentLogger(),
       adminPassword: ADMIN_PASSWORD,
       housekeepingMs: 0,
+      ...serverOptions,
     });
     const port = await freePort();
     await server.listen(port, '127.0.0.1');

@@ -68,3 +68,19 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>): Loaded<T>
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
 }
+
+/**
+ * Calls `reload` every `everyMs` while on and while the tab is visible (a hidden tab asks
+ * nothing of the server); the state is for a `RefreshControls` switch.
+ */
+export function useAutoRefresh(reload: () => void, everyMs: number, initiallyOn: boolean) {
+  const [auto, setAuto] = useState(initiallyOn);
+  useEffect(() => {
+    if (!auto) return;
+    const timer = setInterval(() => {
+      if (!document.hidden) reload();
+    }, everyMs);
+    return () => clearInterval(timer);
+  }, [auto, reload, everyMs]);
+  return [auto, setAuto] as const;
+}

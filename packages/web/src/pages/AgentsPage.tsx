@@ -10,13 +10,12 @@ import {
   Select,
   Space,
   Spin,
-  Switch,
   Table,
   Tag,
   Timeline,
   Typography,
 } from 'antd';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import {
   type Agent,
   type AgentHistoryEntry,
@@ -29,6 +28,7 @@ import {
 } from '../api/agents.ts';
 import { errorText } from '../api/client.ts';
 import { ListPage } from '../components/ListPage.tsx';
+import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { LabelTags } from '../components/Tags.tsx';
 import {
@@ -40,7 +40,7 @@ import {
   pageNumber,
 } from '../cursor-pages.ts';
 import { dateTime } from '../format.ts';
-import { useLoad, useSession } from '../hooks.ts';
+import { useAutoRefresh, useLoad, useSession } from '../hooks.ts';
 
 const PAGE_SIZE = 50;
 /** As often as agents heartbeat: online and offline stay current. */
@@ -116,7 +116,6 @@ export function AgentsPage() {
   const [status, setStatus] = useState<AgentStatus>();
   const [text, setText] = useState('');
   const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
-  const [auto, setAuto] = useState(true);
   const [shown, setShown] = useState<string>();
   const cursor = currentCursor(trail);
   const load = useCallback(
@@ -124,14 +123,7 @@ export function AgentsPage() {
     [status, text, cursor],
   );
   const { data, error, loading, reload } = useLoad(load);
-
-  useEffect(() => {
-    if (!auto) return;
-    const timer = setInterval(() => {
-      if (!document.hidden) reload();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [auto, reload]);
+  const [auto, setAuto] = useAutoRefresh(reload, REFRESH_MS, true);
 
   const filter =
     <T,>(set: (value: T) => void) =>
@@ -173,13 +165,13 @@ export function AgentsPage() {
               ]}
               data-testid="agents-status"
             />
-            <Space size={6}>
-              <Switch checked={auto} onChange={setAuto} data-testid="agents-auto" />
-              <span>Refresh every 15 s</span>
-            </Space>
-            <Button onClick={reload} data-testid="agents-refresh">
-              Refresh
-            </Button>
+            <RefreshControls
+              auto={auto}
+              onAuto={setAuto}
+              everyMs={REFRESH_MS}
+              reload={reload}
+              testId="agents"
+            />
           </Space>
         }
         error={error}

@@ -1,9 +1,10 @@
-import { Button, Select, Space, Switch, Tag, Typography } from 'antd';
-import { useCallback, useEffect, useState } from 'react';
+import { Button, Select, Space, Tag, Typography } from 'antd';
+import { useCallback, useState } from 'react';
 import { listChannels, listDeliveries } from '../api/notify.ts';
 import { ATTEMPT_STATUSES, type Attempt, type AttemptStatus, type Channel } from '../api/notify-types.ts';
 import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
+import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { DeliveryStatusTag } from '../components/Tags.tsx';
 import {
@@ -14,7 +15,7 @@ import {
   olderPage,
   pageNumber,
 } from '../cursor-pages.ts';
-import { useLoad } from '../hooks.ts';
+import { useAutoRefresh, useLoad } from '../hooks.ts';
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = 5_000;
@@ -25,7 +26,6 @@ export function DeliveriesPage() {
   const [status, setStatus] = useState<AttemptStatus>();
   const [channelId, setChannelId] = useState<string>();
   const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
-  const [auto, setAuto] = useState(false);
   const [shown, setShown] = useState<string>();
   const cursor = currentCursor(trail);
   const load = useCallback(
@@ -33,16 +33,9 @@ export function DeliveriesPage() {
     [status, channelId, cursor],
   );
   const { data, error, loading, reload } = useLoad(load);
+  const [auto, setAuto] = useAutoRefresh(reload, REFRESH_MS, false);
   const loadChannels = useCallback((signal: AbortSignal) => listChannels(signal), []);
   const channels = useLoad(loadChannels).data ?? NO_CHANNELS;
-
-  useEffect(() => {
-    if (!auto) return;
-    const timer = setInterval(() => {
-      if (!document.hidden) reload();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [auto, reload]);
 
   const filter =
     <T,>(set: (value: T) => void) =>
@@ -76,13 +69,13 @@ export function DeliveriesPage() {
               options={channels.map((c) => ({ value: c.id, label: c.name }))}
               data-testid="deliveries-channel"
             />
-            <Space size={6}>
-              <Switch checked={auto} onChange={setAuto} data-testid="deliveries-auto" />
-              <span>Refresh every 5 s</span>
-            </Space>
-            <Button onClick={reload} data-testid="deliveries-refresh">
-              Refresh
-            </Button>
+            <RefreshControls
+              auto={auto}
+              onAuto={setAuto}
+              everyMs={REFRESH_MS}
+              reload={reload}
+              testId="deliveries"
+            />
           </Space>
         }
         error={error}
