@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Agent } from '@opsfleet/agent';
 import { createLogger } from '@opsfleet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type ConsoleSession, openConsoleSession } from './console-session.ts';
+import { type ConsoleSession, openConsoleSession } from './console-session.ts';
 import { peerAvailable } from './peers.ts';
 
 /**
@@ -61,13 +61,9 @@ services:
   });
 
   it('lists the registered agent online, with its services', async () => {
-    const { baseUrl, page, step } = session;
+    const { page, step, logIn } = session;
     await step('agents-online', async () => {
-      await page.goto(`${baseUrl}/`);
-      await page.getByTestId('login-username').fill('admin');
-      await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
-      await page.getByTestId('login-submit').click();
-      await page.getByTestId('alerts-table').waitFor();
+      await logIn();
       await page.getByTestId('nav-agents').click();
       const row = page.getByTestId(`agent-row-${HOST}`);
       await row.waitFor();

@@ -31,6 +31,8 @@ export interface ConsoleSession {
    * replaces the previous allowance, so `expectErrors()` ends it.
    */
   expectErrors(...patterns: RegExp[]): void;
+  /** Through the login form as the admin; resolves on the alert list, where a login lands. */
+  logIn(): Promise<void>;
   /** The API as the admin, to check what the console stored. */
   apiGet<T>(path: string): Promise<T>;
   /** Picks an option of the antd Select with `testId` by its label, from the open dropdown. */
@@ -129,6 +131,13 @@ export async function openConsoleSession({
       },
       expectErrors(...patterns) {
         expectedErrors = patterns;
+      },
+      async logIn() {
+        await page.goto(`${served.url}/`);
+        await page.getByTestId('login-username').fill('admin');
+        await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+        await page.getByTestId('login-submit').click();
+        await page.getByTestId('alerts-table').waitFor();
       },
       async apiGet<T>(path: string) {
         const res = await fetch(`${serverUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });

@@ -4,7 +4,7 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type ConsoleSession, openConsoleSession } from './console-session.ts';
+import { type ConsoleSession, openConsoleSession } from './console-session.ts';
 import { freePort, peerAvailable, waitFor } from './peers.ts';
 
 /**
@@ -85,13 +85,9 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
   });
 
   it('logs in and opens the channels page from the Notifications menu', async () => {
-    const { baseUrl, page, step } = session;
+    const { page, step, logIn } = session;
     await step('channels-empty', async () => {
-      await page.goto(`${baseUrl}/`);
-      await page.getByTestId('login-username').fill('admin');
-      await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
-      await page.getByTestId('login-submit').click();
-      await page.getByTestId('alerts-table').waitFor();
+      await logIn();
       await page.getByTestId('nav-notify-channels').click();
       await page.getByTestId('channels-table').waitFor();
       expect(new URL(page.url()).pathname).toBe('/notify/channels');
