@@ -1,7 +1,8 @@
 import { formatDuration } from '@opsfleet/core';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { conflict, notFound } from '../http/problem.ts';
+import { decodeCursor, encodeCursor } from '../http/list-query.ts';
+import { notFound } from '../http/problem.ts';
 import {
   type AgentReport,
   type AgentRow,
@@ -100,18 +101,6 @@ export function countServices(services: ReportedService[]): ServiceCounts {
     restarts += s.restarts;
   }
   return { total: services.length, byState, unhealthy, restarts };
-}
-
-function encodeCursor(name: string, id: string): string {
-  return Buffer.from(JSON.stringify([name, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {}
-  throw conflict('cursor is not one this server issued: start again without it');
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import { labelFilter } from '../http/list-query.ts';
 import { badRequest } from '../http/problem.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { Permission } from '../identity/permissions.ts';
@@ -33,20 +34,6 @@ const ListQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
-
-function labelFilter(raw: string | string[] | undefined): Record<string, string> | undefined {
-  if (raw === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const item of Array.isArray(raw) ? raw : [raw]) {
-    const eq = item.indexOf('=');
-    if (eq <= 0)
-      throw badRequest(`label "${item}" must be name=value`, [
-        { path: 'query.label', message: 'use name=value' },
-      ]);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 
 const Accepted = z.object({
   received: z.number(),

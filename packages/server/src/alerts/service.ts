@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
+import { decodeCursor, encodeCursor } from '../http/list-query.ts';
 import { conflict, notFound } from '../http/problem.ts';
 import type { InboundAlert } from './ingest.ts';
 import { type AlertEvent, type AlertState, timedOut, transition } from './lifecycle.ts';
@@ -66,19 +67,6 @@ function reconcileEvent(
   if (muted && row.state !== 'silenced') return { kind: 'silence' };
   if (!muted && row.state === 'silenced') return { kind: 'unsilence' };
   return undefined;
-}
-
-/** Paging position: the last item's (last_seen, fingerprint), newest first. */
-function encodeCursor(lastSeen: string, fingerprint: string): string {
-  return Buffer.from(JSON.stringify([lastSeen, fingerprint])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {}
-  throw conflict('cursor is not one this server issued: start again without it');
 }
 
 export interface SummaryRow {
