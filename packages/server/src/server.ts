@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { agentRoutes } from './agents/routes.ts';
 import { type AgentOptions, AgentService } from './agents/service.ts';
 import { AlertFeed } from './alerts/feed.ts';
+import { alertMetrics } from './alerts/metrics.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
 import { silenceRoutes } from './alerts/silence-routes.ts';
@@ -33,6 +34,8 @@ import { ruleRoutes } from './notify/rule-routes.ts';
 import { RuleStore } from './notify/rule-store.ts';
 import { templateRoutes } from './notify/template-routes.ts';
 import { TemplateStore } from './notify/template-store.ts';
+import { Retention, scheduleRetention } from './retention/retention.ts';
+import type { RetentionSettings } from './retention/settings.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -60,6 +63,8 @@ export interface ServerOptions {
   notifyRetry?: RetryPolicy;
   /** `AGENT_OFFLINE_AFTER` (default 45 s) and the heartbeat interval agents are told to keep. */
   agents?: AgentOptions;
+  /** `RETENTION_*`: how long closed alerts, sent notifications and audit entries are kept. */
+  retention?: RetentionSettings;
 }
 
 export interface Server {
@@ -69,6 +74,7 @@ export interface Server {
   identity: IdentityService;
   notifier: Notifier;
   agents: AgentService;
+  retention: Retention;
   /** Set at the first start only: the admin login to show once. */
   firstAdmin?: { username: string; password: string };
   listen(port: number, host?: string): Promise<string>;
@@ -128,6 +134,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     opts.log,
   );
   const alerts = new AlertService(db, {
+    onIngest: alertMetrics(registry).observe,
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
     closeAfterMs: opts.closeAfterMs,
@@ -151,6 +158,13 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       .catch((err) => opts.log.warn({ err: (err as Error).message }, 'agent housekeeping failed'));
     if ((await alerts.housekeep()) > 0) notifier.kick();
   });
+  const retention = new Retention({
+    database: opts.database,
+    log: opts.log,
+    registry,
+    settings: opts.retention,
+  });
+  if (jobs) await scheduleRetention(jobs, retention);
   // pg-boss keeps one job per whole second at most.
   if (jobs) await notifier.start(jobs, Math.max(1, Math.round((opts.notifyTickMs ?? 1000) / 1000)));
   identityRoutes(app, identity);
@@ -164,6 +178,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const close = () =>
     (closing ??= (async () => {
       await notifier.close();
+      retention.stop();
       await jobs?.stop();
       await app.close();
       await feed.close();
@@ -176,6 +191,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     identity,
     notifier,
     agents,
+    retention,
     firstAdmin,
     listen: async (port, host = '0.0.0.0') => {
       const address = await app.listen({ port, host });

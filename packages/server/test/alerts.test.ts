@@ -126,7 +126,7 @@ describe.each(all)('alert center on $name', (backend) => {
     expect((await svc.get('f000000000000000')).history).toHaveLength(1);
   });
 
-  it('derives vmalert status from endsAt and ignores a resolve for an alert it never saw', async () => {
+  it('derives vmalert status from endsAt and stores a resolve of an alert it never saw as resolved', async () => {
     const { svc } = await service(backend);
     const labels = { alertname: 'HighLatency', job: 'api' };
     const firing = [{ labels, annotations: {}, startsAt, endsAt: '2026-11-25T10:04:00Z', generatorURL: 'x' }];
@@ -139,8 +139,11 @@ describe.each(all)('alert center on $name', (backend) => {
     const ghost = [
       { labels: { alertname: 'Ghost' }, annotations: {}, startsAt, endsAt: startsAt, generatorURL: 'x' },
     ];
-    expect(await svc.ingest(parseVmalert(ghost, clock), 'vmalert')).toMatchObject({ created: 0 });
-    expect((await svc.list({ limit: 10 })).items).toHaveLength(1);
+    expect(await svc.ingest(parseVmalert(ghost, clock), 'vmalert')).toMatchObject({ created: 1 });
+    expect((await svc.list({ limit: 10 })).items.map((a) => [a.name, a.state])).toEqual([
+      ['Ghost', 'resolved'],
+      ['HighLatency', 'resolved'],
+    ]);
   });
 
   it('counts alerts by state and severity, per bucket, with MTTA and MTTR', async () => {
@@ -161,11 +164,12 @@ describe.each(all)('alert center on $name', (backend) => {
       { at: '2026-11-25T09:00:00.000Z', severity: 'warning', count: 2 },
     ]);
     expect(stats.resolved).toEqual([{ at: '2026-11-25T10:00:00.000Z', severity: 'critical', count: 1 }]);
-    // Both acknowledged 5 minutes after startsAt (09:59 → 10:04); the one resolved 11 minutes after.
+    // Both acknowledged 5 minutes after startsAt (09:59 → 10:04); the one resolved 6 minutes
+    // after, by the source's own endsAt (10:05), not when the resolve arrived.
     expect(stats).toMatchObject({
       mttaSeconds: 300,
       acknowledgedCount: 2,
-      mttrSeconds: 660,
+      mttrSeconds: 360,
       resolvedCount: 1,
     });
   });

@@ -16,7 +16,9 @@
  *     "labels": {"host": "db-1"},           optional; string values only
  *     "annotations": {"runbook": "..."},    optional; string values only
  *     "summary": "/var is 97% full",        optional; becomes the annotation `summary`
- *     "startsAt": "2024-05-01T12:00:00Z",   optional RFC 3339 time; the time of receipt if left out
+ *     "startsAt": "2024-05-01T12:00:00Z",   optional RFC 3339 time; when left out, the report
+ *                                           belongs to the alert's open episode, or starts
+ *                                           one at the time of receipt
  *     "endsAt": "2024-05-01T13:00:00Z",     optional RFC 3339 time
  *     "generatorURL": "https://...",        optional link back to the sender
  *     "fingerprint": "..."                  optional; computed from the labels if left out
@@ -36,7 +38,8 @@ export interface InboundAlert {
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  startsAt: Date;
+  /** Null for a generic report without one: it belongs to the alert's open episode, or starts one now. */
+  startsAt: Date | null;
   endsAt: Date | null;
   generatorURL: string | null;
   source: AlertSource;
@@ -151,7 +154,7 @@ function fromGeneric(a: z.output<typeof genericAlert>, now: Date): InboundAlert 
     status: a.status ?? statusFromEnd(a.endsAt, now),
     labels,
     annotations,
-    startsAt: a.startsAt ?? now,
+    startsAt: a.startsAt ?? null,
     endsAt: a.endsAt,
     generatorURL: a.generatorURL || null,
     source: 'generic',

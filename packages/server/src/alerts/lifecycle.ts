@@ -1,16 +1,28 @@
 /**
- * The alert state machine. An alert is a fingerprint; each firing episode of it, (fingerprint,
- * startsAt), is an instance. Every (state, event) pair is one row of TRANSITIONS with the reason
- * for it, so the table is the specification and the function below only reads it. Nothing is
- * ever deleted: closing files an instance away, and a later episode opens a new one.
+ * The state machine of one alert instance. An alert is a fingerprint; each episode of it,
+ * (fingerprint, startsAt), is an instance of its own, so a report only ever reaches its own
+ * episode (plan.ts finds or creates it). Every (row, event) pair is one entry of TRANSITIONS
+ * with the reason for it, so the table is the specification and `transition` only reads it.
+ *
+ * A resolved instance is two rows: `tombstone` when the source itself said the episode ended
+ * (final: nothing the source sends later about that episode re-opens it), `resolved` when
+ * opsfleet ended it (endsAt passed, a person, or a newer episode of the same alert).
  */
 
 export type AlertState = 'firing' | 'acknowledged' | 'silenced' | 'resolved' | 'closed';
-type OpenState = 'firing' | 'acknowledged';
+export type OpenState = 'firing' | 'acknowledged';
+/** Who ended an instance: the source's resolve, time (endsAt or the timeout), a person, a newer episode. */
+export type EndedBy = 'source' | 'time' | 'user' | 'superseded';
 
 export type AlertEvent =
-  | { kind: 'fire'; startsAt: Date }
+  /**
+   * The source reports the instance's own episode as firing. `news`: it says more than we
+   * know (a later endsAt, or no endsAt at all, as Alertmanager sends) about the alert's
+   * current episode; a re-send of what we heard before, or a report of an older episode, is not.
+   */
+  | { kind: 'fire'; news: boolean }
   | { kind: 'source_resolve' }
+  | { kind: 'supersede' }
   | { kind: 'expire' }
   | { kind: 'acknowledge' }
   | { kind: 'unacknowledge' }
@@ -21,93 +33,116 @@ export type AlertEvent =
 
 export type EventKind = AlertEvent['kind'];
 
-/** The current instance of an alert. */
+/** An instance as the table sees it. */
 export interface Current {
   state: AlertState;
-  startsAt: Date;
-  stateBeforeSilence?: OpenState;
+  endedBy?: EndedBy | null;
+  stateBeforeSilence?: OpenState | null;
 }
 
 export type Outcome =
   | { kind: 'noop' }
-  | { kind: 'change'; to: AlertState; stateBeforeSilence?: OpenState }
-  | { kind: 'new_instance' }
+  | { kind: 'change'; to: AlertState; stateBeforeSilence?: OpenState; endedBy?: EndedBy }
+  /** The source's word on an instance opsfleet had already ended: no state change, no history. */
+  | { kind: 'source_ended' }
   | { kind: 'rejected'; reason: string };
 
-/** What a row does; `reject` reasons are shown to the user. */
 export type Step =
   | { do: 'noop' }
-  | { do: 'new_instance' }
-  | { do: 'move'; to: AlertState; remember?: OpenState }
+  | { do: 'move'; to: AlertState; remember?: OpenState; endedBy?: EndedBy }
   | { do: 'restore' }
   | { do: 'remember'; state: OpenState }
+  | { do: 'source_ended' }
   | { do: 'reject'; reason: string };
 
 export type Rule = Step & { why: string };
 
-/** `fire` depends on how the reported startsAt compares with the current instance's. */
+/** `fire` depends on whether the report is news. */
 export interface FireRules {
-  same: Rule;
-  later: Rule;
-  earlier: Rule;
+  news: Rule;
+  stale: Rule;
 }
 
+export type RowKey = Exclude<AlertState, 'resolved'> | 'resolved' | 'tombstone';
 export type Row = { fire: FireRules } & { [K in Exclude<EventKind, 'fire'>]: Rule };
 
 const noop = (why: string): Rule => ({ do: 'noop', why });
-const newInstance = (why: string): Rule => ({ do: 'new_instance', why });
-const move = (to: AlertState, why: string, remember?: OpenState): Rule =>
-  remember ? { do: 'move', to, remember, why } : { do: 'move', to, why };
+const move = (
+  to: AlertState,
+  why: string,
+  extra: { remember?: OpenState; endedBy?: EndedBy } = {},
+): Rule => ({
+  do: 'move',
+  to,
+  ...extra,
+  why,
+});
 const remember = (state: OpenState, why: string): Rule => ({ do: 'remember', state, why });
 const restore = (why: string): Rule => ({ do: 'restore', why });
+const sourceEnded = (why: string): Rule => ({ do: 'source_ended', why });
 const reject = (reason: string): Rule => ({ do: 'reject', reason, why: reason });
 
 // Rows several states share, named so each state below still lists all of its rows.
 const OPEN_FIRE: FireRules = {
-  same: noop('a re-send of the open episode: Alertmanager repeats whole groups, vmalert every evaluation'),
-  later: noop('the source restarted its clock (e.g. Prometheus restarted) but the problem never cleared'),
-  earlier: noop('a late or retried delivery of an older episode must not disturb the current one'),
+  news: noop('a re-send of the open episode: only endsAt and last seen move (forward)'),
+  stale: noop('a re-send or a late delivery: Alertmanager repeats groups, vmalert every evaluation'),
 };
-const SOURCE_RESOLVED = move('resolved', 'the source says the condition cleared');
-const EXPIRED = move('resolved', 'endsAt passed or the source went quiet past the timeout: resolved by time');
+const SOURCE_RESOLVED = move('resolved', 'the source says this episode is over', { endedBy: 'source' });
+const SUPERSEDED = move('resolved', 'a newer episode of the same alert started, so this one is over', {
+  endedBy: 'superseded',
+});
+const EXPIRED = move('resolved', 'endsAt passed or the source went quiet past the timeout: over by time', {
+  endedBy: 'time',
+});
 const RESOLVED_BY_HAND = move(
   'resolved',
   'a person says it is fixed; if the source still fires it, it re-opens',
+  {
+    endedBy: 'user',
+  },
 );
-const RESOLVE_RESENT = noop(
-  'idempotent: Alertmanager re-sends resolved alerts with every group notification',
-);
+const CLOSE = move('closed', 'a person, or housekeeping after the resolved retention, files it away');
+const FINAL = noop('the source resolved this episode: its resolve is final, a late fire changes nothing');
+const RESOLVE_AGAIN = noop('idempotent: Alertmanager re-sends resolved alerts with every group notification');
 const EXPIRE_AGAIN = noop('already over; housekeeping may ask again');
+const ALREADY_OVER = noop('already over: only open instances are ended by a newer episode');
 const NOT_SILENCED = noop('not silenced now, so the end of a silence changes nothing');
 const NOTHING_TO_MUTE = noop('a silence mutes open alerts; an ended one has nothing to mute');
-const REFIRED = newInstance('a new episode of the same alert: re-open on re-fire');
+const TAKE_SOURCE_END = sourceEnded(
+  'the source confirms the end: its end time replaces ours and no later report re-opens the episode',
+);
 
-export const TRANSITIONS: Record<AlertState, Row> = {
+export const TRANSITIONS: Record<RowKey, Row> = {
   firing: {
     fire: OPEN_FIRE,
     source_resolve: SOURCE_RESOLVED,
+    supersede: SUPERSEDED,
     expire: EXPIRED,
     acknowledge: move('acknowledged', 'someone is on it'),
     unacknowledge: noop('not acknowledged: already what was asked'),
     resolve: RESOLVED_BY_HAND,
     close: reject('The alert is still firing; resolve it first, then close it.'),
-    silence: move('silenced', 'a silence now matches; firing is where it returns', 'firing'),
+    silence: move('silenced', 'a silence now matches; firing is where it returns', { remember: 'firing' }),
     unsilence: NOT_SILENCED,
   },
   acknowledged: {
     fire: OPEN_FIRE,
     source_resolve: SOURCE_RESOLVED,
+    supersede: SUPERSEDED,
     expire: EXPIRED,
     acknowledge: noop('already acknowledged: a second click or a second person changes nothing'),
     unacknowledge: move('firing', 'handed back: it needs an owner again'),
     resolve: RESOLVED_BY_HAND,
     close: reject('The alert is still open; resolve it first, then close it.'),
-    silence: move('silenced', 'a silence now matches; acknowledged is where it returns', 'acknowledged'),
+    silence: move('silenced', 'a silence now matches; acknowledged is where it returns', {
+      remember: 'acknowledged',
+    }),
     unsilence: NOT_SILENCED,
   },
   silenced: {
     fire: OPEN_FIRE,
     source_resolve: SOURCE_RESOLVED,
+    supersede: SUPERSEDED,
     expire: EXPIRED,
     acknowledge: remember('acknowledged', 'taken during the silence: it comes back owned, not firing'),
     unacknowledge: remember('firing', 'handed back during the silence: it comes back firing'),
@@ -118,26 +153,40 @@ export const TRANSITIONS: Record<AlertState, Row> = {
   },
   resolved: {
     fire: {
-      same: move('firing', 'the source still fires this episode after we expired or resolved it: re-open it'),
-      later: REFIRED,
-      earlier: OPEN_FIRE.earlier,
+      news: move('firing', 'opsfleet ended it (time, a person) but the source still fires it: re-open it'),
+      stale: noop(
+        'a re-send of what we knew when it ended, or a report of an older episode, re-opens nothing',
+      ),
     },
-    source_resolve: RESOLVE_RESENT,
+    source_resolve: TAKE_SOURCE_END,
+    supersede: ALREADY_OVER,
     expire: EXPIRE_AGAIN,
     acknowledge: reject('The alert is resolved; there is nothing to acknowledge.'),
     unacknowledge: reject('The alert is resolved; only open alerts can be unacknowledged.'),
     resolve: noop('already resolved: a second click changes nothing'),
-    close: move('closed', 'a person, or housekeeping after the resolved retention, files it away'),
+    close: CLOSE,
+    silence: NOTHING_TO_MUTE,
+    unsilence: NOT_SILENCED,
+  },
+  tombstone: {
+    fire: { news: FINAL, stale: FINAL },
+    source_resolve: RESOLVE_AGAIN,
+    supersede: ALREADY_OVER,
+    expire: EXPIRE_AGAIN,
+    acknowledge: reject('The alert is resolved; there is nothing to acknowledge.'),
+    unacknowledge: reject('The alert is resolved; only open alerts can be unacknowledged.'),
+    resolve: noop('already resolved by its source'),
+    close: CLOSE,
     silence: NOTHING_TO_MUTE,
     unsilence: NOT_SILENCED,
   },
   closed: {
     fire: {
-      same: noop('a closed episode stays closed; only a new episode brings the alert back'),
-      later: REFIRED,
-      earlier: OPEN_FIRE.earlier,
+      news: noop('a closed episode stays closed; only a new episode brings the alert back'),
+      stale: noop('a closed episode stays closed; a late report changes nothing'),
     },
-    source_resolve: RESOLVE_RESENT,
+    source_resolve: TAKE_SOURCE_END,
+    supersede: ALREADY_OVER,
     expire: EXPIRE_AGAIN,
     acknowledge: reject('The alert is closed; there is nothing to acknowledge.'),
     unacknowledge: reject('The alert is closed; only open alerts can be unacknowledged.'),
@@ -148,52 +197,33 @@ export const TRANSITIONS: Record<AlertState, Row> = {
   },
 };
 
-/** The row for a fingerprint never seen before. */
-export const UNSEEN: { [K in EventKind]: Rule } = {
-  fire: newInstance('the first episode of a new alert'),
-  source_resolve: noop(
-    'resolved before we ever saw it fire (e.g. sent before opsfleet was connected): nothing to end',
-  ),
-  expire: noop('nothing to expire'),
-  acknowledge: reject('This alert has never fired.'),
-  unacknowledge: reject('This alert has never fired.'),
-  resolve: reject('This alert has never fired.'),
-  close: reject('This alert has never fired.'),
-  silence: noop('nothing to mute yet; the silence is applied when the alert first fires'),
-  unsilence: NOT_SILENCED,
-};
+export function rowKeyOf(current: Current): RowKey {
+  return current.state === 'resolved' && current.endedBy === 'source' ? 'tombstone' : current.state;
+}
 
-export function transition(current: Current | null, event: AlertEvent): Outcome {
+export function transition(current: Current, event: AlertEvent): Outcome {
+  const row = TRANSITIONS[rowKeyOf(current)];
+  const rule = event.kind === 'fire' ? row.fire[event.news ? 'news' : 'stale'] : row[event.kind];
   // A silenced instance with no remembered state comes back firing: loud is safer than an alert
   // that looks owned by someone who never took it.
-  return outcomeOf(ruleFor(current, event), current?.stateBeforeSilence ?? 'firing');
-}
-
-function ruleFor(current: Current | null, event: AlertEvent): Rule {
-  if (current === null) return UNSEEN[event.kind];
-  const row = TRANSITIONS[current.state];
-  return event.kind === 'fire'
-    ? row.fire[startComparedTo(event.startsAt, current.startsAt)]
-    : row[event.kind];
-}
-
-function startComparedTo(reported: Date, current: Date): keyof FireRules {
-  const diff = reported.getTime() - current.getTime();
-  if (diff === 0) return 'same';
-  return diff > 0 ? 'later' : 'earlier';
+  return outcomeOf(rule, current.stateBeforeSilence ?? 'firing');
 }
 
 function outcomeOf(rule: Rule, remembered: OpenState): Outcome {
   switch (rule.do) {
     case 'noop':
-    case 'new_instance':
-      return { kind: rule.do };
+      return { kind: 'noop' };
+    case 'source_ended':
+      return { kind: 'source_ended' };
     case 'reject':
       return { kind: 'rejected', reason: rule.reason };
     case 'move':
-      return rule.remember
-        ? { kind: 'change', to: rule.to, stateBeforeSilence: rule.remember }
-        : { kind: 'change', to: rule.to };
+      return {
+        kind: 'change',
+        to: rule.to,
+        ...(rule.remember ? { stateBeforeSilence: rule.remember } : {}),
+        ...(rule.endedBy ? { endedBy: rule.endedBy } : {}),
+      };
     case 'restore':
       return { kind: 'change', to: remembered };
     case 'remember':
@@ -212,3 +242,6 @@ export function timedOut(lastSeen: Date, endsAt: Date | null, now: Date, timeout
   if (endsAt !== null) return endsAt.getTime() <= now.getTime();
   return now.getTime() - lastSeen.getTime() >= timeoutMs;
 }
+
+export const isOpen = (state: AlertState): state is 'firing' | 'acknowledged' | 'silenced' =>
+  state === 'firing' || state === 'acknowledged' || state === 'silenced';

@@ -142,6 +142,36 @@ export function alertRoutes(app: App, alerts: AlertService): void {
     { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], params: Fingerprint } },
     async (req) => alerts.get(req.params.fingerprint),
   );
+  const Page = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  });
+  app.get(
+    '/api/v1/alerts/:fingerprint/instances',
+    {
+      config: { permission: 'alert:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: "An alert's episodes, newest first",
+        params: Fingerprint,
+        querystring: Page,
+      },
+    },
+    async (req) => alerts.instances(req.params.fingerprint, req.query.limit, req.query.cursor),
+  );
+  app.get(
+    '/api/v1/alerts/:fingerprint/history',
+    {
+      config: { permission: 'alert:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: "An alert's state changes, newest first",
+        params: Fingerprint,
+        querystring: Page,
+      },
+    },
+    async (req) => alerts.history(req.params.fingerprint, req.query.limit, req.query.cursor),
+  );
   const needs: Record<UserAction, Permission> = {
     acknowledge: 'alert:acknowledge',
     unacknowledge: 'alert:acknowledge',

@@ -1,14 +1,17 @@
-import { type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
-import { decodeCursor, encodeCursor } from '../http/list-query.ts';
+import { encodeCursor } from '../http/list-query.ts';
 import { conflict, notFound } from '../http/problem.ts';
 import type { InboundAlert } from './ingest.ts';
-import { type AlertEvent, type AlertState, timedOut, transition } from './lifecycle.ts';
+import type { AlertEvent, AlertState, EndedBy } from './lifecycle.ts';
+import { timedOut } from './lifecycle.ts';
 import { type Matcher, matches } from './matchers.ts';
-import { planIngest } from './plan.ts';
+import { applyEvent, type HistoryEntry, type IngestPlan, type Instance, planIngest } from './plan.ts';
+import { type AlertFilter, alertQueries } from './queries.ts';
 import { alertStore } from './store.ts';
+
+export type { AlertFilter } from './queries.ts';
 
 export type UserAction = 'acknowledge' | 'unacknowledge' | 'resolve' | 'close';
 
@@ -23,50 +26,18 @@ export interface AlertSummary {
   startsAt: string | null;
   lastSeen: string;
   instanceId: string | null;
-}
-
-export interface AlertFilter {
-  states?: string[];
-  severities?: string[];
-  /** Every label must match exactly. */
-  labels?: Record<string, string>;
-  source?: string;
-  /** Alerts last seen in [from, to). */
-  from?: Date;
-  to?: Date;
-  /** Case-insensitive text in the name, labels or annotations. */
-  text?: string;
-  cursor?: string;
-  limit: number;
+  /** The sender's link back to what produced the alert (a Prometheus graph, a vmalert rule). */
+  generatorURL?: string | null;
 }
 
 export interface IngestResult {
   received: number;
+  /** New episodes stored. */
   created: number;
+  /** State changes of episodes already stored. */
   changed: number;
+  /** Episodes reported again with nothing to change. */
   refreshed: number;
-}
-
-const toIso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
-
-/** What time and silences ask of one open alert, if anything. */
-function reconcileEvent(
-  row: {
-    labels: Record<string, string> | string;
-    state: AlertState;
-    last_seen: string | Date;
-    ends_at: string | Date | null;
-  },
-  opts: { silences: Matcher[][]; timeoutMs: number },
-  now: Date,
-): AlertEvent | undefined {
-  if (timedOut(new Date(row.last_seen), row.ends_at ? new Date(row.ends_at) : null, now, opts.timeoutMs))
-    return { kind: 'expire' };
-  const labels = json(row.labels);
-  const muted = opts.silences.some((m) => matches(m, labels));
-  if (muted && row.state !== 'silenced') return { kind: 'silence' };
-  if (!muted && row.state === 'silenced') return { kind: 'unsilence' };
-  return undefined;
 }
 
 export interface SummaryRow {
@@ -80,8 +51,10 @@ export interface SummaryRow {
   starts_at: string | Date | null;
   last_seen: string | Date;
   current_instance_id: string | null;
+  generator_url?: string | null;
 }
 
+const toIso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
 const json = (v: Record<string, string> | string) => (typeof v === 'string' ? JSON.parse(v) : v);
 
 export const summaryOf = (r: SummaryRow): AlertSummary => ({
@@ -95,11 +68,42 @@ export const summaryOf = (r: SummaryRow): AlertSummary => ({
   startsAt: toIso(r.starts_at),
   lastSeen: toIso(r.last_seen)!,
   instanceId: r.current_instance_id,
+  generatorURL: r.generator_url ?? null,
 });
 
+// Housekeeping locks and writes this many alerts per transaction.
+const PASS_BATCH = 1000;
+const DETAIL_INSTANCES = 50;
+const DETAIL_HISTORY = 100;
+
+interface OpenRow {
+  fingerprint: string;
+  labels: Record<string, string> | string;
+  state: AlertState;
+  last_seen: string | Date;
+  ends_at: string | Date | null;
+}
+
+/** What time and silences ask of one open alert, if anything. */
+function reconcileEvent(
+  row: OpenRow,
+  opts: { silences: Matcher[][]; timeoutMs: number },
+  now: Date,
+): AlertEvent | undefined {
+  if (timedOut(new Date(row.last_seen), row.ends_at ? new Date(row.ends_at) : null, now, opts.timeoutMs))
+    return { kind: 'expire' };
+  const muted = opts.silences.some((m) => matches(m, json(row.labels)));
+  if (muted && row.state !== 'silenced') return { kind: 'silence' };
+  if (!muted && row.state === 'silenced') return { kind: 'unsilence' };
+  return undefined;
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
 /**
- * The alert center's operations: ingestion through the lifecycle table, user actions, queries.
- * `onChange` hears the fingerprints a committed write changed (live streams, notifications).
+ * The alert center's operations: ingestion of source reports per episode, user actions and
+ * housekeeping through the lifecycle table, queries. `onChange` hears the fingerprints a
+ * committed write changed (live streams, notifications).
  */
 export class AlertService {
   constructor(
@@ -107,6 +111,8 @@ export class AlertService {
     private readonly opts: {
       now?: () => Date;
       onChange?: (fingerprints: string[]) => void;
+      /** Hears every committed batch (metrics). */
+      onIngest?: (batch: InboundAlert[], plan: IngestPlan, receivedAt: Date) => void;
       /** Matchers of the silences active now. */
       silences?: () => Promise<Matcher[][]>;
       /** How long an alert without endsAt stays open without being re-sent (`ALERT_RESOLVE_TIMEOUT`). */
@@ -116,9 +122,9 @@ export class AlertService {
     } = {},
   ) {}
 
-  /** The periodic pass: expiries and silence starts and ends. */
+  /** The periodic pass: expiries, silence starts and ends, closing. Returns how many alerts changed. */
   async housekeep(): Promise<number> {
-    return this.reconcileAlerts();
+    return (await this.reconcileAlerts()) + (await this.closeResolved());
   }
 
   private async reconcileAlerts(fingerprints?: string[]): Promise<number> {
@@ -133,78 +139,58 @@ export class AlertService {
     return this.opts.now?.() ?? new Date();
   }
 
-  /** Persists a batch of reports; idempotent: re-sent reports only refresh what is stored. */
+  /**
+   * Persists a batch of source reports, each on its own episode. Idempotent: the same reports
+   * again add no instance, no history entry and so no notification.
+   */
   async ingest(batch: InboundAlert[], actor: string): Promise<IngestResult> {
     const now = this.now();
-    const all = [...new Set(batch.map((a) => a.fingerprint))].sort();
-    const firing = [...new Set(batch.filter((a) => a.status === 'firing').map((a) => a.fingerprint))].sort();
     const plan = await this.db.transaction(async (tx) => {
-      const stored = await alertStore.lockReported(tx, firing, all, now);
-      const p = planIngest(stored, batch);
+      const stored = await alertStore.lockReported(tx, batch, now);
+      const p = planIngest(stored, batch, now, actor);
       await alertStore.apply(tx, p, now, actor);
       return p;
     });
-    const touched = [...new Set([...plan.created, ...plan.changed].map((x) => x.fingerprint))];
+    this.opts.onIngest?.(batch, plan, now);
+    const touched = [...new Set(plan.history.map((h) => h.fingerprint))];
     if (touched.length) {
       this.opts.onChange?.(touched);
       // A new or re-opened alert that a silence covers is muted right away.
       await this.reconcileAlerts(touched);
     }
+    const created = new Set(plan.created.map((c) => c.id));
+    const changed = new Set(plan.history.map((h) => h.instanceId));
     return {
       received: batch.length,
-      created: plan.created.length,
-      changed: plan.changed.length,
-      refreshed: plan.refreshed.length,
+      created: created.size,
+      changed: plan.history.filter((h) => !created.has(h.instanceId)).length,
+      refreshed: plan.seen.filter((id) => !created.has(id) && !changed.has(id)).length,
     };
   }
 
   /** A user's action on an alert's current instance; refused (409) when the lifecycle does not allow it. */
   async act(fingerprint: string, action: UserAction, actor: string, note?: string): Promise<AlertSummary> {
-    const outcome = await this.applyEvent(fingerprint, { kind: action } as AlertEvent, actor, note);
-    if (outcome === 'missing') throw notFound(`no alert with fingerprint ${fingerprint}`);
-    if (outcome !== 'applied' && outcome !== 'noop') throw conflict(outcome.rejected);
-    return (await this.get(fingerprint)).alert;
-  }
-
-  /** One event on an alert's current instance, under its row lock, through the lifecycle table. */
-  private async applyEvent(
-    fingerprint: string,
-    event: AlertEvent,
-    actor: string,
-    note?: string,
-  ): Promise<'applied' | 'noop' | 'missing' | { rejected: string }> {
-    const now = this.now();
-    const result = await this.db.transaction(async (tx) => {
-      const stored = (await alertStore.lockReported(tx, [], [fingerprint], now)).get(fingerprint);
-      if (!stored?.current || !stored.instanceId) return 'missing' as const;
-      const outcome = transition(stored.current, event);
-      if (outcome.kind === 'rejected') return { rejected: outcome.reason };
-      if (outcome.kind !== 'change') return 'noop' as const;
-      await alertStore.changeState(
-        tx,
-        stored.instanceId,
-        fingerprint,
-        {
-          from: stored.current.state,
-          to: outcome.to,
-          stateBeforeSilence: outcome.stateBeforeSilence ?? null,
-          event: event.kind,
-        },
-        now,
-        actor,
-        note,
-      );
-      return 'applied' as const;
+    const outcome = await this.db.transaction(async (tx) => {
+      const current = (await alertStore.lockCurrent(tx, [fingerprint])).get(fingerprint);
+      if (!current) return 'missing' as const;
+      const applied = applyEvent(current, { kind: action }, this.now(), actor);
+      if (applied.rejected) return { rejected: applied.rejected };
+      if (applied.entry)
+        await alertStore.write(tx, [applied.instance], [applied.entry], this.now(), actor, note);
+      return applied.entry ? ('applied' as const) : ('noop' as const);
     });
-    if (result === 'applied') this.opts.onChange?.([fingerprint]);
-    return result;
+    if (outcome === 'missing') throw notFound(`no alert with fingerprint ${fingerprint}`);
+    if (typeof outcome === 'object') throw conflict(outcome.rejected);
+    if (outcome === 'applied') this.opts.onChange?.([fingerprint]);
+    return (await this.summary(fingerprint))!;
   }
 
   /**
    * Time- and silence-driven changes: open alerts past their endsAt (or, without one, not
    * re-sent for `timeoutMs`) expire; alerts matched by an active silence are silenced and come
    * back when none matches. Runs after ingestion for the alerts it touched, after silence
-   * changes, and periodically. Returns how many alerts changed.
+   * changes, and periodically. Set-based: a page of alerts is locked, decided and written in
+   * one transaction. Returns how many alerts changed.
    */
   async reconcile(opts: {
     silences: Matcher[][];
@@ -212,83 +198,75 @@ export class AlertService {
     fingerprints?: string[];
   }): Promise<number> {
     const now = this.now();
-    const only = opts.fingerprints
-      ? sql`AND a.fingerprint = ANY(${pgArray(opts.fingerprints)}::text[])`
-      : sql``;
-    const open = rowsOf<{
-      fingerprint: string;
-      labels: Record<string, string> | string;
-      state: AlertState;
-      last_seen: string | Date;
-      ends_at: string | Date | null;
-    }>(
-      await this.db.execute(sql`
-        SELECT a.fingerprint, a.labels, i.state, i.last_seen, i.ends_at
-        FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE i.state IN ('firing', 'acknowledged', 'silenced') ${only} ${this.candidates(opts, now)}`),
-    );
     let changed = 0;
-    for (const row of open) {
-      const event = reconcileEvent(row, opts, now);
-      if (event && (await this.applyEvent(row.fingerprint, event, 'system')) === 'applied') changed += 1;
+    for (let after = '', more = true; more; ) {
+      const page = await this.db.transaction(async (tx) => {
+        const rows = rowsOf<OpenRow>(
+          await tx.execute(
+            alertQueries.openCandidates({
+              now,
+              timeoutMs: opts.timeoutMs,
+              anySilence: opts.silences.length > 0,
+              ...(opts.fingerprints ? { fingerprints: opts.fingerprints } : {}),
+              after,
+              limit: PASS_BATCH,
+            }),
+          ),
+        );
+        const events = new Map<string, AlertEvent>();
+        for (const row of rows) {
+          const event = reconcileEvent(row, opts, now);
+          if (event) events.set(row.fingerprint, event);
+        }
+        return { rows, changed: await this.applyAll(tx, events, now) };
+      });
+      changed += page.changed.length;
+      if (page.changed.length) this.opts.onChange?.(page.changed);
+      more = page.rows.length === PASS_BATCH;
+      after = page.rows.at(-1)?.fingerprint ?? after;
     }
-    return changed + (opts.fingerprints ? 0 : await this.closeResolved(now));
+    return changed;
   }
 
-  /**
-   * Which open alerts a pass must look at: every one while a silence is active (matching is
-   * done here, not in SQL); otherwise only the silenced ones (to bring back) and those past their
-   * endsAt or timeout, so a pass over thousands of quiet alerts reads almost nothing.
-   */
-  private candidates(opts: { silences: Matcher[][]; timeoutMs: number }, now: Date): SQL {
-    if (opts.silences.length) return sql``;
-    const stale = new Date(now.getTime() - opts.timeoutMs).toISOString();
-    return sql`AND (i.state = 'silenced' OR i.ends_at <= ${now.toISOString()}::timestamptz
-      OR (i.ends_at IS NULL AND i.last_seen <= ${stale}::timestamptz))`;
-  }
-
-  /** Resolved alerts nobody re-opened for `closeAfterMs` are closed (filed away, never deleted). */
-  private async closeResolved(now: Date): Promise<number> {
-    const before = new Date(now.getTime() - (this.opts.closeAfterMs ?? 24 * 3_600_000)).toISOString();
-    const stale = rowsOf<{ fingerprint: string }>(
-      await this.db.execute(sql`
-        SELECT a.fingerprint FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE i.state = 'resolved' AND i.resolved_at <= ${before}::timestamptz`),
-    );
+  /** Resolved alerts nobody re-opened for `closeAfterMs` are closed (filed away). */
+  private async closeResolved(): Promise<number> {
+    const now = this.now();
+    const before = new Date(now.getTime() - (this.opts.closeAfterMs ?? 24 * 3_600_000));
     let closed = 0;
-    for (const { fingerprint } of stale)
-      if ((await this.applyEvent(fingerprint, { kind: 'close' }, 'system')) === 'applied') closed += 1;
+    for (let more = true; more; ) {
+      const page = await this.db.transaction(async (tx) => {
+        const due = rowsOf<{ fingerprint: string }>(
+          await tx.execute(alertQueries.dueToClose(before, PASS_BATCH)),
+        );
+        const events = new Map<string, AlertEvent>(due.map((d) => [d.fingerprint, { kind: 'close' }]));
+        return { due: due.length, changed: await this.applyAll(tx, events, now) };
+      });
+      closed += page.changed.length;
+      if (page.changed.length) this.opts.onChange?.(page.changed);
+      more = page.due === PASS_BATCH && page.changed.length > 0;
+    }
     return closed;
   }
 
+  /** System events on alerts' current instances, written together; the fingerprints changed. */
+  private async applyAll(tx: Tx, events: Map<string, AlertEvent>, now: Date): Promise<string[]> {
+    if (!events.size) return [];
+    const current = await alertStore.lockCurrent(tx, [...events.keys()]);
+    const instances: Instance[] = [];
+    const entries: HistoryEntry[] = [];
+    for (const [fingerprint, event] of events) {
+      const inst = current.get(fingerprint);
+      const applied = inst && applyEvent(inst, event, now, 'system');
+      if (!applied?.entry) continue;
+      instances.push(applied.instance);
+      entries.push(applied.entry);
+    }
+    await alertStore.write(tx, instances, entries, now, 'system');
+    return entries.map((e) => e.fingerprint);
+  }
+
   async list(filter: AlertFilter): Promise<{ items: AlertSummary[]; nextCursor: string | null }> {
-    const where: SQL[] = [sql`true`];
-    if (filter.states?.length) where.push(sql`a.state = ANY(${pgArray(filter.states)}::text[])`);
-    if (filter.severities?.length) where.push(sql`a.severity = ANY(${pgArray(filter.severities)}::text[])`);
-    if (filter.labels && Object.keys(filter.labels).length)
-      where.push(sql`a.labels @> ${JSON.stringify(filter.labels)}::jsonb`);
-    if (filter.source) where.push(sql`a.source = ${filter.source}`);
-    if (filter.from) where.push(sql`a.last_seen >= ${filter.from.toISOString()}::timestamptz`);
-    if (filter.to) where.push(sql`a.last_seen < ${filter.to.toISOString()}::timestamptz`);
-    if (filter.text) {
-      const like = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(
-        sql`(a.name ILIKE ${like} OR a.labels::text ILIKE ${like} OR a.annotations::text ILIKE ${like})`,
-      );
-    }
-    if (filter.cursor) {
-      const [lastSeen, fp] = decodeCursor(filter.cursor);
-      where.push(sql`(a.last_seen, a.fingerprint) < (${lastSeen}::timestamptz, ${fp})`);
-    }
-    const rows = rowsOf<SummaryRow>(
-      await this.db.execute(sql`
-        SELECT a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
-               i.starts_at, a.last_seen, a.current_instance_id
-        FROM alerts a LEFT JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE a.current_instance_id IS NOT NULL AND ${sql.join(where, sql` AND `)}
-        ORDER BY a.last_seen DESC, a.fingerprint DESC
-        LIMIT ${filter.limit + 1}`),
-    );
+    const rows = rowsOf<SummaryRow>(await this.db.execute(alertQueries.list(filter)));
     const items = rows.slice(0, filter.limit).map(summaryOf);
     const last = items.at(-1);
     return {
@@ -298,38 +276,22 @@ export class AlertService {
   }
 
   /**
-   * Counts now (open alerts by state and severity), instances started and resolved per time
-   * bucket by severity, and mean time to acknowledge and to resolve over [from, to).
+   * Counts now (alerts by state other than closed, open ones by severity), instances started
+   * and resolved per time bucket by severity, and mean time to acknowledge and to resolve over
+   * [from, to). Resolve times are the sources' own where they sent one.
    */
   async stats(from: Date, to: Date, bucketSeconds: number) {
-    const range = sql`${from.toISOString()}::timestamptz AND ${to.toISOString()}::timestamptz`;
-    const bucket = sql`${`${bucketSeconds} seconds`}::interval`;
-    const origin = sql`${from.toISOString()}::timestamptz`;
-    const [byState, bySeverity, started, resolved, means] = await Promise.all([
-      this.db.execute(
-        sql`SELECT state AS key, count(*)::int AS n FROM alerts WHERE current_instance_id IS NOT NULL GROUP BY state`,
-      ),
-      this.db.execute(sql`
-        SELECT severity AS key, count(*)::int AS n FROM alerts
-        WHERE current_instance_id IS NOT NULL AND state IN ('firing', 'acknowledged', 'silenced') GROUP BY severity`),
-      this.db.execute(sql`
-        SELECT date_bin(${bucket}, i.starts_at, ${origin}) AS at, a.severity, count(*)::int AS n
-        FROM alert_instances i JOIN alerts a ON a.fingerprint = i.fingerprint
-        WHERE i.starts_at >= ${from.toISOString()}::timestamptz AND i.starts_at < ${to.toISOString()}::timestamptz
-        GROUP BY 1, 2 ORDER BY 1, 2`),
-      this.db.execute(sql`
-        SELECT date_bin(${bucket}, i.resolved_at, ${origin}) AS at, a.severity, count(*)::int AS n
-        FROM alert_instances i JOIN alerts a ON a.fingerprint = i.fingerprint
-        WHERE i.resolved_at >= ${from.toISOString()}::timestamptz AND i.resolved_at < ${to.toISOString()}::timestamptz
-        GROUP BY 1, 2 ORDER BY 1, 2`),
-      this.db.execute(sql`
-        SELECT
-          avg(extract(epoch FROM acknowledged_at - starts_at)) FILTER (WHERE acknowledged_at BETWEEN ${range}) AS mtta,
-          count(*) FILTER (WHERE acknowledged_at BETWEEN ${range})::int AS acknowledged,
-          avg(extract(epoch FROM resolved_at - starts_at)) FILTER (WHERE resolved_at BETWEEN ${range}) AS mttr,
-          count(*) FILTER (WHERE resolved_at BETWEEN ${range})::int AS resolved
-        FROM alert_instances`),
-    ]);
+    const q = alertQueries;
+    const [byState, bySeverity, started, resolved, mtta, mttr] = await Promise.all(
+      [
+        q.byState(),
+        q.openBySeverity(),
+        q.buckets('starts_at', from, to, bucketSeconds),
+        q.buckets('resolved_at', from, to, bucketSeconds),
+        q.meanSince('acknowledged_at', from, to),
+        q.meanSince('resolved_at', from, to),
+      ].map((s: SQL) => this.db.execute(s)),
+    );
     const counts = (r: unknown) =>
       Object.fromEntries(rowsOf<{ key: string; n: number }>(r).map((x) => [x.key, x.n]));
     const buckets = (r: unknown) =>
@@ -338,9 +300,8 @@ export class AlertService {
         severity: x.severity,
         count: x.n,
       }));
-    const m = rowsOf<{ mtta: string | null; mttr: string | null; acknowledged: number; resolved: number }>(
-      means,
-    )[0]!;
+    const mean = (r: unknown) => rowsOf<{ mean: string | null; n: number }>(r)[0]!;
+    const [ack, res] = [mean(mtta), mean(mttr)];
     return {
       from: from.toISOString(),
       to: to.toISOString(),
@@ -348,52 +309,74 @@ export class AlertService {
       now: { byState: counts(byState), bySeverity: counts(bySeverity) },
       started: buckets(started),
       resolved: buckets(resolved),
-      mttaSeconds: m.mtta === null ? null : Number(m.mtta),
-      acknowledgedCount: m.acknowledged,
-      mttrSeconds: m.mttr === null ? null : Number(m.mttr),
-      resolvedCount: m.resolved,
+      mttaSeconds: ack.mean === null ? null : Number(ack.mean),
+      acknowledgedCount: ack.n,
+      mttrSeconds: res.mean === null ? null : Number(res.mean),
+      resolvedCount: res.n,
     };
   }
 
-  /** One alert with every instance and its history, newest first. */
+  private async summary(fingerprint: string): Promise<AlertSummary | null> {
+    const [row] = rowsOf<SummaryRow>(await this.db.execute(alertQueries.summary(fingerprint)));
+    return row?.current_instance_id ? summaryOf(row) : null;
+  }
+
+  /** One alert with its newest instances and history entries; older ones page with the cursors. */
   async get(fingerprint: string) {
-    const [row] = rowsOf<SummaryRow>(
-      await this.db.execute(sql`
-        SELECT a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
-               i.starts_at, a.last_seen, a.current_instance_id
-        FROM alerts a LEFT JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE a.fingerprint = ${fingerprint}`),
-    );
-    if (!row?.current_instance_id) throw notFound(`no alert with fingerprint ${fingerprint}`);
-    const instances = rowsOf<Record<string, string | Date | null>>(
-      await this.db.execute(sql`
-        SELECT id, state, starts_at, ends_at, last_seen, acknowledged_at, acknowledged_by, resolved_at, closed_at
-        FROM alert_instances WHERE fingerprint = ${fingerprint} ORDER BY starts_at DESC`),
-    );
-    const history = rowsOf<Record<string, string | Date | null>>(
-      await this.db.execute(sql`
-        SELECT instance_id, at, event, from_state, to_state, actor, note
-        FROM alert_history WHERE fingerprint = ${fingerprint} ORDER BY at DESC, id DESC`),
+    const alert = await this.summary(fingerprint);
+    if (!alert) throw notFound(`no alert with fingerprint ${fingerprint}`);
+    const [instances, history] = await Promise.all([
+      this.instances(fingerprint, DETAIL_INSTANCES),
+      this.history(fingerprint, DETAIL_HISTORY),
+    ]);
+    return {
+      alert,
+      instances: instances.items,
+      instancesCursor: instances.nextCursor,
+      history: history.items,
+      historyCursor: history.nextCursor,
+    };
+  }
+
+  /** An alert's instances, newest episode first. */
+  async instances(fingerprint: string, limit: number, cursor?: string) {
+    const rows = rowsOf<Record<string, string | Date | null>>(
+      await this.db.execute(alertQueries.instances(fingerprint, limit, cursor)),
     );
     const times = (r: Record<string, string | Date | null>, keys: string[]) =>
       Object.fromEntries(keys.map((k) => [k, toIso(r[k] as string | Date | null)]));
+    const items = rows.slice(0, limit).map((r) => ({
+      id: r.id as string,
+      state: r.state as AlertState,
+      endedBy: r.ended_by as EndedBy | null,
+      acknowledgedBy: r.acknowledged_by as string | null,
+      generatorURL: r.generator_url as string | null,
+      ...times(r, ['starts_at', 'ends_at', 'last_seen', 'acknowledged_at', 'resolved_at', 'closed_at']),
+    }));
+    const last = rows[limit - 1];
     return {
-      alert: summaryOf(row),
-      instances: instances.map((r) => ({
-        id: r.id as string,
-        state: r.state as AlertState,
-        acknowledgedBy: r.acknowledged_by as string | null,
-        ...times(r, ['starts_at', 'ends_at', 'last_seen', 'acknowledged_at', 'resolved_at', 'closed_at']),
-      })),
-      history: history.map((r) => ({
-        instanceId: r.instance_id as string,
-        at: toIso(r.at as string)!,
-        event: r.event as string,
-        from: r.from_state as string | null,
-        to: r.to_state as string,
-        actor: r.actor as string | null,
-        note: r.note as string | null,
-      })),
+      items,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor(toIso(last.starts_at as Date)!, last.id as string) : null,
     };
+  }
+
+  /** An alert's history, newest first. */
+  async history(fingerprint: string, limit: number, cursor?: string) {
+    const rows = rowsOf<Record<string, string | Date | null>>(
+      await this.db.execute(alertQueries.history(fingerprint, limit, cursor)),
+    );
+    const items = rows.slice(0, limit).map((r) => ({
+      id: String(r.id),
+      instanceId: r.instance_id as string,
+      at: toIso(r.at as string)!,
+      event: r.event as string,
+      from: r.from_state as string | null,
+      to: r.to_state as string,
+      actor: r.actor as string | null,
+      note: r.note as string | null,
+    }));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null };
   }
 }

@@ -1,133 +1,216 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
-import type { AlertState } from './lifecycle.ts';
-import type { IngestPlan, Stored } from './plan.ts';
+import type { AlertState, EndedBy, OpenState } from './lifecycle.ts';
+import type { AlertRow, HistoryEntry, IngestPlan, Instance, Stored } from './plan.ts';
 
 /** A transaction or the database: the store runs the same statements on either. */
 type Tx = Pick<Db, 'execute'>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const date = (v: string | Date | null) => (v === null ? null : new Date(v));
+
+/** A column written from a list of rows in one statement: its name, SQL type and value. */
+type Column<T> = [name: string, type: string, value: (row: T) => string | null];
+
+/** `unnest(arrays…) AS v(names…)`: a whole list of rows as one parameter per column. */
+function unnest<T>(rows: T[], columns: Column<T>[]): SQL {
+  const arrays = columns.map(([, type, value]) => sql`${pgArray(rows.map(value))}::${sql.raw(type)}[]`);
+  return sql`unnest(${sql.join(arrays, sql`, `)}) AS v(${sql.raw(columns.map(([name]) => name).join(', '))})`;
+}
+
+const INSTANCE: Column<Instance>[] = [
+  ['id', 'uuid', (i) => i.id],
+  ['fingerprint', 'text', (i) => i.fingerprint],
+  ['starts_at', 'timestamptz', (i) => iso(i.startsAt)],
+  ['state', 'text', (i) => i.state],
+  ['ended_by', 'text', (i) => i.endedBy],
+  ['state_before_silence', 'text', (i) => i.stateBeforeSilence],
+  ['ends_at', 'timestamptz', (i) => iso(i.endsAt)],
+  ['resolved_at', 'timestamptz', (i) => iso(i.resolvedAt)],
+  ['acknowledged_at', 'timestamptz', (i) => iso(i.acknowledgedAt)],
+  ['acknowledged_by', 'text', (i) => i.acknowledgedBy],
+  ['closed_at', 'timestamptz', (i) => iso(i.closedAt)],
+  ['generator_url', 'text', (i) => i.generatorURL],
+];
+const MUTABLE = INSTANCE.slice(3).map(([name]) => name);
+
+const HISTORY: Column<HistoryEntry>[] = [
+  ['instance_id', 'uuid', (h) => h.instanceId],
+  ['fingerprint', 'text', (h) => h.fingerprint],
+  ['event', 'text', (h) => h.event],
+  ['from_state', 'text', (h) => h.from],
+  ['to_state', 'text', (h) => h.to],
+];
+
+const ALERT: Column<AlertRow>[] = [
+  ['fp', 'text', (r) => r.fingerprint],
+  ['state', 'text', (r) => r.state],
+  ['iid', 'uuid', (r) => r.instanceId],
+  ['name', 'text', (r) => r.details?.name ?? null],
+  ['labels', 'jsonb', (r) => (r.details ? JSON.stringify(r.details.labels) : null)],
+  ['annotations', 'jsonb', (r) => (r.details ? JSON.stringify(r.details.annotations) : null)],
+  ['severity', 'text', (r) => r.details?.severity ?? null],
+  ['source', 'text', (r) => r.details?.source ?? null],
+];
+
+interface InstanceRow {
+  id: string;
+  fingerprint: string;
+  starts_at: string | Date;
+  state: AlertState;
+  ended_by: EndedBy | null;
+  state_before_silence: OpenState | null;
+  ends_at: string | Date | null;
+  resolved_at: string | Date | null;
+  acknowledged_at: string | Date | null;
+  acknowledged_by: string | null;
+  closed_at: string | Date | null;
+  generator_url: string | null;
+}
+
+const instanceOf = (r: InstanceRow): Instance => ({
+  id: r.id,
+  fingerprint: r.fingerprint,
+  startsAt: new Date(r.starts_at),
+  state: r.state,
+  endedBy: r.ended_by,
+  stateBeforeSilence: r.state_before_silence,
+  endsAt: date(r.ends_at),
+  resolvedAt: date(r.resolved_at),
+  acknowledgedAt: date(r.acknowledged_at),
+  acknowledgedBy: r.acknowledged_by,
+  closedAt: date(r.closed_at),
+  generatorURL: r.generator_url,
+});
+
+const INSTANCE_FIELDS = sql.raw(INSTANCE.map(([name]) => `i.${name}`).join(', '));
 
 /**
- * The alert tables. Ingestion is set-based: one statement per kind of write for a whole batch,
- * so a webhook of ten alerts costs about as much as one.
+ * The alert tables. Every write is set-based: one statement per kind of write for a whole
+ * batch, so a webhook of a thousand alerts costs a handful of statements, not a thousand.
  */
 export const alertStore = {
   /**
-   * Creates the rows of fingerprints that fire for the first time, then locks every reported
-   * fingerprint's row and reads its current instance, so concurrent replicas ingesting the
-   * same group serialise per alert.
+   * Creates the rows of alerts never seen, then locks every reported alert's row (in one
+   * order, so concurrent replicas ingesting the same group serialise per alert instead of
+   * deadlocking) and reads its current instance and the instances of the reported episodes.
    */
-  async lockReported(tx: Tx, firing: string[], all: string[], now: Date): Promise<Map<string, Stored>> {
-    if (firing.length)
+  async lockReported(
+    tx: Tx,
+    reported: { fingerprint: string; startsAt: Date | null }[],
+    now: Date,
+  ): Promise<Map<string, Stored>> {
+    const fps = [...new Set(reported.map((r) => r.fingerprint))].sort();
+    await tx.execute(sql`
+      INSERT INTO alerts (fingerprint, name, labels, annotations, severity, source, state, first_seen, last_seen)
+      SELECT fp, '', '{}'::jsonb, '{}'::jsonb, 'warning', '', 'firing', ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
+      FROM unnest(${pgArray(fps)}::text[]) AS fp
+      ON CONFLICT (fingerprint) DO NOTHING`);
+    const locked = rowsOf<{ fingerprint: string; current_instance_id: string | null }>(
       await tx.execute(sql`
-        INSERT INTO alerts (fingerprint, name, labels, annotations, severity, source, state, first_seen, last_seen)
-        SELECT fp, '', '{}'::jsonb, '{}'::jsonb, 'warning', '', 'firing', ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
-        FROM unnest(${pgArray(firing)}::text[]) AS fp
-        ON CONFLICT (fingerprint) DO NOTHING`);
-    const rows = rowsOf<{
-      fingerprint: string;
-      instance_id: string | null;
-      state: AlertState | null;
-      starts_at: string | Date | null;
-      state_before_silence: 'firing' | 'acknowledged' | null;
-    }>(
-      await tx.execute(sql`
-        SELECT a.fingerprint, i.id AS instance_id, i.state, i.starts_at, i.state_before_silence
-        FROM alerts a LEFT JOIN alert_instances i ON i.id = a.current_instance_id
-        WHERE a.fingerprint = ANY(${pgArray(all)}::text[])
-        ORDER BY a.fingerprint
-        FOR UPDATE OF a`),
+        SELECT fingerprint, current_instance_id FROM alerts
+        WHERE fingerprint = ANY(${pgArray(fps)}::text[]) ORDER BY fingerprint FOR UPDATE`),
     );
-    return new Map(
-      rows.map((r) => [
+    const episodes = reported.filter((r) => r.startsAt !== null);
+    const instances = rowsOf<InstanceRow>(
+      await tx.execute(sql`
+        SELECT ${INSTANCE_FIELDS} FROM alert_instances i
+        WHERE i.id = ANY(${pgArray(locked.flatMap((r) => r.current_instance_id ?? []))}::uuid[])
+        UNION
+        SELECT ${INSTANCE_FIELDS} FROM alert_instances i
+        JOIN unnest(${pgArray(episodes.map((e) => e.fingerprint))}::text[],
+                    ${pgArray(episodes.map((e) => iso(e.startsAt)))}::timestamptz[]) AS v(fp, starts)
+          ON i.fingerprint = v.fp AND i.starts_at = v.starts`),
+    ).map(instanceOf);
+    const stored = new Map<string, Stored>(
+      locked.map((r) => [
         r.fingerprint,
-        {
-          fingerprint: r.fingerprint,
-          instanceId: r.instance_id,
-          current:
-            r.instance_id && r.state && r.starts_at
-              ? {
-                  state: r.state,
-                  startsAt: new Date(r.starts_at),
-                  ...(r.state_before_silence ? { stateBeforeSilence: r.state_before_silence } : {}),
-                }
-              : null,
-        },
+        { fingerprint: r.fingerprint, currentId: r.current_instance_id, instances: [] },
       ]),
     );
+    for (const inst of instances) stored.get(inst.fingerprint)?.instances.push(inst);
+    return stored;
   },
 
-  /** Writes a plan: new instances, state changes with their history, refreshes, alert rows. */
+  /** Locks alerts' rows and reads their current instances (user actions, housekeeping). */
+  async lockCurrent(tx: Tx, fingerprints: string[]): Promise<Map<string, Instance>> {
+    const rows = rowsOf<InstanceRow>(
+      await tx.execute(sql`
+        SELECT ${INSTANCE_FIELDS} FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
+        WHERE a.fingerprint = ANY(${pgArray([...fingerprints].sort())}::text[])
+        ORDER BY a.fingerprint FOR UPDATE OF a`),
+    );
+    return new Map(rows.map((r) => [r.fingerprint, instanceOf(r)]));
+  },
+
+  /** Writes an ingestion plan. */
   async apply(tx: Tx, plan: IngestPlan, now: Date, actor: string): Promise<void> {
     const ts = iso(now);
-    if (plan.created.length) {
+    if (plan.created.length)
       await tx.execute(sql`
-        INSERT INTO alert_instances (id, fingerprint, starts_at, ends_at, state, last_seen)
-        SELECT id, fp, starts, ends, 'firing', ${ts}::timestamptz
-        FROM unnest(${pgArray(plan.created.map((c) => c.id))}::uuid[], ${pgArray(plan.created.map((c) => c.fingerprint))}::text[],
-                    ${pgArray(plan.created.map((c) => iso(c.startsAt)))}::timestamptz[], ${pgArray(plan.created.map((c) => iso(c.endsAt)))}::timestamptz[])
-             AS v(id, fp, starts, ends)`);
+        INSERT INTO alert_instances (${sql.raw(INSTANCE.map(([n]) => n).join(', '))}, last_seen)
+        SELECT v.*, ${ts}::timestamptz FROM ${unnest(plan.created, INSTANCE)}`);
+    await this.write(tx, plan.updated, plan.history, now, actor);
+    if (plan.seen.length)
       await tx.execute(sql`
-        INSERT INTO alert_history (instance_id, fingerprint, at, event, from_state, to_state, actor)
-        SELECT id, fp, ${ts}::timestamptz, 'fire', NULL, 'firing', ${actor}
-        FROM unnest(${pgArray(plan.created.map((c) => c.id))}::uuid[], ${pgArray(plan.created.map((c) => c.fingerprint))}::text[]) AS v(id, fp)`);
-    }
-    for (const c of plan.changed) await this.changeState(tx, c.instanceId, c.fingerprint, c, now, actor);
-    if (plan.refreshed.length)
-      await tx.execute(sql`
-        UPDATE alert_instances i SET last_seen = ${ts}::timestamptz, ends_at = v.ends
-        FROM unnest(${pgArray(plan.refreshed.map((r) => r.instanceId))}::uuid[], ${pgArray(plan.refreshed.map((r) => iso(r.endsAt)))}::timestamptz[]) AS v(id, ends)
-        WHERE i.id = v.id`);
+        UPDATE alert_instances SET last_seen = ${ts}::timestamptz
+        WHERE id = ANY(${pgArray(plan.seen)}::uuid[]) AND last_seen < ${ts}::timestamptz`);
     if (plan.alerts.length)
       await tx.execute(sql`
-        UPDATE alerts a SET name = v.name, labels = v.labels::jsonb, annotations = v.annotations::jsonb,
-          severity = v.severity, source = v.source, state = v.state, current_instance_id = v.iid,
-          last_seen = ${ts}::timestamptz
-        FROM unnest(${pgArray(plan.alerts.map((r) => r.fingerprint))}::text[], ${pgArray(plan.alerts.map((r) => r.name))}::text[],
-                    ${pgArray(plan.alerts.map((r) => JSON.stringify(r.labels)))}::text[], ${pgArray(plan.alerts.map((r) => JSON.stringify(r.annotations)))}::text[],
-                    ${pgArray(plan.alerts.map((r) => r.severity))}::text[], ${pgArray(plan.alerts.map((r) => r.source))}::text[],
-                    ${pgArray(plan.alerts.map((r) => r.state))}::text[], ${pgArray(plan.alerts.map((r) => r.instanceId))}::uuid[])
-             AS v(fp, name, labels, annotations, severity, source, state, iid)
+        UPDATE alerts a SET state = v.state, current_instance_id = v.iid, last_seen = ${ts}::timestamptz,
+          name = COALESCE(v.name, a.name), labels = COALESCE(v.labels, a.labels),
+          annotations = COALESCE(v.annotations, a.annotations), severity = COALESCE(v.severity, a.severity),
+          source = COALESCE(v.source, a.source)
+        FROM ${unnest(plan.alerts, ALERT)}
         WHERE a.fingerprint = v.fp`);
+    if (plan.backfilled.length) await this.recomputeSuperseded(tx, plan.backfilled);
   },
 
-  /** One instance's state change, its timestamps, and its history entry. */
-  async changeState(
+  /**
+   * Changed instances and their history entries, and the state of the alerts whose current
+   * instance changed. `note` goes on every entry (a user's action has one entry).
+   */
+  async write(
     tx: Tx,
-    instanceId: string,
-    fingerprint: string,
-    c: {
-      from: AlertState;
-      to: AlertState;
-      stateBeforeSilence: string | null;
-      event: string;
-      endsAt?: Date | null;
-    },
+    instances: Instance[],
+    history: HistoryEntry[],
     now: Date,
     actor: string,
     note?: string,
   ): Promise<void> {
     const ts = iso(now);
+    if (instances.length) {
+      await tx.execute(sql`
+        UPDATE alert_instances i SET ${sql.raw(MUTABLE.map((n) => `${n} = v.${n}`).join(', '))}
+        FROM ${unnest(instances, INSTANCE)}
+        WHERE i.id = v.id`);
+      await tx.execute(sql`
+        UPDATE alerts a SET state = v.state
+        FROM ${unnest(instances, INSTANCE)}
+        WHERE a.current_instance_id = v.id AND a.state <> v.state`);
+    }
+    if (history.length)
+      await tx.execute(sql`
+        INSERT INTO alert_history (instance_id, fingerprint, event, from_state, to_state, at, actor, note)
+        SELECT v.*, ${ts}::timestamptz, ${actor}, ${note ?? null} FROM ${unnest(history, HISTORY)}`);
+  },
+
+  /**
+   * A superseded episode ended when the next newer one began. When an older episode is heard
+   * of late, the episodes around it get their end from what is stored, not from the order
+   * in which they arrived.
+   */
+  async recomputeSuperseded(tx: Tx, fingerprints: string[]): Promise<void> {
     await tx.execute(sql`
-      UPDATE alert_instances SET state = ${c.to}, state_before_silence = ${c.stateBeforeSilence},
-        last_seen = ${ts}::timestamptz,
-        ends_at = COALESCE(${c.endsAt === undefined ? null : iso(c.endsAt)}::timestamptz, ends_at),
-        acknowledged_at = CASE WHEN ${c.to} = 'acknowledged' THEN ${ts}::timestamptz
-                               WHEN ${c.event} = 'unacknowledge' THEN NULL ELSE acknowledged_at END,
-        acknowledged_by = CASE WHEN ${c.to} = 'acknowledged' THEN ${actor}
-                               WHEN ${c.event} = 'unacknowledge' THEN NULL ELSE acknowledged_by END,
-        resolved_at = CASE WHEN ${c.to} = 'resolved' THEN ${ts}::timestamptz
-                           WHEN ${c.to} IN ('firing', 'acknowledged', 'silenced') THEN NULL ELSE resolved_at END,
-        closed_at = CASE WHEN ${c.to} = 'closed' THEN ${ts}::timestamptz ELSE NULL END
-      WHERE id = ${instanceId}::uuid`);
-    await tx.execute(sql`
-      INSERT INTO alert_history (instance_id, fingerprint, at, event, from_state, to_state, actor, note)
-      VALUES (${instanceId}::uuid, ${fingerprint}, ${ts}::timestamptz, ${c.event}, ${c.from}, ${c.to}, ${actor}, ${note ?? null})`);
-    await tx.execute(sql`
-      UPDATE alerts SET state = ${c.to}, last_seen = GREATEST(last_seen, ${ts}::timestamptz)
-      WHERE fingerprint = ${fingerprint} AND current_instance_id = ${instanceId}::uuid`);
+      UPDATE alert_instances i SET resolved_at = n.next
+      FROM (
+        SELECT s.id, (SELECT min(j.starts_at) FROM alert_instances j
+                      WHERE j.fingerprint = s.fingerprint AND j.starts_at > s.starts_at) AS next
+        FROM alert_instances s
+        WHERE s.fingerprint = ANY(${pgArray(fingerprints)}::text[]) AND s.ended_by = 'superseded'
+      ) n
+      WHERE i.id = n.id AND n.next IS NOT NULL AND i.resolved_at IS DISTINCT FROM n.next`);
   },
 };

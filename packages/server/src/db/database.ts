@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -50,7 +51,8 @@ export interface DatabaseOptions {
 
 async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create(dataDir);
+  // pg_trgm serves the alert list's text search (migration 0007), as on PostgreSQL.
+  const lite = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   // PGlite is one connection; "connecting" hands out the same one.
   const conn: Connection = {
     exec: async (sql) => {
