@@ -1,7 +1,16 @@
 /** The alert center: list, detail, stats, actions and the live stream. */
 import { api } from './client.ts';
 import { openStream, type StreamStatus } from './sse.ts';
-import type { AlertAction, AlertDetail, AlertPage, AlertStats, AlertSummary } from './types.ts';
+import type {
+  AlertAction,
+  AlertDetail,
+  AlertInstance,
+  AlertPage,
+  AlertStats,
+  AlertSummary,
+  HistoryEntry,
+  Paged,
+} from './types.ts';
 
 export interface AlertFilter {
   status: string[];
@@ -30,6 +39,17 @@ export function listAlerts(filter: AlertFilter, cursor?: string, signal?: AbortS
 
 export const getAlert = (fingerprint: string, signal?: AbortSignal) =>
   api<AlertDetail>(`/api/v1/alerts/${encodeURIComponent(fingerprint)}`, { signal });
+
+/** Older pages of an alert's instances or history, after the detail's first page. */
+export const olderOfAlert = <K extends 'instances' | 'history'>(
+  fingerprint: string,
+  what: K,
+  cursor: string,
+) =>
+  api<Paged<K extends 'instances' ? AlertInstance : HistoryEntry>>(
+    `/api/v1/alerts/${encodeURIComponent(fingerprint)}/${what}`,
+    { query: { cursor } },
+  );
 
 export const alertStats = (signal?: AbortSignal) => api<AlertStats>('/api/v1/alerts/stats', { signal });
 

@@ -22,6 +22,8 @@ export interface AlertSummary {
   startsAt: string | null;
   lastSeen: string;
   instanceId: string | null;
+  /** The sender's link back to the rule or graph that produced the alert. */
+  generatorURL?: string | null;
 }
 
 export interface AlertPage {
@@ -32,6 +34,9 @@ export interface AlertPage {
 export interface AlertInstance {
   id: string;
   state: AlertState;
+  /** Who ended the episode: its source, time, a person, or a newer episode. */
+  endedBy: 'source' | 'time' | 'user' | 'superseded' | null;
+  generatorURL: string | null;
   acknowledgedBy: string | null;
   starts_at: string | null;
   ends_at: string | null;
@@ -42,6 +47,7 @@ export interface AlertInstance {
 }
 
 export interface HistoryEntry {
+  id: string;
   instanceId: string;
   at: string;
   event: string;
@@ -54,7 +60,15 @@ export interface HistoryEntry {
 export interface AlertDetail {
   alert: AlertSummary;
   instances: AlertInstance[];
+  /** Older instances and history entries page with these; null when there are no more. */
+  instancesCursor: string | null;
   history: HistoryEntry[];
+  historyCursor: string | null;
+}
+
+export interface Paged<T> {
+  items: T[];
+  nextCursor: string | null;
 }
 
 export interface AlertStats {

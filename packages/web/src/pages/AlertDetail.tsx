@@ -15,7 +15,7 @@ import {
   Typography,
 } from 'antd';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { actOnAlert, getAlert } from '../api/alerts.ts';
+import { actOnAlert, getAlert, olderOfAlert } from '../api/alerts.ts';
 import { errorText } from '../api/client.ts';
 import { matchersFromLabels } from '../api/silences.ts';
 import type { AlertAction, AlertInstance, AlertSummary, HistoryEntry } from '../api/types.ts';
@@ -45,8 +45,16 @@ const EVENT_COLORS: Record<string, string> = {
   unsilence: 'purple',
   resolve: 'green',
   source_resolve: 'green',
+  supersede: 'green',
   expire: 'green',
   close: 'gray',
+};
+
+const ENDED_BY: Record<NonNullable<AlertInstance['endedBy']>, string> = {
+  source: 'by its source',
+  time: 'timed out',
+  user: 'by hand',
+  superseded: 'a newer episode began',
 };
 
 const isLink = (value: string) => /^https?:\/\/\S+$/.test(value);
@@ -130,7 +138,21 @@ export function AlertDetail({
               <Descriptions.Item label="Severity">
                 <SeverityTag severity={alert.severity} />
               </Descriptions.Item>
-              <Descriptions.Item label="Source">{alert.source}</Descriptions.Item>
+              <Descriptions.Item label="Source">
+                <Space size={6}>
+                  <span>{alert.source}</span>
+                  {alert.generatorURL && isLink(alert.generatorURL) && (
+                    <a
+                      href={alert.generatorURL}
+                      target="_blank"
+                      rel="noreferrer"
+                      data-testid="alert-generator-link"
+                    >
+                      open in source
+                    </a>
+                  )}
+                </Space>
+              </Descriptions.Item>
               <Descriptions.Item label="Started">
                 <RelativeTime iso={alert.startsAt} /> ({dateTime(alert.startsAt)})
               </Descriptions.Item>
@@ -172,12 +194,26 @@ export function AlertDetail({
 
             <section>
               <Typography.Title level={5}>Instances</Typography.Title>
-              <Instances instances={detail.instances} current={alert.instanceId} />
+              <Older
+                fingerprint={alert.fingerprint}
+                what="instances"
+                first={detail.instances}
+                cursor={detail.instancesCursor}
+              >
+                {(items) => <Instances instances={items} current={alert.instanceId} />}
+              </Older>
             </section>
 
             <section>
               <Typography.Title level={5}>History</Typography.Title>
-              <History entries={detail.history} />
+              <Older
+                fingerprint={alert.fingerprint}
+                what="history"
+                first={detail.history}
+                cursor={detail.historyCursor}
+              >
+                {(items) => <History entries={items} />}
+              </Older>
             </section>
           </Space>
         )}
@@ -200,6 +236,59 @@ export function AlertDetail({
         onCreated={() => reload()}
       />
     </Drawer>
+  );
+}
+
+/**
+ * The detail's first page of instances or history, and the older ones on request: a flapping
+ * alert can have thousands, and the drawer must not load them all to show the newest.
+ */
+function Older<K extends 'instances' | 'history'>({
+  fingerprint,
+  what,
+  first,
+  cursor,
+  children,
+}: {
+  fingerprint: string;
+  what: K;
+  first: (K extends 'instances' ? AlertInstance : HistoryEntry)[];
+  cursor: string | null;
+  children: (items: (K extends 'instances' ? AlertInstance : HistoryEntry)[]) => React.ReactNode;
+}) {
+  const [older, setOlder] = useState<{ items: typeof first; cursor: string | null }>({ items: [], cursor });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  useEffect(() => setOlder({ items: [], cursor }), [cursor]);
+  const more = async () => {
+    if (!older.cursor) return;
+    setBusy(true);
+    try {
+      const page = await olderOfAlert(fingerprint, what, older.cursor);
+      setOlder((o) => ({ items: [...o.items, ...(page.items as typeof first)], cursor: page.nextCursor }));
+      setError(undefined);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {children([...first, ...older.items])}
+      {error && <Alert type="error" showIcon title={error} style={{ marginTop: 8 }} />}
+      {older.cursor && (
+        <Button
+          size="small"
+          loading={busy}
+          onClick={more}
+          data-testid={`older-${what}`}
+          style={{ marginTop: 8 }}
+        >
+          Older {what}
+        </Button>
+      )}
+    </>
   );
 }
 
@@ -227,7 +316,12 @@ function Instances({ instances, current }: { instances: AlertInstance[]; current
           dataIndex: 'acknowledged_at',
           render: (v: string | null, i) => (v ? `${dateTime(v)} by ${i.acknowledgedBy ?? '?'}` : '—'),
         },
-        { title: 'Resolved', dataIndex: 'resolved_at', render: (v: string | null) => dateTime(v) },
+        {
+          title: 'Resolved',
+          dataIndex: 'resolved_at',
+          render: (v: string | null, i) =>
+            v ? `${dateTime(v)}${i.endedBy ? ` (${ENDED_BY[i.endedBy]})` : ''}` : '—',
+        },
         { title: 'Closed', dataIndex: 'closed_at', render: (v: string | null) => dateTime(v) },
       ]}
     />
