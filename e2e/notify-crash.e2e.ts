@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { type Receiver, startReceiver } from '@opsfleet/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backends } from '../packages/server/test/backends.ts';
-import { freePort, stopProcess, waitFor } from './peers.ts';
+import { freePort, waitFor } from './peers.ts';
+import { adminToken, type ServerProcess, startServerProcess } from './server-process.ts';
 
 /**
  * At-least-once delivery across a crash: the server process is killed with SIGKILL while
@@ -12,8 +11,6 @@ import { freePort, stopProcess, waitFor } from './peers.ts';
  * one exactly once. The attempts cut off by the kill show as `interrupted` in the delivery log.
  */
 
-const CLI = join(import.meta.dirname, '../packages/cli/bin/opsfleet.mjs');
-const ADMIN_PASSWORD = 'admin-password-1';
 const ALERTS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,30 +20,10 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function startServer(databaseUrl: string, port: number): ChildProcess {
-  const proc = spawn(process.execPath, [CLI, 'server'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      SERVER_PORT: String(port),
-      OPSFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      NOTIFY_LEASE: '3s',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(() => stopProcess(proc));
-  return proc;
-}
-
-async function ready(base: string): Promise<string> {
-  await waitFor('the server', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000);
-  const login = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  return ((await login.json()) as { accessToken: string }).accessToken;
+function startServer(databaseUrl: string, port: number): ServerProcess {
+  const server = startServerProcess({ databaseUrl }, port, { NOTIFY_LEASE: '3s' });
+  cleanups.push(server.stop);
+  return server;
 }
 
 async function post(base: string, token: string, path: string, body: unknown): Promise<{ id: string }> {
@@ -78,7 +55,8 @@ describe.runIf(postgres)('notifications survive a SIGKILL', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     let server = startServer(db.url!, port);
-    const token = await ready(base);
+    await server.ready();
+    const token = await adminToken(base);
     const channel = await post(base, token, '/api/v1/notify/channels', {
       name: 'hook',
       kind: 'webhook',
@@ -111,13 +89,13 @@ describe.runIf(postgres)('notifications survive a SIGKILL', () => {
       async () => (receiver.accepted.length >= 40 ? true : undefined),
       30_000,
     );
-    server.kill('SIGKILL');
-    await new Promise((r) => server.once('exit', r));
+    await server.kill();
     const atKill = receiver.accepted.length;
     expect(atKill).toBeLessThan(ALERTS);
 
     server = startServer(db.url!, port);
-    const again = await ready(base);
+    await server.ready();
+    const again = await adminToken(base);
     await waitFor(
       'every notification',
       async () => (receiver.accepted.length >= ALERTS ? true : undefined),
