@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import { pageCursor, pageLimit } from '../http/list-query.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { IdentityService } from '../identity/service.ts';
 import { ATTEMPT_STATUSES, OUTBOX_STATES, type OutboxStore } from './outbox-store.ts';
@@ -26,8 +27,9 @@ export function outboxRoutes(
         querystring: z.object({
           status: z.enum(ATTEMPT_STATUSES).optional(),
           channelId: z.uuid().optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(100),
-          cursor: z.string().regex(/^\d+$/, 'use the nextCursor of the page before').optional(),
+          outboxId: z.uuid().optional(),
+          limit: pageLimit(),
+          cursor: pageCursor,
         }),
       },
     },
@@ -39,13 +41,15 @@ export function outboxRoutes(
       config: read,
       schema: {
         tags,
+        summary: 'Notifications, newest first',
         querystring: z.object({
           state: z.enum(OUTBOX_STATES).optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(100),
+          limit: pageLimit(),
+          cursor: pageCursor,
         }),
       },
     },
-    (req) => outbox.list(req.query.state, req.query.limit),
+    (req) => outbox.list(req.query),
   );
   app.get('/api/v1/notify/outbox/:id', { config: read, schema: { tags, params: Id } }, (req) =>
     outbox.get(req.params.id),
@@ -56,10 +60,11 @@ export function outboxRoutes(
       config: read,
       schema: {
         tags,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        summary: 'Dead letters, newest first',
+        querystring: z.object({ limit: pageLimit(), cursor: pageCursor }),
       },
     },
-    (req) => outbox.list('dead', req.query.limit),
+    (req) => outbox.list({ ...req.query, state: 'dead' }),
   );
   app.post(
     '/api/v1/notify/dead-letters/:id/retry',

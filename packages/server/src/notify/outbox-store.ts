@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
+import { type PageKey, pageOf, timeKeyset } from '../http/list-query.ts';
 import { conflict, notFound } from '../http/problem.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 
@@ -82,45 +83,66 @@ const toItem = (r: any): OutboxItem => ({
   deliveredAt: iso(r.delivered_at),
 });
 
-const ITEM = sql`
-  SELECT o.*, r.name AS rule_name, c.name AS channel_name
+const ITEM = sql`o.*, r.name AS rule_name, c.name AS channel_name
   FROM notify_outbox o LEFT JOIN notify_rules r ON r.id = o.rule_id LEFT JOIN notify_channels c ON c.id = o.channel_id`;
+
+const ATTEMPT = sql`a.*, o.event, o.title, c.name AS channel_name
+  FROM notify_attempts a JOIN notify_outbox o ON o.id = a.outbox_id LEFT JOIN notify_channels c ON c.id = a.channel_id`;
+
+const attemptOrder = timeKeyset(sql`a.at`, sql`a.id`, 'bigint', 'desc');
+const itemOrder = timeKeyset(sql`o.created_at`, sql`o.id`, 'uuid', 'desc');
+
+export interface DeliveryFilter {
+  status?: string;
+  channelId?: string;
+  outboxId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface OutboxFilter {
+  state?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** The statements the lists run, for the store and for the test that checks their plans. */
+export const outboxQueries = {
+  /** Attempts, newest first. */
+  deliveries(f: DeliveryFilter): SQL {
+    const where = [attemptOrder.after(f.cursor)];
+    if (f.status) where.push(sql`a.status = ${f.status}`);
+    if (f.channelId) where.push(sql`a.channel_id = ${f.channelId}::uuid`);
+    if (f.outboxId) where.push(sql`a.outbox_id = ${f.outboxId}::uuid`);
+    return sql`SELECT ${attemptOrder.key}, ${ATTEMPT}
+      WHERE ${sql.join(where, sql` AND `)} ORDER BY ${attemptOrder.orderBy} LIMIT ${f.limit + 1}`;
+  },
+
+  /** Outbox entries, newest first. */
+  items(f: OutboxFilter): SQL {
+    const where = [itemOrder.after(f.cursor)];
+    if (f.state) where.push(sql`o.state = ${f.state}`);
+    return sql`SELECT ${itemOrder.key}, ${ITEM}
+      WHERE ${sql.join(where, sql` AND `)} ORDER BY ${itemOrder.orderBy} LIMIT ${f.limit + 1}`;
+  },
+};
 
 export class OutboxStore {
   constructor(private readonly db: Db) {}
 
-  /** Attempts, newest first; the cursor is the last attempt id of the page before. */
-  async deliveries(f: { status?: string; channelId?: string; limit: number; cursor?: string }) {
-    const where = [sql`true`];
-    if (f.status) where.push(sql`a.status = ${f.status}`);
-    if (f.channelId) where.push(sql`a.channel_id = ${f.channelId}::uuid`);
-    if (f.cursor) where.push(sql`a.id < ${f.cursor}::bigint`);
-    const rows = rowsOf(
-      await this.db.execute(sql`
-        SELECT a.*, o.event, o.title, c.name AS channel_name
-        FROM notify_attempts a JOIN notify_outbox o ON o.id = a.outbox_id LEFT JOIN notify_channels c ON c.id = a.channel_id
-        WHERE ${sql.join(where, sql` AND `)} ORDER BY a.id DESC LIMIT ${f.limit + 1}`),
-    ).map(toAttempt);
-    const items = rows.slice(0, f.limit);
-    return { items, nextCursor: rows.length > f.limit ? items[items.length - 1]!.id : null };
+  async deliveries(f: DeliveryFilter): Promise<{ items: Attempt[]; nextCursor: string | null }> {
+    return pageOf(rowsOf<PageKey>(await this.db.execute(outboxQueries.deliveries(f))), f.limit, toAttempt);
   }
 
-  async list(state: string | undefined, limit: number): Promise<{ items: OutboxItem[] }> {
-    const rows = rowsOf(
-      await this.db.execute(sql`
-        ${ITEM} WHERE ${state ? sql`o.state = ${state}` : sql`true`} ORDER BY o.created_at DESC LIMIT ${limit}`),
-    );
-    return { items: rows.map(toItem) };
+  async list(f: OutboxFilter): Promise<{ items: OutboxItem[]; nextCursor: string | null }> {
+    return pageOf(rowsOf<PageKey>(await this.db.execute(outboxQueries.items(f))), f.limit, toItem);
   }
 
   async get(id: string): Promise<OutboxItem & { history: Attempt[] }> {
-    const [row] = rowsOf(await this.db.execute(sql`${ITEM} WHERE o.id = ${id}::uuid`));
+    const [row] = rowsOf(await this.db.execute(sql`SELECT ${ITEM} WHERE o.id = ${id}::uuid`));
     if (!row) throw notFound(`no notification ${id}`);
     const history = rowsOf(
-      await this.db.execute(sql`
-        SELECT a.*, o.event, o.title, c.name AS channel_name
-        FROM notify_attempts a JOIN notify_outbox o ON o.id = a.outbox_id LEFT JOIN notify_channels c ON c.id = a.channel_id
-        WHERE a.outbox_id = ${id}::uuid ORDER BY a.attempt`),
+      await this.db.execute(sql`SELECT ${ATTEMPT} WHERE a.outbox_id = ${id}::uuid ORDER BY a.attempt`),
     ).map(toAttempt);
     return { ...toItem(row), history };
   }
