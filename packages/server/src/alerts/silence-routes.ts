@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import { arrayPage, pageCursor, pageLimit } from '../http/list-query.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { IdentityService } from '../identity/service.ts';
 import type { AlertService } from './service.ts';
@@ -33,9 +34,17 @@ export function silenceRoutes(
     '/api/v1/silences',
     {
       config: { permission: 'silence:read' },
-      schema: { tags, querystring: z.object({ state: z.enum(['pending', 'active', 'expired']).optional() }) },
+      schema: {
+        tags,
+        summary: 'Silences; a bare array, the next page named by the Link header (rel="next")',
+        querystring: z.object({
+          state: z.enum(['pending', 'active', 'expired']).optional(),
+          limit: pageLimit(),
+          cursor: pageCursor,
+        }),
+      },
     },
-    async (req) => silences.list(req.query.state),
+    async (req, reply) => arrayPage(reply, req.url, await silences.list(req.query)),
   );
   app.post(
     '/api/v1/silences',
