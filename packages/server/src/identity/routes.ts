@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import { arrayPage, pageCursor, pageLimit } from '../http/list-query.ts';
 import { Problem } from '../http/problem.ts';
 import { actorOf } from './auth.ts';
 import { ROLES } from './permissions.ts';
@@ -127,9 +128,27 @@ export function identityRoutes(app: App, identity: IdentityService): void {
       config: { permission: 'audit:read' },
       schema: {
         tags,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        summary:
+          'The audit log, newest first; a bare array, the next page named by the Link header (rel="next")',
+        querystring: z.object({
+          actor: z.string().min(1).optional().describe('exactly this actor: `alice`, `apikey:alertmanager`'),
+          action: z.string().min(1).optional().describe('exactly this action: `user.update`'),
+          resource: z.string().min(1).optional().describe('resources starting so: `user:`, `silence:1b2c`'),
+          from: z.iso.datetime({ offset: true }).optional().describe('entries at or after'),
+          to: z.iso.datetime({ offset: true }).optional().describe('entries before'),
+          limit: pageLimit(1000),
+          cursor: pageCursor,
+        }),
       },
     },
-    async (req) => identity.auditLog(req.query.limit),
+    async (req, reply) => {
+      const { from, to, ...rest } = req.query;
+      const page = await identity.auditLog({
+        ...rest,
+        ...(from ? { from: new Date(from) } : {}),
+        ...(to ? { to: new Date(to) } : {}),
+      });
+      return arrayPage(reply, req.url, page);
+    },
   );
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
+import { type PageKey, pageOf } from '../http/list-query.ts';
 import { badRequest, conflict, notFound, Problem } from '../http/problem.ts';
+import { type AuditFilter, type AuditRow, auditQuery } from './audit.ts';
 import type { Role } from './permissions.ts';
 import {
   apiKeyPrefix,
@@ -42,6 +44,8 @@ export interface Session {
 
 const REFRESH_TTL_MS = 30 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
+/** An API key's `last_used_at` is written at most once in this window. */
+const USED_LATELY = sql`now() - interval '1 minute'`;
 const unauthorized = (detail: string) => new Problem(401, 'Unauthorized', detail);
 
 interface UserRow {
@@ -319,24 +323,35 @@ export class IdentityService {
         key_hash: string;
         role: Role;
         revoked_at: string | null;
+        used_lately: boolean;
       }>(
-        await this.db.execute(
-          sql`SELECT id, name, key_hash, role, revoked_at FROM api_keys WHERE prefix = ${prefix}`,
-        ),
+        await this.db.execute(sql`
+          SELECT id, name, key_hash, role, revoked_at, COALESCE(last_used_at > ${USED_LATELY}, false) AS used_lately
+          FROM api_keys WHERE prefix = ${prefix}`),
       );
       if (!row || row.revoked_at || !sameSecret(row.key_hash, tokenHash(credential))) return undefined;
-      await this.db.execute(sql`UPDATE api_keys SET last_used_at = now() WHERE id = ${row.id}::uuid`);
+      // Senders call with their key many times a second: one write a minute says as much, and the
+      // condition keeps replicas from writing it once each.
+      if (!row.used_lately)
+        await this.db.execute(sql`
+          UPDATE api_keys SET last_used_at = now()
+          WHERE id = ${row.id}::uuid AND NOT COALESCE(last_used_at > ${USED_LATELY}, false)`);
       return { kind: 'apikey', id: row.id, name: `apikey:${row.name}`, role: row.role };
     }
     const claims = await this.tokens.verify(credential, this.now());
     return claims ? { kind: 'user', id: claims.sub, name: claims.username, role: claims.role } : undefined;
   }
 
-  async auditLog(limit: number) {
-    return rowsOf<Record<string, unknown>>(
-      await this.db.execute(
-        sql`SELECT at, actor, action, resource, before, after FROM audit_log ORDER BY at DESC, id DESC LIMIT ${limit}`,
-      ),
-    ).map((r) => ({ ...r, at: new Date(r.at as string).toISOString() }));
+  async auditLog(f: AuditFilter) {
+    const rows = rowsOf<AuditRow & PageKey>(await this.db.execute(auditQuery(f)));
+    return pageOf(rows, f.limit, (r) => ({
+      id: r.id,
+      at: new Date(r.at).toISOString(),
+      actor: r.actor,
+      action: r.action,
+      resource: r.resource,
+      before: r.before,
+      after: r.after,
+    }));
   }
 }
