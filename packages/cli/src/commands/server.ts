@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { createLogger, onShutdown, parseDuration } from '@opsfleet/core';
-import { createServer, openDatabase } from '@opsfleet/server';
+import { createServer, openDatabase, type RetentionSettings, retentionSettings } from '@opsfleet/server';
 
 type Env = Record<string, string | undefined>;
 
@@ -14,6 +14,7 @@ export interface ServerSettings {
   notifyLeaseMs?: number;
   agentOfflineAfterMs?: number;
   publicUrl?: string;
+  retention?: RetentionSettings;
 }
 
 /** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
@@ -45,6 +46,7 @@ export function serverSettings(env: Env): ServerSettings {
     ...(notifyLeaseMs ? { notifyLeaseMs } : {}),
     ...(agentOfflineAfterMs ? { agentOfflineAfterMs } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
+    retention: retentionSettings(env),
   };
 }
 
@@ -89,6 +91,7 @@ export async function startServer(
     notifyLeaseMs: settings.notifyLeaseMs,
     ...(settings.agentOfflineAfterMs ? { agents: { offlineAfterMs: settings.agentOfflineAfterMs } } : {}),
     publicUrl: settings.publicUrl,
+    retention: settings.retention,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));
