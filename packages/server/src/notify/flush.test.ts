@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertSummary } from '../alerts/service.ts';
-import { type GroupView, type MemberView, planFlush } from './flush.ts';
+import { type GroupMembers, type GroupView, type MemberView, planFlush } from './flush.ts';
 
 const timing = { groupWaitMs: 30_000, groupIntervalMs: 300_000, repeatIntervalMs: 3_600_000 };
 const plan = { timing, stepMinutes: [0, 15, 60] };
@@ -29,8 +29,18 @@ const member = (fp: string, state: AlertSummary['state'], extra: Partial<MemberV
   ...extra,
 });
 
+/** The group's changed members, with `steady` more firing members that did not change. */
+const group = (changed: MemberView[], steady = 0): GroupMembers => ({
+  changed,
+  firing: steady + changed.filter((m) => m.alert.state === 'firing').length,
+});
+
+/** `event:listed/firing@steps`, where a reminder lists a sample the router looks up. */
 const events = (r: ReturnType<typeof planFlush>) =>
-  r.messages.map((m) => `${m.event}:${m.alerts.length}@${m.steps}`);
+  r.messages.map(
+    (m) =>
+      `${m.event}:${m.sample ? 'sample' : m.alerts.length}/${m.firingCount}@${m.steps}${m.repeat ? ' repeat' : ''}`,
+  );
 
 describe('planFlush', () => {
   const fresh: GroupView = { createdAt: T0, step: 0 };
@@ -40,73 +50,95 @@ describe('planFlush', () => {
     step: 0,
     escalateAt: T0 + 30_000 + 900_000,
   };
+  const storm = Array.from({ length: 200 }, (_, i) => member(`s${i}`, 'firing'));
+  const staleCount: GroupMembers = { changed: [member('a', 'firing'), member('b', 'firing')], firing: 0 };
 
   it.each([
-    ['a new group waits group_wait', fresh, [member('a', 'firing')], T0 + 10_000, [], T0 + 30_000],
+    ['a new group waits group_wait', fresh, group([member('a', 'firing')]), T0 + 10_000, [], T0 + 30_000],
     [
       'a storm in one group is one message',
       fresh,
-      'storm',
+      group(storm),
       T0 + 30_000,
-      ['firing:200@0'],
-      T0 + 30_000 + 900_000,
+      ['firing:200/200@0'],
+      T0 + 930_000,
     ],
     [
-      'a silenced alert is not sent',
+      'a silenced alert is not sent, nor counted',
       fresh,
-      [member('a', 'firing'), member('b', 'firing', { muted: true }), member('c', 'silenced')],
+      group([member('a', 'firing'), member('b', 'firing', { muted: true }), member('c', 'silenced')]),
       T0 + 30_000,
-      ['firing:1@0'],
-      T0 + 30_000 + 900_000,
+      ['firing:1/1@0'],
+      T0 + 930_000,
     ],
     [
       'changes wait group_interval',
       sentOnce,
-      [member('a', 'firing', { notified: 'firing' }), member('b', 'firing')],
+      group([member('b', 'firing')], 1),
       T0 + 60_000,
       [],
       T0 + 330_000,
     ],
     [
-      'after group_interval: all firing alerts, and the resolved ones apart',
+      'after group_interval: the alerts that started firing, and the resolved ones apart',
       sentOnce,
-      [
-        member('a', 'resolved', { notified: 'firing' }),
-        member('b', 'firing'),
-        member('c', 'firing', { notified: 'firing' }),
-      ],
+      group([member('a', 'resolved', { notified: 'firing' }), member('b', 'firing')], 1),
       T0 + 330_000,
-      ['firing:2@0', 'resolved:1@0'],
-      T0 + 30_000 + 900_000,
+      ['firing:1/2@0', 'resolved:1/2@0'],
+      T0 + 930_000,
+    ],
+    [
+      'a group of 10,000 that gains one alert tells about that one and counts the rest',
+      sentOnce,
+      group([member('new', 'firing')], 10_000),
+      T0 + 330_000,
+      ['firing:1/10001@0'],
+      T0 + 930_000,
+    ],
+    [
+      'a group of 10,000 that loses one tells about that one and counts the rest',
+      sentOnce,
+      group([member('gone', 'resolved', { notified: 'firing' })], 9_999),
+      T0 + 330_000,
+      ['resolved:1/9999@0'],
+      T0 + 930_000,
+    ],
+    [
+      'a member that changed and changed back is no news',
+      sentOnce,
+      group([member('a', 'firing', { notified: 'firing' })], 5),
+      T0 + 330_000,
+      [],
+      T0 + 930_000,
     ],
     [
       'an acknowledgement is sent, and stops the escalation',
       sentOnce,
-      [member('a', 'acknowledged', { notified: 'firing', ack: { actor: 'alice', note: 'on it' } })],
+      group([member('a', 'acknowledged', { notified: 'firing', ack: { actor: 'alice', note: 'on it' } })]),
       T0 + 330_000,
-      ['acknowledged:1@0'],
+      ['acknowledged:1/0@0'],
       undefined,
     ],
     [
-      'an unacknowledged group escalates to the next step',
+      'an unacknowledged group escalates to the next step with a sample of its alerts',
       sentOnce,
-      [member('a', 'firing', { notified: 'firing' })],
-      T0 + 30_000 + 900_000,
-      ['escalated:1@1'],
-      T0 + 30_000 + 900_000 + 45 * 60_000,
+      group([], 3),
+      T0 + 930_000,
+      ['escalated:sample/3@1'],
+      T0 + 930_000 + 45 * 60_000,
     ],
     [
-      'an unchanged open group repeats',
+      'an unchanged open group repeats a sample of its alerts',
       { createdAt: T0, lastSentAt: T0, step: 2 },
-      [member('a', 'firing', { notified: 'firing' })],
+      group([], 10_000),
       T0 + 3_600_000,
-      ['firing:1@0'],
+      ['firing:sample/10000@0 repeat'],
       T0 + 7_200_000,
     ],
     [
       'an alert resolved before anyone was told is dropped quietly',
       fresh,
-      [member('a', 'resolved')],
+      group([member('a', 'resolved')]),
       T0 + 30_000,
       [],
       undefined,
@@ -114,15 +146,21 @@ describe('planFlush', () => {
     [
       'a new episode of a told alert is news again',
       { createdAt: T0, lastSentAt: T0, step: 0 },
-      [member('a', 'firing', { notified: 'firing', instanceId: 'older' })],
+      group([member('a', 'firing', { notified: 'firing', instanceId: 'older' })]),
       T0 + 300_000,
-      ['firing:1@0'],
+      ['firing:1/1@0'],
       T0 + 300_000 + 900_000,
     ],
-  ] as const)('%s', (_, group, members, now, expected, nextCheckAt) => {
-    const list =
-      members === 'storm' ? Array.from({ length: 200 }, (_, i) => member(`s${i}`, 'firing')) : [...members];
-    const r = planFlush(group, list, plan, now);
+    [
+      'a count read before a change was seen is not less than the changes',
+      sentOnce,
+      staleCount,
+      T0 + 330_000,
+      ['firing:2/2@0'],
+      T0 + 930_000,
+    ],
+  ] as const)('%s', (_, view, members, now, expected, nextCheckAt) => {
+    const r = planFlush(view, members, plan, now);
     expect(events(r)).toEqual(expected);
     expect(r.group.nextCheckAt).toBe(nextCheckAt);
   });
@@ -130,24 +168,49 @@ describe('planFlush', () => {
   it('a resolution reaches every step the group escalated to', () => {
     const r = planFlush(
       { createdAt: T0, lastSentAt: T0, step: 1 },
-      [member('a', 'resolved', { notified: 'firing' })],
+      group([member('a', 'resolved', { notified: 'firing' })]),
       plan,
       T0 + 300_000,
     );
-    expect(events(r)).toEqual(['resolved:1@0,1']);
+    expect(events(r)).toEqual(['resolved:1/0@0,1']);
     expect(r.keep).toEqual([]);
   });
 
-  it('remembers what each member has been told', () => {
-    const r = planFlush(
+  it.each([
+    [
+      'a message sent: each member told, none to look at again but a muted one',
       fresh,
       [member('a', 'firing'), member('b', 'firing', { muted: true }), member('c', 'resolved')],
-      plan,
       T0 + 30_000,
-    );
-    expect(r.keep).toEqual([
-      { fingerprint: 'a', instanceId: 'i-a', notified: 'firing' },
-      { fingerprint: 'b', instanceId: 'i-b', notified: null },
-    ]);
+      [
+        { fingerprint: 'a', instanceId: 'i-a', notified: 'firing', recheck: false },
+        { fingerprint: 'b', instanceId: 'i-b', notified: null, recheck: true },
+      ],
+    ],
+    [
+      'waiting for group_interval: every change kept to be looked at again',
+      sentOnce,
+      [member('a', 'firing'), member('r', 'resolved', { notified: 'firing' }), member('q', 'resolved')],
+      T0 + 60_000,
+      [
+        { fingerprint: 'a', instanceId: 'i-a', notified: null, recheck: true },
+        { fingerprint: 'r', instanceId: 'i-r', notified: 'firing', recheck: true },
+      ],
+    ],
+    [
+      'an acknowledgement told, a silenced alert left as it was told',
+      sentOnce,
+      [
+        member('k', 'acknowledged', { notified: 'firing', ack: { actor: 'bob', note: null } }),
+        member('s', 'silenced', { notified: 'firing' }),
+      ],
+      T0 + 330_000,
+      [
+        { fingerprint: 'k', instanceId: 'i-k', notified: 'acknowledged', recheck: false },
+        { fingerprint: 's', instanceId: 'i-s', notified: 'firing', recheck: false },
+      ],
+    ],
+  ] as const)('remembers what each changed member was told: %s', (_, view, changed, now, keep) => {
+    expect(planFlush(view, group([...changed]), plan, now).keep).toEqual(keep);
   });
 });

@@ -3,12 +3,16 @@ import { decide, type Timing } from './batching.ts';
 import type { NotifyEvent } from './templates.ts';
 
 /**
- * What one notification group sends now, from its members' alerts as they are: new firing
- * alerts, resolutions and acknowledgements since the last message, repeats, and escalations.
- * Pure; the notifier loads the group, calls this, renders the messages and stores the result.
+ * What one notification group sends now, from the members whose alerts changed since the group
+ * last looked and a count of its firing alerts: the alerts that started firing, were resolved or
+ * acknowledged since the last message (each told once), reminders of an unchanged group at its
+ * repeat interval, and escalations. A group of 10,000 alerts that gains one sends a message about
+ * that one with the count of the others. Pure; the router loads the group, calls this, renders
+ * the messages and stores the result.
  */
 export type Notified = 'firing' | 'acknowledged' | null;
 
+/** A member whose alert changed since its group last looked at it. */
 export interface MemberView {
   alert: AlertSummary;
   /** The episode the member last heard about; another one means a new episode. */
@@ -27,6 +31,12 @@ export interface GroupView {
   escalateAt?: number;
 }
 
+export interface GroupMembers {
+  changed: MemberView[];
+  /** Members whose alert is firing now, changed or not, muted or not. */
+  firing: number;
+}
+
 export interface Plan {
   timing: Timing;
   /** Minutes from the first message for each step; step 0 is 0. */
@@ -35,7 +45,14 @@ export interface Plan {
 
 export interface Outgoing {
   event: NotifyEvent;
+  /** The alerts the message is about; empty when it lists a sample (the caller looks it up). */
   alerts: AlertSummary[];
+  /** A reminder (repeat or escalation): it lists a sample of the group's firing alerts, not changes. */
+  sample?: true;
+  /** A firing message that repeats an unchanged group. */
+  repeat?: true;
+  /** The group's firing alerts after this message, listed or not. */
+  firingCount: number;
   /** Which rule steps' channels get it. */
   steps: number[];
   actor?: string;
@@ -45,69 +62,100 @@ export interface Outgoing {
 
 export interface FlushResult {
   messages: Outgoing[];
-  /** Members to keep, with what they have now been told; members not listed are dropped. */
-  keep: { fingerprint: string; instanceId: string | null; notified: Notified }[];
+  /**
+   * What each changed member has now been told, and whether the group must look at it again
+   * (news still to tell, or a muted alert nobody heard of); changed members not listed are
+   * dropped, members that did not change are left as they are.
+   */
+  keep: { fingerprint: string; instanceId: string | null; notified: Notified; recheck: boolean }[];
   group: GroupView & { nextCheckAt?: number };
 }
 
 const ended = (s: string) => s === 'resolved' || s === 'closed';
 
-export function planFlush(group: GroupView, members: MemberView[], plan: Plan, now: number): FlushResult {
+export function planFlush(group: GroupView, members: GroupMembers, plan: Plan, now: number): FlushResult {
+  const { changed } = members;
   // A member from an earlier episode has told nothing about this one.
   const told = (m: MemberView): Notified => (m.instanceId === m.alert.instanceId ? m.notified : null);
-  const live = members.filter((m) => !m.muted && m.alert.state !== 'silenced');
-  const firing = live.filter((m) => m.alert.state === 'firing');
-  const newFiring = firing.filter((m) => told(m) !== 'firing');
+  const firingNow = (m: MemberView) => m.alert.state === 'firing';
+  const live = changed.filter((m) => !m.muted && m.alert.state !== 'silenced');
+  const changedFiring = live.filter(firingNow);
+  const mutedFiring = changed.filter((m) => m.muted && firingNow(m)).length;
+  // Counted in another statement than the changes were read in: never fewer than those seen.
+  const firing = Math.max(members.firing - mutedFiring, changedFiring.length);
+  const newFiring = changedFiring.filter((m) => told(m) !== 'firing');
   const newAcked = live.filter((m) => m.alert.state === 'acknowledged' && told(m) === 'firing');
-  const newResolved = members.filter((m) => ended(m.alert.state) && told(m) !== null);
-  const pending = newFiring.length + newAcked.length + newResolved.length > 0;
+  const newResolved = changed.filter((m) => ended(m.alert.state) && told(m) !== null);
+  const news = new Set([...newFiring, ...newAcked, ...newResolved]);
 
   const decision = decide(
-    { createdAt: group.createdAt, lastSentAt: group.lastSentAt, changed: pending, open: firing.length > 0 },
+    { createdAt: group.createdAt, lastSentAt: group.lastSentAt, changed: news.size > 0, open: firing > 0 },
     now,
     plan.timing,
   );
   const messages: Outgoing[] = [];
   const reached = Array.from({ length: group.step + 1 }, (_, i) => i);
-  if (decision.send) {
-    if (newFiring.length || decision.reason === 'repeat')
-      messages.push({ event: 'firing', alerts: firing.map((m) => m.alert), steps: [0] });
-    if (decision.reason !== 'repeat' && newResolved.length)
-      messages.push({ event: 'resolved', alerts: newResolved.map((m) => m.alert), steps: reached });
-    if (decision.reason !== 'repeat' && newAcked.length) {
+  const about = (event: NotifyEvent, list: MemberView[], steps: number[]): Outgoing => ({
+    event,
+    alerts: list.map((m) => m.alert),
+    firingCount: firing,
+    steps,
+  });
+  if (decision.send && decision.reason === 'repeat')
+    messages.push({
+      event: 'firing',
+      alerts: [],
+      sample: true,
+      repeat: true,
+      firingCount: firing,
+      steps: [0],
+    });
+  else if (decision.send) {
+    if (newFiring.length) messages.push(about('firing', newFiring, [0]));
+    if (newResolved.length) messages.push(about('resolved', newResolved, reached));
+    if (newAcked.length) {
       const last = newAcked[newAcked.length - 1]!.ack;
       messages.push({
-        event: 'acknowledged',
-        alerts: newAcked.map((m) => m.alert),
-        steps: reached,
+        ...about('acknowledged', newAcked, reached),
         actor: last?.actor ?? 'someone',
         ...(last?.note ? { note: last.note } : {}),
       });
     }
   }
   const sent = messages.length > 0;
-  const keep = members
+  const acked = new Set(newAcked);
+  const keep = changed
     .filter((m) => !ended(m.alert.state) || (!sent && told(m) !== null))
     .map((m) => {
       let notified = told(m);
-      if (sent && !m.muted && m.alert.state === 'firing') notified = 'firing';
-      if (sent && newAcked.includes(m)) notified = 'acknowledged';
-      return { fingerprint: m.alert.fingerprint, instanceId: m.alert.instanceId, notified };
+      if (sent && !m.muted && firingNow(m)) notified = 'firing';
+      if (sent && acked.has(m)) notified = 'acknowledged';
+      const unheardMuted = m.muted && firingNow(m) && notified !== 'firing';
+      return {
+        fingerprint: m.alert.fingerprint,
+        instanceId: m.alert.instanceId,
+        notified,
+        recheck: (!sent && news.has(m)) || unheardMuted,
+      };
     });
 
   const next: FlushResult['group'] = { ...group, ...(sent ? { lastSentAt: now } : {}) };
-  const unacked = firing.filter((m) => sent || told(m) === 'firing');
+  // Firing members that did not change were told they fire: nothing else leaves them clean.
+  const unacked =
+    firing - changedFiring.length + changedFiring.filter((m) => sent || told(m) === 'firing').length;
   const deltaMs = (step: number) =>
     ((plan.stepMinutes[step + 1] ?? 0) - (plan.stepMinutes[step] ?? 0)) * 60_000;
   const more = () => next.step + 1 < plan.stepMinutes.length;
-  if (!unacked.length || !more()) delete next.escalateAt;
+  if (unacked <= 0 || !more()) delete next.escalateAt;
   else if (next.escalateAt === undefined) {
     if (sent) next.escalateAt = now + deltaMs(next.step);
   } else if (next.escalateAt <= now) {
     next.step += 1;
     messages.push({
       event: 'escalated',
-      alerts: unacked.map((m) => m.alert),
+      alerts: [],
+      sample: true,
+      firingCount: firing,
       steps: [next.step],
       waitedMinutes: plan.stepMinutes[next.step],
     });
@@ -115,13 +163,13 @@ export function planFlush(group: GroupView, members: MemberView[], plan: Plan, n
     else delete next.escalateAt;
   }
 
-  const waiting = !sent && pending;
+  const waiting = !sent && news.size > 0;
   const after = decide(
-    { createdAt: group.createdAt, lastSentAt: next.lastSentAt, changed: waiting, open: firing.length > 0 },
+    { createdAt: group.createdAt, lastSentAt: next.lastSentAt, changed: waiting, open: firing > 0 },
     now,
     plan.timing,
   );
-  const due = waiting || firing.length > 0 ? (after.send ? now : after.nextCheckAt) : undefined;
+  const due = waiting || firing > 0 ? (after.send ? now : after.nextCheckAt) : undefined;
   const checks = [due, next.escalateAt].filter((t): t is number => t !== undefined);
   if (checks.length) next.nextCheckAt = Math.min(...checks);
   return { messages, keep, group: next };

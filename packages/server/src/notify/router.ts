@@ -1,21 +1,23 @@
 import { sql } from 'drizzle-orm';
 import { type Matcher, matches } from '../alerts/matchers.ts';
-import { type SummaryRow, summaryOf } from '../alerts/service.ts';
+import { type AlertSummary, type SummaryRow, summaryOf } from '../alerts/service.ts';
 import type { Db } from '../db/database.ts';
-import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
-import { type MemberView, type Notified, type Outgoing, planFlush } from './flush.ts';
+import { type FlushResult, type MemberView, type Notified, type Outgoing, planFlush } from './flush.ts';
+import { groupQueries } from './group-queries.ts';
 import { DEFAULT_RETRY } from './retry.ts';
-import { groupKeyOf, ruleMatches } from './routing.ts';
+import { groupKeyOf, routeTable } from './routing.ts';
 import type { LoadedRule, RuleStore } from './rule-store.ts';
 import type { TemplateSet } from './template-store.ts';
 import { DEFAULT_TEMPLATES, render } from './templates.ts';
 
 /**
- * From alert history to the outbox. `route` reads the history entries the trigger queued and
- * files each alert into the groups of the rules it matches; `flush` takes the groups that are
- * due, asks `planFlush` what to send, renders it per channel and writes the outbox, all in one
- * transaction per step, so a crash repeats work and never loses it.
+ * From alert history to the outbox. `route` reads the history entries the trigger queued, files
+ * each new firing episode into the groups of the rules it matches, marks the memberships of
+ * every changed alert and brings their groups forward; `flush` takes the groups that are due,
+ * reads only their changed members and a count of the rest, asks `planFlush` what to send,
+ * renders it per channel and writes the outbox. Each step is one transaction of a few
+ * statements per batch, so a crash repeats work and never loses it.
  */
 export interface RouterDeps {
   db: Db;
@@ -29,8 +31,11 @@ export interface RouterDeps {
 
 const BATCH = 5_000;
 const FLUSH_BATCH = 500;
+/** Alerts a reminder (repeat or escalation) lists; it counts the rest. */
+export const REMINDER_LIST = 20;
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 const parse = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
+const ms = (v: string | Date | null) => (v === null ? undefined : new Date(v).getTime());
 
 interface HistoryRow {
   fingerprint: string;
@@ -50,15 +55,26 @@ interface GroupRow {
   escalate_at: string | Date | null;
 }
 
-interface MemberRow extends SummaryRow {
+/** A row of `groupQueries.changes`: a group's firing count, and one changed member if any. */
+interface ChangeRow extends Omit<SummaryRow, 'fingerprint'> {
   group_id: string;
+  firing: number;
+  fingerprint: string | null;
   member_instance: string | null;
   notified: Notified;
   ack_actor: string | null;
   ack_note: string | null;
 }
 
-const ms = (v: string | Date | null) => (v === null ? undefined : new Date(v).getTime());
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Templates = TemplateSet['templates'];
+
+interface Planned {
+  group: GroupRow;
+  rule: LoadedRule;
+  result: FlushResult;
+  changed: MemberView[];
+}
 
 export class Router {
   constructor(private readonly deps: RouterDeps) {}
@@ -82,42 +98,16 @@ export class Router {
           FROM taken t JOIN alert_history h ON h.id = t.history_id JOIN alerts a ON a.fingerprint = h.fingerprint`),
       );
       if (!rows.length) return 0;
-      const joins = new Map<
-        string,
-        { rule_id: string; group_key: string; labels: Record<string, string>; fp: string }
-      >();
-      for (const r of rows) {
-        if (r.to_state !== 'firing') continue;
-        const labels = parse(r.labels);
-        for (const rule of rules) {
-          if (!ruleMatches({ ...rule, matchers: rule.parsed }, { labels, severity: r.severity }, now))
-            continue;
-          const key = groupKeyOf({ ...rule, matchers: rule.parsed }, labels);
-          const groupLabels = Object.fromEntries(rule.groupBy.map((l) => [l, labels[l] ?? '']));
-          joins.set(`${key}\n${r.fingerprint}`, {
-            rule_id: rule.id,
-            group_key: key,
-            labels: groupLabels,
-            fp: r.fingerprint,
-          });
-        }
-      }
-      if (joins.size) {
-        await tx.execute(sql`
-          WITH j AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify([...joins.values()])}::jsonb)
-                     AS x(rule_id uuid, group_key text, labels jsonb, fp text)),
-          g AS (
-            INSERT INTO notify_groups (rule_id, group_key, labels, created_at, next_check_at)
-            SELECT DISTINCT ON (rule_id, group_key) rule_id, group_key, labels, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz FROM j
-            ON CONFLICT (rule_id, group_key) DO UPDATE SET next_check_at = LEAST(notify_groups.next_check_at, EXCLUDED.next_check_at)
-            RETURNING id, rule_id, group_key)
-          INSERT INTO notify_members (group_id, fingerprint)
-          SELECT g.id, j.fp FROM j JOIN g USING (rule_id, group_key)
-          ON CONFLICT DO NOTHING`);
-      }
-      await tx.execute(sql`
-        UPDATE notify_groups SET next_check_at = LEAST(COALESCE(next_check_at, ${now.toISOString()}::timestamptz), ${now.toISOString()}::timestamptz)
-        WHERE id IN (SELECT group_id FROM notify_members WHERE fingerprint = ANY(${pgArray([...new Set(rows.map((r) => r.fingerprint))])}::text[]))`);
+      const joins = joinsOf(rows, rules, now);
+      if (joins.length) await tx.execute(groupQueries.join(joins, now));
+      const fingerprints = [...new Set(rows.map((r) => r.fingerprint))];
+      const timing = rules.map((r) => ({
+        rule_id: r.id,
+        wait_ms: r.groupWaitSeconds * 1000,
+        interval_ms: r.groupIntervalSeconds * 1000,
+      }));
+      await tx.execute(groupQueries.wake(fingerprints, timing, now));
+      await tx.execute(groupQueries.touch(fingerprints));
       return rows.length;
     });
   }
@@ -127,88 +117,48 @@ export class Router {
     const now = this.now();
     const [rules, silences] = await Promise.all([this.deps.rules.enabled(), this.deps.silences()]);
     const byId = new Map(rules.map((r) => [r.id, r]));
-    const { db } = this.deps;
-    return db.transaction(async (tx) => {
-      const groups = rowsOf<GroupRow>(
-        await tx.execute(sql`
-          SELECT g.* FROM notify_groups g JOIN notify_rules r ON r.id = g.rule_id
-          WHERE r.enabled AND g.next_check_at <= ${now.toISOString()}::timestamptz
-          ORDER BY g.next_check_at LIMIT ${FLUSH_BATCH} FOR UPDATE OF g SKIP LOCKED`),
-      );
+    return this.deps.db.transaction(async (tx) => {
+      const groups = rowsOf<GroupRow>(await tx.execute(groupQueries.due(now, FLUSH_BATCH)));
       if (!groups.length) return { groups: 0, written: 0 };
-      const members = rowsOf<MemberRow>(
-        await tx.execute(sql`
-          SELECT m.group_id, m.instance_id AS member_instance, m.notified,
-                 a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
-                 i.starts_at, a.last_seen, a.current_instance_id, ack.actor AS ack_actor, ack.note AS ack_note
-          FROM notify_members m JOIN alerts a ON a.fingerprint = m.fingerprint
-          LEFT JOIN alert_instances i ON i.id = a.current_instance_id
-          LEFT JOIN LATERAL (
-            SELECT h.actor, h.note FROM alert_history h
-            WHERE h.instance_id = a.current_instance_id AND h.event = 'acknowledge' ORDER BY h.id DESC LIMIT 1
-          ) ack ON a.state = 'acknowledged'
-          WHERE m.group_id = ANY(${pgArray(groups.map((g) => g.id))}::uuid[])`),
-      );
-      const [channels, sets] = await Promise.all([loadChannels(tx), loadTemplateSets(tx)]);
-      const outbox: Record<string, unknown>[] = [];
-      const groupUpdates: Record<string, unknown>[] = [];
-      const keep: Record<string, unknown>[] = [];
-      const drop: { group_id: string; fp: string }[] = [];
-      for (const g of groups) {
-        const rule = byId.get(g.rule_id)!;
-        const mine = members.filter((m) => m.group_id === g.id);
-        const views: MemberView[] = mine.map((m) => {
-          const alert = summaryOf(m);
-          return {
-            alert,
-            instanceId: m.member_instance,
-            notified: m.notified,
-            muted: silences.some((s) => matches(s, alert.labels)),
-            ...(m.ack_actor ? { ack: { actor: m.ack_actor, note: m.ack_note } } : {}),
-          };
-        });
-        const result = planFlush(
-          {
-            createdAt: ms(g.created_at)!,
-            lastSentAt: ms(g.last_sent_at),
-            step: g.step,
-            escalateAt: ms(g.escalate_at),
-          },
-          views,
-          {
-            timing: {
-              groupWaitMs: rule.groupWaitSeconds * 1000,
-              groupIntervalMs: rule.groupIntervalSeconds * 1000,
-              repeatIntervalMs: rule.repeatIntervalSeconds * 1000,
-            },
-            stepMinutes: rule.steps.map((s) => s.afterMinutes),
-          },
-          now.getTime(),
-        );
-        const seq = g.seq + (result.messages.length ? 1 : 0);
-        for (const message of result.messages)
-          outbox.push(...this.rendered(message, rule, g, seq, channels, sets));
-        const kept = new Set(result.keep.map((k) => k.fingerprint));
-        for (const k of result.keep)
-          keep.push({ group_id: g.id, fp: k.fingerprint, instance_id: k.instanceId, notified: k.notified });
-        for (const m of mine) if (!kept.has(m.fingerprint)) drop.push({ group_id: g.id, fp: m.fingerprint });
-        groupUpdates.push({
-          id: g.id,
-          last_sent_at: iso(result.group.lastSentAt),
-          // Never due again within this pass: a group is looked at once per flush.
-          next_check_at: iso(
-            result.group.nextCheckAt === undefined
-              ? undefined
-              : Math.max(result.group.nextCheckAt, now.getTime() + 1),
+      const state = await loadChanges(tx, groups, silences);
+      const planned = groups.map((group): Planned => {
+        const rule = byId.get(group.rule_id)!;
+        const { firing, changed } = state.get(group.id) ?? { firing: 0, changed: [] };
+        return {
+          group,
+          rule,
+          changed,
+          result: planFlush(viewOf(group), { firing, changed }, planOf(rule), +now),
+        };
+      });
+      const [samples, channels, sets] = await Promise.all([
+        loadSamples(tx, planned, silences),
+        loadChannels(tx),
+        loadTemplateSets(tx),
+      ]);
+      const outbox = planned.flatMap(({ group, rule, result }) =>
+        result.messages.flatMap((m) =>
+          this.rendered(
+            m.sample ? { ...m, alerts: samples.get(group.id) ?? [] } : m,
+            rule,
+            group,
+            seqOf(group, result),
+            channels,
+            sets,
           ),
-          escalate_at: iso(result.group.escalateAt),
-          step: result.group.step,
-          seq,
-        });
-      }
-      await this.store(tx, { outbox, groupUpdates, keep, drop });
+        ),
+      );
+      await store(tx, planned, outbox, now);
       return { groups: groups.length, written: outbox.length };
     });
+  }
+
+  /** When this replica should flush again: the earliest group due after now, if any. */
+  async nextCheck(): Promise<Date | undefined> {
+    const [row] = rowsOf<{ next_check_at: string | Date }>(
+      await this.deps.db.execute(groupQueries.nextCheck(this.now())),
+    );
+    return row ? new Date(row.next_check_at) : undefined;
   }
 
   /** One outbox entry per channel of the message's steps, in that channel's templates. */
@@ -231,6 +181,8 @@ export class Router {
       const out = render(template, {
         event: message.event,
         alerts: message.alerts,
+        firingCount: message.firingCount,
+        ...(message.repeat ? { repeat: true } : {}),
         consoleUrl: this.deps.consoleUrl(),
         ...(message.actor ? { actor: message.actor } : {}),
         ...(message.note ? { note: message.note } : {}),
@@ -251,46 +203,141 @@ export class Router {
       ];
     });
   }
-
-  private async store(
-    tx: Tx,
-    w: {
-      outbox: Record<string, unknown>[];
-      groupUpdates: Record<string, unknown>[];
-      keep: Record<string, unknown>[];
-      drop: { group_id: string; fp: string }[];
-    },
-  ): Promise<void> {
-    if (w.outbox.length)
-      await tx.execute(sql`
-        INSERT INTO notify_outbox (rule_id, channel_id, event, title, markdown, payload, idempotency_key, max_attempts)
-        SELECT * FROM jsonb_to_recordset(${JSON.stringify(w.outbox)}::jsonb) AS x(
-          rule_id uuid, channel_id uuid, event text, title text, markdown text, payload jsonb, idempotency_key text, max_attempts int)
-        ON CONFLICT (idempotency_key) DO NOTHING`);
-    if (w.keep.length)
-      await tx.execute(sql`
-        UPDATE notify_members m SET instance_id = k.instance_id, notified = k.notified
-        FROM jsonb_to_recordset(${JSON.stringify(w.keep)}::jsonb) AS k(group_id uuid, fp text, instance_id uuid, notified text)
-        WHERE m.group_id = k.group_id AND m.fingerprint = k.fp`);
-    if (w.drop.length)
-      await tx.execute(sql`
-        DELETE FROM notify_members m USING jsonb_to_recordset(${JSON.stringify(w.drop)}::jsonb) AS d(group_id uuid, fp text)
-        WHERE m.group_id = d.group_id AND m.fingerprint = d.fp`);
-    await tx.execute(sql`
-      UPDATE notify_groups g SET last_sent_at = u.last_sent_at, next_check_at = u.next_check_at,
-        escalate_at = u.escalate_at, step = u.step, seq = u.seq
-      FROM jsonb_to_recordset(${JSON.stringify(w.groupUpdates)}::jsonb)
-        AS u(id uuid, last_sent_at timestamptz, next_check_at timestamptz, escalate_at timestamptz, step int, seq int)
-      WHERE g.id = u.id`);
-    // A group with nothing left to tell is finished; a member added meanwhile keeps it.
-    await tx.execute(sql`
-      DELETE FROM notify_groups g WHERE g.id = ANY(${pgArray(w.groupUpdates.map((u) => String(u.id)))}::uuid[])
-        AND g.escalate_at IS NULL AND NOT EXISTS (SELECT 1 FROM notify_members m WHERE m.group_id = g.id)`);
-  }
 }
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type Templates = TemplateSet['templates'];
+/** Group memberships of the new firing episodes among `rows`, one per rule group and alert. */
+function joinsOf(rows: HistoryRow[], rules: LoadedRule[], now: Date) {
+  const rulesFor = routeTable(
+    rules.map((r) => ({ ...r, matchers: r.parsed })),
+    now,
+  );
+  const joins = new Map<
+    string,
+    { rule_id: string; group_key: string; labels: Record<string, string>; fp: string }
+  >();
+  for (const r of rows) {
+    if (r.to_state !== 'firing') continue;
+    const labels = parse(r.labels);
+    for (const rule of rulesFor({ labels, severity: r.severity })) {
+      const key = groupKeyOf(rule, labels);
+      joins.set(`${key}\n${r.fingerprint}`, {
+        rule_id: rule.id,
+        group_key: key,
+        labels: Object.fromEntries(rule.groupBy.map((l) => [l, labels[l] ?? ''])),
+        fp: r.fingerprint,
+      });
+    }
+  }
+  return [...joins.values()];
+}
+
+const viewOf = (g: GroupRow) => ({
+  createdAt: ms(g.created_at)!,
+  lastSentAt: ms(g.last_sent_at),
+  step: g.step,
+  escalateAt: ms(g.escalate_at),
+});
+
+const planOf = (rule: LoadedRule) => ({
+  timing: {
+    groupWaitMs: rule.groupWaitSeconds * 1000,
+    groupIntervalMs: rule.groupIntervalSeconds * 1000,
+    repeatIntervalMs: rule.repeatIntervalSeconds * 1000,
+  },
+  stepMinutes: rule.steps.map((s) => s.afterMinutes),
+});
+
+const seqOf = (g: GroupRow, r: FlushResult) => g.seq + (r.messages.length ? 1 : 0);
+
+const muted = (silences: Matcher[][], alert: AlertSummary) => silences.some((s) => matches(s, alert.labels));
+
+/** Each group's firing count and changed members, read in one statement for the whole batch. */
+async function loadChanges(
+  tx: Tx,
+  groups: GroupRow[],
+  silences: Matcher[][],
+): Promise<Map<string, { firing: number; changed: MemberView[] }>> {
+  const rows = rowsOf<ChangeRow>(await tx.execute(groupQueries.changes(groups.map((g) => g.id))));
+  const out = new Map<string, { firing: number; changed: MemberView[] }>();
+  for (const r of rows) {
+    const entry = out.get(r.group_id) ?? { firing: r.firing, changed: [] };
+    out.set(r.group_id, entry);
+    if (r.fingerprint === null) continue;
+    const alert = summaryOf({ ...r, fingerprint: r.fingerprint });
+    entry.changed.push({
+      alert,
+      instanceId: r.member_instance,
+      notified: r.notified,
+      muted: muted(silences, alert),
+      ...(r.ack_actor ? { ack: { actor: r.ack_actor, note: r.ack_note } } : {}),
+    });
+  }
+  return out;
+}
+
+/** What the reminders of this flush list, per group; only groups that send one are read. */
+async function loadSamples(
+  tx: Tx,
+  planned: Planned[],
+  silences: Matcher[][],
+): Promise<Map<string, AlertSummary[]>> {
+  const ids = planned.filter((p) => p.result.messages.some((m) => m.sample)).map((p) => p.group.id);
+  const out = new Map<string, AlertSummary[]>();
+  if (!ids.length) return out;
+  const rows = rowsOf<SummaryRow & { group_id: string }>(
+    await tx.execute(groupQueries.sample(ids, REMINDER_LIST)),
+  );
+  for (const r of rows) {
+    const alert = summaryOf(r);
+    if (!muted(silences, alert)) out.set(r.group_id, [...(out.get(r.group_id) ?? []), alert]);
+  }
+  return out;
+}
+
+/** Writes a flush's outcome: the outbox, what changed members were told, and the groups' timers. */
+async function store(
+  tx: Tx,
+  planned: Planned[],
+  outbox: Record<string, unknown>[],
+  now: Date,
+): Promise<void> {
+  const keep = planned.flatMap(({ group, result }) =>
+    result.keep.map((k) => ({
+      group_id: group.id,
+      fp: k.fingerprint,
+      instance_id: k.instanceId,
+      notified: k.notified,
+      recheck: k.recheck,
+    })),
+  );
+  const drop = planned.flatMap(({ group, result, changed }) => {
+    const kept = new Set(result.keep.map((k) => k.fingerprint));
+    return changed
+      .filter((m) => !kept.has(m.alert.fingerprint))
+      .map((m) => ({ group_id: group.id, fp: m.alert.fingerprint }));
+  });
+  const groupUpdates = planned.map(({ group, result }) => ({
+    id: group.id,
+    last_sent_at: iso(result.group.lastSentAt),
+    // Never due again within this pass: a group is looked at once per flush.
+    next_check_at: iso(
+      result.group.nextCheckAt === undefined ? undefined : Math.max(result.group.nextCheckAt, +now + 1),
+    ),
+    escalate_at: iso(result.group.escalateAt),
+    step: result.group.step,
+    seq: seqOf(group, result),
+  }));
+  if (outbox.length)
+    await tx.execute(sql`
+      INSERT INTO notify_outbox (rule_id, channel_id, event, title, markdown, payload, idempotency_key, max_attempts)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(outbox)}::jsonb) AS x(
+        rule_id uuid, channel_id uuid, event text, title text, markdown text, payload jsonb, idempotency_key text, max_attempts int)
+      ON CONFLICT (idempotency_key) DO NOTHING`);
+  if (keep.length) await tx.execute(groupQueries.tell(keep));
+  if (drop.length) await tx.execute(groupQueries.drop(drop));
+  await tx.execute(groupQueries.schedule(groupUpdates));
+  await tx.execute(groupQueries.finish(groupUpdates.map((u) => u.id)));
+}
 
 /** Channel id → its template set id; channels deleted since are absent, so nothing is sent to them. */
 async function loadChannels(tx: Tx): Promise<Map<string, string | null>> {

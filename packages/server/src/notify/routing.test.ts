@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMatcher } from '../alerts/matchers.ts';
 import { decide } from './batching.ts';
-import { groupKeyOf, inWindow, localTime, type RouteRule, ruleMatches } from './routing.ts';
+import { groupKeyOf, inWindow, localTime, type RouteRule, routeTable } from './routing.ts';
 
 const rule: RouteRule = {
   id: 'db-oncall',
@@ -21,7 +21,44 @@ describe('routing', () => {
     ['not at 20:00 Shanghai', { team: 'db' }, 'critical', new Date('2026-11-25T12:00:00Z'), false],
     ['not on Saturday', { team: 'db' }, 'critical', new Date('2026-11-28T02:00:00Z'), false],
   ])('%s', (_name, labels, severity, now, expected) => {
-    expect(ruleMatches(rule, { labels, severity }, now)).toBe(expected);
+    expect(routeTable([rule], now)({ labels, severity })).toEqual(expected ? [rule] : []);
+  });
+
+  const r = (id: string, matchers: string[], severities: string[] = []): RouteRule => ({
+    id,
+    matchers: matchers.map(parseMatcher),
+    severities,
+    windows: [],
+    groupBy: [],
+  });
+  const table = routeTable(
+    [
+      r('every alert', []),
+      r('db team', ['team="db"']),
+      r('db or web', ['team=~"db|web"']),
+      r('web team', ['team="web"']),
+      r('db disks', ['alertname="DiskFull"', 'team="db"'], ['critical']),
+      r('no team label', ['team=""']),
+      r('not db', ['team!="db"']),
+    ],
+    wedMorningShanghai,
+  );
+  it.each([
+    ['a db alert', { team: 'db' }, 'warning', ['every alert', 'db team', 'db or web']],
+    ['a web alert', { team: 'web' }, 'warning', ['every alert', 'db or web', 'web team', 'not db']],
+    [
+      'a critical db disk',
+      { team: 'db', alertname: 'DiskFull' },
+      'critical',
+      ['every alert', 'db team', 'db or web', 'db disks'],
+    ],
+    ['an alert without the label', {}, 'critical', ['every alert', 'no team label', 'not db']],
+  ])('routes %s to the rules that match it, and only those', (_name, labels, severity, expected) => {
+    expect(
+      table({ labels, severity })
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual([...expected].sort());
   });
 
   it.each([

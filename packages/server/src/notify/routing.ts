@@ -2,7 +2,7 @@ import { type Matcher, matches } from '../alerts/matchers.ts';
 
 /**
  * Which notification rules an alert falls under: label matchers, severities and time windows
- * (weekdays and hours in the rule's time zone). Pure functions; the outbox calls them.
+ * (weekdays and hours in the rule's time zone). Pure functions; the router calls them.
  */
 export interface TimeWindow {
   /** 0 = Sunday … 6 = Saturday. */
@@ -53,14 +53,39 @@ export function inWindow(w: TimeWindow, now: Date): boolean {
   return (w.days.includes(day) && minute >= from) || (w.days.includes((day + 6) % 7) && minute < to);
 }
 
-export function ruleMatches(
-  rule: RouteRule,
-  alert: { labels: Record<string, string>; severity: string },
+/**
+ * The rules an alert falls under, from a table built once per routing pass: time windows are
+ * read once for the pass (the route time is the pass's), and each rule is filed under one of
+ * its `label="value"` matchers, so an alert is checked only against the rules that can match
+ * it (those filed under its own label values, and those without such a matcher).
+ */
+export function routeTable<R extends RouteRule>(
+  rules: readonly R[],
   now: Date,
-): boolean {
-  if (!matches(rule.matchers, alert.labels)) return false;
-  if (rule.severities.length && !rule.severities.includes(alert.severity)) return false;
-  return !rule.windows.length || rule.windows.some((w) => inWindow(w, now));
+): (alert: { labels: Record<string, string>; severity: string }) => R[] {
+  const byLabel = new Map<string, Map<string, R[]>>();
+  const unfiled: R[] = [];
+  for (const rule of rules) {
+    if (rule.windows.length && !rule.windows.some((w) => inWindow(w, now))) continue;
+    // An empty value also matches a missing label, so it cannot be looked up by value.
+    const key = rule.matchers.find((m) => m.type === '=' && m.value !== '');
+    if (!key) {
+      unfiled.push(rule);
+      continue;
+    }
+    const byValue = byLabel.get(key.name) ?? new Map<string, R[]>();
+    byValue.set(key.value, [...(byValue.get(key.value) ?? []), rule]);
+    byLabel.set(key.name, byValue);
+  }
+  return (alert) => {
+    const candidates = [...unfiled];
+    for (const [name, byValue] of byLabel)
+      if (Object.hasOwn(alert.labels, name)) candidates.push(...(byValue.get(alert.labels[name]!) ?? []));
+    return candidates.filter(
+      (r) =>
+        matches(r.matchers, alert.labels) && (!r.severities.length || r.severities.includes(alert.severity)),
+    );
+  };
 }
 
 /** The notification group of an alert under a rule: its values of the group-by labels. */

@@ -25,7 +25,7 @@ const ctx = {
 
 describe('notification templates', () => {
   it.each([
-    ['firing', '[FIRING:2] DiskFull, HighLoad', '2 alert(s) firing'],
+    ['firing', '[FIRING:2] DiskFull, HighLoad', '2 alert(s) started firing'],
     ['resolved', '[RESOLVED:2] DiskFull, HighLoad', '2 alert(s) resolved'],
     ['acknowledged', '[ACK] DiskFull, HighLoad by alice', '> on it'],
     ['escalated', '[ESCALATED:2] DiskFull, HighLoad', 'within 15 minutes'],
@@ -39,6 +39,46 @@ describe('notification templates', () => {
     expect(m.markdown).toContain(
       '- **warning** HighLoad ([open](https://ops.example.com/alerts/fp-HighLoad))',
     );
+  });
+
+  it.each([
+    [
+      'a change in a large group names the change and counts the rest',
+      { event: 'firing', firingCount: 10_002 },
+      '[FIRING:10002] DiskFull, HighLoad',
+      ['### 2 alert(s) started firing', '10000 other alert(s) of the group still firing'],
+    ],
+    [
+      'a repeat lists a sample and counts the rest',
+      { event: 'firing', firingCount: 500, repeat: true },
+      '[FIRING:500] DiskFull, HighLoad',
+      ['### Still firing: 500 alert(s)', '498 other alert(s) of the group still firing'],
+    ],
+    [
+      'a resolution counts what still fires',
+      { event: 'resolved', firingCount: 7, resolved: true },
+      '[RESOLVED:2] DiskFull, HighLoad',
+      ['### 2 alert(s) resolved', '7 other alert(s) of the group still firing'],
+    ],
+    [
+      'an escalation counts every alert not acknowledged',
+      { event: 'escalated', firingCount: 40 },
+      '[ESCALATED:40] DiskFull, HighLoad',
+      ['within 15 minutes: 40 alert(s)', '38 other alert(s) of the group still firing'],
+    ],
+  ] as const)('%s', (_, extra, title, inBody) => {
+    const { resolved, ...given } = { resolved: false, ...extra };
+    const alerts = resolved ? ctx.alerts.map((a) => ({ ...a, state: 'resolved' as const })) : ctx.alerts;
+    const m = render(DEFAULT_TEMPLATES[given.event], { ...ctx, ...given, alerts });
+    expect(m.title).toBe(title);
+    for (const text of inBody) expect(m.markdown).toContain(text);
+    expect(m.payload).toMatchObject({ firingCount: given.firingCount });
+  });
+
+  it('a message about every firing alert of its group mentions no others', () => {
+    const m = render(DEFAULT_TEMPLATES.firing, { ...ctx, event: 'firing', firingCount: 2 });
+    expect(m.markdown).not.toContain('other alert(s)');
+    expect(m.payload).toMatchObject({ firingCount: 2, othersFiring: 0, repeat: false });
   });
 
   it('runs no code: a template can only read fields, and unknown ones render empty', () => {

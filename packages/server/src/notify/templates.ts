@@ -18,24 +18,42 @@ export interface Template {
 const LIST = `{{#alerts}}
 - **{{severity}}** {{name}}{{#summary}}: {{summary}}{{/summary}} ([open]({{link}}))
 {{/alerts}}`;
+const OTHERS = `{{#othersFiring}}
+{{othersFiring}} other alert(s) of the group still firing
+{{/othersFiring}}`;
 
-/** The built-in templates; a rule or channel may override any of them. */
+/**
+ * The built-in templates; a rule or channel may override any of them. A message lists what
+ * changed (or, for a repeat or an escalation, a sample) and counts the group's other firing
+ * alerts, so a group of thousands does not list them all again each time one changes.
+ */
 export const DEFAULT_TEMPLATES: Record<NotifyEvent, Template> = {
-  firing: { title: '[FIRING:{{count}}] {{groupName}}', body: `### {{count}} alert(s) firing\n${LIST}` },
-  resolved: { title: '[RESOLVED:{{count}}] {{groupName}}', body: `### {{count}} alert(s) resolved\n${LIST}` },
+  firing: {
+    title: '[FIRING:{{firingCount}}] {{groupName}}',
+    body: `### {{#repeat}}Still firing: {{firingCount}} alert(s){{/repeat}}{{^repeat}}{{count}} alert(s) started firing{{/repeat}}\n${LIST}${OTHERS}`,
+  },
+  resolved: {
+    title: '[RESOLVED:{{count}}] {{groupName}}',
+    body: `### {{count}} alert(s) resolved\n${LIST}${OTHERS}`,
+  },
   acknowledged: {
     title: '[ACK] {{groupName}} by {{actor}}',
-    body: `### Acknowledged by {{actor}}\n{{#note}}> {{note}}\n{{/note}}${LIST}`,
+    body: `### Acknowledged by {{actor}}\n{{#note}}> {{note}}\n{{/note}}${LIST}${OTHERS}`,
   },
   escalated: {
-    title: '[ESCALATED:{{count}}] {{groupName}}',
-    body: `### Not acknowledged within {{waitedMinutes}} minutes\n${LIST}`,
+    title: '[ESCALATED:{{firingCount}}] {{groupName}}',
+    body: `### Not acknowledged within {{waitedMinutes}} minutes: {{firingCount}} alert(s)\n${LIST}${OTHERS}`,
   },
 };
 
 export interface RenderContext {
   event: NotifyEvent;
+  /** The alerts the message lists. */
   alerts: AlertSummary[];
+  /** The group's firing alerts, listed or not; without it, the listed ones that fire. */
+  firingCount?: number;
+  /** The message repeats a group that has not changed. */
+  repeat?: boolean;
   consoleUrl: string;
   actor?: string;
   note?: string;
@@ -43,10 +61,17 @@ export interface RenderContext {
   idempotencyKey: string;
 }
 
+function counts(ctx: RenderContext) {
+  const listedFiring = ctx.alerts.filter((a) => a.state === 'firing').length;
+  const firingCount = ctx.firingCount ?? listedFiring;
+  return { firingCount, othersFiring: Math.max(0, firingCount - listedFiring), repeat: ctx.repeat ?? false };
+}
+
 function view(ctx: RenderContext) {
   return {
     event: ctx.event,
     count: ctx.alerts.length,
+    ...counts(ctx),
     groupName: [...new Set(ctx.alerts.map((a) => a.name))].join(', '),
     actor: ctx.actor ?? '',
     note: ctx.note ?? '',
@@ -82,7 +107,13 @@ export function render(template: Template, ctx: RenderContext): Message {
   return {
     title: Mustache.render(template.title, v, {}, verbatim).replace(/\s+/g, ' ').trim(),
     markdown: Mustache.render(template.body, v, {}, verbatim).trim(),
-    payload: { event: ctx.event, alerts: ctx.alerts, actor: ctx.actor ?? null, note: ctx.note ?? null },
+    payload: {
+      event: ctx.event,
+      alerts: ctx.alerts,
+      ...counts(ctx),
+      actor: ctx.actor ?? null,
+      note: ctx.note ?? null,
+    },
     idempotencyKey: ctx.idempotencyKey,
   };
 }
