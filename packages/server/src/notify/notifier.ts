@@ -5,16 +5,21 @@ import type { Router } from './router.ts';
 
 /**
  * Runs routing and delivery. pg-boss jobs drive them once per tick on whichever replica takes
- * the job (timers: group waits, retries, escalations); an alert change on this replica kicks
- * them at once so a notification does not wait for the next tick. A kick while a pass runs
- * asks for one more pass after it, never two at a time.
+ * the job (retries, and timers another replica set); an alert change on this replica kicks them
+ * at once so a notification does not wait for the next tick, and after each pass a timer wakes
+ * this replica when the next group is due, so a group interval is not stretched to the next
+ * tick. A kick while a pass runs asks for one more pass after it, never two at a time.
  */
+/** A later group is left to the tick, or to the timer a pass in between sets. */
+const LONGEST_TIMER_MS = 60_000;
+
 export class Notifier {
   private routing?: Promise<void>;
   private routeAgain = false;
   private delivering?: Promise<void>;
   private deliverAgain = false;
   private closed = false;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly router: Router,
@@ -53,16 +58,23 @@ export class Notifier {
         do {
           this.routeAgain = false;
           while ((await this.router.route()) > 0);
-          let written = 0;
           for (let r = await this.router.flush(); r.groups > 0; r = await this.router.flush())
-            written += r.written;
-          if (written) this.wake();
+            if (r.written) this.wake();
+          await this.scheduleNext();
         } while (this.routeAgain && !this.closed);
       } finally {
         this.routing = undefined;
       }
     })();
     return this.routing;
+  }
+
+  private async scheduleNext(): Promise<void> {
+    const at = await this.router.nextCheck();
+    clearTimeout(this.timer);
+    if (!at || this.closed) return;
+    const delay = Math.min(Math.max(0, at.getTime() - Date.now()), LONGEST_TIMER_MS);
+    this.timer = setTimeout(() => this.kick(), delay).unref();
   }
 
   deliverNow(): Promise<void> {
@@ -86,6 +98,7 @@ export class Notifier {
   /** Lets running passes finish; sends in flight complete or are retried after their lease. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.timer);
     await Promise.allSettled([this.routing, this.delivering]);
   }
 }
