@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends } from './backends.ts';
+import { testServer } from './test-server.ts';
+
+const all = await backends();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe.each(all)('API key use on $name', (backend) => {
+  it("records a key's last use at most once a minute, however often it is used", async () => {
+    const t = await testServer(backend);
+    cleanups.push(t.close);
+    const created = await t.api('POST', '/api/v1/api-keys', { name: 'dashboard', role: 'viewer' });
+    const use = async () => {
+      const res = await t.s.app.inject({
+        url: '/api/v1/auth/me',
+        headers: { 'x-api-key': created.body.key },
+      });
+      expect(res.statusCode).toBe(200);
+    };
+    const lastUsed = async (): Promise<string | null> =>
+      (await t.api('GET', '/api/v1/api-keys')).body.find((k: { id: string }) => k.id === created.body.id)
+        .lastUsedAt;
+
+    expect(await lastUsed()).toBeNull();
+    await use();
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    for (let i = 0; i < 5; i++) await use();
+    // Unchanged to the millisecond: the later uses wrote nothing.
+    expect(await lastUsed()).toBe(first);
+
+    const minuteAgo = new Date(Date.now() - 61_000).toISOString();
+    await t.database.db.execute(
+      sql`UPDATE api_keys SET last_used_at = ${minuteAgo}::timestamptz WHERE id = ${created.body.id}::uuid`,
+    );
+    await use();
+    expect(Date.parse((await lastUsed())!)).toBeGreaterThan(Date.parse(minuteAgo) + 60_000);
+  });
+});
