@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventually } from './testing.ts';
+import { eventually, seededShuffle } from './testing.ts';
 
 /** A probe answering each call with the next step: a value, or an Error to throw. */
 const steps = (...answers: unknown[]) => {
@@ -64,5 +64,16 @@ describe('eventually', () => {
       /^timed out after \d+ms waiting for the 1st name; last error Error: refused$/,
     );
     expect(err.cause).toBe(refused);
+  });
+});
+
+describe('seededShuffle', () => {
+  it('is a permutation that one seed always gives and another seed changes', () => {
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    const once = seededShuffle(items, 7);
+    expect([...once].sort((a, b) => a - b)).toEqual(items);
+    expect(seededShuffle(items, 7)).toEqual(once);
+    expect(seededShuffle(items, 8)).not.toEqual(once);
+    expect(once).not.toEqual(items);
   });
 });

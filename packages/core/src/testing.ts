@@ -55,3 +55,15 @@ const explain = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.me
 
 // Bounded so a large response cannot bury the reason for the failure.
 const show = (v: unknown) => inspect(v, { depth: 4, breakLength: Number.POSITIVE_INFINITY }).slice(0, 400);
+
+/** A permutation of `items` that depends only on `seed`, so a failing order can be replayed. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
