@@ -149,6 +149,11 @@ export interface OutboxItem {
   deliveredAt: string | null;
 }
 
+export interface OutboxPage {
+  items: OutboxItem[];
+  nextCursor: string | null;
+}
+
 export interface OutboxDetail extends OutboxItem {
   history: Attempt[];
 }

@@ -10,6 +10,7 @@ import type {
   NotifyEvent,
   OutboxDetail,
   OutboxItem,
+  OutboxPage,
   OutboxState,
   Preview,
   Rule,
@@ -79,29 +80,25 @@ export const deleteRule = (ruleId: string) => api<void>(`${BASE}/rules/${id(rule
 export interface DeliveryFilter {
   status?: AttemptStatus;
   channelId?: string;
+  /** The attempts of one notification. */
+  outboxId?: string;
   limit?: number;
   cursor?: string;
 }
 
 export const listDeliveries = (filter: DeliveryFilter, signal?: AbortSignal) =>
-  api<AttemptPage>(`${BASE}/deliveries`, {
-    query: {
-      status: filter.status,
-      channelId: filter.channelId,
-      limit: filter.limit,
-      cursor: filter.cursor,
-    },
-    signal,
-  });
+  api<AttemptPage>(`${BASE}/deliveries`, { query: { ...filter }, signal });
 
-export const listOutbox = (state: OutboxState, limit?: number, signal?: AbortSignal) =>
-  api<{ items: OutboxItem[] }>(`${BASE}/outbox`, { query: { state, limit }, signal });
+export const listOutbox = (
+  filter: { state?: OutboxState; limit?: number; cursor?: string },
+  signal?: AbortSignal,
+) => api<OutboxPage>(`${BASE}/outbox`, { query: { ...filter }, signal });
 
 export const getOutboxItem = (itemId: string, signal?: AbortSignal) =>
   api<OutboxDetail>(`${BASE}/outbox/${id(itemId)}`, { signal });
 
-export const listDeadLetters = (signal?: AbortSignal) =>
-  api<{ items: OutboxItem[] }>(`${BASE}/dead-letters`, { signal });
+export const listDeadLetters = (page: { limit?: number; cursor?: string }, signal?: AbortSignal) =>
+  api<OutboxPage>(`${BASE}/dead-letters`, { query: { ...page }, signal });
 
 /** Puts a dead letter back in the queue with fresh attempts. */
 export const retryDeadLetter = (itemId: string) =>

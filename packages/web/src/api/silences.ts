@@ -1,9 +1,12 @@
 /** Silences: list by state, create, expire. */
 import { api } from './client.ts';
+import { linkedPage } from './linked-pages.ts';
 import type { Matcher, Silence, SilenceState } from './types.ts';
 
-export const listSilences = (state: SilenceState, signal?: AbortSignal) =>
-  api<Silence[]>('/api/v1/silences', { query: { state }, signal });
+export const listSilences = (
+  filter: { state: SilenceState; limit?: number; cursor?: string },
+  signal?: AbortSignal,
+) => linkedPage<Silence>('/api/v1/silences', { ...filter }, signal);
 
 export interface NewSilence {
   /** As text: `name="value"`, `name!="v"`, `name=~"re"`, `name!~"re"`. */

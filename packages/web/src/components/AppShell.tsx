@@ -13,6 +13,7 @@ const SilencesPage = lazy(() =>
 const AgentsPage = lazy(() => import('../pages/AgentsPage.tsx').then((m) => ({ default: m.AgentsPage })));
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
+const AuditPage = lazy(() => import('../pages/AuditPage.tsx').then((m) => ({ default: m.AuditPage })));
 const ChannelsPage = lazy(() =>
   import('../pages/ChannelsPage.tsx').then((m) => ({ default: m.ChannelsPage })),
 );
@@ -76,6 +77,7 @@ function route(path: string, admin: boolean): Route | undefined {
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
   if (admin && path === '/admin/api-keys') return { menu: path, title: 'API keys', page: <ApiKeysPage /> };
+  if (admin && path === '/admin/audit') return { menu: path, title: 'Audit log', page: <AuditPage /> };
   return undefined;
 }
 
@@ -116,6 +118,7 @@ export function AppShell({ user }: { user: User }) {
             children: [
               nav('/admin/users', 'Users', 'nav-users'),
               nav('/admin/api-keys', 'API keys', 'nav-api-keys'),
+              nav('/admin/audit', 'Audit log', 'nav-audit'),
             ],
           },
         ]

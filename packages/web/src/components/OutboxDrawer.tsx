@@ -1,9 +1,11 @@
 import { Alert, Descriptions, Drawer, Space, Spin, Table, Tag, Typography } from 'antd';
-import { type ReactNode, useCallback } from 'react';
-import { getOutboxItem } from '../api/notify.ts';
+import { type ReactNode, useCallback, useState } from 'react';
+import { getOutboxItem, listDeliveries } from '../api/notify.ts';
 import type { Attempt, OutboxDetail } from '../api/notify-types.ts';
+import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
+import { CursorPager, NEWEST_FIRST } from './CursorPager.tsx';
 import { RelativeTime } from './RelativeTime.tsx';
 import { Snippet } from './ShowOnce.tsx';
 import { DeliveryStatusTag, OutboxStateTag } from './Tags.tsx';
@@ -93,7 +95,7 @@ export function OutboxDrawer({
           </div>
           <div>
             <Typography.Title level={5}>Attempts</Typography.Title>
-            <AttemptHistory attempts={item.history} />
+            <AttemptHistory outboxId={item.id} />
           </div>
         </Space>
       )}
@@ -101,32 +103,53 @@ export function OutboxDrawer({
   );
 }
 
-function AttemptHistory({ attempts }: { attempts: Attempt[] }) {
+const ATTEMPTS_PAGE = 20;
+
+/** Every attempt to send one notification, newest first, a page at a time. */
+function AttemptHistory({ outboxId }: { outboxId: string }) {
+  const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
+  const cursor = currentCursor(trail);
+  const load = useCallback(
+    (signal: AbortSignal) => listDeliveries({ outboxId, limit: ATTEMPTS_PAGE, cursor }, signal),
+    [outboxId, cursor],
+  );
+  const { data, error, loading } = useLoad(load);
   return (
-    <Table<Attempt>
-      rowKey="id"
-      size="small"
-      pagination={false}
-      dataSource={attempts}
-      data-testid="outbox-history"
-      locale={{ emptyText: 'Not tried yet' }}
-      columns={[
-        { title: 'Time', dataIndex: 'at', width: 170, render: (v: string) => dateTime(v) },
-        { title: '#', dataIndex: 'attempt', width: 50 },
-        {
-          title: 'Status',
-          dataIndex: 'status',
-          width: 110,
-          render: (s: string) => <DeliveryStatusTag status={s} />,
-        },
-        { title: 'Code', dataIndex: 'responseCode', width: 70, render: (v: number | null) => v ?? '—' },
-        { title: 'ms', dataIndex: 'ms', width: 70, render: (v: number | null) => v ?? '—' },
-        {
-          title: 'Error',
-          dataIndex: 'error',
-          render: (v: string | null) => (v ? <Typography.Text type="danger">{v}</Typography.Text> : '—'),
-        },
-      ]}
-    />
+    <>
+      {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
+      <Table<Attempt>
+        rowKey="id"
+        size="small"
+        pagination={false}
+        loading={loading}
+        dataSource={data?.items ?? []}
+        data-testid="outbox-history"
+        locale={{ emptyText: 'Not tried yet' }}
+        columns={[
+          { title: 'Time', dataIndex: 'at', width: 170, render: (v: string) => dateTime(v) },
+          { title: '#', dataIndex: 'attempt', width: 50 },
+          {
+            title: 'Status',
+            dataIndex: 'status',
+            width: 110,
+            render: (s: string) => <DeliveryStatusTag status={s} />,
+          },
+          { title: 'Code', dataIndex: 'responseCode', width: 70, render: (v: number | null) => v ?? '—' },
+          { title: 'ms', dataIndex: 'ms', width: 70, render: (v: number | null) => v ?? '—' },
+          {
+            title: 'Error',
+            dataIndex: 'error',
+            render: (v: string | null) => (v ? <Typography.Text type="danger">{v}</Typography.Text> : '—'),
+          },
+        ]}
+      />
+      <CursorPager
+        trail={trail}
+        onChange={setTrail}
+        nextCursor={data?.nextCursor}
+        labels={NEWEST_FIRST}
+        testId="outbox-history"
+      />
+    </>
   );
 }

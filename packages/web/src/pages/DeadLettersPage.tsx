@@ -3,16 +3,25 @@ import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../api/notify.ts';
 import type { OutboxItem } from '../api/notify-types.ts';
+import { CursorPager, NEWEST_FIRST } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
+import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { useLoad, useSession } from '../hooks.ts';
+
+const PAGE_SIZE = 50;
 
 /** Notifications that ran out of attempts: look at what failed, send again, or drop. */
 export function DeadLettersPage() {
   const { message } = App.useApp();
   const canWrite = useSession()?.user.role !== 'viewer';
-  const load = useCallback((signal: AbortSignal) => listDeadLetters(signal), []);
+  const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
+  const cursor = currentCursor(trail);
+  const load = useCallback(
+    (signal: AbortSignal) => listDeadLetters({ limit: PAGE_SIZE, cursor }, signal),
+    [cursor],
+  );
   const { data, error, loading, reload } = useLoad(load);
   const [shown, setShown] = useState<string>();
   const [busy, setBusy] = useState<string>();
@@ -73,7 +82,7 @@ export function DeadLettersPage() {
         error={error}
         loading={loading}
         rows={data?.items}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        pagination={false}
         locale={{ emptyText: 'No dead letters: every notification got through or is still trying' }}
         data-testid="dead-letters-table"
         rowTestId={(item) => `row-${item.id}`}
@@ -127,6 +136,13 @@ export function DeadLettersPage() {
           },
           { title: '', key: 'actions', width: 170, render: (_: unknown, item) => buttons(item) },
         ]}
+      />
+      <CursorPager
+        trail={trail}
+        onChange={setTrail}
+        nextCursor={data?.nextCursor}
+        labels={NEWEST_FIRST}
+        testId="dead-letters"
       />
       <OutboxDrawer id={shown} onClose={() => setShown(undefined)} extra={buttons} />
     </>

@@ -1,20 +1,14 @@
-import { Button, Select, Space, Tag, Typography } from 'antd';
+import { Select, Space, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { listChannels, listDeliveries } from '../api/notify.ts';
 import { ATTEMPT_STATUSES, type Attempt, type AttemptStatus, type Channel } from '../api/notify-types.ts';
+import { CursorPager, NEWEST_FIRST } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
 import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { DeliveryStatusTag } from '../components/Tags.tsx';
-import {
-  type CursorTrail,
-  currentCursor,
-  FIRST_PAGE,
-  newerPage,
-  olderPage,
-  pageNumber,
-} from '../cursor-pages.ts';
+import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { useAutoRefresh, useLoad } from '../hooks.ts';
 
 const PAGE_SIZE = 50;
@@ -141,32 +135,13 @@ export function DeliveriesPage() {
           },
         ]}
       />
-      <Space style={{ marginTop: 16, width: '100%', justifyContent: 'flex-end' }}>
-        <Typography.Text type="secondary" data-testid="deliveries-page">
-          Page {pageNumber(trail)}
-        </Typography.Text>
-        <Button
-          disabled={pageNumber(trail) === 1}
-          onClick={() => setTrail(FIRST_PAGE)}
-          data-testid="deliveries-newest"
-        >
-          Newest
-        </Button>
-        <Button
-          disabled={pageNumber(trail) === 1}
-          onClick={() => setTrail(newerPage)}
-          data-testid="deliveries-newer"
-        >
-          Newer
-        </Button>
-        <Button
-          disabled={!data?.nextCursor}
-          onClick={() => setTrail((t) => olderPage(t, data?.nextCursor))}
-          data-testid="deliveries-older"
-        >
-          Older
-        </Button>
-      </Space>
+      <CursorPager
+        trail={trail}
+        onChange={setTrail}
+        nextCursor={data?.nextCursor}
+        labels={NEWEST_FIRST}
+        testId="deliveries"
+      />
       <OutboxDrawer id={shown} onClose={() => setShown(undefined)} />
     </>
   );

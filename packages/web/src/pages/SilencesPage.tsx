@@ -3,9 +3,11 @@ import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { expireSilence, listSilences, matcherText } from '../api/silences.ts';
 import type { Matcher, Silence, SilenceState } from '../api/types.ts';
+import { CursorPager } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { SilenceForm } from '../components/SilenceForm.tsx';
+import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { useLoad, useSession } from '../hooks.ts';
 
 const TABS: { key: SilenceState; label: string }[] = [
@@ -15,13 +17,19 @@ const TABS: { key: SilenceState; label: string }[] = [
 ];
 
 const NO_MATCHERS: string[] = [];
+const PAGE_SIZE = 50;
 
 /** Silences by state; create one, expire one now. */
 export function SilencesPage() {
   const { message } = App.useApp();
   const [tab, setTab] = useState<SilenceState>('active');
+  const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
   const [creating, setCreating] = useState(false);
-  const load = useCallback((signal: AbortSignal) => listSilences(tab, signal), [tab]);
+  const cursor = currentCursor(trail);
+  const load = useCallback(
+    (signal: AbortSignal) => listSilences({ state: tab, limit: PAGE_SIZE, cursor }, signal),
+    [tab, cursor],
+  );
   const { data, error, loading, reload } = useLoad(load);
   const canWrite = useSession()?.user.role !== 'viewer';
 
@@ -48,8 +56,8 @@ export function SilencesPage() {
         }
         error={error}
         loading={loading}
-        rows={data}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        rows={data?.items}
+        pagination={false}
         locale={{ emptyText: `No ${tab} silences` }}
         columns={[
           {
@@ -95,8 +103,16 @@ export function SilencesPage() {
           },
         ]}
       >
-        <Tabs activeKey={tab} onChange={(key) => setTab(key as SilenceState)} items={TABS} />
+        <Tabs
+          activeKey={tab}
+          onChange={(key) => {
+            setTab(key as SilenceState);
+            setTrail(FIRST_PAGE);
+          }}
+          items={TABS}
+        />
       </ListPage>
+      <CursorPager trail={trail} onChange={setTrail} nextCursor={data?.nextCursor} testId="silences" />
       <SilenceForm
         open={creating}
         matchers={NO_MATCHERS}
