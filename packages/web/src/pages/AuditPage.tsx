@@ -51,9 +51,9 @@ export function AuditPage() {
         title="Audit log"
         actions={
           <Space wrap>
-            {search('actor', 'actor, e.g. alice', 170)}
-            {search('action', 'action, e.g. user.update', 200)}
-            {search('resource', 'resource starts with, e.g. user:', 230)}
+            {search('actor', 'actor', 150)}
+            {search('action', 'action, e.g. user.update', 240)}
+            {search('resource', 'resource prefix, e.g. user:', 250)}
             <Select<number>
               style={{ width: 150 }}
               value={period}

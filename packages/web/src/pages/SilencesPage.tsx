@@ -59,6 +59,8 @@ export function SilencesPage() {
         rows={data?.items}
         pagination={false}
         locale={{ emptyText: `No ${tab} silences` }}
+        data-testid="silences-table"
+        rowTestId={(silence) => `silence-row-${silence.id}`}
         columns={[
           {
             title: 'Matchers',
