@@ -3,9 +3,10 @@ import { pgArray } from '../db/pg-array.ts';
 
 /**
  * The statements the router runs on notification groups and their members. Each handles a
- * whole batch of groups or alerts at once and reaches members through an index (by group, by
- * fingerprint, or the changed ones of a group), so its cost follows what changed, not how
- * large the groups are. Exported apart from the router so their query plans can be tested.
+ * whole batch of groups or alerts at once and reaches members through an index, by group or by
+ * fingerprint. What is read in full, rendered and written is what changed; the one pass over a
+ * due group's members left is the count of its firing alerts. Exported apart from the router so
+ * their query plans can be tested.
  */
 const ALERT_COLUMNS = sql.raw(`a.fingerprint, a.name, a.state, a.severity, a.source, a.labels, a.annotations,
   i.starts_at, a.last_seen, a.current_instance_id`);
