@@ -55,13 +55,16 @@ export class Notifier {
     }
     this.routing = (async () => {
       try {
+        let routed = 0;
         do {
           this.routeAgain = false;
-          while ((await this.router.route()) > 0);
+          // One batch, then the flush: under a steady stream of alerts, routing until the queue
+          // is empty would keep due groups from sending for as long as the stream lasts.
+          routed = await this.router.route();
           for (let r = await this.router.flush(); r.groups > 0; r = await this.router.flush())
             if (r.written) this.wake();
-          await this.scheduleNext();
-        } while (this.routeAgain && !this.closed);
+        } while ((routed > 0 || this.routeAgain) && !this.closed);
+        await this.scheduleNext();
       } finally {
         this.routing = undefined;
       }
