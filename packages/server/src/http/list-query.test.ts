@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, labelFilter } from './list-query.ts';
+import { arrayPage, decodeCursor, encodeCursor, labelFilter, likePrefix } from './list-query.ts';
 
 describe('list queries', () => {
   it('a cursor carries its sort key and id back, and a foreign one is a 409', () => {
@@ -22,5 +22,26 @@ describe('list queries', () => {
 
   it('names the bad label and the fix', () => {
     expect(() => labelFilter(['env=prod', '=x'])).toThrow('label "=x" must be name=value');
+  });
+
+  it('names the next page of an array answer in a Link header, keeping the filters', () => {
+    const headers: Record<string, string> = {};
+    const reply = { header: (name: string, value: string) => (headers[name] = value) };
+    const items = arrayPage(reply, '/api/v1/audit?actor=alice&cursor=old&limit=2', {
+      items: [1, 2],
+      nextCursor: 'WyJ4IiwiMSJd',
+    });
+    expect(items).toEqual([1, 2]);
+    expect(headers.link).toBe('</api/v1/audit?actor=alice&cursor=WyJ4IiwiMSJd&limit=2>; rel="next"');
+    const last: Record<string, string> = {};
+    arrayPage({ header: (n: string, v: string) => (last[n] = v) }, '/api/v1/audit', {
+      items: [],
+      nextCursor: null,
+    });
+    expect(last).toEqual({});
+  });
+
+  it('takes LIKE wildcards in a prefix literally', () => {
+    expect(likePrefix('user:a_b%')).toBe('user:a\\_b\\%%');
   });
 });
