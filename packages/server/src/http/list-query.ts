@@ -13,7 +13,10 @@ export function encodeCursor(key: string, id: string): string {
 
 const foreignCursor = () =>
   new Problem(409, 'Conflict', 'cursor is not one this server issued: start again without it', [
-    { path: 'querystring.cursor', message: 'use the nextCursor of the page before, or none for the first page' },
+    {
+      path: 'querystring.cursor',
+      message: 'use the nextCursor of the page before, or none for the first page',
+    },
   ]);
 
 /** The sort key and id a cursor carries; 409 for one this server did not issue. */
