@@ -90,6 +90,73 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     expect(r.requests).toBe(2);
   }, 60_000);
 
+  it('tells a group of 300 that gains one alert about that one, with a count of the rest', async () => {
+    const { t, r } = await setup(backend, { groupBy: ['alertname'] });
+    const big = (i: number) => alert({ alertname: 'Big', instance: `b-${i}` });
+    await ingest(
+      t,
+      Array.from({ length: 300 }, (_, i) => big(i)),
+    );
+    await eventually('the first message', () => r.accepted.length, { ok: (n) => n === 1, timeoutMs: 20_000 });
+    await ingest(t, [big(300)]);
+    const [, next] = await eventually('the second message', () => r.accepted, {
+      ok: (a) => a.length === 2,
+      timeoutMs: 20_000,
+    });
+    expect(next!.body).toMatchObject({ event: 'firing', firingCount: 301, othersFiring: 300 });
+    expect((next!.body.alerts as { labels: { instance: string } }[]).map((a) => a.labels.instance)).toEqual([
+      'b-300',
+    ]);
+    const log = (await t.api('GET', '/api/v1/notify/deliveries')).body.items as { title: string }[];
+    expect(log.map((d) => d.title).sort()).toEqual(['[FIRING:300] Big', '[FIRING:301] Big']);
+  }, 120_000);
+
+  it('loses no change of a group changing while it waits: each alert told once firing, once resolved', async () => {
+    const { t, r } = await setup(backend, { groupBy: ['alertname'] });
+    const flap = (i: number, status: 'firing' | 'resolved' = 'firing') =>
+      alert({ alertname: 'Flap', instance: `f-${i}` }, status);
+    const told = (event: string) =>
+      r.accepted
+        .filter((n) => n.body.event === event)
+        .flatMap((n) => (n.body.alerts as { labels: { instance: string } }[]).map((a) => a.labels.instance));
+    const resolved = (wave: number) => Array.from({ length: 10 }, (_, i) => wave * 40 + i);
+    // New alerts and resolutions land while earlier messages are sent and while the group waits
+    // its interval; an alert is resolved only once it was told firing (else it goes quietly).
+    for (let wave = 0; wave < 6; wave++) {
+      await ingest(
+        t,
+        Array.from({ length: 40 }, (_, i) => flap(wave * 40 + i)),
+      );
+      if (wave >= 2) {
+        const due = resolved(wave - 2).map((i) => `f-${i}`);
+        await eventually('told firing first', () => told('firing'), {
+          ok: (list) => due.every((d) => list.includes(d)),
+          timeoutMs: 20_000,
+        });
+        await ingest(
+          t,
+          resolved(wave - 2).map((i) => flap(i, 'resolved')),
+        );
+      }
+      await sleep(300);
+    }
+    // A last alert: once it is told, the group has sent everything it had to say before it.
+    await ingest(t, [flap(999)]);
+    await eventually('the last alert and every resolution told', () => [told('firing'), told('resolved')], {
+      ok: ([firing, gone]) => firing!.includes('f-999') && gone!.length >= 40,
+      timeoutMs: 30_000,
+    });
+    expect(told('firing')).toHaveLength(241);
+    expect(new Set(told('firing')).size).toBe(241);
+    expect(told('resolved').sort()).toEqual(
+      [0, 1, 2, 3]
+        .flatMap(resolved)
+        .map((i) => `f-${i}`)
+        .sort(),
+    );
+    expect(r.accepted.at(-1)!.body.firingCount).toBe(201);
+  }, 120_000);
+
   it('mutes alerts a silence covers and sends the rest', async () => {
     const { t, r } = await setup(backend, { groupBy: ['alertname', 'team'] });
     const silence = await t.api('POST', '/api/v1/silences', {
