@@ -32,7 +32,7 @@ export interface RouterDeps {
 const BATCH = 5_000;
 const FLUSH_BATCH = 500;
 /** Alerts a reminder (repeat or escalation) lists; it counts the rest. */
-export const REMINDER_LIST = 20;
+const REMINDER_LIST = 20;
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 const parse = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
 const ms = (v: string | Date | null) => (v === null ? undefined : new Date(v).getTime());
