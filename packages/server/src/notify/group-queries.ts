@@ -34,21 +34,23 @@ export const groupQueries = {
    * with a null fingerprint.
    */
   changes: (groupIds: string[]): SQL => sql`
-    SELECT gid AS group_id, f.firing, c.*
-    FROM unnest(${pgArray(groupIds)}::uuid[]) AS gid
-    CROSS JOIN LATERAL (
-      SELECT count(*)::int AS firing FROM notify_members m JOIN alerts a ON a.fingerprint = m.fingerprint
-      WHERE m.group_id = gid AND a.state = 'firing') f
-    LEFT JOIN LATERAL (
-      SELECT m.instance_id AS member_instance, m.notified, ${ALERT_COLUMNS},
+    WITH ids AS (SELECT unnest(${pgArray(groupIds)}::uuid[]) AS group_id),
+    counts AS (
+      SELECT m.group_id, count(*)::int AS firing
+      FROM ids JOIN notify_members m USING (group_id) JOIN alerts a ON a.fingerprint = m.fingerprint
+      WHERE a.state = 'firing' GROUP BY m.group_id),
+    changed AS (
+      SELECT m.group_id AS changed_group, m.instance_id AS member_instance, m.notified, ${ALERT_COLUMNS},
              ack.actor AS ack_actor, ack.note AS ack_note
-      FROM notify_members m JOIN alerts a ON a.fingerprint = m.fingerprint
+      FROM ids JOIN notify_members m USING (group_id) JOIN alerts a ON a.fingerprint = m.fingerprint
       LEFT JOIN alert_instances i ON i.id = a.current_instance_id
       LEFT JOIN LATERAL (
         SELECT h.actor, h.note FROM alert_history h
         WHERE h.instance_id = a.current_instance_id AND h.event = 'acknowledge' ORDER BY h.id DESC LIMIT 1
       ) ack ON a.state = 'acknowledged'
-      WHERE m.group_id = gid AND m.dirty) c ON true`,
+      WHERE m.dirty)
+    SELECT ids.group_id, COALESCE(counts.firing, 0) AS firing, changed.*
+    FROM ids LEFT JOIN counts USING (group_id) LEFT JOIN changed ON changed.changed_group = ids.group_id`,
 
   /** Up to `n` firing alerts of each group, the longest firing first: what a reminder lists. */
   sample: (groupIds: string[], n: number): SQL => sql`
