@@ -3,6 +3,9 @@ import type { Jobs } from '../jobs.ts';
 import type { Delivery } from './delivery.ts';
 import type { Router } from './router.ts';
 
+/** A later group is left to the tick, or to the timer a pass in between sets. */
+const LONGEST_TIMER_MS = 60_000;
+
 /**
  * Runs routing and delivery. pg-boss jobs drive them once per tick on whichever replica takes
  * the job (retries, and timers another replica set); an alert change on this replica kicks them
@@ -10,9 +13,6 @@ import type { Router } from './router.ts';
  * this replica when the next group is due, so a group interval is not stretched to the next
  * tick. A kick while a pass runs asks for one more pass after it, never two at a time.
  */
-/** A later group is left to the tick, or to the timer a pass in between sets. */
-const LONGEST_TIMER_MS = 60_000;
-
 export class Notifier {
   private routing?: Promise<void>;
   private routeAgain = false;
