@@ -9,7 +9,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-describe.each(all)('API key use on $name', (backend) => {
+// The first test on PGlite starts it (WebAssembly) and migrates: seconds on a busy machine.
+describe.each(all)('API key use on $name', { timeout: 60_000 }, (backend) => {
   it("records a key's last use at most once a minute, however often it is used", async () => {
     const t = await testServer(backend);
     cleanups.push(t.close);

@@ -92,7 +92,8 @@ async function slowPaging(db: Db, query: SQL, orderFromIndex: boolean) {
 const newestFirst = (rows: { at: string; id: string }[]) =>
   [...rows].sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1)).map((r) => r.id);
 
-describe.each(all)('cursor paging on $name', (backend) => {
+// The first test on PGlite starts it (WebAssembly) and migrates: seconds on a busy machine.
+describe.each(all)('cursor paging on $name', { timeout: 60_000 }, (backend) => {
   it('pages the outbox, the dead letters and the delivery log newest first, each entry once, even within one microsecond', async () => {
     const t = await start(backend);
     const db = t.database.db;

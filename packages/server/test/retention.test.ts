@@ -38,7 +38,8 @@ const tables = async (db: Database['db']) => ({
   notify_members: await count(db, 'notify_members'),
 });
 
-describe.each(all)('retention on $name', (backend) => {
+// The first test on PGlite starts it (WebAssembly) and migrates: seconds on a busy machine.
+describe.each(all)('retention on $name', { timeout: 60_000 }, (backend) => {
   it('deletes closed alerts past RETENTION_ALERTS with everything that refers to them; young closed alerts and open alerts of any age stay', async () => {
     const database = await fresh(backend);
     const { db } = database;
