@@ -157,6 +157,34 @@ describe.each(all)('notification pipeline on $name', (backend) => {
     expect(r.accepted.at(-1)!.body.firingCount).toBe(201);
   }, 120_000);
 
+  it('sends a change the group interval held back when the interval ends, with no tick to wake it', async () => {
+    // No job runner: only alert changes and the notifier's own timer drive routing.
+    const t = await testServer(backend);
+    cleanups.push(t.close);
+    const r = await startReceiver({});
+    cleanups.push(r.close);
+    const channel = await t.api('POST', '/api/v1/notify/channels', {
+      name: 'hook',
+      kind: 'webhook',
+      config: { url: r.url },
+    });
+    await t.api('POST', '/api/v1/notify/rules', {
+      name: 'interval',
+      groupWaitSeconds: 0,
+      groupIntervalSeconds: 1,
+      steps: [{ afterMinutes: 0, channelIds: [channel.body.id] }],
+    });
+    await ingest(t, [alert({ alertname: 'Slow', instance: 'a' })]);
+    await eventually('the first message', () => r.accepted.length, { ok: (n) => n === 1, timeoutMs: 20_000 });
+    await ingest(t, [alert({ alertname: 'Slow', instance: 'b' })]);
+    const [first, second] = await eventually('the held change', () => r.accepted, {
+      ok: (a) => a.length === 2,
+      timeoutMs: 20_000,
+    });
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+    expect((second!.body.alerts as { labels: { instance: string } }[])[0]!.labels.instance).toBe('b');
+  }, 120_000);
+
   it('mutes alerts a silence covers and sends the rest', async () => {
     const { t, r } = await setup(backend, { groupBy: ['alertname', 'team'] });
     const silence = await t.api('POST', '/api/v1/silences', {
