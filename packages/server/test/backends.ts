@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,10 +28,27 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
+/**
+ * The migrated PGlite folder the global setup made (pglite-template.ts), or one made here when
+ * a test runs without it; each fresh database is a copy, as initdb alone takes seconds.
+ */
+let template: Promise<string> | undefined;
+function pgliteTemplate(): Promise<string> {
+  const made = process.env.OPSFLEET_PGLITE_TEMPLATE;
+  if (made) return Promise.resolve(made);
+  template ??= (async () => {
+    const { default: setup } = await import('./pglite-template.ts');
+    process.once('exit', await setup());
+    return process.env.OPSFLEET_PGLITE_TEMPLATE!;
+  })();
+  return template;
+}
+
 const pglite: Backend = {
   name: 'pglite',
   fresh: async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'opsfleet-pglite-'));
+    cpSync(await pgliteTemplate(), dataDir, { recursive: true });
     return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   },
 };
