@@ -55,6 +55,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console in Chromium',
             labels: { alertname: ALERT_NAME, severity: 'critical', instance: 'db-1', team: 'db' },
             annotations: { summary: 'Disk /var on db-1 is 97% full' },
             startsAt: new Date(Date.now() - 60_000).toISOString(),
+            generatorURL: 'http://vmalert:8880/vmalert/alert?group_id=1&alert_id=2',
           },
         ]),
       });
@@ -79,6 +80,10 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console in Chromium',
       await page.getByTestId('alert-detail').waitFor();
       await page.locator('[data-testid="alert-detail-state"][data-state="firing"]').waitFor();
       await page.getByTestId('alert-history').waitFor();
+      // The sender's link back to its rule.
+      expect(await page.getByTestId('alert-generator-link').getAttribute('href')).toBe(
+        'http://vmalert:8880/vmalert/alert?group_id=1&alert_id=2',
+      );
     });
     await step('acknowledge-note', async () => {
       await page.getByTestId('action-acknowledge').click();
