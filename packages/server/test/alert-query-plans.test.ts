@@ -40,7 +40,13 @@ const QUERIES: [string, SQL][] = [
   ['stats MTTR', alertQueries.meanSince('resolved_at', DAY_AGO, NOW)],
   [
     'housekeeping, no silence',
-    alertQueries.openCandidates({ now: NOW, timeoutMs: 3_600_000, anySilence: false, after: '', limit: 1000 }),
+    alertQueries.openCandidates({
+      now: NOW,
+      timeoutMs: 3_600_000,
+      anySilence: false,
+      after: '',
+      limit: 1000,
+    }),
   ],
   [
     'housekeeping, a silence active',
