@@ -29,7 +29,7 @@ async function postgresReachable(): Promise<boolean> {
 }
 
 /**
- * The migrated PGlite folder the global setup made (pglite-template.ts), or one made here when
+ * The empty PGlite folder the global setup made (pglite-template.ts), or one made here when
  * a test runs without it; each fresh database is a copy, as initdb alone takes seconds.
  */
 let template: Promise<string> | undefined;
