@@ -74,7 +74,7 @@ export async function demoNotifications(
     (x) => x.name === 'DemoNotification' && ['firing', 'acknowledged'].includes(x.state),
   ))
     await call(base, token, 'POST', `/api/v1/alerts/${a.fingerprint}/resolve`, { note: 'demo restarted' });
-  await call(base, token, 'POST', '/api/v1/webhooks/alertmanager', {
+  const sample = {
     version: '4',
     status: 'firing',
     alerts: [
@@ -84,10 +84,13 @@ export async function demoNotifications(
         annotations: { summary: 'A sample alert from `npm start`, to show a notification arriving' },
         startsAt: new Date().toISOString(),
         endsAt: new Date(Date.now() + 10 * 60_000).toISOString(),
-        generatorURL: '',
+        generatorURL: `${base}/api/docs`,
         fingerprint: '',
       },
     ],
-  });
+  };
+  // Sent twice, as an HA pair of Alertmanagers would: the second changes nothing, so one
+  // notification arrives.
+  for (let i = 0; i < 2; i++) await call(base, token, 'POST', '/api/v1/webhooks/alertmanager', sample);
   return { url: receiver.url, close: receiver.close };
 }
