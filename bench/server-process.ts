@@ -54,6 +54,12 @@ export interface ServerProcess {
   key: string;
   /** Peak resident set of the server process so far (VmHWM), in MiB. */
   peakRssMiB(): number;
+  pid: number;
+  /** Where the server keeps its data: the PostgreSQL database, or PGlite's folder. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** SIGKILL, as a crash would; the data stays until `stop()`, for a look at what survived. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +85,10 @@ export async function startServerProcess(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
   const stop = async () => {
     child.kill('SIGTERM');
     // A graceful stop lets the notifier finish its pass; a stuck one must not hang the suite.
@@ -116,6 +126,10 @@ export async function startServerProcess(
         const kib = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
         return Number(kib ?? Number.NaN) / 1024;
       },
+      pid: child.pid ?? -1,
+      databaseUrl: env.DATABASE_URL ?? db?.url,
+      dataDir: env.DATA_DIR ?? dataDir,
+      kill,
       stop,
     };
   } catch (err) {
