@@ -74,6 +74,7 @@ const array = (xs: readonly string[]) => `ARRAY[${xs.map((x) => `'${x.replace(/'
 const OPTIONAL_INSTANCE_COLUMNS: Record<string, string> = {
   ended_by: `CASE WHEN st IN ('resolved', 'closed') THEN 'source' END`,
   generator_url: `'http://vmalert:8880/vmalert/alert?group_id=' || f.name_i || '&alert_id=' || f.g`,
+  severity: `(${array(NAMES.map((x) => x[1]))})[1 + f.name_i]`,
 };
 
 /** The SQL of each step, for `n` alerts; `extra` are the optional instance columns present. */

@@ -15,6 +15,8 @@ export interface Instance {
   id: string;
   fingerprint: string;
   startsAt: Date;
+  /** The severity the episode fired with. */
+  severity: Severity;
   state: AlertState;
   endedBy: EndedBy | null;
   stateBeforeSilence: OpenState | null;
@@ -161,10 +163,11 @@ class Episodes {
   }
 }
 
-const blank = (fingerprint: string, startsAt: Date, id: string): Instance => ({
+const blank = (fingerprint: string, startsAt: Date, id: string, severity: Severity): Instance => ({
   id,
   fingerprint,
   startsAt,
+  severity,
   state: 'firing',
   endedBy: null,
   stateBeforeSilence: null,
@@ -242,7 +245,8 @@ function applyReport(
   const current = eps.current;
   const startsAt = report.startsAt ?? (current && isOpen(current.state) ? current.startsAt : now);
   const existing = eps.byStart.get(startsAt.getTime()) ?? null;
-  const inst = existing ?? openEpisode(eps, report.fingerprint, startsAt, newId());
+  const inst =
+    existing ?? openEpisode(eps, blank(report.fingerprint, startsAt, newId(), detailsOf(report).severity));
   eps.seen.add(inst.id);
   const isCurrent = inst.id === eps.currentId;
   if (isCurrent) eps.latest = report;
@@ -299,8 +303,8 @@ function fireStep(
  * episode it replaces is ended (superseded) at its start. An older one is marked for backfill:
  * the superseded end times around it are recomputed from what is stored.
  */
-function openEpisode(eps: Episodes, fingerprint: string, startsAt: Date, id: string): Instance {
-  const inst = blank(fingerprint, startsAt, id);
+function openEpisode(eps: Episodes, inst: Instance): Instance {
+  const { id, startsAt } = inst;
   eps.created.add(id);
   const current = eps.current;
   if (current && current.startsAt > startsAt) {

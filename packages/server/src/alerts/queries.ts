@@ -101,13 +101,13 @@ export const alertQueries = {
     return sql`SELECT severity AS key, count(*)::int AS n FROM alerts WHERE state IN ${OPEN} GROUP BY severity`;
   },
 
-  /** Instances whose `column` time falls in [from, to), per bucket and severity. */
+  /** Instances whose `column` time falls in [from, to), per bucket and the severity they fired with. */
   buckets(column: 'starts_at' | 'resolved_at', from: Date, to: Date, bucketSeconds: number): SQL {
-    const col = sql.raw(`i.${column}`);
+    const col = sql.raw(column);
     return sql`
       SELECT date_bin(${`${bucketSeconds} seconds`}::interval, ${col}, ${from.toISOString()}::timestamptz) AS at,
-             a.severity, count(*)::int AS n
-      FROM alert_instances i JOIN alerts a ON a.fingerprint = i.fingerprint
+             COALESCE(severity, 'warning') AS severity, count(*)::int AS n
+      FROM alert_instances
       WHERE ${col} >= ${from.toISOString()}::timestamptz AND ${col} < ${to.toISOString()}::timestamptz
       GROUP BY 1, 2 ORDER BY 1, 2`;
   },
@@ -149,7 +149,7 @@ export const alertQueries = {
       FROM alert_instances i JOIN alerts a ON a.current_instance_id = i.id
       WHERE i.state IN ${OPEN} ${due} ${only} AND a.fingerprint > ${opts.after}
       ORDER BY a.fingerprint LIMIT ${opts.limit}
-      FOR UPDATE OF a SKIP LOCKED`;
+      FOR NO KEY UPDATE OF a SKIP LOCKED`;
   },
 
   /** Resolved alerts nobody re-opened since `before`: due to be closed. */
@@ -159,6 +159,6 @@ export const alertQueries = {
       FROM alert_instances i JOIN alerts a ON a.current_instance_id = i.id
       WHERE i.state = 'resolved' AND i.resolved_at <= ${before.toISOString()}::timestamptz
       ORDER BY i.resolved_at LIMIT ${limit}
-      FOR UPDATE OF a SKIP LOCKED`;
+      FOR NO KEY UPDATE OF a SKIP LOCKED`;
   },
 };

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
+import { normaliseSeverity } from './ingest.ts';
 import type { AlertState, EndedBy, OpenState } from './lifecycle.ts';
 import type { AlertRow, HistoryEntry, IngestPlan, Instance, Stored } from './plan.ts';
 
@@ -10,6 +11,14 @@ type Tx = Pick<Db, 'execute'>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const date = (v: string | Date | null) => (v === null ? null : new Date(v));
+
+/**
+ * How stale `last_seen` may be before a re-send with nothing new rewrites it. Every index of
+ * the alert list starts with last_seen, so moving it writes a new row version and an entry in
+ * each of them (the trigram and label indexes too); Alertmanager pairs and vmalert re-send the
+ * same alerts many times a minute. Expiry works in hours; the list's order is exact to this.
+ */
+const SEEN_PRECISION_MS = 10_000;
 
 /** A column written from a list of rows in one statement: its name, SQL type and value. */
 type Column<T> = [name: string, type: string, value: (row: T) => string | null];
@@ -24,6 +33,7 @@ const INSTANCE: Column<Instance>[] = [
   ['id', 'uuid', (i) => i.id],
   ['fingerprint', 'text', (i) => i.fingerprint],
   ['starts_at', 'timestamptz', (i) => iso(i.startsAt)],
+  ['severity', 'text', (i) => i.severity],
   ['state', 'text', (i) => i.state],
   ['ended_by', 'text', (i) => i.endedBy],
   ['state_before_silence', 'text', (i) => i.stateBeforeSilence],
@@ -34,7 +44,7 @@ const INSTANCE: Column<Instance>[] = [
   ['closed_at', 'timestamptz', (i) => iso(i.closedAt)],
   ['generator_url', 'text', (i) => i.generatorURL],
 ];
-const MUTABLE = INSTANCE.slice(3).map(([name]) => name);
+const MUTABLE = INSTANCE.slice(4).map(([name]) => name);
 
 const HISTORY: Column<HistoryEntry>[] = [
   ['instance_id', 'uuid', (h) => h.instanceId],
@@ -59,6 +69,7 @@ interface InstanceRow {
   id: string;
   fingerprint: string;
   starts_at: string | Date;
+  severity: string | null;
   state: AlertState;
   ended_by: EndedBy | null;
   state_before_silence: OpenState | null;
@@ -74,6 +85,7 @@ const instanceOf = (r: InstanceRow): Instance => ({
   id: r.id,
   fingerprint: r.fingerprint,
   startsAt: new Date(r.starts_at),
+  severity: normaliseSeverity(r.severity ?? undefined),
   state: r.state,
   endedBy: r.ended_by,
   stateBeforeSilence: r.state_before_silence,
@@ -96,6 +108,9 @@ export const alertStore = {
    * Creates the rows of alerts never seen, then locks every reported alert's row (in one
    * order, so concurrent replicas ingesting the same group serialise per alert instead of
    * deadlocking) and reads its current instance and the instances of the reported episodes.
+   * NO KEY UPDATE, as the fingerprint never changes: the notification router's inserts of group
+   * members take KEY SHARE locks on the same rows in their own order, which a FOR UPDATE
+   * conflicts with (a deadlock, found by bench:server), and NO KEY UPDATE does not.
    */
   async lockReported(
     tx: Tx,
@@ -111,7 +126,7 @@ export const alertStore = {
     const locked = rowsOf<{ fingerprint: string; current_instance_id: string | null }>(
       await tx.execute(sql`
         SELECT fingerprint, current_instance_id FROM alerts
-        WHERE fingerprint = ANY(${pgArray(fps)}::text[]) ORDER BY fingerprint FOR UPDATE`),
+        WHERE fingerprint = ANY(${pgArray(fps)}::text[]) ORDER BY fingerprint FOR NO KEY UPDATE`),
     );
     const episodes = reported.filter((r) => r.startsAt !== null);
     const instances = rowsOf<InstanceRow>(
@@ -140,7 +155,7 @@ export const alertStore = {
       await tx.execute(sql`
         SELECT ${INSTANCE_FIELDS} FROM alerts a JOIN alert_instances i ON i.id = a.current_instance_id
         WHERE a.fingerprint = ANY(${pgArray([...fingerprints].sort())}::text[])
-        ORDER BY a.fingerprint FOR UPDATE OF a`),
+        ORDER BY a.fingerprint FOR NO KEY UPDATE OF a`),
     );
     return new Map(rows.map((r) => [r.fingerprint, instanceOf(r)]));
   },
@@ -153,10 +168,11 @@ export const alertStore = {
         INSERT INTO alert_instances (${sql.raw(INSTANCE.map(([n]) => n).join(', '))}, last_seen)
         SELECT v.*, ${ts}::timestamptz FROM ${unnest(plan.created, INSTANCE)}`);
     await this.write(tx, plan.updated, plan.history, now, actor);
+    const stale = iso(new Date(now.getTime() - SEEN_PRECISION_MS));
     if (plan.seen.length)
       await tx.execute(sql`
         UPDATE alert_instances SET last_seen = ${ts}::timestamptz
-        WHERE id = ANY(${pgArray(plan.seen)}::uuid[]) AND last_seen < ${ts}::timestamptz`);
+        WHERE id = ANY(${pgArray(plan.seen)}::uuid[]) AND last_seen < ${stale}::timestamptz`);
     if (plan.alerts.length)
       await tx.execute(sql`
         UPDATE alerts a SET state = v.state, current_instance_id = v.iid, last_seen = ${ts}::timestamptz,
@@ -164,7 +180,10 @@ export const alertStore = {
           annotations = COALESCE(v.annotations, a.annotations), severity = COALESCE(v.severity, a.severity),
           source = COALESCE(v.source, a.source)
         FROM ${unnest(plan.alerts, ALERT)}
-        WHERE a.fingerprint = v.fp`);
+        WHERE a.fingerprint = v.fp AND (a.last_seen < ${stale}::timestamptz
+          OR (a.state, a.current_instance_id) IS DISTINCT FROM (v.state, v.iid)
+          OR (v.name IS NOT NULL AND (a.name, a.labels, a.annotations, a.severity, a.source)
+              IS DISTINCT FROM (v.name, v.labels, v.annotations, v.severity, v.source)))`);
     if (plan.backfilled.length) await this.recomputeSuperseded(tx, plan.backfilled);
   },
 

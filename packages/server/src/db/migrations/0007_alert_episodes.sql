@@ -3,6 +3,9 @@
 ALTER TABLE alert_instances ADD COLUMN ended_by text
   CHECK (ended_by IN ('source', 'time', 'user', 'superseded'));
 ALTER TABLE alert_instances ADD COLUMN generator_url text;
+-- The severity the episode fired with: the stats count episodes by it without joining alerts.
+ALTER TABLE alert_instances ADD COLUMN severity text;
+UPDATE alert_instances i SET severity = a.severity FROM alerts a WHERE a.fingerprint = i.fingerprint;
 
 UPDATE alert_instances i SET ended_by = CASE h.event
     WHEN 'source_resolve' THEN 'source' WHEN 'expire' THEN 'time' ELSE 'user' END
@@ -29,9 +32,9 @@ CREATE INDEX alerts_open_severity_idx ON alerts (severity) WHERE state IN ('firi
 CREATE INDEX alerts_current_idx ON alerts (current_instance_id);
 -- Detail: the history of one alert, newest first.
 CREATE INDEX alert_history_fingerprint_idx ON alert_history (fingerprint, at DESC, id DESC);
--- Stats per time bucket, MTTA and MTTR.
-CREATE INDEX alert_instances_starts_idx ON alert_instances (starts_at);
-CREATE INDEX alert_instances_resolved_idx ON alert_instances (resolved_at) WHERE resolved_at IS NOT NULL;
+-- Stats per time bucket (index-only: time and severity), MTTA and MTTR.
+CREATE INDEX alert_instances_starts_idx ON alert_instances (starts_at, severity);
+CREATE INDEX alert_instances_resolved_idx ON alert_instances (resolved_at, severity) WHERE resolved_at IS NOT NULL;
 CREATE INDEX alert_instances_acknowledged_idx ON alert_instances (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
 -- Housekeeping: open instances past their endsAt, resolved ones due to be closed.
 CREATE INDEX alert_instances_open_ends_idx ON alert_instances (ends_at)
