@@ -27,6 +27,7 @@ const QUERIES: [string, SQL][] = [
   ['list by time', alertQueries.list({ limit: 50, from: DAY_AGO, to: NOW })],
   ['text search', alertQueries.list({ limit: 50, text: 'disk full' })],
   ['text search with a state', alertQueries.list({ limit: 50, text: 'disk', states: ['firing'] })],
+  ['text search, newest window', alertQueries.list({ limit: 50, text: 'disk' }, 2000)],
   ['detail', alertQueries.summary('f0')],
   ['detail instances', alertQueries.instances('f0', 50)],
   ['detail instances, next page', alertQueries.instances('f0', 50, cursor)],

@@ -187,6 +187,15 @@ describe.each(all)('alert center on $name', (backend) => {
     expect((await svc.list({ limit: 50, severities: ['critical'] })).items).toHaveLength(1);
     expect((await svc.list({ limit: 50, labels: { instance: 'db-3' } })).items).toHaveLength(1);
     expect((await svc.list({ limit: 50, text: 'DB-4' })).items).toHaveLength(1);
+    // A word every alert has: pages come from the newest alerts, in the list's order, each once.
+    const byText: string[] = [];
+    for (let cursor: string | undefined, i = 0; i < 4; i++) {
+      const page = await svc.list({ limit: 2, text: 'disk of', ...(cursor ? { cursor } : {}) });
+      byText.push(...page.items.map((a) => a.fingerprint));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(byText).toEqual((await svc.list({ limit: 50 })).items.map((a) => a.fingerprint));
     const first = await svc.list({ limit: 2 });
     const second = await svc.list({ limit: 2, cursor: first.nextCursor! });
     const third = await svc.list({ limit: 2, cursor: second.nextCursor! });

@@ -75,6 +75,8 @@ export const summaryOf = (r: SummaryRow): AlertSummary => ({
 const PASS_BATCH = 1000;
 const DETAIL_INSTANCES = 50;
 const DETAIL_HISTORY = 100;
+// How many of the newest alerts a text search reads before it asks the trigram index.
+const TEXT_WINDOW = 2000;
 
 interface OpenRow {
   fingerprint: string;
@@ -266,7 +268,11 @@ export class AlertService {
   }
 
   async list(filter: AlertFilter): Promise<{ items: AlertSummary[]; nextCursor: string | null }> {
-    const rows = rowsOf<SummaryRow>(await this.db.execute(alertQueries.list(filter)));
+    let rows = filter.text
+      ? rowsOf<SummaryRow>(await this.db.execute(alertQueries.list(filter, TEXT_WINDOW)))
+      : [];
+    if (rows.length <= filter.limit)
+      rows = rowsOf<SummaryRow>(await this.db.execute(alertQueries.list(filter)));
     const items = rows.slice(0, filter.limit).map(summaryOf);
     const last = items.at(-1);
     return {
