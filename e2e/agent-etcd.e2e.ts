@@ -240,7 +240,8 @@ describe.skipIf(!available)('agent registration in etcd', () => {
       },
       30_000,
     );
-    expect(r.state).toBe('registered');
+    // The key is written before the registration records itself registered: poll, not read once.
+    await waitFor('registered again', async () => (r.state === 'registered' ? true : undefined), 10_000);
     expect((await storedValue(r.key))?.name).toBe('web-3');
   });
 });
