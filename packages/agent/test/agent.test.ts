@@ -195,8 +195,15 @@ describe('the agent', () => {
       timeoutMs: 20_000,
     });
     expect(web.processes).toBeGreaterThanOrEqual(1);
-    const text = await (await fetch(`http://${agent.httpAddress}/metrics`)).text();
-    expect(text).toMatch(/opsfleet_agent_service_up\{service="worker"\} 1/);
+    // The worker's series appears with the next sample after it runs: poll, not read once.
+    await eventually(
+      'worker up in /metrics',
+      async () => (await fetch(`http://${agent.httpAddress}/metrics`)).text(),
+      {
+        ok: (text) => /opsfleet_agent_service_up\{service="worker"\} 1/.test(text),
+        timeoutMs: 20_000,
+      },
+    );
   });
 
   it('applies a new configuration by API: only what changed restarts, and a bad one is refused whole', async () => {
