@@ -64,20 +64,20 @@ describe('parseAlertmanager', () => {
     };
     expect(parseAlertmanager(alertmanagerMessage([amFiring, resolved]))).toEqual([
       {
-        fingerprint: 'a1b2c3d4e5f60718',
+        fingerprint: fingerprintOf(diskFull),
         status: 'firing',
         labels: diskFull,
-        annotations: { summary: '/var is 97% full' },
+        annotations: { summary: '/var is 97% full', source_fingerprint: 'a1b2c3d4e5f60718' },
         startsAt: new Date('2024-05-01T11:58:30.123Z'),
         endsAt: null,
         generatorURL: 'http://prometheus:9090/graph?g0.expr=disk',
         source: 'alertmanager',
       },
       {
-        fingerprint: 'ffee000011112222',
+        fingerprint: fingerprintOf({ ...diskFull, instance: 'db-2:9100' }),
         status: 'resolved',
         labels: { ...diskFull, instance: 'db-2:9100' },
-        annotations: { summary: '/var is 97% full' },
+        annotations: { summary: '/var is 97% full', source_fingerprint: 'ffee000011112222' },
         startsAt: new Date('2024-05-01T11:58:30.123Z'),
         endsAt: new Date('2024-05-01T12:05:00Z'),
         generatorURL: 'http://prometheus:9090/graph?g0.expr=disk',
@@ -367,10 +367,19 @@ describe('parseGeneric', () => {
     };
     expect(parseGeneric(body, NOW)).toEqual([
       {
-        fingerprint: 'agent-web-1-nginx',
+        fingerprint: fingerprintOf({
+          alertname: 'ServiceDown',
+          severity: 'crit',
+          host: 'web-1',
+          service: 'nginx',
+        }),
         status: 'resolved',
         labels: { alertname: 'ServiceDown', severity: 'crit', host: 'web-1', service: 'nginx' },
-        annotations: { runbook: 'https://wiki/nginx', summary: 'nginx exited with status 1' },
+        annotations: {
+          runbook: 'https://wiki/nginx',
+          summary: 'nginx exited with status 1',
+          source_fingerprint: 'agent-web-1-nginx',
+        },
         startsAt: new Date('2024-05-01T11:00:00Z'),
         endsAt: new Date('2024-05-01T11:30:00Z'),
         generatorURL: 'http://web-1:7070/services/nginx',
@@ -412,6 +421,11 @@ describe('parseGeneric', () => {
     ['resolved without endsAt', { status: 'resolved' }, 'resolved'],
   ])('%s → %s', (_what, fields, status) => {
     expect(parseGeneric({ name: 'A', ...fields }, NOW)[0]!.status).toBe(status);
+  });
+
+  it('keeps no annotation for a fingerprint that is the computed one', () => {
+    const [alert] = parseGeneric({ name: 'A', fingerprint: fingerprintOf({ alertname: 'A' }) }, NOW);
+    expect(alert!.annotations).toEqual({});
   });
 
   it('computes the fingerprint when an empty one is given', () => {

@@ -21,8 +21,14 @@
  *                                           one at the time of receipt
  *     "endsAt": "2024-05-01T13:00:00Z",     optional RFC 3339 time
  *     "generatorURL": "https://...",        optional link back to the sender
- *     "fingerprint": "..."                  optional; computed from the labels if left out
+ *     "fingerprint": "..."                  optional, at most 128 characters; kept as the
+ *                                           annotation `source_fingerprint` (see below)
  *   }
+ *
+ * The alert is always the one its labels name: the fingerprint is computed from them. A sender's
+ * own `fingerprint` that differs is kept as the annotation `source_fingerprint` and identifies
+ * nothing, or any holder of an ingest key could rewrite or resolve an alert another sender owns
+ * by quoting its fingerprint with labels of its own. Alertmanager's always equals the computed one.
  *
  * `name`, `severity` and `summary` win over the same keys in `labels` and `annotations`.
  * Every format accepts fields it does not know, so a newer sender never breaks an older server.
@@ -72,10 +78,8 @@ export class IngestError extends Error {
 
 export function parseAlertmanager(body: unknown): InboundAlert[] {
   return parseWith(alertmanagerMessage, body, 'alertmanager').alerts.map((a) => ({
-    fingerprint: a.fingerprint || fingerprintOf(a.labels),
+    ...identity(a.labels, a.annotations ?? {}, a.fingerprint),
     status: a.status,
-    labels: a.labels,
-    annotations: a.annotations ?? {},
     startsAt: a.startsAt,
     endsAt: a.endsAt,
     generatorURL: a.generatorURL || null,
@@ -134,6 +138,19 @@ function parseWith<S extends z.ZodType>(schema: S, body: unknown, source: AlertS
   return result.data;
 }
 
+function identity(
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  sent: string | null | undefined,
+): Pick<InboundAlert, 'fingerprint' | 'labels' | 'annotations'> {
+  const fingerprint = fingerprintOf(labels);
+  return {
+    fingerprint,
+    labels,
+    annotations: sent && sent !== fingerprint ? { ...annotations, source_fingerprint: sent } : annotations,
+  };
+}
+
 function statusFromEnd(endsAt: Date | null, now: Date): InboundAlert['status'] {
   return endsAt !== null && endsAt.getTime() <= now.getTime() ? 'resolved' : 'firing';
 }
@@ -150,10 +167,8 @@ function fromGeneric(a: z.output<typeof genericAlert>, now: Date): InboundAlert 
   };
   const annotations = { ...a.annotations, ...(a.summary === undefined ? {} : { summary: a.summary }) };
   return {
-    fingerprint: a.fingerprint || fingerprintOf(labels),
+    ...identity(labels, annotations, a.fingerprint),
     status: a.status ?? statusFromEnd(a.endsAt, now),
-    labels,
-    annotations,
     startsAt: a.startsAt ?? null,
     endsAt: a.endsAt,
     generatorURL: a.generatorURL || null,
@@ -230,7 +245,11 @@ const labelSet = stringMap('label').refine((labels) => Object.keys(labels).lengt
 
 const status = z.enum(['firing', 'resolved'], { error: expecting('"firing" or "resolved"') });
 const link = z.string({ error: expecting('a URL') }).nullish();
-const fingerprint = z.string({ error: expecting('a string') }).nullish();
+// Alertmanager's is 16 hex characters; the bound keeps a sender's own scheme but not a megabyte.
+const fingerprint = z
+  .string({ error: expecting('a string') })
+  .max(128, 'must be at most 128 characters: it is kept as the annotation source_fingerprint')
+  .nullish();
 
 const alertmanagerAlert = z.looseObject(
   {
