@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readYaml } from './yaml.ts';
 
 export interface ConfigProblem {
   /** Dotted path to the field (`accounts.aliyun[0].regions`), or the file/variable at fault. */
@@ -166,17 +166,9 @@ export function parseConfigText<S extends z.ZodType>(
   opts: { env?: Env; label?: string } = {},
 ): z.output<S> {
   const label = opts.label ?? 'config';
-  const doc = parseDocument(expandEnv(text, opts.env ?? process.env));
-  if (doc.errors.length) {
-    throw new ConfigError(
-      label,
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        message: `YAML syntax: ${e.message.split('\n')[0]}`,
-      })),
-    );
-  }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  const doc = readYaml(expandEnv(text, opts.env ?? process.env));
+  if (!doc.ok) throw new ConfigError(label, doc.problems);
+  const result = schema.safeParse(doc.value ?? {});
   if (!result.success) throw new ConfigError(label, zodIssuesToProblems(result.error.issues));
   return result.data;
 }

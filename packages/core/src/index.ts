@@ -8,3 +8,4 @@ export * from './logger.ts';
 export * from './rate-limit.ts';
 export * from './retry.ts';
 export * from './shutdown.ts';
+export * from './yaml.ts';

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '@opsfleet/core';
 import { CATALOG } from '../catalog-path.ts';
 
 /**
@@ -20,7 +20,10 @@ export interface MetricMeta {
 function load(): Map<string, MetricMeta[]> {
   const out = new Map<string, MetricMeta[]>();
   for (const file of readdirSync(CATALOG).filter((f) => f.endsWith('.yaml'))) {
-    const doc = parse(readFileSync(`${CATALOG}/${file}`, 'utf8'));
+    const doc = parseYaml(readFileSync(`${CATALOG}/${file}`, 'utf8'), file) as {
+      namespaces?: Record<string, string>;
+      canonical: Record<string, Record<string, { metric: string; unit?: string; dimensions?: string[] }>>;
+    };
     const ns: string | undefined = doc.namespaces?.aliyun;
     if (!ns) continue;
     const list = out.get(ns) ?? [];

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '@opsfleet/core';
 import { CATALOG } from '../catalog-path.ts';
 import type { SimState } from '../sim-state.ts';
 import { resourcesOf, type SimAccount, type SimResourceType } from '../world.ts';
@@ -20,7 +20,10 @@ const MAX_POINTS = 3000;
 function loadMetrics(): Map<string, { name: string; unit: string }[]> {
   const out = new Map<string, { name: string; unit: string }[]>();
   for (const file of readdirSync(CATALOG).filter((f) => f.endsWith('.yaml'))) {
-    const doc = parse(readFileSync(`${CATALOG}/${file}`, 'utf8'));
+    const doc = parseYaml(readFileSync(`${CATALOG}/${file}`, 'utf8'), file) as {
+      namespaces?: Record<string, string>;
+      canonical: Record<string, Record<string, { metric: string; unit?: string; dimensions?: string[] }>>;
+    };
     const ns = String(doc.namespaces?.huawei ?? '');
     if (!ns) continue;
     const list = out.get(ns) ?? [];

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '@opsfleet/core';
 import { CATALOG } from '../catalog-path.ts';
 import type { SimState } from '../sim-state.ts';
 import type { SimAccount, SimResource, SimResourceType } from '../world.ts';
@@ -16,7 +16,10 @@ export const NAMESPACES: Record<string, { type: SimResourceType; dim: string; sp
 function loadBaseMetrics(): Map<string, { MetricName: string; Unit: string }[]> {
   const out = new Map<string, { MetricName: string; Unit: string }[]>();
   for (const file of readdirSync(CATALOG).filter((f) => f.endsWith('.yaml'))) {
-    const doc = parse(readFileSync(`${CATALOG}/${file}`, 'utf8'));
+    const doc = parseYaml(readFileSync(`${CATALOG}/${file}`, 'utf8'), file) as {
+      namespaces?: Record<string, string>;
+      canonical: Record<string, Record<string, { metric: string; unit?: string; dimensions?: string[] }>>;
+    };
     const ns = String(doc.namespaces?.tencent ?? '').toLowerCase();
     if (!ns) continue;
     const list = out.get(ns) ?? [];

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { parse } from 'yaml';
+import { readYaml } from '@opsfleet/core';
 import { sanitizeMetricName } from '../naming.ts';
 import { type MappingProblem, VENDORS, type Vendor, validateMappingDocument } from './validate.ts';
 
@@ -136,13 +136,12 @@ export function loadMappings(paths: string | string[]): {
   const { files, problems } = listFiles(list);
   const catalog = new MappingCatalog();
   for (const file of files) {
-    let doc: unknown;
-    try {
-      doc = parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      problems.push({ path: file, message: `YAML syntax: ${(err as Error).message.split('\n')[0]}` });
+    const read = readYaml(readFileSync(file, 'utf8'));
+    if (!read.ok) {
+      problems.push(...read.problems.map((p) => ({ path: `${file}: ${p.path}`, message: p.message })));
       continue;
     }
+    const doc = read.value;
     const found = validateMappingDocument(doc);
     if (found.length) {
       problems.push(...found.map((p) => ({ path: `${basename(file)}: ${p.path}`, message: p.message })));
