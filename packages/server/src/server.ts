@@ -18,6 +18,7 @@ import type { Database } from './db/database.ts';
 import { type App, buildApp } from './http/app.ts';
 import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
+import { processSecretBox, type SecretBox } from './identity/secret-box.ts';
 import { IdentityService } from './identity/service.ts';
 import { Jobs } from './jobs.ts';
 import { channelRoutes } from './notify/channel-routes.ts';
@@ -45,8 +46,10 @@ export interface ServerOptions {
   consoleDir?: string;
   log: Logger;
   version?: string;
-  /** `AUTH_SECRET`: signs access tokens; without it a secret is kept in the database. */
+  /** `AUTH_SECRET` (at least 32 bytes): signs access tokens; without it a secret is kept in the database, sealed with `secretBox`. */
   authSecret?: string;
+  /** The encryption key for secrets kept in the database (`SecretBox.fromEnv`); default: one random key for this process. */
+  secretBox?: SecretBox;
   /** `OPSFLEET_ADMIN_PASSWORD`: the first admin's password; without it a random one is made. */
   adminPassword?: string;
   /** `ALERT_RESOLVE_TIMEOUT`: alerts without endsAt not re-sent for this long are resolved (default 6 h). */
@@ -106,7 +109,11 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       return true;
     },
   });
-  const identity = await IdentityService.open(db, { secret: opts.authSecret });
+  const box = opts.secretBox ?? processSecretBox();
+  const identity = await IdentityService.open(opts.database, {
+    secret: opts.authSecret,
+    box,
+  });
   const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
   enforcePermissions(app, identity);
   const silences = new SilenceStore(db, () => new Date());
@@ -146,7 +153,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     },
   });
   alertRoutes(app, alerts);
-  alertStreamRoute(app, alerts, feed);
+  alertStreamRoute(app, alerts, feed, identity);
   silenceRoutes(app, silences, alerts, identity);
   const agents = new AgentService(db, opts.agents);
   agentRoutes(app, agents, identity);
@@ -182,6 +189,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       await jobs?.stop();
       await app.close();
       await feed.close();
+      await identity.close();
       await opts.database.close();
     })());
   return {

@@ -1,6 +1,12 @@
 import { join, resolve } from 'node:path';
 import { createLogger, onShutdown, parseDuration } from '@opsfleet/core';
-import { createServer, openDatabase, type RetentionSettings, retentionSettings } from '@opsfleet/server';
+import {
+  createServer,
+  openDatabase,
+  type RetentionSettings,
+  retentionSettings,
+  SecretBox,
+} from '@opsfleet/server';
 
 type Env = Record<string, string | undefined>;
 
@@ -85,6 +91,7 @@ export async function startServer(
     database,
     log,
     authSecret: env.AUTH_SECRET || undefined,
+    secretBox: SecretBox.fromEnv(env, settings.dataDir),
     resolveTimeoutMs: settings.resolveTimeoutMs,
     closeAfterMs: settings.closeAfterMs,
     notifyTickMs: settings.notifyTickMs,

@@ -1,17 +1,30 @@
 import type { App } from '../http/app.ts';
 import { Problem } from '../http/problem.ts';
+import { can } from '../identity/permissions.ts';
+import type { IdentityService, Principal } from '../identity/service.ts';
 import type { AlertFeed } from './feed.ts';
 import type { AlertService } from './service.ts';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_SUBSCRIBERS = 200;
+/** Enough for a person's tabs; a runaway script holding more would starve everyone else's slots. */
+export const MAX_STREAMS_PER_PRINCIPAL = 10;
 
 /**
  * `GET /api/v1/alerts/stream`: Server-Sent Events, one `event: alert` with the alert's summary
  * each time an alert changes on any replica, and a comment every 15 s so proxies keep the
- * connection open. 503 past 200 subscribers.
+ * connection open. 503 past 200 subscribers, 429 past 10 streams of one user or API key on this
+ * replica. A stream ends as soon as its credential no longer grants `alert:read` (logout,
+ * disabled user, changed password, new role, revoked key, on any replica), and that is checked
+ * again with each heartbeat.
  */
-export function alertStreamRoute(app: App, alerts: AlertService, feed: AlertFeed): void {
+export function alertStreamRoute(
+  app: App,
+  alerts: AlertService,
+  feed: AlertFeed,
+  identity: IdentityService,
+): void {
+  const open = new Map<string, number>();
   app.get(
     '/api/v1/alerts/stream',
     { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], hide: false } },
@@ -22,6 +35,16 @@ export function alertStreamRoute(app: App, alerts: AlertService, feed: AlertFeed
           'Service Unavailable',
           `more than ${MAX_SUBSCRIBERS} live streams are open; retry later`,
         );
+      const principal = req.principal!;
+      const slot = `${principal.kind}:${principal.id}`;
+      const mine = open.get(slot) ?? 0;
+      if (mine >= MAX_STREAMS_PER_PRINCIPAL)
+        throw new Problem(
+          429,
+          'Too Many Requests',
+          `${principal.name} has ${mine} live streams open on this server, the most one user or API key may have: close one (a tab of the console) and retry`,
+        );
+      open.set(slot, mine + 1);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -39,10 +62,26 @@ export function alertStreamRoute(app: App, alerts: AlertService, feed: AlertFeed
           }
         })();
       });
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-      req.raw.on('close', () => {
+      const stillAllowed = async (p: Principal) => {
+        // A database hiccup is not a revocation: the stream stays, and the next heartbeat asks again.
+        const now = await identity.recheck(p).catch(() => p);
+        if (!now || !can(now.role, 'alert:read') || now.mustChangePassword) res.end(': access ended\n\n');
+      };
+      const unwatch = identity.onAccessChange((id) => {
+        if (id === principal.id) void stillAllowed(principal);
+      });
+      const heartbeat = setInterval(() => {
+        res.write(': heartbeat\n\n');
+        void stillAllowed(principal);
+      }, HEARTBEAT_MS);
+      // The response closes when we end it and when the client goes away.
+      res.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
+        unwatch();
+        const left = (open.get(slot) ?? 1) - 1;
+        if (left > 0) open.set(slot, left);
+        else open.delete(slot);
       });
     },
   );

@@ -42,16 +42,35 @@ const PUBLIC = new Set([
   '/api/v1/auth/reset',
 ]);
 
+/** What a user who must change the password may still call (logout is public). */
+const BEFORE_PASSWORD_CHANGE = new Set(['/api/v1/auth/password', '/api/v1/auth/me']);
+
+export interface GuardedRoute {
+  method: string;
+  url: string;
+  permission: Permission;
+}
+const guarded = new WeakMap<App, GuardedRoute[]>();
+
+/** The routes of `app` that need a permission, as registered (for the generated roles document). */
+export const guardedRoutes = (app: App): readonly GuardedRoute[] => guarded.get(app) ?? [];
+
 /**
  * Enforces each route's `config.permission`: 401 without a valid credential, 403 without the
  * permission. An API route registered without a permission (and not public) stops the server at
  * start, so a forgotten one cannot ship open.
  */
 export function enforcePermissions(app: App, identity: IdentityService): void {
+  const routes: GuardedRoute[] = [];
+  guarded.set(app, routes);
   app.addHook('onRoute', (route) => {
     const open = !route.url.startsWith('/api/') || route.url.startsWith('/api/docs') || PUBLIC.has(route.url);
-    if (!open && !route.config?.permission)
+    const permission = route.config?.permission;
+    if (!open && !permission)
       throw new Error(`route ${route.method} ${route.url} declares no permission (config.permission)`);
+    if (permission)
+      for (const method of [route.method].flat())
+        if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
   });
   app.addHook('onRequest', async (req) => {
     const permission = req.routeOptions.config.permission;
@@ -65,6 +84,12 @@ export function enforcePermissions(app: App, identity: IdentityService): void {
         credential
           ? 'the credential is invalid, expired or revoked'
           : 'send an access token (Authorization: Bearer) or an API key (X-API-Key, or Basic api_key:<key>)',
+      );
+    if (principal.mustChangePassword && !BEFORE_PASSWORD_CHANGE.has(req.routeOptions.url ?? ''))
+      throw new Problem(
+        403,
+        'Password Change Required',
+        `${principal.name} must change the password before anything else: POST /api/v1/auth/password {"current": "…", "password": "…"}`,
       );
     if (!can(principal.role, permission))
       throw new Problem(

@@ -5,6 +5,7 @@ import { Problem } from '../http/problem.ts';
 import { actorOf } from './auth.ts';
 import { ROLES } from './permissions.ts';
 import type { IdentityService } from './service.ts';
+import { TooManyAttempts } from './throttle.ts';
 
 const Password = z.string().min(10, 'use at least 10 characters').max(200);
 const Username = z
@@ -28,8 +29,21 @@ export function identityRoutes(app: App, identity: IdentityService): void {
   const tags = ['identity'];
   app.post(
     '/api/v1/auth/login',
-    { schema: { tags, body: z.object({ username: z.string(), password: z.string() }) } },
-    async (req) => identity.login(req.body.username, req.body.password),
+    {
+      schema: {
+        tags,
+        summary: 'Log in; failed logins back off per account and per address (429 with Retry-After)',
+        body: z.object({ username: z.string().max(100), password: z.string().max(1000) }),
+      },
+    },
+    async (req, reply) => {
+      try {
+        return await identity.login(req.body.username, req.body.password, req.ip);
+      } catch (err) {
+        if (err instanceof TooManyAttempts) reply.header('retry-after', String(err.retryAfterSeconds));
+        throw err;
+      }
+    },
   );
   app.post(
     '/api/v1/auth/refresh',

@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
+import type { Database, Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
 import { type PageKey, pageOf } from '../http/list-query.ts';
 import { badRequest, conflict, notFound, Problem } from '../http/problem.ts';
 import { type AuditFilter, type AuditRow, auditQuery } from './audit.ts';
 import type { Role } from './permissions.ts';
+import type { SecretBox } from './secret-box.ts';
 import {
   apiKeyPrefix,
   hashPassword,
@@ -15,6 +16,7 @@ import {
   tokenHash,
   verifyPassword,
 } from './secrets.ts';
+import { LoginThrottle, type ThrottlePolicy } from './throttle.ts';
 import { AccessTokens } from './tokens.ts';
 
 /** Who is calling: a user (by token) or an API key. */
@@ -24,6 +26,10 @@ export interface Principal {
   /** For the audit log and history: `alice`, `apikey:alertmanager`. */
   name: string;
   role: Role;
+  /** A user's login (absent for API keys). */
+  sessionId?: string;
+  /** A user who must change the password may call nothing else until they have. */
+  mustChangePassword?: boolean;
 }
 
 export interface UserView {
@@ -42,10 +48,21 @@ export interface Session {
   user: UserView;
 }
 
+export interface IdentityOptions {
+  /** `AUTH_SECRET`; without it a secret is made once and kept in the database sealed by `box`. */
+  secret?: string;
+  box: SecretBox;
+  now?: () => Date;
+  throttle?: ThrottlePolicy;
+}
+
 const REFRESH_TTL_MS = 30 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
 /** An API key's `last_used_at` is written at most once in this window. */
 const USED_LATELY = sql`now() - interval '1 minute'`;
+/** Every replica hears here whose access changed (a user's or an API key's id), to re-check open streams. */
+const ACCESS_CHANNEL = 'opsfleet_access';
+const SIGNING_SECRET = 'jwt_secret_sealed';
 const unauthorized = (detail: string) => new Problem(401, 'Unauthorized', detail);
 
 interface UserRow {
@@ -68,32 +85,82 @@ const viewOf = (u: UserRow): UserView => ({
 });
 
 /**
- * Users, sessions (short-lived access token + rotating refresh token), password changes and
- * resets, API keys, and the audit log of every change.
+ * Users, sessions (short-lived access token + rotating refresh token, both tied to a session row
+ * checked on every request), password changes and resets, API keys, and the audit log of every
+ * change.
  */
 export class IdentityService {
+  private readonly access = new EventEmitter();
+  private readonly throttle: LoginThrottle;
+  private unlisten?: () => Promise<void>;
+
   private constructor(
-    private readonly db: Db,
+    private readonly database: Database,
     readonly tokens: AccessTokens,
     private readonly now: () => Date,
-  ) {}
+    /** What an unknown user's password is checked against, so that it takes as long as a known one's. */
+    private readonly dummyHash: string,
+    throttle: ThrottlePolicy | undefined,
+  ) {
+    this.throttle = new LoginThrottle(database.db, now, throttle);
+    this.access.setMaxListeners(0);
+  }
+
+  private get db(): Db {
+    return this.database.db;
+  }
 
   /**
-   * The signing secret comes from `AUTH_SECRET`, else from the database (created once), so that
-   * every replica accepts the tokens of every other.
+   * The signing secret is `AUTH_SECRET`, else one made once and kept in the database sealed with
+   * the encryption key, so that every replica (sharing that key) accepts the tokens of every other.
    */
-  static async open(db: Db, opts: { secret?: string; now?: () => Date } = {}): Promise<IdentityService> {
+  static async open(database: Database, opts: IdentityOptions): Promise<IdentityService> {
+    const { db } = database;
     let secret = opts.secret;
     if (!secret) {
       await db.execute(
-        sql`INSERT INTO settings (key, value) VALUES ('jwt_secret', ${randomToken(48)}) ON CONFLICT (key) DO NOTHING`,
+        sql`INSERT INTO settings (key, value) VALUES (${SIGNING_SECRET}, ${opts.box.seal(randomToken(48))}) ON CONFLICT (key) DO NOTHING`,
       );
       const [row] = rowsOf<{ value: string }>(
-        await db.execute(sql`SELECT value FROM settings WHERE key = 'jwt_secret'`),
+        await db.execute(sql`SELECT value FROM settings WHERE key = ${SIGNING_SECRET}`),
       );
-      secret = row!.value;
+      try {
+        secret = opts.box.open(row!.value);
+      } catch (err) {
+        throw new Error(`cannot read the token signing secret: ${(err as Error).message}`);
+      }
+      // Finishes a key rotation: sealed again with the new key, the previous one can be dropped.
+      if (!opts.box.isCurrent(row!.value))
+        await db.execute(
+          sql`UPDATE settings SET value = ${opts.box.seal(secret)} WHERE key = ${SIGNING_SECRET} AND value = ${row!.value}`,
+        );
     }
-    return new IdentityService(db, new AccessTokens(secret), opts.now ?? (() => new Date()));
+    const service = new IdentityService(
+      database,
+      new AccessTokens(secret),
+      opts.now ?? (() => new Date()),
+      await hashPassword(randomToken()),
+      opts.throttle,
+    );
+    service.unlisten = await database.listen(ACCESS_CHANNEL, (id) => service.access.emit('change', id));
+    return service;
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.();
+  }
+
+  /**
+   * Calls `listener` with the id of a user or API key whose access may have changed (logout,
+   * disabled, role, password, revoked), on whichever replica the change was made.
+   */
+  onAccessChange(listener: (id: string) => void): () => void {
+    this.access.on('change', listener);
+    return () => this.access.off('change', listener);
+  }
+
+  private async accessChanged(id: string): Promise<void> {
+    await this.database.notify(ACCESS_CHANNEL, id);
   }
 
   async audit(
@@ -143,22 +210,38 @@ export class IdentityService {
     return rowsOf<UserRow>(await this.db.execute(sql`SELECT * FROM users ORDER BY username`)).map(viewOf);
   }
 
+  /**
+   * A change of role or disabled flag. The last active admin can be neither demoted nor disabled:
+   * the admin rows are locked first, so two admins demoting each other at once cannot both succeed.
+   */
   async updateUser(
     actor: string,
     id: string,
     change: { role?: Role; disabled?: boolean },
   ): Promise<UserView> {
-    const before = await this.user(id);
-    const rows = rowsOf<UserRow>(
-      await this.db.execute(sql`
-        UPDATE users SET role = COALESCE(${change.role ?? null}, role), disabled = COALESCE(${change.disabled ?? null}::boolean, disabled)
-        WHERE id = ${id}::uuid RETURNING *`),
-    );
+    const [before, after] = await this.db.transaction(async (tx) => {
+      const admins = rowsOf<{ id: string }>(
+        await tx.execute(sql`SELECT id FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE`),
+      ).map((r) => r.id);
+      const [row] = rowsOf<UserRow>(await tx.execute(sql`SELECT * FROM users WHERE id = ${id}::uuid`));
+      if (!row) throw notFound(`no user ${id}`);
+      const stillAdmin = (change.role ?? row.role) === 'admin' && !(change.disabled ?? row.disabled);
+      if (admins.length === 1 && admins[0] === id && !stillAdmin)
+        throw conflict(
+          `${row.username} is the last active admin; make another user admin first (PATCH /api/v1/users/{id} {"role": "admin"}), so that someone can still manage users`,
+        );
+      const [updated] = rowsOf<UserRow>(
+        await tx.execute(sql`
+          UPDATE users SET role = COALESCE(${change.role ?? null}, role), disabled = COALESCE(${change.disabled ?? null}::boolean, disabled)
+          WHERE id = ${id}::uuid RETURNING *`),
+      );
+      return [row, updated!];
+    });
     // A disabled user's sessions end now, not when their refresh token expires.
-    if (change.disabled) await this.revokeSessions(id);
-    const after = viewOf(rows[0]!);
-    await this.audit(actor, 'user.update', `user:${after.username}`, viewOf(before), after);
-    return after;
+    if (after.disabled) await this.endSessions(id);
+    await this.accessChanged(id);
+    await this.audit(actor, 'user.update', `user:${after.username}`, viewOf(before), viewOf(after));
+    return viewOf(after);
   }
 
   private async user(id: string): Promise<UserRow> {
@@ -167,24 +250,39 @@ export class IdentityService {
     return row;
   }
 
-  async login(username: string, password: string): Promise<Session> {
+  /**
+   * `address` is where the attempt came from, for the per-address back-off. Unknown users, wrong
+   * passwords and disabled users get the same answer after the same work (a password hash is
+   * checked in each case), so neither the answer nor its time tells which usernames exist.
+   */
+  async login(username: string, password: string, address = 'local'): Promise<Session> {
+    const keys = LoginThrottle.keys(username, address);
+    await this.throttle.check(keys);
     const [row] = rowsOf<UserRow>(
       await this.db.execute(sql`SELECT * FROM users WHERE username = ${username}`),
     );
-    // Same answer for an unknown user and a wrong password: the API does not confirm usernames.
-    if (!row || row.disabled || !(await verifyPassword(row.password_hash, password)))
+    const matches = await verifyPassword(row?.password_hash ?? this.dummyHash, password);
+    if (!row || row.disabled || !matches) {
+      await this.throttle.failed(keys);
       throw unauthorized('wrong username or password');
-    return this.issue(row, randomUUID());
+    }
+    await this.throttle.succeeded(keys);
+    const [session] = rowsOf<{ id: string }>(
+      await this.db.execute(
+        sql`INSERT INTO sessions (id, user_id) VALUES (gen_random_uuid(), ${row.id}::uuid) RETURNING id`,
+      ),
+    );
+    return this.issue(row, session!.id);
   }
 
-  private async issue(user: UserRow, family: string): Promise<Session> {
+  private async issue(user: UserRow, sessionId: string): Promise<Session> {
     const refreshToken = randomToken();
     const now = this.now();
     await this.db.execute(sql`
       INSERT INTO refresh_tokens (user_id, family, token_hash, expires_at)
-      VALUES (${user.id}::uuid, ${family}::uuid, ${tokenHash(refreshToken)}, ${new Date(now.getTime() + REFRESH_TTL_MS).toISOString()}::timestamptz)`);
+      VALUES (${user.id}::uuid, ${sessionId}::uuid, ${tokenHash(refreshToken)}, ${new Date(now.getTime() + REFRESH_TTL_MS).toISOString()}::timestamptz)`);
     return {
-      accessToken: await this.tokens.sign({ sub: user.id, username: user.username, role: user.role }, now),
+      accessToken: await this.tokens.sign({ sub: user.id, sid: sessionId }, now),
       refreshToken,
       expiresIn: this.tokens.ttlSeconds,
       user: viewOf(user),
@@ -192,43 +290,62 @@ export class IdentityService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair; the old one stops working. Presenting a token that
-   * was already exchanged means it leaked: the whole family of tokens is revoked.
+   * Exchanges a refresh token for a new pair; the old one stops working. The exchange claims the
+   * token in one conditional UPDATE, so of several concurrent exchanges exactly one succeeds.
+   * Presenting a token that was already exchanged means it leaked: its session ends.
    */
   async refresh(refreshToken: string): Promise<Session> {
-    const [row] = rowsOf<{
-      id: string;
-      user_id: string;
-      family: string;
-      expires_at: string;
-      revoked_at: string | null;
-    }>(
-      await this.db.execute(sql`SELECT * FROM refresh_tokens WHERE token_hash = ${tokenHash(refreshToken)}`),
+    const hash = tokenHash(refreshToken);
+    const now = this.now().toISOString();
+    const [claimed] = rowsOf<{ family: string }>(
+      await this.db.execute(sql`
+        UPDATE refresh_tokens SET revoked_at = ${now}::timestamptz
+        WHERE token_hash = ${hash} AND revoked_at IS NULL AND expires_at > ${now}::timestamptz
+        RETURNING family`),
     );
-    if (!row) throw unauthorized('unknown refresh token: log in again');
-    if (row.revoked_at) {
-      await this.db.execute(
-        sql`UPDATE refresh_tokens SET revoked_at = now() WHERE family = ${row.family}::uuid AND revoked_at IS NULL`,
+    if (!claimed) {
+      const [row] = rowsOf<{ family: string; revoked_at: string | null }>(
+        await this.db.execute(sql`SELECT family, revoked_at FROM refresh_tokens WHERE token_hash = ${hash}`),
       );
-      throw unauthorized('this refresh token was already used; every session of it is revoked: log in again');
+      if (!row) throw unauthorized('unknown refresh token: log in again');
+      if (!row.revoked_at) throw unauthorized('refresh token expired: log in again');
+      await this.endSession(row.family);
+      throw unauthorized('this refresh token was already used; its session is ended: log in again');
     }
-    if (new Date(row.expires_at) <= this.now()) throw unauthorized('refresh token expired: log in again');
-    await this.db.execute(sql`UPDATE refresh_tokens SET revoked_at = now() WHERE id = ${row.id}::uuid`);
-    const user = await this.user(row.user_id);
-    if (user.disabled) throw unauthorized('this user is disabled');
-    return this.issue(user, row.family);
+    const [user] = rowsOf<UserRow>(
+      await this.db.execute(sql`
+        SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = ${claimed.family}::uuid AND s.ended_at IS NULL AND NOT u.disabled`),
+    );
+    if (!user)
+      throw unauthorized('this session has ended (logout, password change or disabled user): log in again');
+    return this.issue(user, claimed.family);
   }
 
+  /** Ends the session of `refreshToken`: its access tokens stop working at once. */
   async logout(refreshToken: string): Promise<void> {
-    await this.db.execute(
-      sql`UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = ${tokenHash(refreshToken)} AND revoked_at IS NULL`,
+    const [row] = rowsOf<{ family: string }>(
+      await this.db.execute(
+        sql`SELECT family FROM refresh_tokens WHERE token_hash = ${tokenHash(refreshToken)}`,
+      ),
     );
+    if (row) await this.endSession(row.family);
   }
 
-  private async revokeSessions(userId: string): Promise<void> {
-    await this.db.execute(
-      sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId}::uuid AND revoked_at IS NULL`,
+  private async endSession(sessionId: string): Promise<void> {
+    const [ended] = rowsOf<{ user_id: string }>(
+      await this.db.execute(sql`
+        UPDATE sessions SET ended_at = ${this.now().toISOString()}::timestamptz
+        WHERE id = ${sessionId}::uuid AND ended_at IS NULL RETURNING user_id`),
     );
+    if (ended) await this.accessChanged(ended.user_id);
+  }
+
+  private async endSessions(userId: string): Promise<void> {
+    await this.db.execute(sql`
+      UPDATE sessions SET ended_at = ${this.now().toISOString()}::timestamptz
+      WHERE user_id = ${userId}::uuid AND ended_at IS NULL`);
+    await this.accessChanged(userId);
   }
 
   async changePassword(userId: string, current: string, next: string): Promise<void> {
@@ -245,7 +362,7 @@ export class IdentityService {
     await this.db.execute(sql`
       UPDATE users SET password_hash = ${await hashPassword(password)}, must_change_password = false, password_changed_at = now()
       WHERE id = ${user.id}::uuid`);
-    await this.revokeSessions(user.id);
+    await this.endSessions(user.id);
     await this.audit(actor, 'user.password', `user:${user.username}`);
   }
 
@@ -260,16 +377,18 @@ export class IdentityService {
     return { token, expiresAt };
   }
 
+  /** Uses a reset token; claimed in one conditional UPDATE, so it works once however many race for it. */
   async reset(token: string, password: string): Promise<void> {
-    const [row] = rowsOf<{ user_id: string; expires_at: string; used_at: string | null }>(
-      await this.db.execute(sql`SELECT * FROM password_resets WHERE token_hash = ${tokenHash(token)}`),
+    const now = this.now().toISOString();
+    const [claimed] = rowsOf<{ user_id: string }>(
+      await this.db.execute(sql`
+        UPDATE password_resets SET used_at = ${now}::timestamptz
+        WHERE token_hash = ${tokenHash(token)} AND used_at IS NULL AND expires_at > ${now}::timestamptz
+        RETURNING user_id`),
     );
-    if (!row || row.used_at || new Date(row.expires_at) <= this.now())
+    if (!claimed)
       throw unauthorized('this reset token is unknown, used or expired: ask an admin for a new one');
-    await this.db.execute(
-      sql`UPDATE password_resets SET used_at = now() WHERE token_hash = ${tokenHash(token)}`,
-    );
-    await this.setPassword(await this.user(row.user_id), password, 'reset-token');
+    await this.setPassword(await this.user(claimed.user_id), password, 'reset-token');
   }
 
   /** A new API key; the key itself is returned here and never again. */
@@ -310,10 +429,15 @@ export class IdentityService {
       ),
     );
     if (!rows[0]) throw notFound(`no active API key ${id}`);
+    await this.accessChanged(id);
     await this.audit(actor, 'apikey.revoke', `apikey:${rows[0].name}`);
   }
 
-  /** The principal behind a bearer credential: an access token or an API key. */
+  /**
+   * The principal behind a bearer credential: an access token or an API key. For a token, the
+   * session and the user are read now (one indexed query), so a logout, a disabled user or a new
+   * role applies from the next request on.
+   */
   async authenticate(credential: string): Promise<Principal | undefined> {
     const prefix = apiKeyPrefix(credential);
     if (prefix) {
@@ -339,7 +463,38 @@ export class IdentityService {
       return { kind: 'apikey', id: row.id, name: `apikey:${row.name}`, role: row.role };
     }
     const claims = await this.tokens.verify(credential, this.now());
-    return claims ? { kind: 'user', id: claims.sub, name: claims.username, role: claims.role } : undefined;
+    return claims ? this.sessionPrincipal(claims.sid, claims.sub) : undefined;
+  }
+
+  /**
+   * `principal` as it stands now, for a credential accepted earlier (a live stream's): undefined
+   * once its session ended, its user was disabled or its API key revoked; the role may have changed.
+   */
+  async recheck(principal: Principal): Promise<Principal | undefined> {
+    if (principal.kind === 'user') return this.sessionPrincipal(principal.sessionId!, principal.id);
+    const [row] = rowsOf<{ role: Role }>(
+      await this.db.execute(
+        sql`SELECT role FROM api_keys WHERE id = ${principal.id}::uuid AND revoked_at IS NULL`,
+      ),
+    );
+    return row ? { ...principal, role: row.role } : undefined;
+  }
+
+  private async sessionPrincipal(sessionId: string, userId: string): Promise<Principal | undefined> {
+    const [row] = rowsOf<{ username: string; role: Role; must_change_password: boolean }>(
+      await this.db.execute(sql`
+        SELECT u.username, u.role, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = ${sessionId}::uuid AND s.user_id = ${userId}::uuid AND s.ended_at IS NULL AND NOT u.disabled`),
+    );
+    if (!row) return undefined;
+    return {
+      kind: 'user',
+      id: userId,
+      name: row.username,
+      role: row.role,
+      sessionId,
+      mustChangePassword: row.must_change_password,
+    };
   }
 
   async auditLog(f: AuditFilter) {
