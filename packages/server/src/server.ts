@@ -15,7 +15,10 @@ import { silenceRoutes } from './alerts/silence-routes.ts';
 import { SilenceStore } from './alerts/silences.ts';
 import { alertStreamRoute } from './alerts/stream-route.ts';
 import type { Database } from './db/database.ts';
-import { type App, buildApp } from './http/app.ts';
+import { type App, buildApp, type MetricsAuth } from './http/app.ts';
+
+export type { MetricsAuth } from './http/app.ts';
+
 import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { processSecretBox, type SecretBox } from './identity/secret-box.ts';
@@ -68,6 +71,10 @@ export interface ServerOptions {
   agents?: AgentOptions;
   /** `RETENTION_*`: how long closed alerts, sent notifications and audit entries are kept. */
   retention?: RetentionSettings;
+  /** `REQUEST_TIMEOUT`: how long a client may take to send a whole request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** `METRICS_AUTH`: the credentials `/metrics` asks for (default: none, see docs/security/http.md). */
+  metricsAuth?: MetricsAuth;
 }
 
 export interface Server {
@@ -104,6 +111,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     logger: opts.log as unknown as FastifyBaseLogger,
     version: opts.version ?? '0.1.0',
     registry,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    metricsAuth: opts.metricsAuth,
     ready: async () => {
       await db.execute(sql`SELECT 1`);
       return true;

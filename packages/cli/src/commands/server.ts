@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger, onShutdown, parseDuration } from '@opsfleet/core';
 import {
   createServer,
+  type MetricsAuth,
   openDatabase,
   type RetentionSettings,
   retentionSettings,
@@ -13,7 +15,11 @@ type Env = Record<string, string | undefined>;
 export interface ServerSettings {
   databaseUrl?: string;
   dataDir: string;
+  /** `--listen` / `LISTEN_ADDRESS` host; 0.0.0.0 when unset (every route but login, health and docs needs a credential). */
+  host?: string;
   port: number;
+  requestTimeoutMs?: number;
+  metricsAuth?: MetricsAuth;
   resolveTimeoutMs?: number;
   closeAfterMs?: number;
   notifyTickMs?: number;
@@ -23,9 +29,45 @@ export interface ServerSettings {
   retention?: RetentionSettings;
 }
 
-/** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `SERVER_PORT`. */
-export function serverSettings(env: Env): ServerSettings {
-  const port = Number(env.SERVER_PORT ?? 8080);
+/**
+ * `host:port` as `--listen` and `LISTEN_ADDRESS` take it (`127.0.0.1:8080`, `[::1]:8080`,
+ * `0.0.0.0:8080`).
+ */
+export function parseListen(raw: string, name: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(raw.trim());
+  const port = Number(m?.[3]);
+  if (!m || port > 65_535)
+    throw new Error(`${name} must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080, got "${raw}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** `METRICS_AUTH=basic` (`METRICS_USER`, `METRICS_PASSWORD[_FILE]`) or `bearer` (`METRICS_TOKEN[_FILE]`). */
+export function metricsAuthOf(env: Env): MetricsAuth | undefined {
+  const secret = (name: string): string => {
+    const file = env[`${name}_FILE`];
+    const value = file ? readFileSync(file, 'utf8').trim() : env[name];
+    if (!value) throw new Error(`METRICS_AUTH=${env.METRICS_AUTH} needs ${name} or ${name}_FILE`);
+    return value;
+  };
+  switch (env.METRICS_AUTH || 'none') {
+    case 'none':
+      return undefined;
+    case 'basic':
+      return { basic: { username: env.METRICS_USER || 'metrics', password: secret('METRICS_PASSWORD') } };
+    case 'bearer':
+      return { bearer: secret('METRICS_TOKEN') };
+    default:
+      throw new Error(`METRICS_AUTH must be none, basic or bearer, got "${env.METRICS_AUTH}"`);
+  }
+}
+
+/** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `--listen` / `LISTEN_ADDRESS`, or `SERVER_PORT`. */
+export function serverSettings(env: Env, args: string[] = []): ServerSettings {
+  const flag = args.indexOf('--listen');
+  const listenRaw = flag >= 0 ? (args[flag + 1] ?? '') : env.LISTEN_ADDRESS || undefined;
+  const listen =
+    listenRaw === undefined ? undefined : parseListen(listenRaw, flag >= 0 ? '--listen' : 'LISTEN_ADDRESS');
+  const port = listen?.port ?? Number(env.SERVER_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
   const duration = (name: string): number | undefined => {
@@ -42,10 +84,15 @@ export function serverSettings(env: Env): ServerSettings {
   const notifyTickMs = duration('NOTIFY_TICK');
   const notifyLeaseMs = duration('NOTIFY_LEASE');
   const agentOfflineAfterMs = duration('AGENT_OFFLINE_AFTER');
+  const requestTimeoutMs = duration('REQUEST_TIMEOUT');
+  const metricsAuth = metricsAuthOf(env);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
+    ...(listen ? { host: listen.host } : {}),
     port,
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    ...(metricsAuth ? { metricsAuth } : {}),
     ...(resolveTimeoutMs ? { resolveTimeoutMs } : {}),
     ...(closeAfterMs ? { closeAfterMs } : {}),
     ...(notifyTickMs ? { notifyTickMs } : {}),
@@ -79,7 +126,7 @@ function announceFirstAdmin(
 export async function startServer(
   settings: ServerSettings,
   env: Env,
-  host = '0.0.0.0',
+  host = settings.host ?? '0.0.0.0',
 ): Promise<StartedServer> {
   const log = createLogger({
     level: env.LOG_LEVEL ?? 'info',
@@ -99,7 +146,10 @@ export async function startServer(
     ...(settings.agentOfflineAfterMs ? { agents: { offlineAfterMs: settings.agentOfflineAfterMs } } : {}),
     publicUrl: settings.publicUrl,
     retention: settings.retention,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    metricsAuth: settings.metricsAuth,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
+    outboundAllow: env.OUTBOUND_ALLOW?.split(','),
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));
   const address = await server.listen(settings.port, host);
@@ -108,8 +158,8 @@ export async function startServer(
   return { url: address.replace('0.0.0.0', '127.0.0.1'), close: () => server.close() };
 }
 
-export async function runServer(): Promise<number> {
-  await startServer(serverSettings(process.env), process.env);
+export async function runServer(args = process.argv.slice(3)): Promise<number> {
+  await startServer(serverSettings(process.env, args), process.env);
   return -1;
 }
 

@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { serverSettings } from './server.ts';
+
+describe('server listen address', () => {
+  it.each([
+    [{}, [], undefined, 8080],
+    [{ SERVER_PORT: '9000' }, [], undefined, 9000],
+    [{ LISTEN_ADDRESS: '127.0.0.1:8081' }, [], '127.0.0.1', 8081],
+    [{ LISTEN_ADDRESS: '[::1]:8082' }, [], '::1', 8082],
+    [{ LISTEN_ADDRESS: '0.0.0.0:80' }, ['--listen', '127.0.0.1:9999'], '127.0.0.1', 9999],
+  ])('%j %j → %s:%s', (env, args, host, port) => {
+    const s = serverSettings(env, args);
+    expect(s.host).toBe(host);
+    expect(s.port).toBe(port);
+  });
+
+  it.each([
+    [{ LISTEN_ADDRESS: '127.0.0.1' }, [], /LISTEN_ADDRESS must be host:port/],
+    [{ LISTEN_ADDRESS: '127.0.0.1:70000' }, [], /LISTEN_ADDRESS must be host:port/],
+    [{}, ['--listen'], /--listen must be host:port/],
+  ])('refuses %j %j naming the setting and the form', (env, args, message) => {
+    expect(() => serverSettings(env, args)).toThrow(message);
+  });
+});
+
+describe('server /metrics credentials', () => {
+  it('is open unless METRICS_AUTH says otherwise', () => {
+    expect(serverSettings({}).metricsAuth).toBeUndefined();
+  });
+
+  it('reads basic credentials and a bearer token from the environment or a file', () => {
+    expect(serverSettings({ METRICS_AUTH: 'basic', METRICS_PASSWORD: 'pw' }).metricsAuth).toEqual({
+      basic: { username: 'metrics', password: 'pw' },
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'opsfleet-metrics-')), 'token');
+    writeFileSync(file, 'tok-1\n');
+    expect(serverSettings({ METRICS_AUTH: 'bearer', METRICS_TOKEN_FILE: file }).metricsAuth).toEqual({
+      bearer: 'tok-1',
+    });
+  });
+
+  it.each([
+    [{ METRICS_AUTH: 'basic' }, /needs METRICS_PASSWORD or METRICS_PASSWORD_FILE/],
+    [{ METRICS_AUTH: 'bearer' }, /needs METRICS_TOKEN or METRICS_TOKEN_FILE/],
+    [{ METRICS_AUTH: 'digest' }, /METRICS_AUTH must be none, basic or bearer/],
+  ])('refuses %j rather than leaving /metrics open', (env, message) => {
+    expect(() => serverSettings(env)).toThrow(message);
+  });
+
+  it('takes REQUEST_TIMEOUT as a duration', () => {
+    expect(serverSettings({ REQUEST_TIMEOUT: '10s' }).requestTimeoutMs).toBe(10_000);
+  });
+});
