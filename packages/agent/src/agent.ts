@@ -1,9 +1,11 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError } from '@opsfleet/core';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
+import { maskedPaths, maskValue, maskYaml } from './config/mask.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
 import { AgentError } from './errors.ts';
 import { HealthMonitor } from './health/monitor.ts';
@@ -15,6 +17,7 @@ import { renderMetrics } from './metrics/registry.ts';
 import { serviceSnapshots, systemSnapshot } from './metrics/snapshot.ts';
 import { startTelemetry, type Telemetry } from './metrics/telemetry.ts';
 import { type Registrations, startRegistrations } from './registration/index.ts';
+import { type CreatedToken, resolveTokens, type Tokens } from './rpc/auth.ts';
 import type {
   AgentOps,
   ApplyResult,
@@ -54,6 +57,10 @@ export class Agent implements AgentOps {
   private systemdStatus: ServiceStatus[] = [];
   private systemdTimer?: NodeJS.Timeout;
   private readonly started = Date.now();
+  private tokens: Tokens;
+  /** Tokens this start generated (the first start without tokens in agent.yaml), to show once. */
+  readonly createdTokens: CreatedToken[];
+  private readonly reloadFailures: Counter<'reason'>;
 
   private constructor(
     private readonly opts: AgentOptions,
@@ -62,7 +69,19 @@ export class Agent implements AgentOps {
     readonly monitor: HealthMonitor,
     readonly telemetry: Telemetry,
     private readonly rotator: Rotator,
-  ) {}
+  ) {
+    const { tokens, created } = resolveTokens(loaded.config.agent);
+    this.tokens = tokens;
+    this.createdTokens = created;
+    this.reloadFailures = new Counter({
+      name: 'opsfleet_agent_config_reload_failures_total',
+      help: 'agent.yaml changes not applied, by reason: invalid (empty, unparsable or failing validation; nothing changed) or apply (valid, but applying it failed part way).',
+      labelNames: ['reason'],
+      registers: [telemetry.registry],
+    });
+    // Present from the start, so an alert on increase() sees the first failure.
+    for (const reason of ['invalid', 'apply']) this.reloadFailures.inc({ reason }, 0);
+  }
 
   /** The configuration running now. */
   get current(): AgentConfig {
@@ -110,7 +129,11 @@ export class Agent implements AgentOps {
     if (reporter) reportFatal(supervisor, reporter);
     await agent.applyLoaded(loaded);
     rotator.start();
-    agent.rpc = await startRpc(agent, settings.grpc);
+    agent.rpc = await startRpc(agent, {
+      listen: settings.grpc.listen,
+      ...(settings.grpc.tls ? { tls: settings.grpc.tls } : {}),
+      tokens: () => agent!.tokens,
+    });
     agent.http = await agent.listenHttp(settings.http.listen);
     agent.registrations = startRegistrations(settings, {
       version: opts.version ?? '0.1.0',
@@ -127,12 +150,17 @@ export class Agent implements AgentOps {
       opts.configPath,
       {
         onChange: (next) =>
-          void agent.applyLoaded(next).catch((err) => opts.log.error({ err: String(err) }, 'reload failed')),
-        onInvalid: (err) =>
+          void agent.applyLoaded(next).catch((err) => {
+            agent!.reloadFailures.inc({ reason: 'apply' });
+            opts.log.error({ err: String(err) }, 'reload failed');
+          }),
+        onInvalid: (err) => {
+          agent!.reloadFailures.inc({ reason: 'invalid' });
           opts.log.error(
             { problems: err.problems },
             'agent.yaml changed but is not valid; still running the last good one',
-          ),
+          );
+        },
       },
       { env: opts.env },
     );
@@ -164,6 +192,7 @@ export class Agent implements AgentOps {
       await this.refreshSystemd(false);
     }
     this.loaded = loaded;
+    this.tokens = resolveTokens(loaded.config.agent).tokens;
     this.monitor.setServices(loaded.config.services);
     this.rotator.setServices(rotationTargets(loaded.config.services));
     this.opts.log.info(r, 'services applied');
@@ -225,34 +254,50 @@ export class Agent implements AgentOps {
     return this.statuses().map(view);
   }
 
+  /** The running configuration and the file, secrets masked: a read-only token may see it. */
   config(service?: string): { json: string; yaml: string } {
     const spec = service ? this.current.services.find((s) => s.name === service) : this.current;
     if (!spec) throw new AgentError('not-found', `no service ${service} is supervised here`);
-    return { json: JSON.stringify(spec, null, 2), yaml: readFileSync(this.opts.configPath, 'utf8') };
+    return {
+      json: JSON.stringify(maskValue(spec), null, 2),
+      yaml: maskYaml(readFileSync(this.opts.configPath, 'utf8')),
+    };
   }
 
   /** New agent.yaml text: checked first; written and applied (as a reload) when valid. */
   async applyConfig(yaml: string, dryRun: boolean): Promise<ApplyResult> {
     let next: LoadedConfig;
+    const refused = (problems: ApplyResult['problems']): ApplyResult => ({
+      applied: false,
+      problems,
+      started: [],
+      stopped: [],
+      restarted: [],
+      unchanged: [],
+    });
     try {
       next = parseAgentConfig(yaml, this.opts.env, this.opts.configPath);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      return {
-        applied: false,
-        problems: err.problems,
-        started: [],
-        stopped: [],
-        restarted: [],
-        unchanged: [],
-      };
+      return refused(err.problems);
     }
+    const masked = maskedPaths(next.config);
+    if (masked.length)
+      return refused(
+        masked.map((path) => ({
+          path,
+          message: 'is the mask GetConfig shows in place of a secret; send the real value',
+        })),
+      );
     if (dryRun)
       return { applied: false, problems: [], started: [], stopped: [], restarted: [], unchanged: [] };
     this.watcher?.applied(yaml);
-    // Renamed into place, so the watcher never reads half a file.
+    // Renamed into place, so the watcher never reads half a file. The file holds tokens: it
+    // keeps the mode it had (an operator may have narrowed it), or 0600 when it had none.
     const tmp = `${this.opts.configPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, yaml);
+    const mode = statSync(this.opts.configPath, { throwIfNoEntry: false })?.mode ?? 0o600;
+    writeFileSync(tmp, yaml, { mode: mode & 0o777 });
+    chmodSync(tmp, mode & 0o777);
     renameSync(tmp, this.opts.configPath);
     return this.applyLoaded(next);
   }
@@ -296,6 +341,7 @@ export class Agent implements AgentOps {
   }
 
   health(service?: string): CheckView[] {
+    if (service) this.known(service);
     return this.monitor.status(service).map((c) => ({
       service: c.service,
       check: c.check,

@@ -124,8 +124,13 @@ export const AgentSpec = z.object({
       grpc: z
         .object({
           listen: z.string().default('127.0.0.1:7070'),
-          /** Required in metadata `authorization: Bearer <token>` when set. */
-          token: z.string().optional(),
+          /**
+           * Every call needs metadata `authorization: Bearer <token>`. `token` may do everything
+           * (ApplyConfig, start/stop/restart); `readToken` may only read. Either one left out is
+           * generated on first start into dataDir (grpc-admin.token, grpc-read.token, mode 0600).
+           */
+          token: z.string().min(1).optional(),
+          readToken: z.string().min(1).optional(),
           tls: z.object({ cert: z.string(), key: z.string() }).optional(),
         })
         .default({ listen: '127.0.0.1:7070' }),
@@ -171,6 +176,19 @@ export const AgentSpec = z.object({
     })
     .default(() => AgentSettingsDefaults()),
   services: z.array(ServiceSpec).default([]),
+});
+
+/**
+ * agent.yaml itself: `services` must be written out (`services: []` for none), so a file cut
+ * short before its services (a half-written save) is refused instead of stopping them all.
+ */
+export const AgentFileSpec = AgentSpec.extend({
+  services: z.array(ServiceSpec, {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: list the services, or write `services: []` for none (a file cut short before its services is not applied)'
+        : undefined,
+  }),
 });
 
 function AgentSettingsDefaults() {

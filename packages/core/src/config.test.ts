@@ -170,6 +170,16 @@ describe('ConfigError', () => {
     });
   });
 
+  it('refuses an empty file where all defaults would undo what the file set up', () => {
+    expect(() =>
+      parseConfigText('# nothing here\n', z.object({ a: z.number().default(1) }), {
+        env: {},
+        label: 'agent.yaml',
+        allowEmpty: false,
+      }),
+    ).toThrow(/agent\.yaml: 1 problem\n {2}\(file\): is empty/);
+  });
+
   it('reports YAML syntax errors with their position and duplicate keys', () => {
     let problems: string[] = [];
     try {

@@ -159,15 +159,33 @@ export function zodIssuesToProblems(issues: readonly z.core.$ZodIssue[], prefix 
   return out;
 }
 
+export interface ParseOptions {
+  env?: Env;
+  label?: string;
+  /**
+   * Whether an empty document (nothing but comments) means "all defaults". Off for files where
+   * the defaults would stop everything the file describes, such as agent.yaml caught mid-write.
+   */
+  allowEmpty?: boolean;
+}
+
 /** Parses YAML text after env expansion and validates it; throws ConfigError listing every problem. */
 export function parseConfigText<S extends z.ZodType>(
   text: string,
   schema: S,
-  opts: { env?: Env; label?: string } = {},
+  opts: ParseOptions = {},
 ): z.output<S> {
   const label = opts.label ?? 'config';
   const doc = readYaml(expandEnv(text, opts.env ?? process.env));
   if (!doc.ok) throw new ConfigError(label, doc.problems);
+  if (doc.value == null && opts.allowEmpty === false)
+    throw new ConfigError(label, [
+      {
+        path: '(file)',
+        message:
+          'is empty (a file caught mid-write?): write the whole file, at least `services: []`, ideally to a temporary file renamed into place',
+      },
+    ]);
   const result = schema.safeParse(doc.value ?? {});
   if (!result.success) throw new ConfigError(label, zodIssuesToProblems(result.error.issues));
   return result.data;
@@ -188,7 +206,7 @@ function readErrorText(err: NodeJS.ErrnoException): string {
 export function loadConfigFile<S extends z.ZodType>(
   path: string,
   schema: S,
-  opts: { env?: Env; label?: string } = {},
+  opts: ParseOptions = {},
 ): z.output<S> {
   let text: string;
   try {

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfigFile, parseConfigText } from '@opsfleet/core';
-import { type AgentConfig, AgentSpec } from '../spec.ts';
+import { listenProblems } from '../rpc/auth.ts';
+import { type AgentConfig, AgentFileSpec } from '../spec.ts';
 import { graphProblems } from '../supervisor/graph.ts';
 import { discoverServices } from './discover.ts';
 
@@ -17,15 +18,15 @@ export interface LoadedConfig {
 }
 
 export function loadAgentConfig(path: string, env: Env = process.env): LoadedConfig {
-  return complete(loadConfigFile(path, AgentSpec, { env, label: path }), path);
+  return complete(loadConfigFile(path, AgentFileSpec, { env, label: path, allowEmpty: false }), path);
 }
 
 export function parseAgentConfig(text: string, env: Env = process.env, label = 'agent.yaml'): LoadedConfig {
-  return complete(parseConfigText(text, AgentSpec, { env, label }), label);
+  return complete(parseConfigText(text, AgentFileSpec, { env, label, allowEmpty: false }), label);
 }
 
 function complete(config: AgentConfig, label: string): LoadedConfig {
-  const problems: { path: string; message: string }[] = [];
+  const problems = listenProblems(config.agent);
   const seen = new Map<string, number>();
   config.services.forEach((s, i) => {
     const first = seen.get(s.name);

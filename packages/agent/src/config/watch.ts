@@ -14,8 +14,9 @@ export interface ConfigWatcher {
 
 /**
  * Hot reload: watches agent.yaml (through its folder, so editors that replace the file are
- * seen) and hands over each new valid configuration. An invalid one is reported and not
- * applied: the agent keeps running what it has. Saves that do not change the text are ignored.
+ * seen) and hands over each new valid configuration. An invalid, empty or unreadable one is
+ * reported and not applied: the agent keeps running what it has. Saves that do not change the
+ * text are ignored.
  */
 export function watchConfig(
   path: string,
@@ -31,22 +32,38 @@ export function watchConfig(
     }
   };
   let last = digest();
+  let settling = '';
   let timer: NodeJS.Timeout | undefined;
+  const debounceMs = opts.debounceMs ?? 250;
   const reload = () => {
     const now = digest();
     if (!now || now === last) return;
-    last = now;
-    try {
-      handlers.onChange(loadAgentConfig(path, opts.env));
-    } catch (err) {
-      if (err instanceof ConfigError) handlers.onInvalid(err);
-      else throw err;
+    // A writer that pauses mid-file leaves a prefix that may parse: apply only text that has
+    // stayed the same for one more debounce period.
+    if (now !== settling) {
+      settling = now;
+      timer = setTimeout(reload, debounceMs);
+      return;
     }
+    last = now;
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadAgentConfig(path, opts.env);
+    } catch (err) {
+      // Anything that stops the file from loading (a read error too) leaves the services as they are.
+      handlers.onInvalid(
+        err instanceof ConfigError
+          ? err
+          : new ConfigError(path, [{ path, message: `could not be loaded: ${(err as Error).message}` }]),
+      );
+      return;
+    }
+    handlers.onChange(loaded);
   };
   const watcher: FSWatcher = watch(dirname(path), (_event, file) => {
     if (file !== null && file !== basename(path)) return;
     clearTimeout(timer);
-    timer = setTimeout(reload, opts.debounceMs ?? 250);
+    timer = setTimeout(reload, debounceMs);
   });
   return {
     close: () => {

@@ -3,15 +3,19 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
+import { YAML_LIMITS } from '@opsfleet/core';
 import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check';
 import { AgentError, type AgentErrorCode } from '../errors.ts';
+import { type Permission, permissionOf, type Tokens } from './auth.ts';
 import type { AgentOps } from './ops.ts';
 
 /**
  * The agent's gRPC API: Package, Command, Health and Metrics (proto/opsfleet/agent/v1), the
  * standard grpc.health.v1.Health for the agent itself, and server reflection over both (one
- * package definition, because the reflection service takes only one). With a token, every call
- * needs `authorization: Bearer <token>`; with a certificate, the port speaks TLS.
+ * package definition, because the reflection service takes only one). Every call of the agent's
+ * own services needs `authorization: Bearer <token>` (rpc/auth.ts says which token may do what);
+ * the standard health service and reflection, which reveal nothing the proto does not, are open
+ * as load balancers and grpcurl expect. With a certificate, the port speaks TLS.
  */
 const PROTO = 'proto/opsfleet/agent/v1/agent.proto';
 // From the sources, or from the bundle in dist/ next to the packages folder.
@@ -32,7 +36,8 @@ export function loadDefinition(): protoLoader.PackageDefinition {
 
 export interface RpcOptions {
   listen: string;
-  token?: string;
+  /** Read at every call, so a reload of agent.yaml can change them. */
+  tokens: () => Tokens;
   tls?: { cert: string; key: string };
 }
 
@@ -55,21 +60,60 @@ const BY_CODE: Record<AgentErrorCode, grpc.status> = {
   closed: grpc.status.UNAVAILABLE,
 };
 
+/**
+ * Status details travel in an HTTP/2 trailer: one that echoes a huge argument overflows the
+ * header limit, the stream dies and the client waits for its deadline instead of an answer.
+ */
+const MAX_DETAILS = 1024;
+
 function statusOf(err: Error): grpc.StatusObject {
   const code = err instanceof AgentError ? BY_CODE[err.code] : grpc.status.INTERNAL;
-  return { code, details: err.message, metadata: new grpc.Metadata() };
+  const details = err.message.length > MAX_DETAILS ? `${err.message.slice(0, MAX_DETAILS)}…` : err.message;
+  return { code, details, metadata: new grpc.Metadata() };
 }
 
-function authorized(metadata: grpc.Metadata, token: string | undefined): boolean {
-  if (!token) return true;
-  const given = String(metadata.get('authorization')[0] ?? '');
-  return given === `Bearer ${token}`;
+/** Longest accepted value of each string field; names, levels and filters are short by nature. */
+const MAX_FIELD = 1024;
+const MAX_YAML = YAML_LIMITS.maxBytes;
+
+function oversized(request: Record<string, unknown>): string | undefined {
+  for (const [field, value] of Object.entries(request)) {
+    if (typeof value !== 'string') continue;
+    const max = field === 'yaml' ? MAX_YAML : MAX_FIELD;
+    if (Buffer.byteLength(value) > max)
+      return `${field} is ${Buffer.byteLength(value)} bytes, over the ${max}-byte limit; send a shorter ${field}`;
+  }
+  return undefined;
 }
 
-const UNAUTHENTICATED = {
-  code: grpc.status.UNAUTHENTICATED,
-  details: 'send authorization: Bearer <the agent grpc token> in the call metadata',
-};
+function denied(metadata: grpc.Metadata, tokens: Tokens, needs: Permission): grpc.StatusObject | undefined {
+  const has = permissionOf(String(metadata.get('authorization')[0] ?? ''), tokens);
+  const status = (code: grpc.status, details: string) => ({ code, details, metadata: new grpc.Metadata() });
+  if (!has)
+    return status(
+      grpc.status.UNAUTHENTICATED,
+      'send authorization: Bearer <token> in the call metadata: agent.grpc.token, or the grpc-admin.token file in the agent data folder',
+    );
+  if (needs === 'admin' && has !== 'admin')
+    return status(
+      grpc.status.PERMISSION_DENIED,
+      'this token may only read: changing configuration or services needs the admin token (agent.grpc.token, or grpc-admin.token in the agent data folder)',
+    );
+  return undefined;
+}
+
+function refusal(
+  call: { metadata: grpc.Metadata; request: Record<string, unknown> },
+  opts: RpcOptions,
+  needs: Permission,
+) {
+  const no = denied(call.metadata, opts.tokens(), needs);
+  if (no) return no;
+  const big = oversized(call.request);
+  return big
+    ? { code: grpc.status.INVALID_ARGUMENT, details: big, metadata: new grpc.Metadata() }
+    : undefined;
+}
 
 export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServer> {
   const definition = loadDefinition();
@@ -77,12 +121,15 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
     opsfleet: { agent: { v1: Record<string, { service: grpc.ServiceDefinition }> } };
   };
   const v1 = pkg.opsfleet.agent.v1;
-  const server = new grpc.Server();
+  // Room for the largest agent.yaml an ApplyConfig may carry, so one just over it gets
+  // INVALID_ARGUMENT from the check above rather than the transport's RESOURCE_EXHAUSTED.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_YAML + 64 * 1024 });
 
   const unary =
-    (fn: Unary): grpc.handleUnaryCall<Record<string, unknown>, unknown> =>
+    (fn: Unary, needs: Permission = 'read'): grpc.handleUnaryCall<Record<string, unknown>, unknown> =>
     (call, callback) => {
-      if (!authorized(call.metadata, opts.token)) return callback(UNAUTHENTICATED);
+      const no = refusal(call, opts, needs);
+      if (no) return callback(no);
       fn(call).then(
         (value) => callback(null, value),
         (err: Error) => callback(statusOf(err)),
@@ -91,8 +138,8 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
   const streaming =
     (fn: Streaming): grpc.handleServerStreamingCall<Record<string, unknown>, unknown> =>
     (call) => {
-      if (!authorized(call.metadata, opts.token))
-        return call.destroy(Object.assign(new Error(UNAUTHENTICATED.details), UNAUTHENTICATED));
+      const no = refusal(call, opts, 'read');
+      if (no) return call.destroy(Object.assign(new Error(no.details), no));
       fn(call).then(
         () => call.end(),
         (err: Error) => call.destroy(Object.assign(err, statusOf(err))),
@@ -103,8 +150,9 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
   server.addService(v1.Package!.service, {
     list: unary(async () => ({ services: ops.services() })),
     getConfig: unary(async (call) => ops.config(name(call) || undefined)),
-    applyConfig: unary(async (call) =>
-      ops.applyConfig(String(call.request.yaml ?? ''), Boolean(call.request.dryRun)),
+    applyConfig: unary(
+      async (call) => ops.applyConfig(String(call.request.yaml ?? ''), Boolean(call.request.dryRun)),
+      'admin',
     ),
     recentLogs: unary(async (call) => ({ lines: await ops.logs(name(call), logQuery(call.request)) })),
     streamLogs: streaming(async (call) => {
@@ -115,7 +163,7 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
     }),
   });
   const command = (action: 'start' | 'stop' | 'restart' | 'pause' | 'resume') =>
-    unary(async (call) => ops.command(name(call), action));
+    unary(async (call) => ops.command(name(call), action), 'admin');
   server.addService(v1.Command!.service, {
     start: command('start'),
     stop: command('stop'),
@@ -138,7 +186,7 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
     system: unary(async () => ops.systemMetrics()),
     service: unary(async (call) => {
       const found = (await ops.serviceMetrics()).find((s) => s.service === name(call));
-      if (!found) throw new Error(`no service ${name(call)} is supervised here`);
+      if (!found) throw new AgentError('not-found', `no service ${name(call)} is supervised here`);
       return found;
     }),
     list: unary(async () => ({ services: await ops.serviceMetrics() })),

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { AGENT_PROTO, Agent, type ServiceStatus } from '@opsfleet/agent';
+import { AGENT_PROTO, Agent, loadAgentConfig, type ServiceStatus, TOKEN_FILES } from '@opsfleet/agent';
 import { ConfigError, createLogger, formatDuration, formatProblems, onShutdown } from '@opsfleet/core';
 
 type Env = Record<string, string | undefined>;
@@ -15,11 +15,44 @@ export const AGENT_USAGE = `usage: opsfleet agent <command>
   logs <service> [-f] [--tail N] [--level warn] [--grep text]
   health [service]              health checks and their state
 
-The client commands talk to the agent's gRPC API at OPSFLEET_AGENT (default 127.0.0.1:7070)
-with the token in OPSFLEET_AGENT_TOKEN; OPSFLEET_AGENT_CA (a PEM file) switches to TLS.`;
+The client commands find the agent through its agent.yaml (AGENT_CONFIG, else ./agent.yaml, else
+/etc/opsfleet/agent.yaml): its gRPC address, and its token (agent.grpc.token, else the token
+files the agent wrote in its data folder, admin first, then read-only). OPSFLEET_AGENT (host:port)
+and OPSFLEET_AGENT_TOKEN override them; OPSFLEET_AGENT_CA (a PEM file) switches to TLS.`;
 
 // biome-ignore lint/suspicious/noExplicitAny: dynamic gRPC stubs from the proto
 type Stubs = any;
+
+/** The local agent's address and token, from the agent.yaml this host runs it with. */
+function localAgent(env: Env): { address?: string; token?: string } {
+  const path = [env.AGENT_CONFIG, 'agent.yaml', '/etc/opsfleet/agent.yaml'].find((p) => p && existsSync(p));
+  if (!path) return {};
+  let settings: ReturnType<typeof loadAgentConfig>['config']['agent'];
+  try {
+    settings = loadAgentConfig(path, env).config.agent;
+  } catch {
+    // Not readable or not valid here: OPSFLEET_AGENT and OPSFLEET_AGENT_TOKEN still work.
+    return {};
+  }
+  const { listen, token } = settings.grpc;
+  const port = listen.slice(listen.lastIndexOf(':') + 1);
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  // A wildcard listener is reached on this host through loopback.
+  const dial = ['', '0.0.0.0', '[::]', '::'].includes(host) ? '127.0.0.1' : host;
+  const fromFile = (['admin', 'read'] as const)
+    .map((p) => {
+      try {
+        return readFileSync(join(settings.dataDir, TOKEN_FILES[p]), 'utf8').trim();
+      } catch {
+        return '';
+      }
+    })
+    .find(Boolean);
+  return {
+    ...(port !== '0' && !listen.startsWith('unix:') ? { address: `${dial}:${port}` } : {}),
+    ...(token || fromFile ? { token: token || fromFile } : {}),
+  };
+}
 
 function connect(env: Env): {
   v1: Stubs;
@@ -29,12 +62,14 @@ function connect(env: Env): {
 } {
   const v1 = (grpc.loadPackageDefinition(protoLoader.loadSync(AGENT_PROTO, { defaults: true })) as Stubs)
     .opsfleet.agent.v1;
+  const local = env.OPSFLEET_AGENT && env.OPSFLEET_AGENT_TOKEN ? {} : localAgent(env);
+  const token = env.OPSFLEET_AGENT_TOKEN || local.token;
   const meta = new grpc.Metadata();
-  if (env.OPSFLEET_AGENT_TOKEN) meta.set('authorization', `Bearer ${env.OPSFLEET_AGENT_TOKEN}`);
+  if (token) meta.set('authorization', `Bearer ${token}`);
   const creds = env.OPSFLEET_AGENT_CA
     ? grpc.credentials.createSsl(readFileSync(env.OPSFLEET_AGENT_CA))
     : grpc.credentials.createInsecure();
-  return { v1, address: env.OPSFLEET_AGENT ?? '127.0.0.1:7070', creds, meta };
+  return { v1, address: env.OPSFLEET_AGENT || local.address || '127.0.0.1:7070', creds, meta };
 }
 
 function unary(env: Env, service: string, method: string, request: object): Promise<Stubs> {
@@ -52,7 +87,7 @@ function unary(env: Env, service: string, method: string, request: object): Prom
           err.code === grpc.status.UNAVAILABLE
             ? ` (is the agent running at ${c.address}? set OPSFLEET_AGENT)`
             : err.code === grpc.status.UNAUTHENTICATED
-              ? ' (set OPSFLEET_AGENT_TOKEN to the agent.grpc.token of agent.yaml)'
+              ? ' (set OPSFLEET_AGENT_TOKEN to its token, or AGENT_CONFIG to the agent.yaml it runs with)'
               : '';
         reject(new Error(`${err.details || err.message}${hint}`));
       },
@@ -107,6 +142,9 @@ async function run(args: string[], env: Env): Promise<number> {
   process.stdout.write(
     `agent running: gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics\n`,
   );
+  // Shown this once; the files stay readable by the agent's user only.
+  for (const t of agent.createdTokens)
+    process.stdout.write(`gRPC ${t.permission} token created in ${t.file} (mode 0600): ${t.token}\n`);
   // Services keep running when the agent stops: the next agent adopts them.
   onShutdown(() => agent.close(true), { log });
   return -1;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '@opsfleet/agent';
 import type { Logger } from 'pino';
@@ -77,5 +77,7 @@ services:
     restart: { policy: always, initialDelay: 1s, maxRestarts: 3, window: 1m, fatalCooldown: 2m }
 `,
   );
+  // It holds the server API key.
+  chmodSync(config, 0o600);
   return Agent.start({ configPath: config, log: opts.log });
 }
