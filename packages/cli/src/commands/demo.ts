@@ -134,7 +134,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  server API  ${server.url}/api/docs   (alert center; PGlite in ${dir}/server)\n` +
       `  alerts      ${server.url}/api/v1/alerts\n` +
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n` +
-      `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (OPSFLEET_AGENT=${agent.grpcAddress} opsfleet agent status)\n` +
+      `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (AGENT_CONFIG=${dir}/agent.yaml opsfleet agent status)\n` +
       `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n\nCtrl-C stops the demo.\n`,
   );
