@@ -495,7 +495,8 @@ async function ingestAlertmanager(counts: StreamCounts, log: (s: string) => void
 async function ingestOpsfleet(backend: Backend, log: (s: string) => void): Promise<IngestRun> {
   const load0 = loadavg()[0]!;
   const sink = await startSink();
-  const s = await startServerProcess(backend);
+  // The sink is on loopback, which the server refuses unless allowed.
+  const s = await startServerProcess(backend, { OUTBOUND_ALLOW: '127.0.0.1/32' });
   try {
     log(`  opsfleet on ${backend}:`);
     await routeToSink(s, sink);

@@ -76,7 +76,11 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
 
   beforeAll(async () => {
     await startReceiver();
-    session = await openConsoleSession({ suite: 'notify-console' });
+    session = await openConsoleSession({
+      suite: 'notify-console',
+      // The test's receiver is on loopback, which the server refuses unless allowed.
+      server: { outboundAllow: ['127.0.0.1/32'] },
+    });
   });
 
   afterAll(async () => {

@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 function startServer(databaseUrl: string, port: number): ServerProcess {
-  const server = startServerProcess({ databaseUrl }, port, { NOTIFY_LEASE: '3s' });
+  const server = startServerProcess({ databaseUrl }, port, {
+    NOTIFY_LEASE: '3s',
+    OUTBOUND_ALLOW: '127.0.0.1/32',
+  });
   cleanups.push(server.stop);
   return server;
 }

@@ -19,6 +19,7 @@ import { type App, buildApp, type MetricsAuth } from './http/app.ts';
 
 export type { MetricsAuth } from './http/app.ts';
 
+import { Outbound } from './http/outbound.ts';
 import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { processSecretBox, type SecretBox } from './identity/secret-box.ts';
@@ -71,6 +72,8 @@ export interface ServerOptions {
   agents?: AgentOptions;
   /** `RETENTION_*`: how long closed alerts, sent notifications and audit entries are kept. */
   retention?: RetentionSettings;
+  /** `OUTBOUND_ALLOW`: internal addresses or CIDR blocks the server may send to (default: none; docs/security/outbound.md). */
+  outboundAllow?: string[];
   /** `REQUEST_TIMEOUT`: how long a client may take to send a whole request (default 30 s). */
   requestTimeoutMs?: number;
   /** `METRICS_AUTH`: the credentials `/metrics` asks for (default: none, see docs/security/http.md). */
@@ -123,6 +126,10 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     secret: opts.authSecret,
     box,
   });
+  const net = new Outbound({ allow: opts.outboundAllow });
+  const channels = new ChannelStore(db, box, net);
+  const { resealed } = await channels.reseal();
+  if (resealed) opts.log.info({ channels: resealed }, 'channel secrets sealed with the current key');
   const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
   enforcePermissions(app, identity);
   const silences = new SilenceStore(db, () => new Date());
@@ -143,6 +150,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     new Delivery({
       db,
       log: opts.log,
+      box,
+      net,
       leaseMs: opts.notifyLeaseMs,
       retry: opts.notifyRetry,
       onAttempt: notifyMetrics(registry, db).attempt,
@@ -185,7 +194,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   if (jobs) await notifier.start(jobs, Math.max(1, Math.round((opts.notifyTickMs ?? 1000) / 1000)));
   identityRoutes(app, identity);
   notifyRoutes(app, consoleUrl);
-  channelRoutes(app, new ChannelStore(db), identity, consoleUrl);
+  channelRoutes(app, channels, identity, consoleUrl, net);
   templateRoutes(app, new TemplateStore(db), identity);
   ruleRoutes(app, rules, identity);
   outboxRoutes(app, new OutboxStore(db), identity, () => notifier.wake());
@@ -198,6 +207,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       await jobs?.stop();
       await app.close();
       await feed.close();
+      net.close();
       await identity.close();
       await opts.database.close();
     })());

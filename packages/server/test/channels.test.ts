@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Outbound } from '../src/http/outbound.ts';
 import type { Message } from '../src/notify/channels/channel.ts';
 import { dingtalk } from '../src/notify/channels/dingtalk.ts';
 import { feishu } from '../src/notify/channels/feishu.ts';
@@ -8,6 +9,9 @@ import { slack, toMrkdwn } from '../src/notify/channels/slack.ts';
 import { fillTemplate, sms } from '../src/notify/channels/sms.ts';
 import { webhook } from '../src/notify/channels/webhook.ts';
 import { fitBytes, wecom } from '../src/notify/channels/wecom.ts';
+
+/** The receivers here are on loopback, which the server's policy refuses unless allowed. */
+const net = new Outbound({ allow: ['127.0.0.1/32'] });
 
 /**
  * A local receiver standing in for each remote end: it records requests and answers what the
@@ -54,11 +58,15 @@ const message: Message = {
 describe('generic webhook', () => {
   it('posts the event as JSON with a signature the receiver can verify, and custom headers', async () => {
     answer = { status: 204, body: '' };
-    const result = await webhook.send(message, {
-      url: `${base}/hook`,
-      secret: 'shh',
-      headers: { 'X-Team': 'sre' },
-    });
+    const result = await webhook.send(
+      message,
+      {
+        url: `${base}/hook`,
+        secret: 'shh',
+        headers: { 'X-Team': 'sre' },
+      },
+      net,
+    );
     expect(result.ok).toBe(true);
     const [r] = received;
     expect(JSON.parse(r!.body)).toEqual(message.payload);
@@ -76,7 +84,7 @@ describe('generic webhook', () => {
     [404, false],
   ])('calls HTTP %i retryable: %s', async (status, retryable) => {
     answer = { status, body: 'nope' };
-    expect(await webhook.send(message, { url: `${base}/hook` })).toMatchObject({
+    expect(await webhook.send(message, { url: `${base}/hook` }, net)).toMatchObject({
       ok: false,
       retryable,
       status,
@@ -84,7 +92,7 @@ describe('generic webhook', () => {
   });
 
   it('treats an unreachable receiver as retryable and names bad configuration fields', async () => {
-    expect(await webhook.send(message, { url: 'http://127.0.0.1:1/hook' })).toMatchObject({
+    expect(await webhook.send(message, { url: 'http://127.0.0.1:1/hook' }, net)).toMatchObject({
       ok: false,
       retryable: true,
     });
@@ -98,11 +106,15 @@ describe('generic webhook', () => {
 describe('DingTalk robot', () => {
   it('signs with timestamp and HMAC-SHA256 of "<timestamp>\\n<secret>" and sends markdown with @mentions', async () => {
     const secret = 'SECabc123';
-    const result = await dingtalk.send(message, {
-      url: `${base}/robot/send?access_token=tok`,
-      secret,
-      atMobiles: ['13800000000'],
-    });
+    const result = await dingtalk.send(
+      message,
+      {
+        url: `${base}/robot/send?access_token=tok`,
+        secret,
+        atMobiles: ['13800000000'],
+      },
+      net,
+    );
     expect(result.ok).toBe(true);
     const [r] = received;
     expect(r!.url.pathname).toBe('/robot/send');
@@ -123,7 +135,7 @@ describe('DingTalk robot', () => {
     [310000, false],
   ])('reads errcode %i as retryable: %s', async (code, retryable) => {
     answer = { status: 200, body: JSON.stringify({ errcode: code, errmsg: 'x' }) };
-    expect(await dingtalk.send(message, { url: `${base}/robot/send?access_token=t` })).toMatchObject({
+    expect(await dingtalk.send(message, { url: `${base}/robot/send?access_token=t` }, net)).toMatchObject({
       ok: false,
       retryable,
     });
@@ -135,15 +147,20 @@ describe('WeCom robot', () => {
     await wecom.send(
       { ...message, markdown: '磁'.repeat(3000) },
       { url: `${base}/cgi-bin/webhook/send?key=k` },
+      net,
     );
     const md = JSON.parse(received[0]!.body);
     expect(md.msgtype).toBe('markdown');
     expect(Buffer.byteLength(md.markdown.content)).toBeLessThanOrEqual(4096);
-    await wecom.send(message, {
-      url: `${base}/cgi-bin/webhook/send?key=k`,
-      format: 'text',
-      mentionedList: ['@all'],
-    });
+    await wecom.send(
+      message,
+      {
+        url: `${base}/cgi-bin/webhook/send?key=k`,
+        format: 'text',
+        mentionedList: ['@all'],
+      },
+      net,
+    );
     expect(JSON.parse(received[1]!.body)).toEqual({
       msgtype: 'text',
       text: {
@@ -156,9 +173,15 @@ describe('WeCom robot', () => {
 
   it('fails on a non-zero errcode, retrying only the frequency limit', async () => {
     answer = { status: 200, body: '{"errcode":45009,"errmsg":"api freq out of limit"}' };
-    expect(await wecom.send(message, { url: `${base}/w` })).toMatchObject({ ok: false, retryable: true });
+    expect(await wecom.send(message, { url: `${base}/w` }, net)).toMatchObject({
+      ok: false,
+      retryable: true,
+    });
     answer = { status: 200, body: '{"errcode":93000,"errmsg":"invalid webhook url"}' };
-    expect(await wecom.send(message, { url: `${base}/w` })).toMatchObject({ ok: false, retryable: false });
+    expect(await wecom.send(message, { url: `${base}/w` }, net)).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
   });
 
   it.each([
@@ -173,7 +196,7 @@ describe('Feishu / Lark bot', () => {
   it('signs in the body with HMAC-SHA256 keyed by "<timestamp>\\n<secret>" and posts rich text', async () => {
     answer = { status: 200, body: '{"code":0,"msg":"success"}' };
     expect(
-      (await feishu.send(message, { url: `${base}/open-apis/bot/v2/hook/t`, secret: 'fs-secret' })).ok,
+      (await feishu.send(message, { url: `${base}/open-apis/bot/v2/hook/t`, secret: 'fs-secret' }, net)).ok,
     ).toBe(true);
     const body = JSON.parse(received[0]!.body);
     const expected = createHmac('sha256', `${body.timestamp}\nfs-secret`).update('').digest('base64');
@@ -185,24 +208,36 @@ describe('Feishu / Lark bot', () => {
 
   it('retries only the frequency limit', async () => {
     answer = { status: 200, body: '{"code":11232,"msg":"frequency limited"}' };
-    expect(await feishu.send(message, { url: `${base}/f` })).toMatchObject({ ok: false, retryable: true });
+    expect(await feishu.send(message, { url: `${base}/f` }, net)).toMatchObject({
+      ok: false,
+      retryable: true,
+    });
     answer = { status: 200, body: '{"code":19021,"msg":"sign match fail"}' };
-    expect(await feishu.send(message, { url: `${base}/f` })).toMatchObject({ ok: false, retryable: false });
+    expect(await feishu.send(message, { url: `${base}/f` }, net)).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
   });
 });
 
 describe('Slack incoming webhook', () => {
   it('sends a text fallback and a mrkdwn section, and reads its error words by status', async () => {
     answer = { status: 200, body: 'ok' };
-    expect((await slack.send(message, { url: `${base}/services/T/B/X` })).ok).toBe(true);
+    expect((await slack.send(message, { url: `${base}/services/T/B/X` }, net)).ok).toBe(true);
     expect(JSON.parse(received[0]!.body)).toEqual({
       text: message.title,
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*DiskFull*\n*db-1* disk is 97% full' } }],
     });
     answer = { status: 404, body: 'no_service' };
-    expect(await slack.send(message, { url: `${base}/s` })).toMatchObject({ ok: false, retryable: false });
+    expect(await slack.send(message, { url: `${base}/s` }, net)).toMatchObject({
+      ok: false,
+      retryable: false,
+    });
     answer = { status: 429, body: 'rate_limited' };
-    expect(await slack.send(message, { url: `${base}/s` })).toMatchObject({ ok: false, retryable: true });
+    expect(await slack.send(message, { url: `${base}/s` }, net)).toMatchObject({
+      ok: false,
+      retryable: true,
+    });
     expect(toMrkdwn('## Title\n**bold** text')).toBe('*Title*\n*bold* text');
   });
 });
@@ -218,7 +253,7 @@ describe('SMS gateway', () => {
     };
     expect(sms.check(config)).toEqual([]);
     const quoted = { ...message, title: 'disk "full" on db-1' };
-    expect((await sms.send(quoted, config)).ok).toBe(true);
+    expect((await sms.send(quoted, config, net)).ok).toBe(true);
     expect(received.map((r) => JSON.parse(r.body))).toEqual([
       { to: '+8613800000000', text: 'disk "full" on db-1', from: 'ops' },
       { to: '+8613900000000', text: 'disk "full" on db-1', from: 'ops' },

@@ -1,7 +1,11 @@
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Outbound } from '../src/http/outbound.ts';
 import type { Message } from '../src/notify/channels/channel.ts';
 import { email, emailHtml } from '../src/notify/channels/email.ts';
+
+/** The receivers here are on loopback, which the server's policy refuses unless allowed. */
+const net = new Outbound({ allow: ['127.0.0.1/32'] });
 
 /** A real SMTP server (smtp-server) on loopback: checks the login and keeps every message. */
 interface Mail {
@@ -72,7 +76,7 @@ const config = {
 describe('email over SMTP', () => {
   it('logs in and delivers to every recipient with text, escaped HTML and the idempotency key', async () => {
     reject = undefined;
-    const result = await email.send(message, { ...config, port });
+    const result = await email.send(message, { ...config, port }, net);
     expect(result.ok).toBe(true);
     const mail = mails.at(-1)!;
     expect(mail).toMatchObject({
@@ -92,19 +96,19 @@ describe('email over SMTP', () => {
 
   it('does not retry a refused login or a permanent rejection, and retries a temporary one', async () => {
     reject = undefined;
-    expect(await email.send(message, { ...config, port, password: 'wrong' })).toMatchObject({
+    expect(await email.send(message, { ...config, port, password: 'wrong' }, net)).toMatchObject({
       ok: false,
       retryable: false,
       status: 535,
     });
     reject = { code: 550, text: 'mailbox unavailable' };
-    expect(await email.send(message, { ...config, port })).toMatchObject({
+    expect(await email.send(message, { ...config, port }, net)).toMatchObject({
       ok: false,
       retryable: false,
       status: 550,
     });
     reject = { code: 451, text: 'try again later' };
-    expect(await email.send(message, { ...config, port })).toMatchObject({
+    expect(await email.send(message, { ...config, port }, net)).toMatchObject({
       ok: false,
       retryable: true,
       status: 451,
@@ -113,7 +117,7 @@ describe('email over SMTP', () => {
   });
 
   it('refuses to send without TLS when STARTTLS is required and the server does not offer it', async () => {
-    const result = await email.send(message, { ...config, port, starttls: 'required' });
+    const result = await email.send(message, { ...config, port, starttls: 'required' }, net);
     expect(result).toMatchObject({ ok: false });
   });
 

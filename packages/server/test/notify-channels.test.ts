@@ -37,6 +37,8 @@ describe.each(all)('notification channels API on $name', (backend) => {
       log: silentLogger(),
       adminPassword: 'admin-password-1',
       housekeepingMs: 0,
+      // The robot stands in on loopback, which the outbound policy refuses unless allowed.
+      outboundAllow: ['127.0.0.1/32'],
     });
     cleanups.push(() => s.close());
     const { accessToken } = await s.identity.login('admin', 'admin-password-1');

@@ -27,6 +27,8 @@ export async function testServer(backend: Backend, opts: Partial<ServerOptions> 
     log: silentLogger(),
     adminPassword: 'admin-password-1',
     housekeepingMs: 0,
+    // Tests deliver to receivers on loopback, which a production server refuses by default.
+    outboundAllow: ['127.0.0.1/32'],
     ...opts,
   });
   const { accessToken } = await s.identity.login('admin', 'admin-password-1');

@@ -100,7 +100,13 @@ export async function demo(_args: string[]): Promise<number> {
   const adminPassword = process.env.OPSFLEET_ADMIN_PASSWORD || 'opsfleet-demo';
   const server = await startServer(
     { dataDir: join(dir, 'server'), port: await freePort(Number(process.env.SERVER_PORT ?? 8080)) },
-    { ...env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'console', OPSFLEET_ADMIN_PASSWORD: adminPassword },
+    {
+      ...env,
+      LOG_FORMAT: process.env.LOG_FORMAT ?? 'console',
+      OPSFLEET_ADMIN_PASSWORD: adminPassword,
+      // The demo's webhook receiver listens on loopback, which a server refuses by default.
+      OUTBOUND_ALLOW: [process.env.OUTBOUND_ALLOW, '127.0.0.1/32'].filter(Boolean).join(','),
+    },
     '127.0.0.1',
   );
   process.stdout.write(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import type { Outbound } from '../http/outbound.ts';
 import { Problem } from '../http/problem.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { IdentityService } from '../identity/service.ts';
@@ -15,6 +16,7 @@ export function channelRoutes(
   channels: ChannelStore,
   identity: IdentityService,
   consoleUrl: () => string,
+  net: Outbound,
 ): void {
   const tags = ['notifications'];
   const read = { permission: 'notify:read' } as const;
@@ -101,10 +103,17 @@ export function channelRoutes(
           markdown: `This is a test from opsfleet (${actorOf(req)}). If you read it, the channel works.`,
         },
         channel.config,
+        net,
       );
+      // The channel's own words (a status, an error code, a refusal), never the receiver's body:
+      // an answer that carried it would let a test send read any page the server can reach.
       if (!result.ok)
         throw new Problem(502, 'Bad Gateway', `the ${channel.kind} channel failed: ${result.error}`);
-      return { delivered: true, ms: Math.round(result.ms) };
+      return {
+        delivered: true,
+        ...(result.status ? { status: result.status } : {}),
+        ms: Math.round(result.ms),
+      };
     },
   );
 }

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
+import type { Outbound } from '../http/outbound.ts';
+import type { SecretBox } from '../identity/secret-box.ts';
+import { openConfig } from './channel-store.ts';
 import type { Delivery as Outcome } from './channels/channel.ts';
 import { CHANNELS } from './channels/index.ts';
 import { allowance, backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
@@ -17,6 +20,10 @@ import { allowance, backoffMs, DEFAULT_RETRY, type RetryPolicy } from './retry.t
 export interface DeliveryOptions {
   db: Db;
   log: Logger;
+  /** Opens the channels' sealed secrets. */
+  box: SecretBox;
+  /** The one outbound client, with the address policy. */
+  net: Outbound;
   retry?: RetryPolicy;
   /** How long a claimed entry is reserved before another replica may try it (default 60 s). */
   leaseMs?: number;
@@ -31,6 +38,7 @@ interface Claimed {
   channel_id: string;
   kind: string;
   config: Record<string, unknown> | string;
+  secrets: string | null;
   title: string;
   markdown: string;
   payload: Record<string, unknown> | string;
@@ -122,7 +130,7 @@ export class Delivery {
           attempt AS (
             INSERT INTO notify_attempts (outbox_id, channel_id, attempt, status)
             SELECT id, channel_id, attempts, 'sending' FROM claimed RETURNING id, outbox_id)
-          SELECT c.id, c.channel_id, ch.kind, ch.config, c.title, c.markdown, c.payload, c.idempotency_key,
+          SELECT c.id, c.channel_id, ch.kind, ch.config, ch.secrets, c.title, c.markdown, c.payload, c.idempotency_key,
                  c.attempts, c.max_attempts, a.id::text AS attempt_id
           FROM claimed c JOIN attempt a ON a.outbox_id = c.id JOIN notify_channels ch ON ch.id = c.channel_id`),
       );
@@ -176,7 +184,8 @@ export class Delivery {
               payload: parse(entry.payload),
               idempotencyKey: entry.idempotency_key,
             },
-            parse(entry.config),
+            openConfig(this.opts.box, { id: entry.channel_id, config: entry.config, secrets: entry.secrets }),
+            this.opts.net,
           )
         : { ok: false, retryable: false, error: `no channel kind ${entry.kind} in this build`, ms: 0 };
     } catch (err) {

@@ -1,3 +1,5 @@
+import type { Outbound, OutboundAnswer } from '../../http/outbound.ts';
+
 /**
  * One notification channel kind (email, webhook, DingTalk…). A channel renders nothing: it gets
  * a rendered message and delivers it, and says whether a failure is worth retrying, so the
@@ -24,7 +26,8 @@ export interface Channel<Config> {
   readonly ratePerMinute?: number;
   /** Problems with a configuration, by field (`url: must be https or http`); empty when usable. */
   check(config: Config): { path: string; message: string }[];
-  send(message: Message, config: Config, signal?: AbortSignal): Promise<Delivery>;
+  /** Every connection goes through `net`, which enforces the address policy. */
+  send(message: Message, config: Config, net: Outbound): Promise<Delivery>;
 }
 
 /** HTTP answers: 5xx and 429 may pass on a later attempt; other 4xx will not. */
@@ -40,23 +43,12 @@ export function checkUrl(value: unknown, path = 'url'): { path: string; message:
   }
 }
 
-/** POSTs JSON and times the answer; network failures are retryable, never thrown. */
-export async function postJson(
+/** POSTs JSON through the server's outbound client; failures come back as answers, never thrown. */
+export function postJson(
+  net: Outbound,
   url: string,
   body: string,
   headers: Record<string, string>,
-  signal?: AbortSignal,
-): Promise<{ status: number; text: string; ms: number } | { error: string; ms: number }> {
-  const t0 = performance.now();
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-      signal: signal ?? AbortSignal.timeout(10_000),
-    });
-    return { status: res.status, text: await res.text(), ms: performance.now() - t0 };
-  } catch (err) {
-    return { error: (err as Error).message, ms: performance.now() - t0 };
-  }
+): Promise<OutboundAnswer> {
+  return net.post(url, body, { 'content-type': 'application/json', ...headers });
 }

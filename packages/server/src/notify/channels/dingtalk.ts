@@ -32,20 +32,20 @@ export const dingtalk: Channel<DingTalkConfig> = {
       ? [{ path: 'secret', message: 'a DingTalk signing secret starts with SEC' }]
       : []),
   ],
-  send(message, config, signal) {
+  send(message, config, net) {
     const url = new URL(config.url);
     if (config.secret) {
       const ts = Date.now();
       url.searchParams.set('timestamp', String(ts));
       // Already URL-encoded, as the robot expects it: appended by hand, not re-encoded.
       return sendToRobot(
+        net,
         `${url.toString()}&sign=${dingtalkSign(config.secret, ts)}`,
         body(message, config),
         RETRYABLE,
-        signal,
       );
     }
-    return sendToRobot(url.toString(), body(message, config), RETRYABLE, signal);
+    return sendToRobot(net, url.toString(), body(message, config), RETRYABLE);
   },
 };
 

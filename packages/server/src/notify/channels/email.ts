@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
+import { OutboundRefused } from '../../http/outbound.ts';
 import type { Channel, Delivery } from './channel.ts';
 
 export interface EmailConfig {
@@ -47,9 +49,24 @@ export const email: Channel<EmailConfig> = {
       EMAIL.test(a) ? [] : [{ path: `to[${i}]`, message: 'an email address' }],
     ),
   ],
-  async send(message, config): Promise<Delivery> {
+  async send(message, config, net): Promise<Delivery> {
+    const t0 = performance.now();
+    let address: string;
+    try {
+      // Resolved and checked here, then connected to by address: nodemailer's own lookup would
+      // bypass the policy. The name still decides TLS (SNI and the certificate check).
+      address = (await net.resolve(config.host))[0]!.address;
+    } catch (err) {
+      return {
+        ok: false,
+        retryable: !(err instanceof OutboundRefused),
+        error: (err as Error).message,
+        ms: performance.now() - t0,
+      };
+    }
     const transport = nodemailer.createTransport({
-      host: config.host,
+      host: address,
+      ...(isIP(config.host) ? {} : { servername: config.host }),
       port: config.port,
       secure: config.secure ?? false,
       requireTLS: config.starttls === 'required',
@@ -58,7 +75,6 @@ export const email: Channel<EmailConfig> = {
       connectionTimeout: 10_000,
       socketTimeout: 20_000,
     });
-    const t0 = performance.now();
     try {
       await transport.sendMail({
         from: config.from,
@@ -70,14 +86,18 @@ export const email: Channel<EmailConfig> = {
       });
       return { ok: true, ms: performance.now() - t0 };
     } catch (err) {
-      const e = err as { responseCode?: number; code?: string; message: string };
+      const e = err as { responseCode?: number; code?: string; message: string; response?: string };
       const code = e.responseCode;
       const retryable = code === undefined ? e.code !== 'EAUTH' : code >= 400 && code < 500;
       return {
         ok: false,
         retryable,
         ...(code ? { status: code } : {}),
-        error: e.message,
+        // What the server said stays out: pointed at another service, it would be that service's banner.
+        error:
+          e.response === undefined
+            ? e.message
+            : `${e.code ?? 'error'}: the SMTP server answered ${code ?? 'something else than SMTP'}`,
         ms: performance.now() - t0,
       };
     } finally {

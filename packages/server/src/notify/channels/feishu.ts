@@ -22,7 +22,7 @@ export const feishu: Channel<FeishuConfig> = {
   kind: 'feishu',
   ratePerMinute: 100,
   check: (c) => checkUrl(c.url),
-  async send(message, config, signal): Promise<Delivery> {
+  async send(message, config, net): Promise<Delivery> {
     const ts = Math.floor(Date.now() / 1000);
     const body = {
       ...(config.secret ? { timestamp: String(ts), sign: feishuSign(config.secret, ts) } : {}),
@@ -36,7 +36,7 @@ export const feishu: Channel<FeishuConfig> = {
         },
       },
     };
-    const r = await postJson(config.url, JSON.stringify(body), {}, signal);
+    const r = await postJson(net, config.url, JSON.stringify(body), {});
     if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
     if (r.status !== 200)
       return {
@@ -46,14 +46,25 @@ export const feishu: Channel<FeishuConfig> = {
         error: `HTTP ${r.status}`,
         ms: r.ms,
       };
-    const answer = JSON.parse(r.text || '{}') as { code?: number; msg?: string; StatusCode?: number };
+    let answer: { code?: number; StatusCode?: number };
+    try {
+      answer = JSON.parse(r.text || '{}');
+    } catch {
+      return {
+        ok: false,
+        retryable: true,
+        status: 200,
+        error: 'the bot answered something other than JSON',
+        ms: r.ms,
+      };
+    }
     const code = answer.code ?? answer.StatusCode ?? -1;
     if (code === 0) return { ok: true, status: 200, ms: r.ms };
     return {
       ok: false,
       retryable: RETRYABLE.includes(code),
       status: 200,
-      error: `code ${code}: ${answer.msg ?? ''}`,
+      error: `code ${Number(code)} (see Feishu's error code table)`,
       ms: r.ms,
     };
   },

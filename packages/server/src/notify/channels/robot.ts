@@ -1,3 +1,4 @@
+import type { Outbound } from '../../http/outbound.ts';
 import type { Delivery } from './channel.ts';
 import { postJson, retryableStatus } from './channel.ts';
 
@@ -6,12 +7,12 @@ import { postJson, retryableStatus } from './channel.ts';
  * `retryableCodes` are the robot's throttling and transient codes.
  */
 export async function sendToRobot(
+  net: Outbound,
   url: string,
   body: unknown,
   retryableCodes: number[],
-  signal?: AbortSignal,
 ): Promise<Delivery> {
-  const r = await postJson(url, JSON.stringify(body), {}, signal);
+  const r = await postJson(net, url, JSON.stringify(body), {});
   if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
   if (r.status !== 200)
     return {
@@ -21,7 +22,7 @@ export async function sendToRobot(
       error: `HTTP ${r.status}`,
       ms: r.ms,
     };
-  let answer: { errcode?: number; errmsg?: string };
+  let answer: { errcode?: number };
   try {
     answer = JSON.parse(r.text);
   } catch {
@@ -38,7 +39,7 @@ export async function sendToRobot(
     ok: false,
     retryable: retryableCodes.includes(answer.errcode ?? -1),
     status: 200,
-    error: `errcode ${answer.errcode}: ${answer.errmsg ?? ''}`,
+    error: `errcode ${Number(answer.errcode)} (see the robot's error code table)`,
     ms: r.ms,
   };
 }

@@ -16,21 +16,21 @@ export const slack: Channel<SlackConfig> = {
   kind: 'slack',
   ratePerMinute: 60,
   check: (c) => checkUrl(c.url),
-  async send(message, config, signal): Promise<Delivery> {
+  async send(message, config, net): Promise<Delivery> {
     const body = {
       text: message.title,
       blocks: [
         { type: 'section', text: { type: 'mrkdwn', text: toMrkdwn(message.markdown).slice(0, 3000) } },
       ],
     };
-    const r = await postJson(config.url, JSON.stringify(body), {}, signal);
+    const r = await postJson(net, config.url, JSON.stringify(body), {});
     if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
     if (r.status === 200) return { ok: true, status: 200, ms: r.ms };
     return {
       ok: false,
       retryable: retryableStatus(r.status),
       status: r.status,
-      error: `HTTP ${r.status}: ${r.text.slice(0, 100)}`,
+      error: `HTTP ${r.status}`,
       ms: r.ms,
     };
   },

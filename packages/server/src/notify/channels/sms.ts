@@ -36,15 +36,15 @@ export const sms: Channel<SmsConfig> = {
     }
     return problems;
   },
-  async send(message, config, signal): Promise<Delivery> {
+  async send(message, config, net): Promise<Delivery> {
     const text = message.title.slice(0, config.maxLength ?? 280);
     let ms = 0;
     for (const phone of config.phones) {
       const r = await postJson(
+        net,
         config.url,
         fillTemplate(config.bodyTemplate, { phone, text }),
         config.headers ?? {},
-        signal,
       );
       ms += r.ms;
       if ('error' in r) return { ok: false, retryable: true, error: `${phone}: ${r.error}`, ms };

@@ -22,7 +22,7 @@ export const webhook: Channel<WebhookConfig> = {
       .filter((h) => !/^[A-Za-z0-9-]+$/.test(h))
       .map((h) => ({ path: `headers.${h}`, message: 'header names are letters, digits and -' })),
   ],
-  async send(message, config, signal) {
+  async send(message, config, net) {
     const body = JSON.stringify(message.payload);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string> = {
@@ -31,14 +31,14 @@ export const webhook: Channel<WebhookConfig> = {
       'x-opsfleet-timestamp': timestamp,
       ...(config.secret ? { 'x-opsfleet-signature': webhookSignature(config.secret, timestamp, body) } : {}),
     };
-    const r = await postJson(config.url, body, headers, signal);
+    const r = await postJson(net, config.url, body, headers);
     if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
     if (r.status >= 200 && r.status < 300) return { ok: true, status: r.status, ms: r.ms };
     return {
       ok: false,
       retryable: retryableStatus(r.status),
       status: r.status,
-      error: `HTTP ${r.status}: ${r.text.slice(0, 200)}`,
+      error: `HTTP ${r.status}`,
       ms: r.ms,
     };
   },

@@ -32,7 +32,7 @@ export const wecom: Channel<WeComConfig> = {
   kind: 'wecom',
   ratePerMinute: 20,
   check: (c) => checkUrl(c.url),
-  send(message, config, signal) {
+  send(message, config, net) {
     const body =
       config.format === 'text'
         ? {
@@ -44,6 +44,6 @@ export const wecom: Channel<WeComConfig> = {
             },
           }
         : { msgtype: 'markdown', markdown: { content: fitBytes(message.markdown, MARKDOWN_LIMIT) } };
-    return sendToRobot(config.url, body, RETRYABLE, signal);
+    return sendToRobot(net, config.url, body, RETRYABLE);
   },
 };
