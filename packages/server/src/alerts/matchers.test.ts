@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Matcher, MatcherError, matches, parseMatcher, validateMatchers } from './matchers.ts';
 
+const RE2 = '; RE2 syntax is required, as in Alertmanager (no backreferences or lookaround)';
 const SYNTAX = 'write name="value", name!="value", name=~"regex" or name!~"regex"';
 
 describe('parseMatcher', () => {
@@ -38,10 +39,21 @@ describe('parseMatcher', () => {
     ['a=b"', `'a=b"' has unbalanced quotes; ${SYNTAX}`],
     ['a="b"c', `'a="b"c' has unbalanced quotes; ${SYNTAX}`],
     ['a="b\\"', `'a="b\\"' has unbalanced quotes; ${SYNTAX}`],
-    ['a=~"("', `'a=~"("': invalid regular expression "(": Unterminated group`],
-    ['a=~"a)|(b"', `'a=~"a)|(b"': invalid regular expression "a)|(b": Unmatched ')'`],
-    ['a!~"[z-a]"', `'a!~"[z-a]"': invalid regular expression "[z-a]": Range out of order in character class`],
-    ['a=~"(?s).*"', `'a=~"(?s).*"': invalid regular expression "(?s).*": Invalid group`],
+    ['a=~"("', `'a=~"("': invalid regular expression "(": missing ): (${RE2}`],
+    ['a=~"a)|(b"', `'a=~"a)|(b"': invalid regular expression "a)|(b": unexpected ): a)|(b${RE2}`],
+    [
+      'a!~"[z-a]"',
+      `'a!~"[z-a]"': invalid regular expression "[z-a]": invalid character class range: z-a${RE2}`,
+    ],
+    [
+      'a=~"(a)\\\\1"',
+      `'a=~"(a)\\\\1"': invalid regular expression "(a)\\\\1": invalid escape sequence: \\1${RE2}`,
+    ],
+    ['a=~"x(?=y)"', `'a=~"x(?=y)"': invalid regular expression "x(?=y)": invalid perl operator: (?=${RE2}`],
+    [
+      'a!~"(?<!x)y"',
+      `'a!~"(?<!x)y"': invalid regular expression "(?<!x)y": invalid perl operator: (?<${RE2}`,
+    ],
   ])('rejects %s', (text, message) => {
     expect(() => parseMatcher(text)).toThrow(new MatcherError([{ path: '', message }]));
     expect(() => parseMatcher(text)).toThrow(MatcherError);
@@ -77,6 +89,9 @@ describe('matches', () => {
     ['a label named like a method is missing', all('toString=""'), {}, true],
     ['constructor!="" needs a real label', all('constructor!=""'), {}, false],
     ['. is one character, even outside the BMP', all('icon=~"."'), { icon: '🔥' }, true],
+    ['. stops at a newline, as in Go', all('text=~"a.b"'), { text: 'a\nb' }, false],
+    ['(?s) lets . match a newline', all('text=~"(?s)a.b"'), { text: 'a\nb' }, true],
+    ['Perl classes', all('code=~"\\d{3}"'), { code: '503' }, true],
   ])('%s', (_what, matchers, labels, expected) => {
     expect(matches(matchers, labels)).toBe(expected);
   });
@@ -123,7 +138,7 @@ describe('validateMatchers', () => {
     [
       'a broken regex, and only that',
       [rule('alertname', '=', 'A'), rule('instance', '=~', '(')],
-      ['[1].value: invalid regular expression "(": Unterminated group'],
+      [`[1].value: invalid regular expression "(": missing ): (${RE2}`],
     ],
   ])('rejects %s', (_what, input, expected) => {
     let problems: string[] = [];

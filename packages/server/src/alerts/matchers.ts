@@ -1,9 +1,11 @@
 /**
- * Silence matchers, read and applied the way Alertmanager does: every matcher must match, a
- * regex must match the whole value, and a label the alert lacks counts as the empty string.
+ * Silence and rule matchers, read and applied the way Alertmanager does: every matcher must
+ * match, a regex (RE2 syntax, linear time) must match the whole value, and a label the alert
+ * lacks counts as the empty string.
  */
 import { zodIssuesToProblems } from '@opsfleet/core';
 import { z } from 'zod';
+import { fullMatch, re2Problem } from './re2.ts';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';
 
@@ -85,46 +87,18 @@ function matchOne(m: Matcher, value: string): boolean {
     case '!=':
       return value !== m.value;
     case '=~':
-      return regexOf(m).test(value);
+      return fullMatch(m.value, value);
     case '!~':
-      return !regexOf(m).test(value);
+      return !fullMatch(m.value, value);
   }
 }
 
-// Silences are checked against every incoming alert, so each matcher compiles its regex once.
-// Matchers are treated as immutable values; a changed silence arrives as new objects.
-const compiled = new WeakMap<Matcher, RegExp>();
-
-function regexOf(m: Matcher): RegExp {
-  let re = compiled.get(m);
-  if (!re) {
-    re = anchored(m.value);
-    compiled.set(m, re);
-  }
-  return re;
-}
-
-// Go's RE2 spells case-insensitivity as a leading (?i), which JavaScript (before ES2025) cannot
-// parse; it is the one flag commonly seen in Alertmanager matchers. The u flag makes `.` match a
-// whole character as RE2 does. Compiling the bare pattern first rejects `a)|(b`, which would
-// otherwise escape the anchoring group.
-function anchored(pattern: string): RegExp {
-  const caseless = pattern.startsWith('(?i)');
-  const body = caseless ? pattern.slice(4) : pattern;
-  const flags = caseless ? 'iu' : 'u';
-  const bare = new RegExp(body, flags);
-  return new RegExp(`^(?:${bare.source})$`, flags);
-}
+const RE2_SYNTAX = 'RE2 syntax is required, as in Alertmanager (no backreferences or lookaround)';
 
 function regexProblem(m: Matcher): string | null {
   if (m.type !== '=~' && m.type !== '!~') return null;
-  try {
-    anchored(m.value);
-    return null;
-  } catch (err) {
-    const why = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-    return `invalid regular expression ${JSON.stringify(m.value)}: ${why}`;
-  }
+  const problem = re2Problem(m.value);
+  return problem && `invalid regular expression ${JSON.stringify(m.value)}: ${problem}; ${RE2_SYNTAX}`;
 }
 
 const EXAMPLE = '{"name": "alertname", "value": "DiskFull", "type": "="}';
