@@ -53,25 +53,30 @@ export function alertStreamRoute(
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      res.write(': connected\n\n');
+      // An alert change or a heartbeat may still arrive after the stream was ended for lost access.
+      const send = (text: string) => {
+        if (!res.writableEnded) res.write(text);
+      };
+      send(': connected\n\n');
       const unsubscribe = feed.subscribe((fingerprints) => {
         void (async () => {
           for (const fp of fingerprints) {
             const detail = await alerts.get(fp).catch(() => undefined);
-            if (detail) res.write(`event: alert\ndata: ${JSON.stringify(detail.alert)}\n\n`);
+            if (detail) send(`event: alert\ndata: ${JSON.stringify(detail.alert)}\n\n`);
           }
         })();
       });
       const stillAllowed = async (p: Principal) => {
         // A database hiccup is not a revocation: the stream stays, and the next heartbeat asks again.
         const now = await identity.recheck(p).catch(() => p);
-        if (!now || !can(now.role, 'alert:read') || now.mustChangePassword) res.end(': access ended\n\n');
+        if (!now || !can(now.role, 'alert:read') || now.mustChangePassword)
+          if (!res.writableEnded) res.end(': access ended\n\n');
       };
       const unwatch = identity.onAccessChange((id) => {
         if (id === principal.id) void stillAllowed(principal);
       });
       const heartbeat = setInterval(() => {
-        res.write(': heartbeat\n\n');
+        send(': heartbeat\n\n');
         void stillAllowed(principal);
       }, HEARTBEAT_MS);
       // The response closes when we end it and when the client goes away.

@@ -35,7 +35,7 @@ export function credentialOf(headers: FastifyRequest['headers']): string | undef
 }
 
 /** The API routes anyone may call: signing in needs no credential. */
-const PUBLIC = new Set([
+export const PUBLIC = new Set([
   '/api/v1/auth/login',
   '/api/v1/auth/refresh',
   '/api/v1/auth/logout',
@@ -43,7 +43,7 @@ const PUBLIC = new Set([
 ]);
 
 /** What a user who must change the password may still call (logout is public). */
-const BEFORE_PASSWORD_CHANGE = new Set(['/api/v1/auth/password', '/api/v1/auth/me']);
+export const BEFORE_PASSWORD_CHANGE = new Set(['/api/v1/auth/password', '/api/v1/auth/me']);
 
 export interface GuardedRoute {
   method: string;

@@ -53,6 +53,15 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   agent: ['agent:register', 'alert:ingest'],
 };
 
+/** What each role is for, in one line (shown in docs/security/roles.md). */
+export const ROLE_PURPOSE: Record<Role, string> = {
+  admin: 'manages users, API keys and everything else',
+  operator: 'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents',
+  viewer: 'reads alerts, silences, rules, notifications and agents; changes nothing',
+  ingest: 'an API key for a sender (Alertmanager, vmalert): pushes alerts and nothing else',
+  agent: "the host agent's API key: registers and heartbeats as itself, reports health as alerts",
+};
+
 export function can(role: Role, permission: Permission): boolean {
   return GRANTS[role].includes(permission);
 }
