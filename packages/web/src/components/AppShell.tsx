@@ -92,7 +92,7 @@ export function AppShell({ user }: { user: User }) {
   const admin = user.role === 'admin';
   const current = route(path, admin);
   const [collapsed, setCollapsed] = useState(false);
-  const [changing, setChanging] = useState(false);
+  const [changing, setChanging] = useState(user.mustChangePassword);
 
   useEffect(() => {
     if (!current) navigate('/alerts', { replace: true });
@@ -176,22 +176,24 @@ export function AppShell({ user }: { user: User }) {
           </Space>
         </Layout.Header>
         <Layout.Content style={{ margin: 24 }}>
-          {user.mustChangePassword && (
+          {/* The server refuses everything else until the password is changed, so no page is shown. */}
+          {user.mustChangePassword ? (
             <Alert
               type="warning"
               showIcon
-              style={{ marginBottom: 16 }}
-              title="This password was generated at the first start: change it."
+              data-testid="must-change-password"
+              title="This password was generated at the first start: change it before anything else."
               action={
-                <Button size="small" onClick={() => setChanging(true)}>
+                <Button size="small" type="primary" onClick={() => setChanging(true)}>
                   Change password
                 </Button>
               }
             />
+          ) : (
+            <div style={{ background: '#fff', padding: 24, borderRadius: 8 }}>
+              <Suspense fallback={<Spin />}>{current?.page}</Suspense>
+            </div>
           )}
-          <div style={{ background: '#fff', padding: 24, borderRadius: 8 }}>
-            <Suspense fallback={<Spin />}>{current?.page}</Suspense>
-          </div>
         </Layout.Content>
       </Layout>
       <ChangePassword
