@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MASK, maskConfig, unmask } from './secrets.ts';
+import { SecretBox } from '../identity/secret-box.ts';
+import { openConfig } from './channel-store.ts';
+import { MASK, maskConfig, splitSecrets, unmask } from './secrets.ts';
 
 describe('channel secrets', () => {
   it.each([
@@ -27,6 +30,10 @@ describe('channel secrets', () => {
       { url: 'https://x/hook', headers: { Authorization: 'Bearer t' } },
       { url: 'https://x/hook', headers: { Authorization: MASK } },
     ],
+    [
+      { url: 'https://user:pass@sms.example/send?apikey=k&from=ops' },
+      { url: `https://${MASK}:${MASK}@sms.example/send?apikey=${MASK}&from=${MASK}` },
+    ],
   ])('masks %j', (config, shown) => {
     expect(maskConfig(config)).toEqual(shown);
   });
@@ -43,5 +50,28 @@ describe('channel secrets', () => {
       secret: 'SECnew',
       headers: { A: '1', B: 'changed' },
     });
+  });
+
+  it('takes a mask in a field that is not secret as the text it is', () => {
+    const stored = { url: 'https://x/hook', bodyTemplate: '{"t":"{{text}}"}' };
+    expect(unmask({ url: 'https://x/hook', bodyTemplate: MASK }, stored)).toEqual({
+      url: 'https://x/hook',
+      bodyTemplate: MASK,
+    });
+  });
+
+  it('refuses a masked secret with nothing stored behind it', () => {
+    expect(() => unmask({ url: 'https://x/hook', secret: MASK }, { url: 'https://x/hook' })).toThrow(
+      expect.objectContaining({ errors: [expect.objectContaining({ path: 'body.config.secret' })] }),
+    );
+  });
+
+  it('opens sealed secrets only on the channel they were sealed for', () => {
+    const box = new SecretBox(randomBytes(32));
+    const config = { url: 'https://x/hook?token=t', secret: 's', to: ['a@b'] };
+    const { shown, secret } = splitSecrets(config);
+    const secrets = box.seal(JSON.stringify({ channel: 'a', values: secret }));
+    expect(openConfig(box, { id: 'a', config: shown, secrets })).toEqual(config);
+    expect(() => openConfig(box, { id: 'b', config: shown, secrets })).toThrow(/belong to another channel/);
   });
 });
