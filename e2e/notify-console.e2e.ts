@@ -172,16 +172,16 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the notification console 
     });
     expectErrors(/status of 400/);
     await step('template-broken', async () => {
-      await page.getByTestId('template-body-firing').fill('{{#alerts}}- {{name}}');
+      await page.getByTestId('template-body-firing').fill('{% for alert in alerts %}- {{ alert.name }}');
       const error = page.getByTestId('template-preview-error');
       await error.waitFor();
-      expect(await error.textContent()).toMatch(/body: .*Unclosed section/);
+      expect(await error.textContent()).toMatch(/body: .*tag .* not closed/);
     });
     expectErrors();
     await step('template-fixed', async () => {
       await page
         .getByTestId('template-body-firing')
-        .fill('{{#alerts}}- {{name}} on {{labels.instance}}\n{{/alerts}}');
+        .fill('{% for alert in alerts %}- {{ alert.name }} on {{ alert.labels.instance }}\n{% endfor %}');
       await page.getByTestId('template-preview-error').waitFor({ state: 'detached' });
       await expect
         .poll(() => page.getByTestId('template-preview-markdown').textContent())

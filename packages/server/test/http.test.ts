@@ -161,14 +161,14 @@ describe('server HTTP errors', () => {
       url: '/api/v1/notify/preview',
       payload: {
         event: 'resolved',
-        template: { title: '{{count}} ok', body: '{{#alerts}}{{name}}{{/alerts}}' },
+        template: { title: '{{ count }} ok', body: '{% for alert in alerts %}{{ alert.name }}{% endfor %}' },
       },
     });
     expect(custom.json()).toMatchObject({ title: '1 ok', markdown: 'DiskFull' });
     const bad = await app({
       method: 'POST',
       url: '/api/v1/notify/preview',
-      payload: { event: 'firing', template: { title: 'x', body: '{{#alerts}} never closed' } },
+      payload: { event: 'firing', template: { title: 'x', body: '{% for alert in alerts %} never closed' } },
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('body.template.body');

@@ -9,7 +9,8 @@ import { DEFAULT_RETRY } from './retry.ts';
 import { groupKeyOf, routeTable } from './routing.ts';
 import type { LoadedRule, RuleStore } from './rule-store.ts';
 import type { TemplateSet } from './template-store.ts';
-import { DEFAULT_TEMPLATES, render } from './templates.ts';
+import { readStoredSet } from './template-store.ts';
+import { DEFAULT_TEMPLATES, renderOrDefault } from './templates.ts';
 
 /**
  * From alert history to the outbox. `route` reads the history entries the trigger queued, files
@@ -178,7 +179,8 @@ export class Router {
         sets.get(channels.get(channelId) ?? '')?.[message.event] ??
         DEFAULT_TEMPLATES[message.event];
       const idempotencyKey = `${group.id}:${seq}:${message.event}:${channelId}`;
-      const out = render(template, {
+      // A template that fails renders this notification in the default, and others go on.
+      const { message: out, problem } = renderOrDefault(template, {
         event: message.event,
         alerts: message.alerts,
         firingCount: message.firingCount,
@@ -196,7 +198,13 @@ export class Router {
           event: message.event,
           title: out.title,
           markdown: out.markdown,
-          payload: { ...out.payload, rule: rule.name, groupLabels: parse(group.labels), idempotencyKey },
+          payload: {
+            ...out.payload,
+            rule: rule.name,
+            groupLabels: parse(group.labels),
+            idempotencyKey,
+            ...(problem ? { templateProblem: problem } : {}),
+          },
           idempotency_key: idempotencyKey,
           max_attempts: this.deps.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
         },
@@ -348,8 +356,8 @@ async function loadChannels(tx: Tx): Promise<Map<string, string | null>> {
 }
 
 async function loadTemplateSets(tx: Tx): Promise<Map<string, Templates>> {
-  const rows = rowsOf<{ id: string; templates: Templates | string }>(
-    await tx.execute(sql`SELECT id, templates FROM notify_templates`),
+  const rows = rowsOf<{ id: string; templates: Templates | string; syntax: string }>(
+    await tx.execute(sql`SELECT id, templates, syntax FROM notify_templates`),
   );
-  return new Map(rows.map((r) => [r.id, parse(r.templates)]));
+  return new Map(rows.map((r) => [r.id, readStoredSet(r.templates, r.syntax)]));
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { App } from '../http/app.ts';
 import { badRequest } from '../http/problem.ts';
 import { CHANNELS } from './channels/index.ts';
-import { checkTemplate, DEFAULT_TEMPLATES, EVENTS, render } from './templates.ts';
+import { DEFAULT_TEMPLATES, EVENTS, LIMITS, renderOnce, TemplateError } from './templates.ts';
 
 const SAMPLE_TIME = '2026-01-01T00:00:00.000Z';
 
@@ -44,27 +44,31 @@ export function notifyRoutes(app: App, consoleUrl: () => string): void {
         summary: 'Render a template (or the default for the event) with sample alerts',
         body: z.object({
           event: z.enum(EVENTS),
-          template: z.object({ title: z.string().max(500), body: z.string().max(20_000) }).optional(),
+          template: z
+            .object({ title: z.string().max(LIMITS.titleChars), body: z.string().max(LIMITS.bodyChars) })
+            .optional(),
         }),
       },
     },
     async (req) => {
       const template = req.body.template ?? DEFAULT_TEMPLATES[req.body.event];
-      const problems = checkTemplate(template);
-      if (problems.length)
-        throw badRequest(
-          'the template does not parse',
-          problems.map((p) => ({ path: `body.template.${p.path}`, message: p.message })),
-        );
-      return render(template, {
-        event: req.body.event,
-        alerts: SAMPLE,
-        consoleUrl: consoleUrl(),
-        actor: 'alice',
-        note: 'looking into it',
-        waitedMinutes: 15,
-        idempotencyKey: 'preview',
-      });
+      try {
+        // Not cached: each keystroke of an editor is a new template, kept by no notification.
+        return renderOnce(template, {
+          event: req.body.event,
+          alerts: SAMPLE,
+          consoleUrl: consoleUrl(),
+          actor: 'alice',
+          note: 'looking into it',
+          waitedMinutes: 15,
+          idempotencyKey: 'preview',
+        });
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        throw badRequest(`the template's ${err.part} ${err.message}`, [
+          { path: `body.template.${err.part}`, message: err.message },
+        ]);
+      }
     },
   );
 }

@@ -3,16 +3,19 @@ import type { App } from '../http/app.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { IdentityService } from '../identity/service.ts';
 import type { TemplateStore } from './template-store.ts';
-import { EVENTS } from './templates.ts';
+import { EVENTS, LIMITS } from './templates.ts';
 
 const Id = z.object({ id: z.uuid() });
-const Template = z.object({ title: z.string().min(1).max(500), body: z.string().min(1).max(20_000) });
+const Template = z.object({
+  title: z.string().min(1).max(LIMITS.titleChars).describe('Liquid; docs/server.md, Templates'),
+  body: z.string().min(1).max(LIMITS.bodyChars).describe('Liquid'),
+});
 const SetBody = z.object({
   name: z.string().min(1).max(100),
   templates: z.partialRecord(z.enum(EVENTS), Template).describe('only the events this set overrides'),
 });
 
-/** Template sets: CRUD, audited; checked for parse errors before they are stored. */
+/** Template sets: CRUD, audited; checked for size and parse errors before they are stored. */
 export function templateRoutes(app: App, sets: TemplateStore, identity: IdentityService): void {
   const tags = ['notifications'];
   const read = { permission: 'notify:read' } as const;

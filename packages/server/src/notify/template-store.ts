@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
 import { badRequest, conflict, notFound } from '../http/problem.ts';
-import { checkTemplate, type NotifyEvent, type Template } from './templates.ts';
+import { checkTemplate, fromMustache, type NotifyEvent, type Template } from './templates.ts';
 
 /** A named set of templates overriding the defaults for some events; rules and channels pick one. */
 export interface TemplateSet {
@@ -18,15 +18,29 @@ interface Row {
   id: string;
   name: string;
   templates: TemplateSet['templates'] | string;
+  syntax: string;
   created_by: string;
   created_at: string | Date;
   updated_at: string | Date;
 }
 
+/**
+ * A stored set's templates in Liquid. Sets saved before the switch from Mustache (migration 0012
+ * marks them) are converted as they are read, and stored in Liquid the next time they are saved.
+ */
+export function readStoredSet(
+  stored: TemplateSet['templates'] | string,
+  syntax: string,
+): TemplateSet['templates'] {
+  const templates: TemplateSet['templates'] = typeof stored === 'string' ? JSON.parse(stored) : stored;
+  if (syntax !== 'mustache') return templates;
+  return Object.fromEntries(Object.entries(templates).map(([event, t]) => [event, fromMustache(t)]));
+}
+
 const toSet = (r: Row): TemplateSet => ({
   id: r.id,
   name: r.name,
-  templates: typeof r.templates === 'string' ? JSON.parse(r.templates) : r.templates,
+  templates: readStoredSet(r.templates, r.syntax),
   createdBy: r.created_by,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
@@ -36,7 +50,7 @@ function checked(templates: TemplateSet['templates']) {
   const problems = Object.entries(templates).flatMap(([event, t]) =>
     checkTemplate(t).map((p) => ({ path: `body.templates.${event}.${p.path}`, message: p.message })),
   );
-  if (problems.length) throw badRequest('a template does not parse', problems);
+  if (problems.length) throw badRequest('a template cannot be used', problems);
   return JSON.stringify(templates);
 }
 
@@ -69,7 +83,7 @@ export class TemplateStore {
     const before = await this.get(id);
     const [row] = rowsOf<Row>(
       await this.db.execute(sql`
-        UPDATE notify_templates SET name = ${input.name}, templates = ${checked(input.templates)}::jsonb, updated_at = now()
+        UPDATE notify_templates SET name = ${input.name}, templates = ${checked(input.templates)}::jsonb, syntax = 'liquid', updated_at = now()
         WHERE id = ${id}::uuid RETURNING *`),
     );
     return { before, after: toSet(row!) };

@@ -27,7 +27,7 @@ import {
   templateSetToForm,
 } from '../template-form.ts';
 
-/** Template sets: per event kind a title and a body (Mustache), overriding the defaults. */
+/** Template sets: per event kind a title and a body (Liquid), overriding the defaults. */
 export function TemplatesPage() {
   const { message } = App.useApp();
   const canWrite = useSession()?.user.role !== 'viewer';
@@ -237,13 +237,24 @@ function TemplateForm({
                     rules={[{ required: true, message: `a body for ${e} messages` }]}
                     extra={
                       <>
-                        Mustache: <Typography.Text code>{'{{count}}'}</Typography.Text>{' '}
-                        <Typography.Text code>{'{{groupName}}'}</Typography.Text>{' '}
-                        <Typography.Text code>{'{{actor}}'}</Typography.Text>{' '}
-                        <Typography.Text code>{'{{note}}'}</Typography.Text>{' '}
-                        <Typography.Text code>{'{{waitedMinutes}}'}</Typography.Text>{' '}
-                        <Typography.Text code>{'{{#alerts}}…{{/alerts}}'}</Typography.Text> with{' '}
-                        <Typography.Text code>{'{{name}} {{severity}} {{summary}} {{link}}'}</Typography.Text>
+                        Liquid (at most 20,000 characters):{' '}
+                        <Typography.Text code>{'{{ count }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{{ groupName }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{{ actor }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{{ note }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{{ waitedMinutes }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{{ othersFiring }}'}</Typography.Text>{' '}
+                        <Typography.Text code>{'{% for alert in alerts %}…{% endfor %}'}</Typography.Text>{' '}
+                        with{' '}
+                        <Typography.Text code>
+                          {
+                            '{{ alert.name }} {{ alert.severity }} {{ alert.summary }} {{ alert.labels.instance }} {{ alert.link }}'
+                          }
+                        </Typography.Text>
+                        ; conditions:{' '}
+                        <Typography.Text code>{'{% if note != blank %}…{% endif %}'}</Typography.Text>. A
+                        template that fails when a notification is sent is replaced by the default for that
+                        one.
                       </>
                     }
                   >
