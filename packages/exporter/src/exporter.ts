@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { adminAuth, collectAuthPairs } from '@opsfleet/core';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -9,6 +8,7 @@ import { Collector } from './collector/collector.ts';
 import type { ExporterConfig } from './config/load.ts';
 import { accountsSignature, Discovery } from './discovery/discovery.ts';
 import { RegionManager } from './discovery/region-manager.ts';
+import { adminGate } from './http/admin-gate.ts';
 import { registerRoutes } from './http/routes.ts';
 import { discoveryStream, STREAM_DEFAULTS, type StreamOptions } from './http/stream.ts';
 import type { MappingCatalog } from './mappings/catalog.ts';
@@ -49,6 +49,7 @@ export interface Exporter {
   firstCollection(): Promise<void>;
   /** Re-reads the configuration files now. */
   reload(): Promise<ReloadResult>;
+  /** Binds `host` (default the configured `server.listen_address`). */
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -126,6 +127,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     // Request lines would drown the collection logs; HTTP warnings and errors still show.
     loggerInstance: opts.log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
+  const gate = adminGate(() => config.adminAuth);
   registerRoutes(app, {
     collector,
     discovery,
@@ -134,15 +136,18 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     selfMetrics,
     apiStats,
     help: (name) => opts.catalog.help(name),
-    adminAuth: adminAuth(collectAuthPairs(env, config.server)),
+    adminAuth: gate,
     accountsPath: () => config.accountsPath,
     ready: () => completed || config.accounts.length === 0,
     now: opts.now,
   });
 
   const apply = async (next: ExporterConfig) => {
-    if (next.port !== config.port)
-      opts.log.warn({ port: next.port }, 'a new port takes effect at the next restart');
+    if (next.port !== config.port || next.host !== config.host)
+      opts.log.warn(
+        { port: next.port, host: next.host },
+        'a new listen address takes effect at the next restart',
+      );
     const resignature = accountsSignature(next.accounts) !== accountsSignature(config.accounts);
     config = next;
     collector.setConfig(next);
@@ -157,7 +162,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     ? new ConfigReloader(opts.loadConfig, apply, opts.log.child({ part: 'reload' }))
     : undefined;
   app.register(async (admin) => {
-    admin.addHook('onRequest', adminAuth(collectAuthPairs(env, config.server)));
+    admin.addHook('onRequest', gate);
     admin.get('/api/discovery/stream', discoveryStream(discovery, { ...STREAM_DEFAULTS, ...opts.stream }));
     admin.post('/-/reload', async (_req, reply) => {
       if (!reloader)
@@ -185,7 +190,7 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
     registry,
     collectOnce,
     firstCollection: () => first,
-    async listen(port, host = '0.0.0.0') {
+    async listen(port, host = config.host) {
       const address = await app.listen({ port, host });
       if (reloader && opts.watchConfig) {
         reloader.watch([config.serverPath, config.accountsPath].filter((p): p is string => Boolean(p)));

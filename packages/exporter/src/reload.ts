@@ -54,9 +54,14 @@ export class ConfigReloader {
     try {
       next = this.load();
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      for (const p of err.problems) this.log.error({ path: p.path }, `config not reloaded: ${p.message}`);
-      return { ok: false, problems: err.problems };
+      // Whatever stops the files from loading keeps the running configuration; a reload started
+      // by a file watcher has no caller to throw to, and an exception there ends the process.
+      const problems =
+        err instanceof ConfigError
+          ? err.problems
+          : [{ path: '(reload)', message: `could not be loaded: ${(err as Error).message}` }];
+      for (const p of problems) this.log.error({ path: p.path }, `config not reloaded: ${p.message}`);
+      return { ok: false, problems };
     }
     await this.apply(next);
     this.log.info({ accounts: next.accounts.length }, 'configuration reloaded');

@@ -31,11 +31,14 @@ export interface StartedExporter {
   seriesCount(): number;
 }
 
-/** Starts the exporter on `config` and registers graceful shutdown; used by `exporter` and `demo`. */
+/**
+ * Starts the exporter on `config` and registers graceful shutdown; used by `exporter` and `demo`.
+ * `host` overrides the configured listen address.
+ */
 export async function startExporter(
   config: ExporterConfig,
   env: Env,
-  host = '0.0.0.0',
+  host = config.host,
 ): Promise<StartedExporter> {
   const log = createLogger({ ...config.server.log, name: 'exporter' });
   for (const warning of config.warnings) log.warn(warning);
@@ -64,9 +67,33 @@ export async function startExporter(
   };
 }
 
-export async function runExporter(env: Env = process.env): Promise<number> {
-  const config = loadConfigOrReport(env);
+/**
+ * `--web.listen-address host:port` (Prometheus exporters' flag; `:port` keeps the host) as the
+ * EXPORTER_LISTEN_ADDRESS and EXPORTER_PORT it stands for, so a reload reads the same values.
+ */
+export function listenFlag(args: string[], env: Env): Env | string {
+  const i = args.findIndex((a) => a === '--web.listen-address' || a.startsWith('--web.listen-address='));
+  if (i < 0) return env;
+  const value = args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(value ?? '');
+  if (!m)
+    return `--web.listen-address: expected host:port (127.0.0.1:9101, :9101 or [::1]:9101), got "${value ?? ''}"`;
+  return {
+    ...env,
+    ...(m[1] ? { EXPORTER_LISTEN_ADDRESS: m[1].replace(/^\[|\]$/g, '') } : {}),
+    EXPORTER_PORT: m[2],
+  };
+}
+
+// main.ts hands over no arguments; the exporter's own flags follow `opsfleet exporter`.
+export async function runExporter(env: Env = process.env, args = process.argv.slice(3)): Promise<number> {
+  const withFlag = listenFlag(args, env);
+  if (typeof withFlag === 'string') {
+    process.stderr.write(`${withFlag}\n`);
+    return 2;
+  }
+  const config = loadConfigOrReport(withFlag);
   if (!config) return 2;
-  await startExporter(config, env);
+  await startExporter(config, withFlag);
   return -1;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { owns, staticShard } from './shard.ts';
+import { owns, shardProblems, staticShard } from './shard.ts';
 
 describe('static sharding (AC-21)', () => {
   it.each([
@@ -9,16 +9,23 @@ describe('static sharding (AC-21)', () => {
     ],
     [{}, { total: 1, index: 0 }],
     [
-      { EXPORT_SHARD_TOTAL: '4', EXPORT_SHARD_INDEX: '6' },
-      { total: 4, index: 2 },
-    ],
-    [
       { CLUSTER_WORKERS: '2', EXPORT_SHARD_TOTAL: '5', CLUSTER_INDEX: '1' },
       { total: 2, index: 1 },
     ],
-    [{ EXPORT_SHARD_TOTAL: 'zero' }, { total: 1, index: 0 }],
   ])('%j → %j', (env, want) => {
     expect(staticShard(env)).toEqual(want);
+    expect(shardProblems(env)).toEqual([]);
+  });
+
+  it.each([
+    [{ EXPORT_SHARD_TOTAL: '4', EXPORT_SHARD_INDEX: '6' }, 'EXPORT_SHARD_INDEX', /from 0 to 3/],
+    [{ EXPORT_SHARD_TOTAL: '3', EXPORT_SHARD_INDEX: '3' }, 'EXPORT_SHARD_INDEX', /from 0 to 2/],
+    [{ CLUSTER_WORKERS: '2', CLUSTER_INDEX: '-1' }, 'CLUSTER_INDEX', /whole number from 0 to 1/],
+    [{ EXPORT_SHARD_TOTAL: '0' }, 'EXPORT_SHARD_TOTAL', /1 or more/],
+    [{ EXPORT_SHARD_TOTAL: 'zero' }, 'EXPORT_SHARD_TOTAL', /1 or more/],
+    [{ EXPORT_SHARD_TOTAL: '-2', EXPORT_SHARD_INDEX: '0' }, 'EXPORT_SHARD_TOTAL', /1 or more/],
+  ])('%j is a configuration error at %s, not one silent shard', (env, path, message) => {
+    expect(shardProblems(env)).toEqual([{ path, message: expect.stringMatching(message) }]);
   });
 
   it.each([

@@ -1,6 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { basename, resolve } from 'node:path';
-import { ConfigError, type ConfigProblem, parseConfigText, parseDuration } from '@opsfleet/core';
+import {
+  ConfigError,
+  type ConfigProblem,
+  type Credential,
+  collectAuthPairs,
+  parseAdminAuth,
+  parseConfigText,
+  parseDuration,
+} from '@opsfleet/core';
+import { shardProblems } from '../cluster/shard.ts';
 import type { Account, CloudName, CollectSettings } from '../providers/provider.ts';
 import {
   type AccountsFile,
@@ -16,6 +26,10 @@ export interface ExporterConfig {
   accounts: Account[];
   settings: CollectSettings;
   port: number;
+  /** The address the HTTP port binds (`server.listen_address`, EXPORTER_LISTEN_ADDRESS). */
+  host: string;
+  /** Who may use the admin endpoints from other hosts; empty: loopback only. Re-read on reload. */
+  adminAuth: Credential[];
   intervalMs: number;
   serverPath?: string;
   accountsPath?: string;
@@ -80,6 +94,13 @@ export function buildConfig(
       problems.push({ path: 'SCRAPE_INTERVAL', message: (err as Error).message });
     }
   }
+  const host = env.EXPORTER_LISTEN_ADDRESS || serverFile.server.listen_address;
+  if (host !== 'localhost' && !isIP(host))
+    problems.push({
+      path: env.EXPORTER_LISTEN_ADDRESS ? 'EXPORTER_LISTEN_ADDRESS' : 'server.listen_address',
+      message: `must be an IP address such as 127.0.0.1 or 0.0.0.0 (or localhost), got "${host}"`,
+    });
+  problems.push(...shardProblems(env), ...adminAuthProblems(serverFile.server, env));
   if (problems.length) throw new ConfigError(paths.accountsPath ?? 'accounts.yaml', problems);
   const s = serverFile.server;
   const settings: CollectSettings = {
@@ -103,10 +124,49 @@ export function buildConfig(
     accounts,
     settings,
     port,
+    host,
+    adminAuth: collectAuthPairs(env, s),
     intervalMs,
     warnings,
     ...paths,
   };
+}
+
+const truthy = (v: unknown) => (typeof v === 'boolean' ? v : /^(1|true|yes)$/i.test(String(v ?? '').trim()));
+
+/**
+ * Admin auth switched on must come with credentials: before, "on" without any pair silently left
+ * the admin endpoints open.
+ */
+function adminAuthProblems(server: ServerFile['server'], env: Env): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (truthy(env.ADMIN_AUTH_ENABLED)) {
+    const pairs = [
+      ...(env.ADMIN_AUTH ? parseAdminAuth(env.ADMIN_AUTH) : []),
+      ...(env.ADMIN_USERNAME || env.ADMIN_PASSWORD
+        ? [{ username: env.ADMIN_USERNAME ?? '', password: env.ADMIN_PASSWORD ?? '' }]
+        : []),
+    ];
+    if (!pairs.length && !(truthy(server.admin_auth_enabled) && server.admin_auth.length))
+      problems.push({
+        path: 'ADMIN_AUTH_ENABLED',
+        message:
+          'admin auth is on but no credentials are set: set ADMIN_AUTH ("user:password") or ADMIN_USERNAME and ADMIN_PASSWORD, or unset ADMIN_AUTH_ENABLED',
+      });
+    for (const p of pairs)
+      if (!p.username || !p.password)
+        problems.push({
+          path: env.ADMIN_AUTH ? 'ADMIN_AUTH' : 'ADMIN_USERNAME/ADMIN_PASSWORD',
+          message: `${p.username ? `user "${p.username}"` : 'an entry'} has no ${p.username ? 'password' : 'user name'}: give every admin both`,
+        });
+  }
+  if (truthy(server.admin_auth_enabled) && !server.admin_auth.length && !truthy(env.ADMIN_AUTH_ENABLED))
+    problems.push({
+      path: 'server.admin_auth',
+      message:
+        'admin_auth_enabled is true but admin_auth lists no credentials: add [{username, password}], or set admin_auth_enabled: false',
+    });
+  return problems;
 }
 
 /**

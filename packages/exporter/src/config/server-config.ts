@@ -73,6 +73,11 @@ const regionDiscoverySchema = z
 
 export const serverSectionSchema = z.looseObject({
   port: intIn(1, 65535).default(9101),
+  /**
+   * The address the HTTP port binds. /metrics must be reachable by Prometheus, so all interfaces
+   * by default; the admin endpoints answer only to loopback unless admin auth is on.
+   */
+  listen_address: z.string().min(1).default('0.0.0.0'),
   page_size: intIn(1, 1440).optional(),
   discovery_ttl: duration.default(3_600_000),
   scrape_interval: duration.default(60_000),
