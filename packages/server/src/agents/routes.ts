@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
-import { labelFilter } from '../http/list-query.ts';
+import { decodeCursor, labelFilter } from '../http/list-query.ts';
 import { badRequest, Problem } from '../http/problem.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { IdentityService } from '../identity/service.ts';
@@ -124,6 +124,8 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
     { config: { permission: 'agents:read' }, schema: { tags, querystring: ListQuery } },
     async (req) => {
       const q = req.query;
+      // Agent ids are uuids: a forged cursor is refused before the database casts it.
+      if (q.cursor) decodeCursor(q.cursor, 'uuid');
       return agents.list({
         status: q.status,
         labels: labelFilter(q.label),

@@ -12,6 +12,22 @@ describe('list queries', () => {
   });
 
   it.each([
+    ['a NUL', encodeCursor('a\u0000', 'b')],
+    ['a lone surrogate', encodeCursor('a', '\uD800')],
+    ['a third value', Buffer.from('["a","b","c"]').toString('base64url')],
+  ])('refuses a cursor carrying %s, which the database would refuse with a 500', (_what, cursor) => {
+    expect(() => decodeCursor(cursor)).toThrow(/cursor is not one this server issued/);
+  });
+
+  it('refuses a cursor whose id is not of the column type it names', () => {
+    const uuid = '0b0e4f4e-9c1a-4f6e-8a53-5d1f2b7c9a10';
+    expect(decodeCursor(encodeCursor('web-1', uuid), 'uuid')).toEqual(['web-1', uuid]);
+    expect(() => decodeCursor(encodeCursor('web-1', 'not-a-uuid'), 'uuid')).toThrow(
+      /not one this server issued/,
+    );
+  });
+
+  it.each([
     [undefined, undefined],
     ['env=prod', { env: 'prod' }],
     [['env=prod', 'team=db=x'], { env: 'prod', team: 'db=x' }],

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { badInputIn } from './input.ts';
 import { badRequest, Problem } from './problem.ts';
 
 /**
@@ -19,11 +20,23 @@ const foreignCursor = () =>
     },
   ]);
 
-/** The sort key and id a cursor carries; 409 for one this server did not issue. */
-export function decodeCursor(cursor: string): [string, string] {
+/**
+ * The sort key and id a cursor carries; 409 for one this server did not issue. Its values go to
+ * the database as parameters, so text the database refuses (NUL, unpaired surrogates) or an id
+ * not of the column's type is refused here; `idType` names that type when the caller knows it.
+ */
+export function decodeCursor(cursor: string, idType?: keyof typeof ID_TYPES): [string, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      typeof v[1] === 'string' &&
+      !badInputIn({ cursor: v }) &&
+      (!idType || ID_TYPES[idType].test(v[1]))
+    )
+      return [v[0], v[1]];
   } catch {}
   throw foreignCursor();
 }
