@@ -111,4 +111,24 @@ describe('outbound requests', () => {
       });
     net.close();
   });
+
+  it('sends again on a fresh connection when a kept-alive one was closed under it', async () => {
+    // Drops every connection at its second request, as a receiver whose idle timeout ends just
+    // as the connection is reused.
+    const perSocket = new WeakMap<object, number>();
+    const closing = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) return req.socket.destroy();
+      req.resume();
+      res.writeHead(200).end('fine');
+    });
+    await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closing.address() as { port: number }).port}/`;
+    const net = new Outbound({ allow: ['127.0.0.1/32'] });
+    expect(await net.post(url, '{}', {})).toMatchObject({ status: 200 });
+    expect(await net.post(url, '{}', {})).toMatchObject({ status: 200 });
+    net.close();
+    await new Promise<void>((r) => closing.close(() => r()));
+  });
 });

@@ -230,9 +230,30 @@ export class Outbound {
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<{ status: number; location?: string; text: string }> {
-    const protocol = url.protocol as 'http:' | 'https:';
     // An address literal never reaches the lookup: net.connect uses it as it is.
     if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await this.resolve(url.hostname);
+    try {
+      return await this.exchange(url, method, body, headers, signal);
+    } catch (err) {
+      // A kept-alive connection the receiver closed just as it was reused: the request never
+      // reached it, so it goes once more on a fresh connection (Node's documented remedy).
+      if (
+        (err as { reusedSocket?: boolean }).reusedSocket &&
+        (err as { code?: string }).code === 'ECONNRESET'
+      )
+        return this.exchange(url, method, body, headers, signal);
+      throw err;
+    }
+  }
+
+  private exchange(
+    url: URL,
+    method: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ status: number; location?: string; text: string }> {
+    const protocol = url.protocol as 'http:' | 'https:';
     return new Promise((resolve, reject) => {
       const req = (protocol === 'https:' ? https : http).request(
         url,
@@ -265,7 +286,7 @@ export class Outbound {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       req.end(body);
     });
   }
