@@ -216,6 +216,51 @@ describe.each(all)('alert episodes on $name', (backend) => {
     expect(detail.instances[0]!.generatorURL).toBe('http://prometheus:9090/graph?g0.expr=DiskFull');
   });
 
+  it('webhooks stored together each get the answer they would have had alone', async () => {
+    const [a, b] = [alertOf(), alertOf()];
+    // The first two are stored at once (two at a time), so the rest queue and are stored as one group.
+    const answers = await Promise.all(
+      [
+        am('firing', a, 0),
+        am('firing', b, 0),
+        am('firing', a, 0),
+        am('resolved', a, 0, 5),
+        am('firing', a, 10),
+        am('firing', b, 0),
+      ].map(ingest),
+    );
+    expect(answers.map(({ created, changed, refreshed }) => [created, changed, refreshed])).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 1, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    expect(await snapshot(database, fingerprintOf(a))).toMatchObject({
+      state: 'firing',
+      current: '10:10',
+      instances: ['10:00 resolved/source ends 10:05 resolved 10:05', '10:10 firing ends - resolved -'],
+    });
+  });
+
+  it('a webhook the database refuses fails alone; the others stored with it are kept', async () => {
+    const [a, b, c] = [alertOf(), alertOf(), alertOf()];
+    const bad = am('firing', alertOf(), 0).map((r) => ({
+      ...r,
+      annotations: { summary: 'nul \u0000 byte' },
+    }));
+    const outcomes = await Promise.allSettled(
+      [a, b, null, c].map((l) => ingest(l ? am('firing', l, 0) : bad)),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const l of [a, b, c])
+      expect(await snapshot(database, fingerprintOf(l))).toMatchObject({ state: 'firing' });
+    expect(
+      rowsOf(await database.db.execute(sql`SELECT 1 FROM alerts WHERE fingerprint = ${bad[0]!.fingerprint}`)),
+    ).toEqual([]);
+  });
+
   it('any order and any repetition of a realistic stream ends in the state of the stream in order', async () => {
     let run = 0;
     await fc.assert(
@@ -228,6 +273,11 @@ describe.each(all)('alert episodes on $name', (backend) => {
         for (const batch of batches(shuffled)) await ingest(batch);
         const got = await snapshots(database, shuffled);
         expect(got.map(({ history: _, ...s }) => s)).toEqual(expected.map(({ history: _, ...s }) => s));
+        // All at once: the server stores whatever arrived together in one transaction.
+        const together = shuffle(relabel(stream, `${backend.name}-together-${run}`), keys);
+        await Promise.all(batches(together).map(ingest));
+        const grouped = await snapshots(database, together);
+        expect(grouped.map(({ history: _, ...s }) => s)).toEqual(expected.map(({ history: _, ...s }) => s));
         for (const batch of batches(inOrder)) await ingest(batch);
         expect(await snapshots(database, inOrder)).toEqual(expected);
       }),

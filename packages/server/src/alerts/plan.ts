@@ -35,6 +35,8 @@ export interface HistoryEntry {
   event: EventKind;
   from: AlertState | null;
   to: AlertState;
+  /** Who caused it: the sender's key, a user, or `system` (expiry, silences, supersede). */
+  actor: string;
 }
 
 /** What the store holds of a reported alert: its current (newest) instance and the reported episodes it has. */
@@ -69,7 +71,30 @@ export interface IngestPlan {
   alerts: AlertRow[];
   /** Alerts that got an episode older than their newest: superseded end times to recompute. */
   backfilled: string[];
+  /** Per batch, in order: what it did as if stored on its own after the ones before it. */
+  outcomes: BatchOutcome[];
 }
+
+/** Reports that arrived together (one webhook) and who sent them. */
+export interface ReportBatch {
+  reports: InboundAlert[];
+  actor: string;
+}
+
+export interface BatchOutcome {
+  /** New episodes stored. */
+  created: number;
+  /** State changes of episodes already stored. */
+  changed: number;
+  /** Episodes reported again with nothing to change. */
+  refreshed: number;
+}
+
+/**
+ * What time and silences ask of an alert's open current instance once its reports are
+ * applied (expiry, silence, unsilence), if anything; `labels` are the alert's.
+ */
+export type Settle = (current: Instance, labels: Record<string, string>) => AlertEvent | undefined;
 
 /** An event applied to an instance: the instance after it, and its history entry when the state changed. */
 export interface Applied {
@@ -117,6 +142,7 @@ export function applyEvent(
       event: event.kind,
       from: inst.state,
       to: outcome.to,
+      actor,
     },
   };
 }
@@ -143,6 +169,7 @@ class Episodes {
   backfilled = false;
   currentId: string | null;
   latest: InboundAlert | null = null;
+  labels: Record<string, string> = {};
 
   constructor(stored: Stored | undefined) {
     this.currentId = stored?.currentId ?? null;
@@ -180,7 +207,9 @@ const blank = (fingerprint: string, startsAt: Date, id: string, severity: Severi
 });
 
 /**
- * What one batch of reports does to the stored alerts. An episode is (fingerprint, startsAt),
+ * What batches of reports do to the stored alerts, applied one after the other, so that
+ * batches that arrived together are stored in one transaction with the outcome they would
+ * have had one at a time. An episode is (fingerprint, startsAt),
  * and a report only ever touches its own: a resolve is final for its episode, endsAt of a
  * firing episode only moves forward, a newer episode becomes the alert's current one and ends
  * an older open one, an episode first heard of as resolved (or older than the current one) is
@@ -190,18 +219,46 @@ const blank = (fingerprint: string, startsAt: Date, id: string, severity: Severi
  */
 export function planIngest(
   stored: Map<string, Stored>,
-  batch: InboundAlert[],
+  batches: ReportBatch[],
   now: Date,
-  actor: string,
-  newId: () => string = randomUUID,
+  opts: { newId?: () => string; settle?: Settle } = {},
 ): IngestPlan {
+  const newId = opts.newId ?? randomUUID;
   const alerts = new Map<string, Episodes>();
-  for (const report of batch) {
-    const eps = alerts.get(report.fingerprint) ?? new Episodes(stored.get(report.fingerprint));
-    alerts.set(report.fingerprint, eps);
-    applyReport(eps, report, now, actor, newId);
-  }
-  const plan: IngestPlan = { created: [], updated: [], seen: [], history: [], alerts: [], backfilled: [] };
+  const outcomes = batches.map(({ reports, actor }) => {
+    const created = new Set<string>();
+    const changed = new Set<string>();
+    const seen = new Set<string>();
+    let entries = 0;
+    for (const report of reports) {
+      const eps = alerts.get(report.fingerprint) ?? new Episodes(stored.get(report.fingerprint));
+      alerts.set(report.fingerprint, eps);
+      const before = { created: eps.created.size, entries: eps.entries.length };
+      const id = applyReport(eps, report, now, actor, newId);
+      seen.add(id);
+      if (eps.created.size > before.created) created.add(id);
+      for (const entry of eps.entries.slice(before.entries))
+        if (!created.has(entry.instanceId)) {
+          changed.add(entry.instanceId);
+          entries += 1;
+        }
+    }
+    return {
+      created: created.size,
+      changed: entries,
+      refreshed: [...seen].filter((id) => !created.has(id) && !changed.has(id)).length,
+    };
+  });
+  if (opts.settle) for (const eps of alerts.values()) settle(eps, opts.settle, now);
+  const plan: IngestPlan = {
+    created: [],
+    updated: [],
+    seen: [],
+    history: [],
+    alerts: [],
+    backfilled: [],
+    outcomes,
+  };
   for (const [fingerprint, eps] of alerts) {
     for (const inst of eps.byStart.values()) {
       const before = eps.before.get(inst.id);
@@ -233,21 +290,34 @@ function detailsOf(a: InboundAlert): NonNullable<AlertRow['details']> {
   };
 }
 
+/** An alert whose reports changed something is settled against silences and time at once. */
+function settle(eps: Episodes, decide: Settle, now: Date): void {
+  const current = eps.current;
+  if (!eps.entries.length || !current || !isOpen(current.state)) return;
+  const event = decide(current, eps.labels);
+  if (!event) return;
+  const applied = applyEvent(current, event, now, 'system');
+  if (applied.entry) eps.put(applied.instance, applied.entry);
+}
+
 type Step = [Instance, HistoryEntry | null] | null;
 
+/** Applies one report to its episode; returns the id of the episode's instance. */
 function applyReport(
   eps: Episodes,
   report: InboundAlert,
   now: Date,
   actor: string,
   newId: () => string,
-): void {
+): string {
   const current = eps.current;
   const startsAt = report.startsAt ?? (current && isOpen(current.state) ? current.startsAt : now);
   const existing = eps.byStart.get(startsAt.getTime()) ?? null;
   const inst =
-    existing ?? openEpisode(eps, blank(report.fingerprint, startsAt, newId(), detailsOf(report).severity));
+    existing ??
+    openEpisode(eps, blank(report.fingerprint, startsAt, newId(), detailsOf(report).severity), actor);
   eps.seen.add(inst.id);
+  eps.labels = report.labels;
   const isCurrent = inst.id === eps.currentId;
   if (isCurrent) eps.latest = report;
   const step =
@@ -255,6 +325,7 @@ function applyReport(
       ? resolveStep(inst, existing !== null, report, now, actor)
       : fireStep(eps, inst, existing !== null, isCurrent, report, now, actor);
   if (step) eps.put(...step);
+  return inst.id;
 }
 
 const linked = (inst: Instance, report: InboundAlert): Instance =>
@@ -262,7 +333,7 @@ const linked = (inst: Instance, report: InboundAlert): Instance =>
 
 function resolveStep(inst: Instance, existed: boolean, report: InboundAlert, now: Date, actor: string): Step {
   const endAt = report.endsAt ?? now;
-  if (!existed) return endNew(linked(inst, report), 'source', endAt, 'source_resolve');
+  if (!existed) return endNew(linked(inst, report), 'source', endAt, 'source_resolve', actor);
   // Several resolves of one episode (an HA pair, a retry) agree on the earliest end they name.
   if (inst.endedBy === 'source')
     return [
@@ -288,10 +359,11 @@ function fireStep(
       'superseded',
       nextStart(eps, inst.startsAt),
       'supersede',
+      actor,
     );
     return [{ ...ended, endsAt: report.endsAt }, entry];
   }
-  if (!existed) return [{ ...linked(inst, report), endsAt: report.endsAt }, created(inst)];
+  if (!existed) return [{ ...linked(inst, report), endsAt: report.endsAt }, created(inst, actor)];
   if (inst.endedBy === 'source') return null;
   const news = isCurrent && (report.endsAt === null || inst.endsAt === null || report.endsAt > inst.endsAt);
   const applied = applyEvent(linked(inst, report), { kind: 'fire', news }, now, actor);
@@ -303,7 +375,7 @@ function fireStep(
  * episode it replaces is ended (superseded) at its start. An older one is marked for backfill:
  * the superseded end times around it are recomputed from what is stored.
  */
-function openEpisode(eps: Episodes, inst: Instance): Instance {
+function openEpisode(eps: Episodes, inst: Instance, actor: string): Instance {
   const { id, startsAt } = inst;
   eps.created.add(id);
   const current = eps.current;
@@ -312,25 +384,35 @@ function openEpisode(eps: Episodes, inst: Instance): Instance {
     return inst;
   }
   if (current) {
-    const ended = applyEvent(current, { kind: 'supersede' }, startsAt, 'system', startsAt);
+    const ended = applyEvent(current, { kind: 'supersede' }, startsAt, actor, startsAt);
     eps.put(ended.instance, ended.entry);
   }
   eps.currentId = id;
   return inst;
 }
 
-function endNew(inst: Instance, endedBy: EndedBy, endAt: Date, event: EventKind): [Instance, HistoryEntry] {
+function endNew(
+  inst: Instance,
+  endedBy: EndedBy,
+  endAt: Date,
+  event: EventKind,
+  actor: string,
+): [Instance, HistoryEntry] {
   const ended: Instance = { ...inst, state: 'resolved', endedBy, resolvedAt: endAt };
   if (endedBy === 'source') ended.endsAt = endAt;
-  return [ended, { instanceId: inst.id, fingerprint: inst.fingerprint, event, from: null, to: 'resolved' }];
+  return [
+    ended,
+    { instanceId: inst.id, fingerprint: inst.fingerprint, event, from: null, to: 'resolved', actor },
+  ];
 }
 
-const created = (inst: Instance): HistoryEntry => ({
+const created = (inst: Instance, actor: string): HistoryEntry => ({
   instanceId: inst.id,
   fingerprint: inst.fingerprint,
   event: 'fire',
   from: null,
   to: 'firing',
+  actor,
 });
 
 /** The start of the next newer episode known in the batch: a superseded episode ended when it began. */

@@ -3,11 +3,21 @@ import type { Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
 import { encodeCursor } from '../http/list-query.ts';
 import { conflict, notFound } from '../http/problem.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { InboundAlert } from './ingest.ts';
 import type { AlertEvent, AlertState, EndedBy } from './lifecycle.ts';
 import { timedOut } from './lifecycle.ts';
 import { type Matcher, matches } from './matchers.ts';
-import { applyEvent, type HistoryEntry, type IngestPlan, type Instance, planIngest } from './plan.ts';
+import {
+  applyEvent,
+  type BatchOutcome,
+  type HistoryEntry,
+  type IngestPlan,
+  type Instance,
+  planIngest,
+  type ReportBatch,
+  type Settle,
+} from './plan.ts';
 import { type AlertFilter, alertQueries } from './queries.ts';
 import { alertStore } from './store.ts';
 
@@ -30,14 +40,8 @@ export interface AlertSummary {
   generatorURL?: string | null;
 }
 
-export interface IngestResult {
+export interface IngestResult extends BatchOutcome {
   received: number;
-  /** New episodes stored. */
-  created: number;
-  /** State changes of episodes already stored. */
-  changed: number;
-  /** Episodes reported again with nothing to change. */
-  refreshed: number;
 }
 
 export interface SummaryRow {
@@ -73,7 +77,18 @@ export const summaryOf = (r: SummaryRow): AlertSummary => ({
 
 // Housekeeping locks and writes this many alerts per transaction.
 const PASS_BATCH = 1000;
+/**
+ * Ingestion transactions at a time, and the most reports one of them stores. Two keep both the
+ * server and the database busy (one plans while the other's statements run); a bigger group
+ * holds its row locks longer and makes every request in it wait for the slowest part.
+ */
+const INGEST_SLOTS = 2;
+const GROUP_REPORTS = 2000;
+/** Lock conflicts with another replica (deadlock, serialization): the group is tried again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const INGEST_ATTEMPTS = 3;
 const DETAIL_INSTANCES = 50;
+const DEFAULT_TIMEOUT_MS = 6 * 3_600_000;
 const DETAIL_HISTORY = 100;
 // How many of the newest alerts a text search reads before it asks the trigram index.
 const TEXT_WINDOW = 2000;
@@ -102,12 +117,21 @@ function reconcileEvent(
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+const sqlState = (err: unknown) =>
+  (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+
 /**
  * The alert center's operations: ingestion of source reports per episode, user actions and
  * housekeeping through the lifecycle table, queries. `onChange` hears the fingerprints a
  * committed write changed (live streams, notifications).
  */
 export class AlertService {
+  private readonly groups = new GroupCommit<ReportBatch, IngestResult>((b) => this.storeGroup(b), {
+    slots: INGEST_SLOTS,
+    maxWeight: GROUP_REPORTS,
+    weight: (b) => b.reports.length,
+  });
+
   constructor(
     private readonly db: Db,
     private readonly opts: {
@@ -132,7 +156,7 @@ export class AlertService {
   private async reconcileAlerts(fingerprints?: string[]): Promise<number> {
     return this.reconcile({
       silences: (await this.opts.silences?.()) ?? [],
-      timeoutMs: this.opts.timeoutMs ?? 6 * 3_600_000,
+      timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(fingerprints ? { fingerprints } : {}),
     });
   }
@@ -142,32 +166,70 @@ export class AlertService {
   }
 
   /**
-   * Persists a batch of source reports, each on its own episode. Idempotent: the same reports
-   * again add no instance, no history entry and so no notification.
+   * Persists a batch of source reports, each on its own episode, and answers once it is
+   * committed. Idempotent: the same reports again add no instance, no history entry and so no
+   * notification. Batches that arrive while others are being stored are stored together.
    */
-  async ingest(batch: InboundAlert[], actor: string): Promise<IngestResult> {
-    const now = this.now();
-    const plan = await this.db.transaction(async (tx) => {
-      const stored = await alertStore.lockReported(tx, batch, now);
-      const p = planIngest(stored, batch, now, actor);
-      await alertStore.apply(tx, p, now, actor);
-      return p;
-    });
-    this.opts.onIngest?.(batch, plan, now);
-    const touched = [...new Set(plan.history.map((h) => h.fingerprint))];
-    if (touched.length) {
-      this.opts.onChange?.(touched);
-      // A new or re-opened alert that a silence covers is muted right away.
-      await this.reconcileAlerts(touched);
+  ingest(batch: InboundAlert[], actor: string): Promise<IngestResult> {
+    return this.groups.submit({ reports: batch, actor });
+  }
+
+  /** One transaction for the group; if it fails, each batch alone, so only a bad one fails. */
+  private async storeGroup(batches: ReportBatch[]): Promise<PromiseSettledResult<IngestResult>[]> {
+    try {
+      return (await this.storeTogether(batches)).map((value) => ({ status: 'fulfilled', value }));
+    } catch (err) {
+      if (batches.length === 1) return [{ status: 'rejected', reason: err }];
+      const alone: PromiseSettledResult<IngestResult>[] = [];
+      for (const b of batches)
+        alone.push(
+          await this.storeTogether([b]).then(
+            ([value]) => ({ status: 'fulfilled', value: value! }) as const,
+            (reason) => ({ status: 'rejected', reason }) as const,
+          ),
+        );
+      return alone;
     }
-    const created = new Set(plan.created.map((c) => c.id));
-    const changed = new Set(plan.history.map((h) => h.instanceId));
-    return {
-      received: batch.length,
-      created: created.size,
-      changed: plan.history.filter((h) => !created.has(h.instanceId)).length,
-      refreshed: plan.seen.filter((id) => !created.has(id) && !changed.has(id)).length,
-    };
+  }
+
+  private async storeTogether(batches: ReportBatch[]): Promise<IngestResult[]> {
+    const reports = batches.flatMap((b) => b.reports);
+    for (let attempt = 1; ; attempt++) {
+      const now = this.now();
+      try {
+        // Read before the transaction: a new or re-opened alert that a silence covers is muted
+        // in the same write.
+        const settle = this.settler(await this.opts.silences?.(), now);
+        const plan = await this.db.transaction(async (tx) => {
+          const stored = await alertStore.lockReported(tx, reports, now);
+          const p = planIngest(stored, batches, now, { settle });
+          await alertStore.apply(tx, p, now);
+          return p;
+        });
+        this.opts.onIngest?.(reports, plan, now);
+        const touched = [...new Set(plan.history.map((h) => h.fingerprint))];
+        if (touched.length) this.opts.onChange?.(touched);
+        return plan.outcomes.map((o, i) => ({ received: batches[i]!.reports.length, ...o }));
+      } catch (err) {
+        if (attempt >= INGEST_ATTEMPTS || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
+      }
+    }
+  }
+
+  private settler(silences: Matcher[][] = [], now: Date): Settle {
+    const opts = { silences, timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    return (current, labels) =>
+      reconcileEvent(
+        {
+          fingerprint: current.fingerprint,
+          labels,
+          state: current.state,
+          last_seen: now,
+          ends_at: current.endsAt,
+        },
+        opts,
+        now,
+      );
   }
 
   /** A user's action on an alert's current instance; refused (409) when the lifecycle does not allow it. */
@@ -177,8 +239,7 @@ export class AlertService {
       if (!current) return 'missing' as const;
       const applied = applyEvent(current, { kind: action }, this.now(), actor);
       if (applied.rejected) return { rejected: applied.rejected };
-      if (applied.entry)
-        await alertStore.write(tx, [applied.instance], [applied.entry], this.now(), actor, note);
+      if (applied.entry) await alertStore.write(tx, [applied.instance], [applied.entry], this.now(), note);
       return applied.entry ? ('applied' as const) : ('noop' as const);
     });
     if (outcome === 'missing') throw notFound(`no alert with fingerprint ${fingerprint}`);
@@ -263,7 +324,7 @@ export class AlertService {
       instances.push(applied.instance);
       entries.push(applied.entry);
     }
-    await alertStore.write(tx, instances, entries, now, 'system');
+    await alertStore.write(tx, instances, entries, now);
     return entries.map((e) => e.fingerprint);
   }
 

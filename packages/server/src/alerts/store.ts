@@ -52,6 +52,7 @@ const HISTORY: Column<HistoryEntry>[] = [
   ['event', 'text', (h) => h.event],
   ['from_state', 'text', (h) => h.from],
   ['to_state', 'text', (h) => h.to],
+  ['actor', 'text', (h) => h.actor],
 ];
 
 const ALERT: Column<AlertRow>[] = [
@@ -98,6 +99,17 @@ const instanceOf = (r: InstanceRow): Instance => ({
 });
 
 const INSTANCE_FIELDS = sql.raw(INSTANCE.map(([name]) => `i.${name}`).join(', '));
+
+const historyInsert = (history: HistoryEntry[], now: Date, note?: string) => sql`
+  INSERT INTO alert_history (instance_id, fingerprint, event, from_state, to_state, actor, at, note)
+  SELECT v.*, ${iso(now)}::timestamptz, ${note ?? null} FROM ${unnest(history, HISTORY)}`;
+
+/** Data-modifying statements as one, so they cost one round trip; nothing when there are none. */
+async function together(tx: Tx, writes: SQL[]): Promise<void> {
+  if (!writes.length) return;
+  const ctes = writes.map((w, n) => sql`${sql.raw(`w${n}`)} AS (${w})`);
+  await tx.execute(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
+}
 
 /**
  * The alert tables. Every write is set-based: one statement per kind of write for a whole
@@ -160,21 +172,36 @@ export const alertStore = {
     return new Map(rows.map((r) => [r.fingerprint, instanceOf(r)]));
   },
 
-  /** Writes an ingestion plan. */
-  async apply(tx: Tx, plan: IngestPlan, now: Date, actor: string): Promise<void> {
+  /**
+   * Writes an ingestion plan in one statement: every write is a data-modifying CTE, so a batch
+   * costs one round trip whatever it holds. The CTEs see the same snapshot, so no two of them
+   * touch one row: reported instances whose values change take their last_seen in the same
+   * update, and the alert rows (their state included) are written once. Foreign keys are
+   * checked at the end of the statement, when the new instances exist.
+   */
+  async apply(tx: Tx, plan: IngestPlan, now: Date): Promise<void> {
     const ts = iso(now);
+    const stale = iso(new Date(now.getTime() - SEEN_PRECISION_MS));
+    const rewritten = new Set([...plan.created, ...plan.updated].map((i) => i.id));
+    const seenOnly = plan.seen.filter((id) => !rewritten.has(id));
+    const writes: SQL[] = [];
     if (plan.created.length)
-      await tx.execute(sql`
+      writes.push(sql`
         INSERT INTO alert_instances (${sql.raw(INSTANCE.map(([n]) => n).join(', '))}, last_seen)
         SELECT v.*, ${ts}::timestamptz FROM ${unnest(plan.created, INSTANCE)}`);
-    await this.write(tx, plan.updated, plan.history, now, actor);
-    const stale = iso(new Date(now.getTime() - SEEN_PRECISION_MS));
-    if (plan.seen.length)
-      await tx.execute(sql`
+    if (plan.updated.length)
+      writes.push(sql`
+        UPDATE alert_instances i SET ${sql.raw(MUTABLE.map((n) => `${n} = v.${n}`).join(', '))},
+          last_seen = CASE WHEN i.id = ANY(${pgArray(plan.seen)}::uuid[]) THEN ${ts}::timestamptz ELSE i.last_seen END
+        FROM ${unnest(plan.updated, INSTANCE)}
+        WHERE i.id = v.id`);
+    if (seenOnly.length)
+      writes.push(sql`
         UPDATE alert_instances SET last_seen = ${ts}::timestamptz
-        WHERE id = ANY(${pgArray(plan.seen)}::uuid[]) AND last_seen < ${stale}::timestamptz`);
+        WHERE id = ANY(${pgArray(seenOnly)}::uuid[]) AND last_seen < ${stale}::timestamptz`);
+    if (plan.history.length) writes.push(historyInsert(plan.history, now));
     if (plan.alerts.length)
-      await tx.execute(sql`
+      writes.push(sql`
         UPDATE alerts a SET state = v.state, current_instance_id = v.iid, last_seen = ${ts}::timestamptz,
           name = COALESCE(v.name, a.name), labels = COALESCE(v.labels, a.labels),
           annotations = COALESCE(v.annotations, a.annotations), severity = COALESCE(v.severity, a.severity),
@@ -184,6 +211,7 @@ export const alertStore = {
           OR (a.state, a.current_instance_id) IS DISTINCT FROM (v.state, v.iid)
           OR (v.name IS NOT NULL AND (a.name, a.labels, a.annotations, a.severity, a.source)
               IS DISTINCT FROM (v.name, v.labels, v.annotations, v.severity, v.source)))`);
+    await together(tx, writes);
     if (plan.backfilled.length) await this.recomputeSuperseded(tx, plan.backfilled);
   },
 
@@ -196,24 +224,22 @@ export const alertStore = {
     instances: Instance[],
     history: HistoryEntry[],
     now: Date,
-    actor: string,
     note?: string,
   ): Promise<void> {
-    const ts = iso(now);
-    if (instances.length) {
-      await tx.execute(sql`
+    const writes: SQL[] = [];
+    if (instances.length)
+      writes.push(
+        sql`
         UPDATE alert_instances i SET ${sql.raw(MUTABLE.map((n) => `${n} = v.${n}`).join(', '))}
         FROM ${unnest(instances, INSTANCE)}
-        WHERE i.id = v.id`);
-      await tx.execute(sql`
+        WHERE i.id = v.id`,
+        sql`
         UPDATE alerts a SET state = v.state
         FROM ${unnest(instances, INSTANCE)}
-        WHERE a.current_instance_id = v.id AND a.state <> v.state`);
-    }
-    if (history.length)
-      await tx.execute(sql`
-        INSERT INTO alert_history (instance_id, fingerprint, event, from_state, to_state, at, actor, note)
-        SELECT v.*, ${ts}::timestamptz, ${actor}, ${note ?? null} FROM ${unnest(history, HISTORY)}`);
+        WHERE a.current_instance_id = v.id AND a.state <> v.state`,
+      );
+    if (history.length) writes.push(historyInsert(history, now, note));
+    await together(tx, writes);
   },
 
   /**
