@@ -1,3 +1,4 @@
+import { YAML_LIMITS } from '@opsfleet/core';
 import { isPair, isScalar, parseDocument, visit } from 'yaml';
 
 /**
@@ -26,6 +27,8 @@ export function maskValue(value: unknown, key = '', parent?: string): unknown {
 export function maskYaml(text: string): string {
   // Not core's readYaml: the document is edited and printed, never turned into values, so its
   // aliases are never expanded; a Document is what keeps the comments.
+  if (Buffer.byteLength(text) > YAML_LIMITS.maxBytes)
+    return '# agent.yaml on disk is over the size limit, so it is not shown (the agent runs the last valid one)\n';
   const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length)
     return '# agent.yaml on disk does not parse, so it is not shown (the agent runs the last valid one)\n';
