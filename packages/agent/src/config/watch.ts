@@ -65,17 +65,6 @@ export function watchConfig(
     clearTimeout(timer);
     timer = setTimeout(reload, debounceMs);
   });
-  // An unhandled 'error' (the folder removed or unmounted) would end the agent and its API.
-  watcher.on('error', (err) =>
-    handlers.onInvalid(
-      new ConfigError(path, [
-        {
-          path: dirname(path),
-          message: `can no longer be watched (${err.message}); restart the agent to watch it again`,
-        },
-      ]),
-    ),
-  );
   return {
     close: () => {
       clearTimeout(timer);
