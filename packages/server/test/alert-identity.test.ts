@@ -60,15 +60,16 @@ describe.each(all)('alert identity on $name', (backend) => {
     ] as const)
       expect((await post(url, payload)).statusCode).toBe(202);
 
-    const alert = await t.api('GET', `/api/v1/alerts/${victim}`);
-    expect(alert.status).toBe(200);
-    expect(alert.body.labels).toEqual(victimLabels);
-    expect(alert.body.state).toBe('firing');
-    expect(alert.body.annotations.summary).toBe('primary unreachable');
+    const detail = await t.api('GET', `/api/v1/alerts/${victim}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.alert.labels).toEqual(victimLabels);
+    expect(detail.body.alert.state).toBe('firing');
+    expect(detail.body.alert.annotations.summary).toBe('primary unreachable');
+    expect(detail.body.history.map((h: { event: string }) => h.event)).toEqual(['fire']);
 
     const harmless = await t.api('GET', `/api/v1/alerts/${fingerprintOf({ alertname: 'Harmless' })}`);
     expect(harmless.status).toBe(200);
-    expect(harmless.body.annotations).toMatchObject({ summary: 'all good', source_fingerprint: victim });
+    expect(harmless.body.alert.annotations).toMatchObject({ summary: 'all good', source_fingerprint: victim });
   });
 
   it('refuses a fingerprint longer than any sender’s hash with 400 naming the field', async () => {

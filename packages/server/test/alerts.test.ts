@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../src/alerts/fingerprint.ts';
 import { parseAlertmanager, parseVmalert } from '../src/alerts/ingest.ts';
 import { AlertService } from '../src/alerts/service.ts';
 import { openDatabase } from '../src/db/database.ts';
@@ -31,6 +32,14 @@ async function service(backend: (typeof all)[number]) {
 }
 
 const startsAt = '2026-11-25T09:59:00Z';
+const labelsOf = (i: number) => ({
+  alertname: 'DiskFull',
+  instance: `db-${i}`,
+  severity: i === 0 ? 'critical' : 'warning',
+});
+/** What Alertmanager sends as the fingerprint, and the server computes from the labels. */
+const fp = (i: number) => fingerprintOf(labelsOf(i));
+
 function amGroup(status: 'firing' | 'resolved', n: number, starts = startsAt) {
   return {
     version: '4',
@@ -44,12 +53,12 @@ function amGroup(status: 'firing' | 'resolved', n: number, starts = startsAt) {
     externalURL: 'http://alertmanager:9093',
     alerts: Array.from({ length: n }, (_, i) => ({
       status,
-      labels: { alertname: 'DiskFull', instance: `db-${i}`, severity: i === 0 ? 'critical' : 'warning' },
+      labels: labelsOf(i),
       annotations: { summary: `disk of db-${i} is full` },
       startsAt: starts,
       endsAt: status === 'resolved' ? '2026-11-25T10:05:00Z' : '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus/graph',
-      fingerprint: `f${i.toString(16).padStart(15, '0')}`,
+      fingerprint: fp(i),
     })),
   };
 }
@@ -71,7 +80,7 @@ describe.each(all)('alert center on $name', (backend) => {
     const { items } = await svc.list({ limit: 50 });
     expect(items).toHaveLength(10);
     expect(items.every((a) => a.state === 'firing')).toBe(true);
-    const detail = await svc.get('f000000000000000');
+    const detail = await svc.get(fp(0));
     expect(detail.history.map((h) => h.event)).toEqual(['fire']);
     expect(detail.alert).toMatchObject({
       severity: 'critical',
@@ -84,13 +93,13 @@ describe.each(all)('alert center on $name', (backend) => {
     const { svc, changes } = await service(backend);
     await svc.ingest(parseAlertmanager(amGroup('firing', 1)), 'am');
     tick(1000);
-    await svc.act('f000000000000000', 'acknowledge', 'alice', 'looking');
+    await svc.act(fp(0), 'acknowledge', 'alice', 'looking');
     tick(1000);
     await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
     await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
     tick(60_000);
     await svc.ingest(parseAlertmanager(amGroup('firing', 1, '2026-11-25T10:01:00Z')), 'am');
-    const detail = await svc.get('f000000000000000');
+    const detail = await svc.get(fp(0));
     expect(detail.alert.state).toBe('firing');
     expect(detail.instances.map((i) => i.state)).toEqual(['firing', 'resolved']);
     expect(detail.instances[1]!.acknowledgedBy).toBe('alice');
@@ -113,7 +122,7 @@ describe.each(all)('alert center on $name', (backend) => {
     await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
     await svc.ingest(parseAlertmanager(amGroup('firing', 1, '2026-11-25T10:01:00Z')), 'am');
     await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
-    const detail = await svc.get('f000000000000000');
+    const detail = await svc.get(fp(0));
     expect(detail.alert.state).toBe('firing');
     expect(detail.instances.map((i) => i.state)).toEqual(['firing', 'resolved']);
   });
@@ -121,9 +130,9 @@ describe.each(all)('alert center on $name', (backend) => {
   it('refuses an action the lifecycle does not allow, with the reason, and changes nothing', async () => {
     const { svc } = await service(backend);
     await svc.ingest(parseAlertmanager(amGroup('firing', 1)), 'am');
-    await expect(svc.act('f000000000000000', 'close', 'bob')).rejects.toMatchObject({ status: 409 });
+    await expect(svc.act(fp(0), 'close', 'bob')).rejects.toMatchObject({ status: 409 });
     await expect(svc.act('nope', 'acknowledge', 'bob')).rejects.toMatchObject({ status: 404 });
-    expect((await svc.get('f000000000000000')).history).toHaveLength(1);
+    expect((await svc.get(fp(0))).history).toHaveLength(1);
   });
 
   it('derives vmalert status from endsAt and stores a resolve of an alert it never saw as resolved', async () => {
@@ -150,8 +159,8 @@ describe.each(all)('alert center on $name', (backend) => {
     const { svc } = await service(backend);
     await svc.ingest(parseAlertmanager(amGroup('firing', 3)), 'am');
     tick(4 * 60_000);
-    await svc.act('f000000000000000', 'acknowledge', 'alice');
-    await svc.act('f000000000000001', 'acknowledge', 'bob');
+    await svc.act(fp(0), 'acknowledge', 'alice');
+    await svc.act(fp(1), 'acknowledge', 'bob');
     tick(6 * 60_000);
     await svc.ingest(parseAlertmanager(amGroup('resolved', 1)), 'am');
     const stats = await svc.stats(new Date('2026-11-25T09:00:00Z'), new Date('2026-11-25T11:00:00Z'), 3600);
@@ -180,9 +189,9 @@ describe.each(all)('alert center on $name', (backend) => {
       await svc.ingest(parseAlertmanager(amGroup('firing', 5)), 'am');
       tick(1000);
     }
-    await svc.act('f000000000000001', 'acknowledge', 'alice');
+    await svc.act(fp(1), 'acknowledge', 'alice');
     expect((await svc.list({ limit: 50, states: ['acknowledged'] })).items.map((a) => a.fingerprint)).toEqual(
-      ['f000000000000001'],
+      [fp(1)],
     );
     expect((await svc.list({ limit: 50, severities: ['critical'] })).items).toHaveLength(1);
     expect((await svc.list({ limit: 50, labels: { instance: 'db-3' } })).items).toHaveLength(1);
