@@ -9,6 +9,25 @@ import { DEFAULT_TEMPLATES, render } from './templates.ts';
 
 const Id = z.object({ id: z.uuid() });
 const Config = z.record(z.string(), z.unknown());
+/** Answers name their fields, so nothing else (a secret, a receiver's answer) can be serialised into one. */
+const Channel = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  config: Config.describe('secrets are shown as ••••••, never their value'),
+  templateId: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const TestResult = z.object({
+  delivered: z.literal(true),
+  status: z
+    .number()
+    .optional()
+    .describe("the receiver's HTTP status (or the SMTP reply code); never its body"),
+  ms: z.number(),
+});
 
 /** Channels: CRUD (secrets masked in answers, audited) and "send test". */
 export function channelRoutes(
@@ -21,11 +40,15 @@ export function channelRoutes(
   const tags = ['notifications'];
   const read = { permission: 'notify:read' } as const;
   const write = { permission: 'notify:write' } as const;
-  app.get('/api/v1/notify/channels', { config: read, schema: { tags } }, async () =>
-    (await channels.list()).map(ChannelStore.masked),
+  app.get(
+    '/api/v1/notify/channels',
+    { config: read, schema: { tags, response: { 200: z.array(Channel) } } },
+    async () => (await channels.list()).map(ChannelStore.masked),
   );
-  app.get('/api/v1/notify/channels/:id', { config: read, schema: { tags, params: Id } }, async (req) =>
-    ChannelStore.masked(await channels.get(req.params.id)),
+  app.get(
+    '/api/v1/notify/channels/:id',
+    { config: read, schema: { tags, params: Id, response: { 200: Channel } } },
+    async (req) => ChannelStore.masked(await channels.get(req.params.id)),
   );
   app.post(
     '/api/v1/notify/channels',
@@ -39,6 +62,7 @@ export function channelRoutes(
           config: Config,
           templateId: z.uuid().nullable().optional(),
         }),
+        response: { 201: Channel },
       },
     },
     async (req, reply) => {
@@ -59,6 +83,7 @@ export function channelRoutes(
           config: Config.optional(),
           templateId: z.uuid().nullable().optional(),
         }),
+        response: { 200: Channel },
       },
     },
     async (req) => {
@@ -76,16 +101,16 @@ export function channelRoutes(
   );
   app.delete(
     '/api/v1/notify/channels/:id',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 204: z.null().describe('deleted') } } },
     async (req, reply) => {
       const gone = await channels.remove(req.params.id);
       await identity.audit(actorOf(req), 'channel.delete', `channel:${gone.name}`, ChannelStore.masked(gone));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.post(
     '/api/v1/notify/channels/:id/test',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 200: TestResult } } },
     async (req) => {
       const channel = await channels.get(req.params.id);
       const message = render(
@@ -110,7 +135,7 @@ export function channelRoutes(
       if (!result.ok)
         throw new Problem(502, 'Bad Gateway', `the ${channel.kind} channel failed: ${result.error}`);
       return {
-        delivered: true,
+        delivered: true as const,
         ...(result.status ? { status: result.status } : {}),
         ms: Math.round(result.ms),
       };
