@@ -1,6 +1,8 @@
 import { createServer as createHttp, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcp } from 'node:net';
+import { eventually } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAlertmanager } from '../src/alerts/ingest.ts';
 import { backends } from './backends.ts';
 import { testServer } from './test-server.ts';
 
@@ -147,5 +149,51 @@ describe.each(all)('outbound address policy on $name', (backend) => {
       const answered = await t.api('POST', `/api/v1/notify/channels/${c.body.id}/test`);
       expect(JSON.stringify([failed.body, answered.body])).not.toContain('INTERNAL-PAGE');
     }
+  });
+
+  it('holds for notifications too: a refused destination is a dead letter at its first attempt', async () => {
+    const t = await testServer(backend, {
+      outboundAllow: [],
+      housekeepingMs: 60_000,
+      notifyRetry: { baseMs: 50, capMs: 100, maxAttempts: 8 },
+    });
+    cleanups.push(t.close);
+    const receiver = await peer('127.0.0.1', () => ({ status: 200 }));
+    const channel = await t.api('POST', '/api/v1/notify/channels', {
+      name: 'named',
+      kind: 'webhook',
+      config: { url: `http://localhost:${receiver.port}/hook` },
+    });
+    await t.api('POST', '/api/v1/notify/rules', {
+      name: 'all',
+      groupBy: ['alertname'],
+      groupWaitSeconds: 0,
+      steps: [{ afterMinutes: 0, channelIds: [channel.body.id] }],
+    });
+    await t.s.alerts.ingest(
+      parseAlertmanager({
+        version: '4',
+        status: 'firing',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: 'X' },
+            annotations: {},
+            startsAt: new Date().toISOString(),
+          },
+        ],
+      }),
+      'alertmanager',
+    );
+    const [dead] = await eventually(
+      'the dead letter',
+      async () => (await t.api('GET', '/api/v1/notify/dead-letters')).body.items,
+      { ok: (items) => items.length === 1, timeoutMs: 15_000 },
+    );
+    expect(dead).toMatchObject({
+      attempts: 1,
+      lastError: expect.stringMatching(/refused to connect to localhost/),
+    });
+    expect(receiver.seen).toHaveLength(0);
   });
 });

@@ -113,7 +113,10 @@ export interface OutboundOptions {
   resolve?: Resolver;
 }
 
-export type OutboundAnswer = { status: number; text: string; ms: number } | { error: string; ms: number };
+export type OutboundAnswer =
+  | { status: number; text: string; ms: number }
+  /** `refused`: the address policy said no; trying again changes nothing until an admin does. */
+  | { error: string; refused: boolean; ms: number };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -203,10 +206,18 @@ export class Outbound {
         if (!REDIRECTS.has(res.status) || !res.location)
           return { status: res.status, text: res.text, ms: performance.now() - t0 };
         if (hop >= this.maxRedirects)
-          return { error: `more than ${this.maxRedirects} redirects`, ms: performance.now() - t0 };
+          return {
+            error: `more than ${this.maxRedirects} redirects`,
+            refused: false,
+            ms: performance.now() - t0,
+          };
         target = new URL(res.location, target);
         if (target.protocol !== 'http:' && target.protocol !== 'https:')
-          return { error: `redirected to a ${target.protocol} URL`, ms: performance.now() - t0 };
+          return {
+            error: `redirected to a ${target.protocol} URL`,
+            refused: false,
+            ms: performance.now() - t0,
+          };
         if (res.status === 303 || (method === 'POST' && res.status < 303)) {
           method = 'GET';
           payload = undefined;
@@ -219,7 +230,7 @@ export class Outbound {
         : e instanceof OutboundRefused
           ? e.message
           : `${e.code ?? 'error'}: ${e.message}`;
-      return { error, ms: performance.now() - t0 };
+      return { error, refused: e instanceof OutboundRefused, ms: performance.now() - t0 };
     }
   }
 

@@ -37,7 +37,7 @@ export const feishu: Channel<FeishuConfig> = {
       },
     };
     const r = await postJson(net, config.url, JSON.stringify(body), {});
-    if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
+    if ('error' in r) return { ok: false, retryable: !r.refused, error: r.error, ms: r.ms };
     if (r.status !== 200)
       return {
         ok: false,

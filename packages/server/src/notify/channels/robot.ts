@@ -13,7 +13,7 @@ export async function sendToRobot(
   retryableCodes: number[],
 ): Promise<Delivery> {
   const r = await postJson(net, url, JSON.stringify(body), {});
-  if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
+  if ('error' in r) return { ok: false, retryable: !r.refused, error: r.error, ms: r.ms };
   if (r.status !== 200)
     return {
       ok: false,

@@ -24,7 +24,7 @@ export const slack: Channel<SlackConfig> = {
       ],
     };
     const r = await postJson(net, config.url, JSON.stringify(body), {});
-    if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
+    if ('error' in r) return { ok: false, retryable: !r.refused, error: r.error, ms: r.ms };
     if (r.status === 200) return { ok: true, status: 200, ms: r.ms };
     return {
       ok: false,

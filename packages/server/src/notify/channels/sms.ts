@@ -47,7 +47,7 @@ export const sms: Channel<SmsConfig> = {
         config.headers ?? {},
       );
       ms += r.ms;
-      if ('error' in r) return { ok: false, retryable: true, error: `${phone}: ${r.error}`, ms };
+      if ('error' in r) return { ok: false, retryable: !r.refused, error: `${phone}: ${r.error}`, ms };
       if (r.status < 200 || r.status >= 300)
         return {
           ok: false,

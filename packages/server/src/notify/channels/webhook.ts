@@ -32,7 +32,7 @@ export const webhook: Channel<WebhookConfig> = {
       ...(config.secret ? { 'x-opsfleet-signature': webhookSignature(config.secret, timestamp, body) } : {}),
     };
     const r = await postJson(net, config.url, body, headers);
-    if ('error' in r) return { ok: false, retryable: true, error: r.error, ms: r.ms };
+    if ('error' in r) return { ok: false, retryable: !r.refused, error: r.error, ms: r.ms };
     if (r.status >= 200 && r.status < 300) return { ok: true, status: r.status, ms: r.ms };
     return {
       ok: false,
