@@ -377,13 +377,16 @@ type Stubs = any;
  * Check runs that fell in the window, from each check's history over the agent's gRPC API
  * (asked after the window, so the asking is not measured), and the checks not passing.
  */
-async function checkRuns(agent: AgentProcess, from: number, to: number) {
+async function checkRuns(agent: AgentProcess, dataDir: string, from: number, to: number) {
   const v1 = (grpc.loadPackageDefinition(protoLoader.loadSync(AGENT_PROTO, { defaults: true })) as Stubs)
     .opsfleet.agent.v1;
   const client = new v1.Health(agent.grpc, grpc.credentials.createInsecure());
+  // The read-only token the agent generated on its first start.
+  const auth = new grpc.Metadata();
+  auth.set('authorization', `Bearer ${readFileSync(join(dataDir, 'grpc-read.token'), 'utf8').trim()}`);
   const call = <T>(method: string, req: object) =>
     new Promise<T>((resolve, reject) =>
-      client[method](req, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
+      client[method](req, auth, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
     );
   try {
     const { checks } = await call<{ checks: { service: string; check: string; state: string }[] }>(
@@ -426,13 +429,14 @@ async function remoteWriteCounters(agent: AgentProcess) {
 const run = promisify(execFile);
 
 /** `opsfleet agent stop <svc>` for each service, as an operator would: services outlive a SIGTERM'd agent. */
-async function stopServices(agent: AgentProcess, services: string[]): Promise<void> {
+async function stopServices(agent: AgentProcess, configPath: string, services: string[]): Promise<void> {
   const queue = [...services];
   await Promise.all(
     Array.from({ length: STOP_CONCURRENCY }, async () => {
       for (let name = queue.shift(); name; name = queue.shift()) {
         const { stdout } = await run(process.execPath, [CLI, 'agent', 'stop', name], {
-          env: { ...process.env, OPSFLEET_AGENT: agent.grpc },
+          // The CLI finds the agent's address and token through its agent.yaml.
+          env: { ...process.env, OPSFLEET_AGENT: agent.grpc, AGENT_CONFIG: configPath },
         });
         if (!/: stopped/.test(stdout)) throw new Error(`opsfleet agent stop ${name}: ${stdout.trim()}`);
       }
@@ -492,11 +496,11 @@ async function runOnce(variant: Variant, launch: Launch, log: (s: string) => voi
     const targetHits = { tcp: targets.hits.tcp - hitsBefore.tcp, http: targets.hits.http - hitsBefore.http };
     const logLines = agent.lines.filter((l) => l.at >= from && l.at < to).length;
     const requests = receiver ? receiver.requests.length - requestsBefore : undefined;
-    const checks = await checkRuns(agent, from, to);
+    const checks = await checkRuns(agent, dataDir, from, to);
     const samples = receiver ? await remoteWriteCounters(agent) : undefined;
     log(` ${window.cpuPercent.toFixed(2)} % CPU, ${(window.rssAvg / 2 ** 20).toFixed(1)} MiB; stopping…`);
     const stopStarted = Date.now();
-    await stopServices(agent, services);
+    await stopServices(agent, configPath, services);
     await agent.stop();
     const stopMs = Date.now() - stopStarted;
     const left = pids.filter(isSleep);

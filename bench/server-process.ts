@@ -72,18 +72,26 @@ export async function startServerProcess(
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-server-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=512', CLI, 'server'], {
-    env: {
-      ...process.env,
-      SERVER_PORT: String(port),
-      DATA_DIR: dataDir,
-      DATABASE_URL: db?.url ?? '',
-      OPSFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      LOG_LEVEL: 'warn',
-      ...env,
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server (NODE_OPTIONS refuses it).
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--max-old-space-size=512', CLI, 'server'],
+    {
+      env: {
+        ...process.env,
+        // The benchmark's receivers listen on loopback, which the outbound policy refuses by default.
+        OUTBOUND_ALLOW: '127.0.0.1/32',
+        SERVER_PORT: String(port),
+        DATA_DIR: dataDir,
+        DATABASE_URL: db?.url ?? '',
+        OPSFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async () => {
     child.kill('SIGKILL');
