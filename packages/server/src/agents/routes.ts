@@ -67,6 +67,54 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const HeartbeatAnswer = z.object({
+  serverTime: z.string().describe('RFC 3339, UTC'),
+  heartbeatMs: z.number().describe('send the next heartbeat within this'),
+  offlineAfterMs: z.number().describe('no heartbeat for this long and the agent is listed offline'),
+});
+
+const AgentSummary = z.object({
+  id: z.string().describe("the id of the agent's API key"),
+  name: z.string().describe("the name of the agent's API key"),
+  hostname: z.string(),
+  version: z.string(),
+  labels: z.record(z.string(), z.string()),
+  status: z.enum(['online', 'offline']),
+  statusSince: z.string(),
+  lastSeen: z.string(),
+  firstSeen: z.string(),
+  registeredAt: z.string(),
+  startedAt: z.string().nullable(),
+  grpcAddress: z.string().nullable(),
+  remoteAddress: z.string().nullable(),
+  serviceCounts: z.object({
+    total: z.number(),
+    byState: z.record(z.string(), z.number()),
+    unhealthy: z.number(),
+    restarts: z.number(),
+  }),
+});
+
+const AgentDetail = AgentSummary.extend({
+  services: z.array(
+    z.object({
+      name: z.string(),
+      state: z.string(),
+      backend: z.string(),
+      pid: z.number().optional(),
+      restarts: z.number(),
+      health: z.string().optional(),
+      startedAt: z.string().optional(),
+      reason: z.string().optional(),
+    }),
+  ),
+  history: z
+    .array(
+      z.object({ at: z.string(), event: z.enum(['registered', 'online', 'offline']), detail: z.string() }),
+    )
+    .describe('newest first'),
+});
+
 /**
  * The agent a request comes from: the API key it was authenticated with. Only a key of the
  * `agent` role is an agent — not a user's login, nor an admin's key, even though admins hold
@@ -98,6 +146,7 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
         tags,
         summary: 'An agent announces itself at start (the agent is the API key it signs in with)',
         body: Register,
+        response: { 200: HeartbeatAnswer.extend({ id: z.string(), name: z.string() }) },
       },
     },
     async (req) => {
@@ -115,13 +164,29 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
         tags,
         summary: 'An agent is alive, with its services; 404 means: register again',
         body: Heartbeat,
+        response: { 200: HeartbeatAnswer },
       },
     },
     async (req) => agents.heartbeat(agentOf(req, req.body), req.body.services),
   );
   app.get(
     '/api/v1/agents',
-    { config: { permission: 'agents:read' }, schema: { tags, querystring: ListQuery } },
+    {
+      config: { permission: 'agents:read' },
+      schema: {
+        tags,
+        querystring: ListQuery,
+        response: {
+          200: z.object({
+            items: z.array(AgentSummary),
+            nextCursor: z.string().nullable(),
+            counts: z
+              .object({ online: z.number(), offline: z.number() })
+              .describe('every agent, whatever the filter'),
+          }),
+        },
+      },
+    },
     async (req) => {
       const q = req.query;
       // Agent ids are uuids: a forged cursor is refused before the database casts it.
@@ -143,6 +208,7 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
         tags,
         summary: 'An agent, its services and its recent history',
         params: z.object({ id: z.uuid() }),
+        response: { 200: AgentDetail },
       },
     },
     async (req) => agents.get(req.params.id),
@@ -155,12 +221,13 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
         tags,
         summary: 'Forget an agent (it registers again if its key still works: revoke the key to keep it out)',
         params: z.object({ id: z.uuid() }),
+        response: { 204: z.null().describe('forgotten') },
       },
     },
     async (req, reply) => {
       const removed = await agents.remove(req.params.id);
       await identity.audit(actorOf(req), 'agent.delete', `agent:${removed.name}`, removed, undefined);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -42,6 +42,71 @@ const Accepted = z.object({
   refreshed: z.number(),
 });
 
+// What the answers hold: the serializer sends exactly these fields, so a field a service adds
+// reaches clients once it is described here.
+const time = z.string().describe('RFC 3339, UTC');
+const AlertSummary = z.object({
+  fingerprint: z.string(),
+  name: z.string(),
+  state: z.enum(STATES),
+  severity: z.string(),
+  source: z.string(),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()),
+  startsAt: time.nullable(),
+  lastSeen: time,
+  instanceId: z.string().nullable(),
+  generatorURL: z.string().nullish(),
+});
+const Instance = z.object({
+  id: z.string(),
+  state: z.enum(STATES),
+  endedBy: z.string().nullable().describe('source, time, user or superseded'),
+  acknowledgedBy: z.string().nullable(),
+  generatorURL: z.string().nullable(),
+  starts_at: time.nullish(),
+  ends_at: time.nullish(),
+  last_seen: time.nullish(),
+  acknowledged_at: time.nullish(),
+  resolved_at: time.nullish(),
+  closed_at: time.nullish(),
+});
+const HistoryEntry = z.object({
+  id: z.string(),
+  instanceId: z.string(),
+  at: time,
+  event: z.string(),
+  from: z.string().nullable(),
+  to: z.string(),
+  actor: z.string().nullable(),
+  note: z.string().nullable(),
+});
+const nextCursor = z.string().nullable().describe('pass as ?cursor= for the next page; null on the last');
+const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor });
+const Buckets = z.array(z.object({ at: time, severity: z.string(), count: z.number() }));
+const Stats = z.object({
+  from: time,
+  to: time,
+  bucketSeconds: z.number(),
+  now: z.object({
+    byState: z.record(z.string(), z.number()),
+    bySeverity: z.record(z.string(), z.number()),
+  }),
+  started: Buckets,
+  resolved: Buckets,
+  mttaSeconds: z.number().nullable(),
+  acknowledgedCount: z.number(),
+  mttrSeconds: z.number().nullable(),
+  resolvedCount: z.number(),
+});
+const AlertDetail = z.object({
+  alert: AlertSummary,
+  instances: z.array(Instance),
+  instancesCursor: nextCursor,
+  history: z.array(HistoryEntry),
+  historyCursor: nextCursor,
+});
+
 /**
  * Alert ingestion (Alertmanager webhook v4, vmalert's `/api/v2/alerts` array, a generic JSON
  * shape) and the alert center's query and action API. Ingestion answers 202 once the batch is
@@ -86,7 +151,10 @@ export function alertRoutes(app: App, alerts: AlertService): void {
 
   app.get(
     '/api/v1/alerts',
-    { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], querystring: ListQuery } },
+    {
+      config: { permission: 'alert:read' },
+      schema: { tags: ['alerts'], querystring: ListQuery, response: { 200: page(AlertSummary) } },
+    },
     async (req) => {
       const q = req.query;
       return alerts.list({
@@ -121,6 +189,7 @@ export function alertRoutes(app: App, alerts: AlertService): void {
             .default(3600)
             .describe('seconds'),
         }),
+        response: { 200: Stats },
       },
     },
     async (req) => {
@@ -139,7 +208,10 @@ export function alertRoutes(app: App, alerts: AlertService): void {
   const Fingerprint = z.object({ fingerprint: z.string().min(1).max(128) });
   app.get(
     '/api/v1/alerts/:fingerprint',
-    { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], params: Fingerprint } },
+    {
+      config: { permission: 'alert:read' },
+      schema: { tags: ['alerts'], params: Fingerprint, response: { 200: AlertDetail } },
+    },
     async (req) => alerts.get(req.params.fingerprint),
   );
   const Page = z.object({
@@ -155,6 +227,7 @@ export function alertRoutes(app: App, alerts: AlertService): void {
         summary: "An alert's episodes, newest first",
         params: Fingerprint,
         querystring: Page,
+        response: { 200: page(Instance) },
       },
     },
     async (req) => alerts.instances(req.params.fingerprint, req.query.limit, req.query.cursor),
@@ -168,6 +241,7 @@ export function alertRoutes(app: App, alerts: AlertService): void {
         summary: "An alert's state changes, newest first",
         params: Fingerprint,
         querystring: Page,
+        response: { 200: page(HistoryEntry) },
       },
     },
     async (req) => alerts.history(req.params.fingerprint, req.query.limit, req.query.cursor),
@@ -187,6 +261,7 @@ export function alertRoutes(app: App, alerts: AlertService): void {
           tags: ['alerts'],
           params: Fingerprint,
           body: z.object({ note: z.string().max(2000).optional() }).nullish(),
+          response: { 200: AlertSummary },
         },
       },
       async (req) => alerts.act(req.params.fingerprint, action, actorOf(req), req.body?.note),

@@ -22,6 +22,17 @@ const CreateSilence = z.object({
   comment: z.string().min(1).max(2000),
 });
 
+const Silence = z.object({
+  id: z.string(),
+  matchers: z.array(MatcherObject),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  comment: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  state: z.enum(['pending', 'active', 'expired']),
+});
+
 /** Silences: create, list, expire; each change applies to the alerts at once and is audited. */
 export function silenceRoutes(
   app: App,
@@ -42,13 +53,17 @@ export function silenceRoutes(
           limit: pageLimit(),
           cursor: pageCursor,
         }),
+        response: { 200: z.array(Silence) },
       },
     },
     async (req, reply) => arrayPage(reply, req.url, await silences.list(req.query)),
   );
   app.post(
     '/api/v1/silences',
-    { config: { permission: 'silence:write' }, schema: { tags, body: CreateSilence } },
+    {
+      config: { permission: 'silence:write' },
+      schema: { tags, body: CreateSilence, response: { 201: Silence } },
+    },
     async (req, reply) => {
       const created = await silences.create(
         {
@@ -66,7 +81,10 @@ export function silenceRoutes(
   );
   app.delete(
     '/api/v1/silences/:id',
-    { config: { permission: 'silence:write' }, schema: { tags, params: z.object({ id: z.uuid() }) } },
+    {
+      config: { permission: 'silence:write' },
+      schema: { tags, params: z.object({ id: z.uuid() }), response: { 200: Silence } },
+    },
     async (req) => {
       const expired = await silences.expire(req.params.id);
       await identity.audit(actorOf(req), 'silence.expire', `silence:${expired.id}`, undefined, expired);

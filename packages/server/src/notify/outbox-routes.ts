@@ -7,6 +7,44 @@ import { ATTEMPT_STATUSES, OUTBOX_STATES, type OutboxStore } from './outbox-stor
 
 const Id = z.object({ id: z.uuid() });
 
+const Attempt = z.object({
+  id: z.string(),
+  outboxId: z.string(),
+  channelId: z.string(),
+  channelName: z.string().nullable(),
+  event: z.string(),
+  title: z.string(),
+  attempt: z.number(),
+  status: z.enum(ATTEMPT_STATUSES),
+  responseCode: z.number().nullable(),
+  error: z.string().nullable(),
+  ms: z.number().nullable(),
+  at: z.string(),
+});
+
+const Notification = z.object({
+  id: z.string(),
+  ruleId: z.string().nullable(),
+  ruleName: z.string().nullable(),
+  channelId: z.string(),
+  channelName: z.string().nullable(),
+  event: z.string(),
+  title: z.string(),
+  markdown: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string(),
+  state: z.enum(OUTBOX_STATES),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  nextAttemptAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
 /** The delivery log, the outbox and its dead letters (inspect, retry, discard). */
 export function outboxRoutes(
   app: App,
@@ -31,6 +69,7 @@ export function outboxRoutes(
           limit: pageLimit(),
           cursor: pageCursor,
         }),
+        response: { 200: page(Attempt) },
       },
     },
     (req) => outbox.deliveries(req.query),
@@ -47,12 +86,18 @@ export function outboxRoutes(
           limit: pageLimit(),
           cursor: pageCursor,
         }),
+        response: { 200: page(Notification) },
       },
     },
     (req) => outbox.list(req.query),
   );
-  app.get('/api/v1/notify/outbox/:id', { config: read, schema: { tags, params: Id } }, (req) =>
-    outbox.get(req.params.id),
+  app.get(
+    '/api/v1/notify/outbox/:id',
+    {
+      config: read,
+      schema: { tags, params: Id, response: { 200: Notification.extend({ history: z.array(Attempt) }) } },
+    },
+    (req) => outbox.get(req.params.id),
   );
   app.get(
     '/api/v1/notify/dead-letters',
@@ -62,13 +107,14 @@ export function outboxRoutes(
         tags,
         summary: 'Dead letters, newest first',
         querystring: z.object({ limit: pageLimit(), cursor: pageCursor }),
+        response: { 200: page(Notification) },
       },
     },
     (req) => outbox.list({ ...req.query, state: 'dead' }),
   );
   app.post(
     '/api/v1/notify/dead-letters/:id/retry',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 200: Notification } } },
     async (req) => {
       const item = await outbox.retry(req.params.id);
       await identity.audit(
@@ -84,7 +130,7 @@ export function outboxRoutes(
   );
   app.delete(
     '/api/v1/notify/dead-letters/:id',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 204: z.null().describe('discarded') } } },
     async (req, reply) => {
       const item = await outbox.discard(req.params.id);
       await identity.audit(
@@ -94,7 +140,7 @@ export function outboxRoutes(
         { state: 'dead' },
         { state: item.state },
       );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -22,17 +22,22 @@ const SAMPLE = [
   },
 ];
 
+const Template = z.object({ title: z.string(), body: z.string() });
+
 /** Notification templates (defaults, preview) and the channel kinds on offer. */
 export function notifyRoutes(app: App, consoleUrl: () => string): void {
   const tags = ['notifications'];
   app.get(
     '/api/v1/notify/channel-kinds',
-    { config: { permission: 'notify:read' }, schema: { tags } },
+    { config: { permission: 'notify:read' }, schema: { tags, response: { 200: z.array(z.string()) } } },
     async () => CHANNELS.map((c) => c.kind),
   );
   app.get(
     '/api/v1/notify/templates/defaults',
-    { config: { permission: 'notify:read' }, schema: { tags } },
+    {
+      config: { permission: 'notify:read' },
+      schema: { tags, response: { 200: z.record(z.enum(EVENTS), Template) } },
+    },
     async () => DEFAULT_TEMPLATES,
   );
   app.post(
@@ -48,6 +53,14 @@ export function notifyRoutes(app: App, consoleUrl: () => string): void {
             .object({ title: z.string().max(LIMITS.titleChars), body: z.string().max(LIMITS.bodyChars) })
             .optional(),
         }),
+        response: {
+          200: z.object({
+            title: z.string(),
+            markdown: z.string(),
+            payload: z.record(z.string(), z.unknown()).describe('the event a webhook receiver gets'),
+            idempotencyKey: z.string(),
+          }),
+        },
       },
     },
     async (req) => {

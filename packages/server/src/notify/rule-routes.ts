@@ -41,18 +41,42 @@ const RuleBody = z.object({
   templateId: z.uuid().nullable().default(null),
 });
 
+const Rule = z.object({
+  id: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  matchers: z.array(z.string()),
+  severities: z.array(z.string()),
+  windows: z.array(
+    z.object({ days: z.array(z.number()), from: z.string(), to: z.string(), timeZone: z.string() }),
+  ),
+  groupBy: z.array(z.string()),
+  groupWaitSeconds: z.number(),
+  groupIntervalSeconds: z.number(),
+  repeatIntervalSeconds: z.number(),
+  steps: z.array(z.object({ afterMinutes: z.number(), channelIds: z.array(z.string()) })),
+  templateId: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 /** Notification rules: CRUD, audited. */
 export function ruleRoutes(app: App, rules: RuleStore, identity: IdentityService): void {
   const tags = ['notifications'];
   const read = { permission: 'notify:read' } as const;
   const write = { permission: 'notify:write' } as const;
-  app.get('/api/v1/notify/rules', { config: read, schema: { tags } }, () => rules.list());
-  app.get('/api/v1/notify/rules/:id', { config: read, schema: { tags, params: Id } }, (req) =>
-    rules.get(req.params.id),
+  app.get('/api/v1/notify/rules', { config: read, schema: { tags, response: { 200: z.array(Rule) } } }, () =>
+    rules.list(),
+  );
+  app.get(
+    '/api/v1/notify/rules/:id',
+    { config: read, schema: { tags, params: Id, response: { 200: Rule } } },
+    (req) => rules.get(req.params.id),
   );
   app.post(
     '/api/v1/notify/rules',
-    { config: write, schema: { tags, body: RuleBody } },
+    { config: write, schema: { tags, body: RuleBody, response: { 201: Rule } } },
     async (req, reply) => {
       const rule = await rules.create(req.body, actorOf(req));
       await identity.audit(actorOf(req), 'rule.create', `rule:${rule.name}`, undefined, rule);
@@ -61,7 +85,7 @@ export function ruleRoutes(app: App, rules: RuleStore, identity: IdentityService
   );
   app.put(
     '/api/v1/notify/rules/:id',
-    { config: write, schema: { tags, params: Id, body: RuleBody } },
+    { config: write, schema: { tags, params: Id, body: RuleBody, response: { 200: Rule } } },
     async (req) => {
       const { before, after } = await rules.replace(req.params.id, req.body);
       await identity.audit(actorOf(req), 'rule.update', `rule:${after.name}`, before, after);
@@ -70,11 +94,11 @@ export function ruleRoutes(app: App, rules: RuleStore, identity: IdentityService
   );
   app.delete(
     '/api/v1/notify/rules/:id',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 204: z.null().describe('deleted') } } },
     async (req, reply) => {
       const gone = await rules.remove(req.params.id);
       await identity.audit(actorOf(req), 'rule.delete', `rule:${gone.name}`, gone);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }
