@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { App } from '../http/app.ts';
 import { Problem } from '../http/problem.ts';
 import { can } from '../identity/permissions.ts';
@@ -27,7 +28,19 @@ export function alertStreamRoute(
   const open = new Map<string, number>();
   app.get(
     '/api/v1/alerts/stream',
-    { config: { permission: 'alert:read' }, schema: { tags: ['alerts'], hide: false } },
+    {
+      config: { permission: 'alert:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Server-Sent Events: `event: alert` with the alert summary on every change',
+        response: {
+          200: {
+            description: 'an event stream that ends when the credential stops granting alert:read',
+            content: { 'text/event-stream': { schema: z.string().describe('event: alert\ndata: {…}') } },
+          },
+        },
+      },
+    },
     async (req, reply) => {
       if (feed.subscribers() >= MAX_SUBSCRIBERS)
         throw new Problem(

@@ -24,6 +24,32 @@ const UserRole = z.enum(
 );
 const Id = z.object({ id: z.uuid() });
 
+const User = z.object({
+  id: z.string(),
+  username: z.string(),
+  role: Role,
+  disabled: z.boolean(),
+  mustChangePassword: z.boolean(),
+  createdAt: z.string(),
+});
+const Session = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string().describe('single use: refreshing answers a new one'),
+  expiresIn: z.number().describe('seconds the access token is valid'),
+  user: User,
+});
+const ApiKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  role: Role,
+  createdBy: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+const Done = { 204: z.null().describe('done') };
+
 /** Sessions, users, API keys and the audit log. */
 export function identityRoutes(app: App, identity: IdentityService): void {
   const tags = ['identity'];
@@ -34,6 +60,7 @@ export function identityRoutes(app: App, identity: IdentityService): void {
         tags,
         summary: 'Log in; failed logins back off per account and per address (429 with Retry-After)',
         body: z.object({ username: z.string().max(100), password: z.string().max(1000) }),
+        response: { 200: Session },
       },
     },
     async (req, reply) => {
@@ -47,51 +74,72 @@ export function identityRoutes(app: App, identity: IdentityService): void {
   );
   app.post(
     '/api/v1/auth/refresh',
-    { schema: { tags, body: z.object({ refreshToken: z.string() }) } },
+    { schema: { tags, body: z.object({ refreshToken: z.string() }), response: { 200: Session } } },
     async (req) => identity.refresh(req.body.refreshToken),
   );
   app.post(
     '/api/v1/auth/logout',
-    { schema: { tags, body: z.object({ refreshToken: z.string() }) } },
+    { schema: { tags, body: z.object({ refreshToken: z.string() }), response: Done } },
     async (req, reply) => {
       await identity.logout(req.body.refreshToken);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.post(
     '/api/v1/auth/reset',
-    { schema: { tags, body: z.object({ token: z.string(), password: Password }) } },
+    { schema: { tags, body: z.object({ token: z.string(), password: Password }), response: Done } },
     async (req, reply) => {
       await identity.reset(req.body.token, req.body.password);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.post(
     '/api/v1/auth/password',
     {
       config: { permission: 'alert:read' },
-      schema: { tags, body: z.object({ current: z.string(), password: Password }) },
+      schema: { tags, body: z.object({ current: z.string(), password: Password }), response: Done },
     },
     async (req, reply) => {
       if (req.principal?.kind !== 'user') throw new Problem(403, 'Forbidden', 'API keys have no password');
       await identity.changePassword(req.principal.id, req.body.current, req.body.password);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.get(
     '/api/v1/auth/me',
-    { config: { permission: 'alert:read' }, schema: { tags } },
+    {
+      config: { permission: 'alert:read' },
+      schema: {
+        tags,
+        response: {
+          200: z.object({
+            kind: z.enum(['user', 'apikey']),
+            id: z.string(),
+            name: z.string(),
+            role: Role,
+            sessionId: z.string().optional(),
+            mustChangePassword: z.boolean().optional(),
+          }),
+        },
+      },
+    },
     async (req) => req.principal,
   );
 
-  app.get('/api/v1/users', { config: { permission: 'user:read' }, schema: { tags } }, async () =>
-    identity.listUsers(),
+  app.get(
+    '/api/v1/users',
+    { config: { permission: 'user:read' }, schema: { tags, response: { 200: z.array(User) } } },
+    async () => identity.listUsers(),
   );
   app.post(
     '/api/v1/users',
     {
       config: { permission: 'user:write' },
-      schema: { tags, body: z.object({ username: Username, password: Password, role: UserRole }) },
+      schema: {
+        tags,
+        body: z.object({ username: Username, password: Password, role: UserRole }),
+        response: { 201: User },
+      },
     },
     async (req, reply) =>
       reply
@@ -106,34 +154,57 @@ export function identityRoutes(app: App, identity: IdentityService): void {
         tags,
         params: Id,
         body: z.object({ role: UserRole.optional(), disabled: z.boolean().optional() }),
+        response: { 200: User },
       },
     },
     async (req) => identity.updateUser(actorOf(req), req.params.id, req.body),
   );
   app.post(
     '/api/v1/users/:id/reset',
-    { config: { permission: 'user:write' }, schema: { tags, params: Id } },
+    {
+      config: { permission: 'user:write' },
+      schema: {
+        tags,
+        params: Id,
+        response: {
+          200: z.object({
+            token: z.string().describe('give it to the user out of band; single use'),
+            expiresAt: z.string(),
+          }),
+        },
+      },
+    },
     async (req) => identity.createReset(actorOf(req), req.params.id),
   );
 
-  app.get('/api/v1/api-keys', { config: { permission: 'apikey:read' }, schema: { tags } }, async () =>
-    identity.listApiKeys(),
+  app.get(
+    '/api/v1/api-keys',
+    { config: { permission: 'apikey:read' }, schema: { tags, response: { 200: z.array(ApiKey) } } },
+    async () => identity.listApiKeys(),
   );
   app.post(
     '/api/v1/api-keys',
     {
       config: { permission: 'apikey:write' },
-      schema: { tags, body: z.object({ name: z.string().min(1).max(100), role: Role.default('ingest') }) },
+      schema: {
+        tags,
+        body: z.object({ name: z.string().min(1).max(100), role: Role.default('ingest') }),
+        response: {
+          201: ApiKey.pick({ id: true, name: true, role: true, prefix: true, createdAt: true }).extend({
+            key: z.string().describe('shown once; only its hash is kept'),
+          }),
+        },
+      },
     },
     async (req, reply) =>
       reply.code(201).send(await identity.createApiKey(actorOf(req), req.body.name, req.body.role)),
   );
   app.delete(
     '/api/v1/api-keys/:id',
-    { config: { permission: 'apikey:write' }, schema: { tags, params: Id } },
+    { config: { permission: 'apikey:write' }, schema: { tags, params: Id, response: Done } },
     async (req, reply) => {
       await identity.revokeApiKey(actorOf(req), req.params.id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.get(
@@ -153,6 +224,19 @@ export function identityRoutes(app: App, identity: IdentityService): void {
           limit: pageLimit(1000),
           cursor: pageCursor,
         }),
+        response: {
+          200: z.array(
+            z.object({
+              id: z.string(),
+              at: z.string(),
+              actor: z.string(),
+              action: z.string(),
+              resource: z.string(),
+              before: z.unknown(),
+              after: z.unknown(),
+            }),
+          ),
+        },
       },
     },
     async (req, reply) => {

@@ -15,18 +15,33 @@ const SetBody = z.object({
   templates: z.partialRecord(z.enum(EVENTS), Template).describe('only the events this set overrides'),
 });
 
+const TemplateSet = z.object({
+  id: z.string(),
+  name: z.string(),
+  templates: z.partialRecord(z.enum(EVENTS), z.object({ title: z.string(), body: z.string() })),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 /** Template sets: CRUD, audited; checked for size and parse errors before they are stored. */
 export function templateRoutes(app: App, sets: TemplateStore, identity: IdentityService): void {
   const tags = ['notifications'];
   const read = { permission: 'notify:read' } as const;
   const write = { permission: 'notify:write' } as const;
-  app.get('/api/v1/notify/templates', { config: read, schema: { tags } }, () => sets.list());
-  app.get('/api/v1/notify/templates/:id', { config: read, schema: { tags, params: Id } }, (req) =>
-    sets.get(req.params.id),
+  app.get(
+    '/api/v1/notify/templates',
+    { config: read, schema: { tags, response: { 200: z.array(TemplateSet) } } },
+    () => sets.list(),
+  );
+  app.get(
+    '/api/v1/notify/templates/:id',
+    { config: read, schema: { tags, params: Id, response: { 200: TemplateSet } } },
+    (req) => sets.get(req.params.id),
   );
   app.post(
     '/api/v1/notify/templates',
-    { config: write, schema: { tags, body: SetBody } },
+    { config: write, schema: { tags, body: SetBody, response: { 201: TemplateSet } } },
     async (req, reply) => {
       const set = await sets.create(req.body, actorOf(req));
       await identity.audit(actorOf(req), 'templates.create', `templates:${set.name}`, undefined, set);
@@ -35,7 +50,7 @@ export function templateRoutes(app: App, sets: TemplateStore, identity: Identity
   );
   app.put(
     '/api/v1/notify/templates/:id',
-    { config: write, schema: { tags, params: Id, body: SetBody } },
+    { config: write, schema: { tags, params: Id, body: SetBody, response: { 200: TemplateSet } } },
     async (req) => {
       const { before, after } = await sets.replace(req.params.id, req.body);
       await identity.audit(actorOf(req), 'templates.update', `templates:${after.name}`, before, after);
@@ -44,11 +59,11 @@ export function templateRoutes(app: App, sets: TemplateStore, identity: Identity
   );
   app.delete(
     '/api/v1/notify/templates/:id',
-    { config: write, schema: { tags, params: Id } },
+    { config: write, schema: { tags, params: Id, response: { 204: z.null().describe('deleted') } } },
     async (req, reply) => {
       const gone = await sets.remove(req.params.id);
       await identity.audit(actorOf(req), 'templates.delete', `templates:${gone.name}`, gone);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }
