@@ -183,6 +183,29 @@ describe.each(all)('alert center on $name', (backend) => {
     });
   });
 
+  it("serves the last day's stats from a snapshot a few seconds old, refreshed behind the answers", async () => {
+    const { svc } = await service(backend);
+    await svc.ingest(parseAlertmanager(amGroup('firing', 2)), 'am');
+    const first = await svc.recentStats(86_400_000, 3600);
+    expect(first.now.byState).toEqual({ firing: 2 });
+    expect(first.to).toBe(clock.toISOString());
+    await svc.ingest(parseAlertmanager(amGroup('firing', 3)), 'am');
+    tick(1000);
+    expect((await svc.recentStats(86_400_000, 3600)).now.byState).toEqual({ firing: 2 });
+    tick(5000);
+    // Past 5 s the snapshot is answered once more while the next one is computed.
+    expect((await svc.recentStats(86_400_000, 3600)).now.byState).toEqual({ firing: 2 });
+    await expect
+      .poll(async () => (await svc.recentStats(86_400_000, 3600)).now.byState)
+      .toEqual({ firing: 3 });
+    tick(60_000);
+    await svc.act(fp(2), 'acknowledge', 'alice');
+    // A snapshot nobody asked for in a minute is not served: the answer is computed now.
+    const late = await svc.recentStats(86_400_000, 3600);
+    expect(late.now.byState).toEqual({ firing: 2, acknowledged: 1 });
+    expect(late.to).toBe(clock.toISOString());
+  });
+
   it('filters by state, severity, labels and text, and pages with a cursor', async () => {
     const { svc } = await service(backend);
     for (let i = 0; i < 5; i++) {

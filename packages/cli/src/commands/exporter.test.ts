@@ -10,11 +10,7 @@ describe('opsfleet exporter --web.listen-address', () => {
     [['--web.listen-address=[::1]:9101'], { EXPORTER_LISTEN_ADDRESS: '::1', EXPORTER_PORT: '9101' }],
     [['--web.listen-address', ':9300'], { EXPORTER_PORT: '9300' }],
   ])('%j becomes the settings it stands for, winning over the environment', (args, want) => {
-    expect(listenFlag(args, { EXPORTER_PORT: '1', KEEP: 'x' })).toEqual({
-      KEEP: 'x',
-      EXPORTER_PORT: '1',
-      ...want,
-    });
+    expect(listenFlag(args, { EXPORTER_PORT: '1', KEEP: 'x' })).toEqual({ KEEP: 'x', ...want });
   });
 
   it('leaves the environment alone without the flag, and explains a value that is not host:port', () => {

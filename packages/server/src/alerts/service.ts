@@ -87,6 +87,14 @@ const GROUP_REPORTS = 2000;
 /** Lock conflicts with another replica (deadlock, serialization): the group is tried again. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const INGEST_ATTEMPTS = 3;
+/**
+ * The stats of a window ending now are served from a snapshot: fresh for 5 s, then served once
+ * more while a new one is computed in the background; one unasked-for for a minute is dropped.
+ * At a million alerts a day of stats reads hundreds of thousands of index entries; a console
+ * polling it must not make every request pay for that.
+ */
+const STATS_FRESH_MS = 5_000;
+const STATS_KEEP_MS = 60_000;
 const DETAIL_INSTANCES = 50;
 const DEFAULT_TIMEOUT_MS = 6 * 3_600_000;
 const DETAIL_HISTORY = 100;
@@ -125,7 +133,16 @@ const sqlState = (err: unknown) =>
  * housekeeping through the lifecycle table, queries. `onChange` hears the fingerprints a
  * committed write changed (live streams, notifications).
  */
+type Stats = Awaited<ReturnType<AlertService['stats']>>;
+
+interface StatsSnapshot {
+  at: number;
+  value: Promise<Stats>;
+  refreshing: boolean;
+}
+
 export class AlertService {
+  private readonly snapshots = new Map<string, StatsSnapshot>();
   private readonly groups = new GroupCommit<ReportBatch, IngestResult>((b) => this.storeGroup(b), {
     slots: INGEST_SLOTS,
     maxWeight: GROUP_REPORTS,
@@ -381,6 +398,35 @@ export class AlertService {
       mttrSeconds: res.mean === null ? null : Number(res.mean),
       resolvedCount: res.n,
     };
+  }
+
+  /** The stats of the last `windowMs`, from a snapshot at most a few seconds old (`to` says when). */
+  async recentStats(windowMs: number, bucketSeconds: number): Promise<Stats> {
+    const key = `${windowMs}/${bucketSeconds}`;
+    const now = this.now().getTime();
+    const compute = () => {
+      const to = this.now();
+      return this.stats(new Date(to.getTime() - windowMs), to, bucketSeconds);
+    };
+    const held = this.snapshots.get(key);
+    if (!held || now - held.at >= STATS_KEEP_MS) {
+      const fresh: StatsSnapshot = { at: now, value: compute(), refreshing: false };
+      this.snapshots.set(key, fresh);
+      // A failed computation is not kept: the next request tries again.
+      fresh.value.catch(() => this.snapshots.get(key) === fresh && this.snapshots.delete(key));
+      return fresh.value;
+    }
+    if (now - held.at >= STATS_FRESH_MS && !held.refreshing) {
+      held.refreshing = true;
+      const next = compute();
+      next.then(
+        () => this.snapshots.set(key, { at: this.now().getTime(), value: next, refreshing: false }),
+        () => {
+          held.refreshing = false;
+        },
+      );
+    }
+    return held.value;
   }
 
   private async summary(fingerprint: string): Promise<AlertSummary | null> {
