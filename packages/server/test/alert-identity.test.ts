@@ -69,7 +69,10 @@ describe.each(all)('alert identity on $name', (backend) => {
 
     const harmless = await t.api('GET', `/api/v1/alerts/${fingerprintOf({ alertname: 'Harmless' })}`);
     expect(harmless.status).toBe(200);
-    expect(harmless.body.alert.annotations).toMatchObject({ summary: 'all good', source_fingerprint: victim });
+    expect(harmless.body.alert.annotations).toMatchObject({
+      summary: 'all good',
+      source_fingerprint: victim,
+    });
   });
 
   it('refuses a fingerprint longer than any sender’s hash with 400 naming the field', async () => {

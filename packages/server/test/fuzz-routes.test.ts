@@ -220,12 +220,7 @@ describe.each(all)('hostile input on every route on $name', (backend) => {
         const values = q.name === 'cursor' ? [...TEXT, ...CURSORS] : TEXT;
         for (const value of values) {
           if (streaming && !UNSTORABLE.includes(value)) continue;
-          await send(
-            method,
-            `${urlOf()}?${q.name}=${queryValue(value)}`,
-            body,
-            `query ${q.name}`,
-          );
+          await send(method, `${urlOf()}?${q.name}=${queryValue(value)}`, body, `query ${q.name}`);
         }
         await send(method, `${urlOf()}?${q.name}=%ED%A0%80&${q.name}=%00`, body, `query ${q.name} raw`);
       }
