@@ -141,6 +141,46 @@ describe('request timeout', () => {
   });
 });
 
+describe('request timeout and live streams', () => {
+  it('leaves a live stream open past the request timeout: it limits receiving a request, not answering', async () => {
+    const t = await testServer(backend!, { requestTimeoutMs: 1000 });
+    const abort = new AbortController();
+    try {
+      const base = await t.s.listen(0, '127.0.0.1');
+      const { accessToken } = await t.s.identity.login('admin', 'admin-password-1');
+      const res = await fetch(`${base}/api/v1/alerts/stream`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+        signal: abort.signal,
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let seen = '';
+      const until = async (text: string) => {
+        while (!seen.includes(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the stream ended before "${text}"; it had: ${seen}`);
+          seen += Buffer.from(value).toString();
+        }
+      };
+      await until(': connected');
+      // Three request timeouts, each followed by Node's check for overdue requests.
+      const opened = Date.now();
+      while (Date.now() - opened < 3000) await new Promise((r) => setTimeout(r, 250));
+      const { key } = await t.s.identity.createApiKey('admin', 'late-sender', 'ingest');
+      const posted = await fetch(`${base}/api/v1/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ name: 'LateAlert' }),
+      });
+      expect(posted.status).toBe(202);
+      await until('LateAlert');
+    } finally {
+      abort.abort();
+      await t.close();
+    }
+  }, 30_000);
+});
+
 describe('failed-query logging', () => {
   it('logs the statement and the SQLSTATE but neither the values nor the request’s query string', async () => {
     const lines: string[] = [];
