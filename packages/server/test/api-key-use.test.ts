@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processSecretBox } from '../src/identity/secret-box.ts';
+import { IdentityService } from '../src/identity/service.ts';
 import { backends } from './backends.ts';
 import { testServer } from './test-server.ts';
 
@@ -15,13 +17,11 @@ describe.each(all)('API key use on $name', { timeout: 60_000 }, (backend) => {
     const t = await testServer(backend);
     cleanups.push(t.close);
     const created = await t.api('POST', '/api/v1/api-keys', { name: 'dashboard', role: 'viewer' });
-    const use = async () => {
-      const res = await t.s.app.inject({
-        url: '/api/v1/auth/me',
-        headers: { 'x-api-key': created.body.key },
-      });
-      expect(res.statusCode).toBe(200);
-    };
+    // Every use asks the database, as a replica whose cache has expired does.
+    const identity = await IdentityService.open(t.database, { box: processSecretBox(), keyCacheMs: 0 });
+    cleanups.push(() => identity.close());
+    const use = async () =>
+      expect(await identity.authenticate(created.body.key)).toMatchObject({ kind: 'apikey' });
     const lastUsed = async (): Promise<string | null> =>
       (await t.api('GET', '/api/v1/api-keys')).body.find((k: { id: string }) => k.id === created.body.id)
         .lastUsedAt;
@@ -40,5 +40,21 @@ describe.each(all)('API key use on $name', { timeout: 60_000 }, (backend) => {
     );
     await use();
     expect(Date.parse((await lastUsed())!)).toBeGreaterThan(Date.parse(minuteAgo) + 60_000);
+  });
+
+  it('refuses a revoked key at the next request, though checked keys are remembered', async () => {
+    const t = await testServer(backend);
+    cleanups.push(t.close);
+    const created = await t.api('POST', '/api/v1/api-keys', { name: 'sender', role: 'viewer' });
+    const me = async () =>
+      (await t.s.app.inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': created.body.key } }))
+        .statusCode;
+    expect(await me()).toBe(200);
+    // Remembered: the key's row can change under it without the server asking again...
+    await t.database.db.execute(sql`UPDATE api_keys SET role = 'ingest' WHERE id = ${created.body.id}::uuid`);
+    expect(await me()).toBe(200);
+    // ...but a revocation through the API applies at once.
+    expect((await t.api('DELETE', `/api/v1/api-keys/${created.body.id}`)).status).toBe(204);
+    expect(await me()).toBe(401);
   });
 });

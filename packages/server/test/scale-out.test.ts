@@ -133,4 +133,18 @@ describe.runIf(all.some((b) => b.name === 'postgres'))('two servers on one Postg
     expect(items).toHaveLength(1);
     expect((await a.s.alerts.get(items[0]!.fingerprint)).history).toHaveLength(1);
   });
+
+  it('an API key revoked on one is refused by the other, which had it remembered', async () => {
+    const target = await all.find((b) => b.name === 'postgres')!.fresh();
+    cleanups.push(target.drop);
+    const a = await serve(target);
+    const b = await serve(target);
+    const viewer = await a.s.identity.createApiKey('admin', 'dashboard', 'viewer');
+    const me = async () =>
+      (await fetch(`${b.url}/api/v1/auth/me`, { headers: { 'x-api-key': viewer.key } })).status;
+    expect(await me()).toBe(200);
+    await a.s.identity.revokeApiKey('admin', viewer.id);
+    // Told through LISTEN/NOTIFY, well within the 10 s the cache would otherwise trust the key.
+    await expect.poll(me, { timeout: 5000 }).toBe(401);
+  });
 });

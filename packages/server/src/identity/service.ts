@@ -54,6 +54,8 @@ export interface IdentityOptions {
   box: SecretBox;
   now?: () => Date;
   throttle?: ThrottlePolicy;
+  /** How long a checked API key is trusted without asking the database again (default 10 s). */
+  keyCacheMs?: number;
 }
 
 const REFRESH_TTL_MS = 30 * 24 * 3600_000;
@@ -63,6 +65,13 @@ const USED_LATELY = sql`now() - interval '1 minute'`;
 /** Every replica hears here whose access changed (a user's or an API key's id), to re-check open streams. */
 const ACCESS_CHANNEL = 'opsfleet_access';
 const SIGNING_SECRET = 'jwt_secret_sealed';
+/**
+ * A sender posts with its API key many times a second, and each check was a database round trip,
+ * the largest share of an ingested webhook's after its own transaction. A revocation or a new
+ * role drops the key from every replica's cache at once (the access channel); the time limit
+ * covers a replica that missed the notification while its listening connection was down.
+ */
+const KEY_CACHE_MS = 10_000;
 const unauthorized = (detail: string) => new Problem(401, 'Unauthorized', detail);
 
 interface UserRow {
@@ -91,6 +100,8 @@ const viewOf = (u: UserRow): UserView => ({
  */
 export class IdentityService {
   private readonly access = new EventEmitter();
+  /** Checked API keys by the SHA-256 of the key. */
+  private readonly keys = new Map<string, { principal: Principal; at: number }>();
   private readonly throttle: LoginThrottle;
   private unlisten?: () => Promise<void>;
 
@@ -101,9 +112,15 @@ export class IdentityService {
     /** What an unknown user's password is checked against, so that it takes as long as a known one's. */
     private readonly dummyHash: string,
     throttle: ThrottlePolicy | undefined,
+    private readonly keyCacheMs: number,
   ) {
     this.throttle = new LoginThrottle(database.db, now, throttle);
     this.access.setMaxListeners(0);
+    this.access.on('change', (id: string) => this.forgetKey(id));
+  }
+
+  private forgetKey(id: string): void {
+    for (const [hash, k] of this.keys) if (k.principal.id === id) this.keys.delete(hash);
   }
 
   private get db(): Db {
@@ -141,6 +158,7 @@ export class IdentityService {
       opts.now ?? (() => new Date()),
       await hashPassword(randomToken()),
       opts.throttle,
+      opts.keyCacheMs ?? KEY_CACHE_MS,
     );
     service.unlisten = await database.listen(ACCESS_CHANNEL, (id) => service.access.emit('change', id));
     return service;
@@ -429,6 +447,7 @@ export class IdentityService {
       ),
     );
     if (!rows[0]) throw notFound(`no active API key ${id}`);
+    this.forgetKey(id);
     await this.accessChanged(id);
     await this.audit(actor, 'apikey.revoke', `apikey:${rows[0].name}`);
   }
@@ -441,6 +460,10 @@ export class IdentityService {
   async authenticate(credential: string): Promise<Principal | undefined> {
     const prefix = apiKeyPrefix(credential);
     if (prefix) {
+      const hash = tokenHash(credential);
+      const now = this.now().getTime();
+      const known = this.keys.get(hash);
+      if (known && now - known.at < this.keyCacheMs) return known.principal;
       const [row] = rowsOf<{
         id: string;
         name: string;
@@ -453,14 +476,20 @@ export class IdentityService {
           SELECT id, name, key_hash, role, revoked_at, COALESCE(last_used_at > ${USED_LATELY}, false) AS used_lately
           FROM api_keys WHERE prefix = ${prefix}`),
       );
-      if (!row || row.revoked_at || !sameSecret(row.key_hash, tokenHash(credential))) return undefined;
+      if (!row || row.revoked_at || !sameSecret(row.key_hash, hash)) {
+        this.keys.delete(hash);
+        return undefined;
+      }
       // Senders call with their key many times a second: one write a minute says as much, and the
       // condition keeps replicas from writing it once each.
       if (!row.used_lately)
         await this.db.execute(sql`
           UPDATE api_keys SET last_used_at = now()
           WHERE id = ${row.id}::uuid AND NOT COALESCE(last_used_at > ${USED_LATELY}, false)`);
-      return { kind: 'apikey', id: row.id, name: `apikey:${row.name}`, role: row.role };
+      const principal: Principal = { kind: 'apikey', id: row.id, name: `apikey:${row.name}`, role: row.role };
+      // Only keys that passed are kept, so guessing cannot grow the cache.
+      if (this.keyCacheMs > 0) this.keys.set(hash, { principal, at: now });
+      return principal;
     }
     const claims = await this.tokens.verify(credential, this.now());
     return claims ? this.sessionPrincipal(claims.sid, claims.sub) : undefined;

@@ -5,6 +5,13 @@ import type { Router } from './router.ts';
 
 /** A later group is left to the tick, or to the timer a pass in between sets. */
 const LONGEST_TIMER_MS = 60_000;
+/**
+ * While alerts keep changing, routing passes follow each other at most this often. A pass is a
+ * handful of statements whatever it carries; back to back under a stream of webhooks they were
+ * the largest share of the server's database round trips. A notification waits seconds for its
+ * group anyway.
+ */
+const PASS_INTERVAL_MS = 100;
 
 /**
  * Runs routing and delivery. pg-boss jobs drive them once per tick on whichever replica takes
@@ -63,6 +70,8 @@ export class Notifier {
           routed = await this.router.route();
           for (let r = await this.router.flush(); r.groups > 0; r = await this.router.flush())
             if (r.written) this.wake();
+          if ((routed > 0 || this.routeAgain) && !this.closed)
+            await new Promise((r) => setTimeout(r, PASS_INTERVAL_MS));
         } while ((routed > 0 || this.routeAgain) && !this.closed);
         await this.scheduleNext();
       } finally {
