@@ -258,6 +258,27 @@ describe('start times', () => {
   });
 });
 
+describe('label size', () => {
+  it.each([
+    [
+      'Alertmanager',
+      () =>
+        parseAlertmanager(alertmanagerMessage([{ ...amFiring, labels: { alertname: 'x'.repeat(3000) } }])),
+      'alerts[0].labels',
+    ],
+    [
+      'vmalert',
+      () =>
+        parseVmalert([{ labels: { alertname: 'x'.repeat(3000) }, startsAt: '2024-05-01T11:00:00Z' }], NOW),
+      '[0].labels',
+    ],
+  ])('%s: refuses labels over 2,048 bytes, naming the alert', (_sender, parse, path) => {
+    expect(problemsOf(parse)[0]).toMatch(
+      new RegExp(`^${path.replace(/[[\]]/g, '\\$&')}: the labels take 3009 bytes`),
+    );
+  });
+});
+
 describe('parseVmalert', () => {
   const vmalert = (endsAt?: string) => ({
     labels: diskFull,
@@ -421,6 +442,27 @@ describe('parseGeneric', () => {
     ['resolved without endsAt', { status: 'resolved' }, 'resolved'],
   ])('%s → %s', (_what, fields, status) => {
     expect(parseGeneric({ name: 'A', ...fields }, NOW)[0]!.status).toBe(status);
+  });
+
+  it.each([
+    ['a long label value', { name: 'A', labels: { host: 'h'.repeat(2100) } }, 'labels'],
+    ['a long name', { name: 'N'.repeat(2100) }, 'labels'],
+    [
+      'many labels',
+      { name: 'A', labels: Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`l${i}`, 'v'])) },
+      'labels',
+    ],
+  ])('refuses %s: the labels, names and values together, take at most 2,048 bytes', (_what, body, path) => {
+    expect(problemsOf(() => parseGeneric(body, NOW))).toEqual([
+      expect.stringMatching(new RegExp(`^${path}: the labels take \\d+ bytes .*at most 2048.*annotations`)),
+    ]);
+  });
+
+  it('takes labels of 2,048 bytes, and long text in annotations', () => {
+    const labels = { host: 'h'.repeat(2048 - 'host'.length - 'alertname'.length - 1) };
+    expect(parseGeneric({ name: 'A', labels, annotations: { log: 'x'.repeat(100_000) } }, NOW)).toHaveLength(
+      1,
+    );
   });
 
   it('keeps no annotation for a fingerprint that is the computed one', () => {

@@ -13,7 +13,8 @@
  *     "severity": "critical",               optional; becomes the label `severity`
  *     "status": "firing",                   optional, "firing" or "resolved"; when left out,
  *                                           "resolved" if endsAt has passed, else "firing"
- *     "labels": {"host": "db-1"},           optional; string values only
+ *     "labels": {"host": "db-1"},           optional; string values only; with the name and
+ *                                           severity at most 2,048 bytes (MAX_LABEL_BYTES)
  *     "annotations": {"runbook": "..."},    optional; string values only
  *     "summary": "/var is 97% full",        optional; becomes the annotation `summary`
  *     "startsAt": "2024-05-01T12:00:00Z",   optional RFC 3339 time; when left out, the report
@@ -239,9 +240,29 @@ function stringMap(kind: 'label' | 'annotation') {
   );
 }
 
-const labelSet = stringMap('label').refine((labels) => Object.keys(labels).length > 0, {
-  message: 'must have at least one label, e.g. {"alertname": "DiskFull"}: the labels identify the alert',
-});
+/**
+ * The labels are the alert's identity and are carried in the index of open alerts, whose entries
+ * PostgreSQL caps at about 2.7 kB; a bound here answers 400 where the index would fail the batch.
+ */
+export const MAX_LABEL_BYTES = 2048;
+
+function labelSizeProblem(labels: Record<string, string>): string | undefined {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(labels))
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes > MAX_LABEL_BYTES
+    ? `the labels take ${bytes} bytes (names and values together), at most ${MAX_LABEL_BYTES}: labels identify the alert; put long text in annotations`
+    : undefined;
+}
+
+const labelSet = stringMap('label')
+  .refine((labels) => Object.keys(labels).length > 0, {
+    message: 'must have at least one label, e.g. {"alertname": "DiskFull"}: the labels identify the alert',
+  })
+  .superRefine((labels, ctx) => {
+    const problem = labelSizeProblem(labels);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const status = z.enum(['firing', 'resolved'], { error: expecting('"firing" or "resolved"') });
 const link = z.string({ error: expecting('a URL') }).nullish();
@@ -291,23 +312,32 @@ const vmalertList = z.array(
   { error: expecting('the JSON list of alerts vmalert posts to its notifier URL') },
 );
 
-const genericAlert = z.looseObject(
-  {
-    name: z
-      .string({ error: expecting('the alert name, e.g. "DiskFull"') })
-      .min(1, 'must not be empty: give the alert a name, e.g. "DiskFull"'),
-    severity: z.string({ error: expecting('a string such as "critical" or "warning"') }).optional(),
-    status: status.optional(),
-    labels: stringMap('label').optional(),
-    annotations: stringMap('annotation').optional(),
-    summary: z.string({ error: expecting('a string') }).optional(),
-    startsAt: time.optional(),
-    endsAt: endTime,
-    generatorURL: link,
-    fingerprint,
-  },
-  { error: expecting('one alert object, or {"alerts": [...]}') },
-);
+const genericAlert = z
+  .looseObject(
+    {
+      name: z
+        .string({ error: expecting('the alert name, e.g. "DiskFull"') })
+        .min(1, 'must not be empty: give the alert a name, e.g. "DiskFull"'),
+      severity: z.string({ error: expecting('a string such as "critical" or "warning"') }).optional(),
+      status: status.optional(),
+      labels: stringMap('label').optional(),
+      annotations: stringMap('annotation').optional(),
+      summary: z.string({ error: expecting('a string') }).optional(),
+      startsAt: time.optional(),
+      endsAt: endTime,
+      generatorURL: link,
+      fingerprint,
+    },
+    { error: expecting('one alert object, or {"alerts": [...]}') },
+  )
+  .superRefine((a, ctx) => {
+    const problem = labelSizeProblem({
+      ...a.labels,
+      alertname: a.name,
+      ...(a.severity === undefined ? {} : { severity: a.severity }),
+    });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['labels'], message: problem });
+  });
 
 const genericEnvelope = z.looseObject({
   alerts: z.array(genericAlert, { error: expecting('a list of alert objects') }),
