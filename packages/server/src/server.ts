@@ -132,7 +132,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   if (resealed) opts.log.info({ channels: resealed }, 'channel secrets sealed with the current key');
   const firstAdmin = await identity.ensureFirstAdmin(opts.adminPassword);
   enforcePermissions(app, identity);
-  const silences = new SilenceStore(db, () => new Date());
+  const silences = await SilenceStore.open(opts.database, () => new Date());
   const feed = new AlertFeed(opts.database);
   await feed.start();
   // Without PUBLIC_URL, links in notifications point at the address the server listens on.
@@ -207,6 +207,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       await jobs?.stop();
       await app.close();
       await feed.close();
+      await silences.close();
       net.close();
       await identity.close();
       await opts.database.close();

@@ -134,6 +134,40 @@ describe.runIf(all.some((b) => b.name === 'postgres'))('two servers on one Postg
     expect((await a.s.alerts.get(items[0]!.fingerprint)).history).toHaveLength(1);
   });
 
+  it('a silence created on one mutes what the other ingests next, though it had read the silences', async () => {
+    const target = await all.find((b) => b.name === 'postgres')!.fresh();
+    cleanups.push(target.drop);
+    const a = await serve(target);
+    const b = await serve(target);
+    const post = (name: string) =>
+      fetch(`${b.url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'x-api-key': b.key, 'content-type': 'application/json' },
+        body: JSON.stringify(firing(name)),
+      });
+    expect((await post('BeforeSilence')).status).toBe(202);
+    const silenced = await fetch(`${a.url}/api/v1/silences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: ['alertname="AfterSilence"'],
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        comment: 'maintenance',
+      }),
+    });
+    expect(silenced.status).toBe(201);
+    // The other replica hears of it through LISTEN/NOTIFY, not after its copy's 10 s.
+    await expect
+      .poll(
+        async () => {
+          await post('AfterSilence');
+          return (await b.s.alerts.list({ limit: 10, text: 'AfterSilence' })).items[0]?.state;
+        },
+        { timeout: 5000 },
+      )
+      .toBe('silenced');
+  });
+
   it('an API key revoked on one is refused by the other, which had it remembered', async () => {
     const target = await all.find((b) => b.name === 'postgres')!.fresh();
     cleanups.push(target.drop);

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
+import type { Database, Db } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
 import { type PageKey, pageOf, timeKeyset } from '../http/list-query.ts';
 import { badRequest, notFound } from '../http/problem.ts';
@@ -102,12 +102,52 @@ export function silenceQuery(f: SilenceFilter, now: Date): SQL {
     ORDER BY ${order.orderBy} LIMIT ${f.limit + 1}`;
 }
 
+/** Every replica hears here that the silences changed. */
+const CHANNEL = 'opsfleet_silences';
+/**
+ * How long the silences not yet ended are kept in memory. Ingestion and every routing pass ask
+ * which silences are active: a database round trip each, for a set that changes when someone
+ * creates or expires a silence. A change empties every replica's copy at once (LISTEN/NOTIFY);
+ * this bounds how stale a copy gets if a notification was missed.
+ */
+const KEEP_MS = 10_000;
+
+interface Known {
+  at: number;
+  silences: { matchers: Matcher[]; startsAt: number; endsAt: number }[];
+}
+
 /** Silences, persisted: a restart keeps them, and nothing is resolved or re-fired by one. */
 export class SilenceStore {
-  constructor(
-    private readonly db: Db,
+  private known?: Promise<Known>;
+  private unlisten?: () => Promise<void>;
+
+  private constructor(
+    private readonly database: Database,
     private readonly now: () => Date,
   ) {}
+
+  static async open(database: Database, now: () => Date): Promise<SilenceStore> {
+    const store = new SilenceStore(database, now);
+    store.unlisten = await database.listen(CHANNEL, () => {
+      store.known = undefined;
+    });
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.unlisten?.();
+  }
+
+  private get db(): Db {
+    return this.database.db;
+  }
+
+  /** Forgets the copy here before answering, and tells the other replicas. */
+  private async changed(): Promise<void> {
+    this.known = undefined;
+    await this.database.notify(CHANNEL, '');
+  }
 
   async create(
     input: { matchers: Matcher[]; startsAt?: Date; endsAt: Date; comment: string },
@@ -124,6 +164,7 @@ export class SilenceStore {
         VALUES (${JSON.stringify(input.matchers)}::jsonb, ${startsAt.toISOString()}::timestamptz, ${input.endsAt.toISOString()}::timestamptz, ${input.comment}, ${actor})
         RETURNING *`),
     );
+    await this.changed();
     return viewOf(row!, this.now());
   }
 
@@ -142,15 +183,38 @@ export class SilenceStore {
         WHERE id = ${id}::uuid AND ends_at > ${now}::timestamptz RETURNING *`),
     );
     if (!row) throw notFound(`no active or pending silence ${id}`);
+    await this.changed();
     return viewOf(row, this.now());
   }
 
+  /** The matchers of the silences active now. */
   async active(): Promise<Matcher[][]> {
-    const now = this.now().toISOString();
-    return rowsOf<{ matchers: Matcher[] | string }>(
+    const now = this.now().getTime();
+    let known = this.known && (await this.known);
+    if (!known || now - known.at >= KEEP_MS) {
+      this.known = this.load(now);
+      // A failed read is not kept: the next call asks again.
+      this.known.catch(() => {
+        this.known = undefined;
+      });
+      known = await this.known;
+    }
+    return known.silences.filter((x) => x.startsAt <= now && now < x.endsAt).map((x) => x.matchers);
+  }
+
+  private async load(now: number): Promise<Known> {
+    const rows = rowsOf<{ matchers: Matcher[] | string; starts_at: string | Date; ends_at: string | Date }>(
       await this.db.execute(
-        sql`SELECT matchers FROM silences WHERE starts_at <= ${now}::timestamptz AND ends_at > ${now}::timestamptz`,
+        sql`SELECT matchers, starts_at, ends_at FROM silences WHERE ends_at > ${new Date(now).toISOString()}::timestamptz`,
       ),
-    ).map((r) => (typeof r.matchers === 'string' ? JSON.parse(r.matchers) : r.matchers));
+    );
+    return {
+      at: now,
+      silences: rows.map((r) => ({
+        matchers: typeof r.matchers === 'string' ? JSON.parse(r.matchers) : r.matchers,
+        startsAt: new Date(r.starts_at).getTime(),
+        endsAt: new Date(r.ends_at).getTime(),
+      })),
+    };
   }
 }
