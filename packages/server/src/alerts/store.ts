@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
+import { type Db, PREPARED } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
 import { normaliseSeverity } from './ingest.ts';
@@ -108,7 +108,7 @@ const historyInsert = (history: HistoryEntry[], now: Date, note?: string) => sql
 async function together(tx: Tx, writes: SQL[]): Promise<void> {
   if (!writes.length) return;
   const ctes = writes.map((w, n) => sql`${sql.raw(`w${n}`)} AS (${w})`);
-  await tx.execute(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
+  await tx.execute(sql`${sql.raw(PREPARED)}WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
 }
 
 /**
@@ -130,19 +130,19 @@ export const alertStore = {
     now: Date,
   ): Promise<Map<string, Stored>> {
     const fps = [...new Set(reported.map((r) => r.fingerprint))].sort();
-    await tx.execute(sql`
+    await tx.execute(sql`${sql.raw(PREPARED)}
       INSERT INTO alerts (fingerprint, name, labels, annotations, severity, source, state, first_seen, last_seen)
       SELECT fp, '', '{}'::jsonb, '{}'::jsonb, 'warning', '', 'firing', ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
       FROM unnest(${pgArray(fps)}::text[]) AS fp
       ON CONFLICT (fingerprint) DO NOTHING`);
     const locked = rowsOf<{ fingerprint: string; current_instance_id: string | null }>(
-      await tx.execute(sql`
+      await tx.execute(sql`${sql.raw(PREPARED)}
         SELECT fingerprint, current_instance_id FROM alerts
         WHERE fingerprint = ANY(${pgArray(fps)}::text[]) ORDER BY fingerprint FOR NO KEY UPDATE`),
     );
     const episodes = reported.filter((r) => r.startsAt !== null);
     const instances = rowsOf<InstanceRow>(
-      await tx.execute(sql`
+      await tx.execute(sql`${sql.raw(PREPARED)}
         SELECT ${INSTANCE_FIELDS} FROM alert_instances i
         WHERE i.id = ANY(${pgArray(locked.flatMap((r) => r.current_instance_id ?? []))}::uuid[])
         UNION

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -91,8 +92,32 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
+/**
+ * Marks a statement to prepare once per connection: PostgreSQL then parses it once and, when a
+ * plan for any parameters costs no more than plans for each, stops planning it. For the
+ * statements every ingested webhook runs, parsing and planning were a third of the database's
+ * time. Only statements whose text does not vary with their input should carry it: each distinct
+ * text stays prepared on every connection. Ignored by PGlite, where there is no round trip or
+ * separate server to save work in.
+ */
+export const PREPARED = '/* prepared */ ';
+
+const statementName = (text: string) =>
+  `opsfleet_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+
+/** A pg client that names the statements marked PREPARED, so the driver prepares them once. */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query() overloads cannot be restated one by one.
+  override query(...args: any[]): any {
+    const config = args[0];
+    if (config && typeof config === 'object' && !config.name && config.text?.startsWith(PREPARED))
+      args[0] = { ...config, name: statementName(config.text) };
+    return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
+}
+
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, Client: PreparingClient });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {
