@@ -1,4 +1,5 @@
 export * from './db/database.ts';
+export { parseAllowList } from './http/outbound.ts';
 export { SecretBox } from './identity/secret-box.ts';
 export * from './notify/receiver.ts';
 export * from './retention/settings.ts';

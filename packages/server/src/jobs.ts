@@ -1,6 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Database } from './db/database.ts';
+import { loggableError } from './http/log-error.ts';
 
 /**
  * Background jobs on pg-boss, in the server's own database (PGlite or PostgreSQL). A periodic
@@ -23,7 +24,7 @@ export class Jobs {
       schema: 'pgboss',
       max: 4,
     } as PgBoss.ConstructorOptions);
-    boss.on('error', (err) => log.warn({ err: err.message }, 'job queue error'));
+    boss.on('error', (err) => log.warn({ err: loggableError(err) }, 'job queue error'));
     await boss.start();
     return new Jobs(boss, log);
   }
@@ -44,7 +45,7 @@ export class Jobs {
     const offer = () =>
       this.boss
         .send(name, {}, { singletonKey: name, singletonSeconds: seconds, retryLimit: 0 })
-        .catch((err) => this.log.warn({ job: name, err: (err as Error).message }, 'could not offer a job'));
+        .catch((err) => this.log.warn({ job: name, err: loggableError(err) }, 'could not offer a job'));
     void offer();
     const timer = setInterval(offer, (seconds * 1000) / 2);
     timer.unref();

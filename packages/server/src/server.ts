@@ -19,6 +19,7 @@ import { type App, buildApp, type MetricsAuth } from './http/app.ts';
 
 export type { MetricsAuth } from './http/app.ts';
 
+import { loggableError } from './http/log-error.ts';
 import { Outbound } from './http/outbound.ts';
 import { enforcePermissions } from './identity/auth.ts';
 import { identityRoutes } from './identity/routes.ts';
@@ -167,7 +168,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       notifier.kick();
       feed
         .publish(fingerprints)
-        .catch((err) => opts.log.warn({ err: (err as Error).message }, 'alert feed publish failed'));
+        .catch((err) => opts.log.warn({ err: loggableError(err) }, 'alert feed publish failed'));
     },
   });
   alertRoutes(app, alerts);
@@ -180,7 +181,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   await jobs?.every('alert-housekeeping', every / 1000, async () => {
     await agents
       .housekeep()
-      .catch((err) => opts.log.warn({ err: (err as Error).message }, 'agent housekeeping failed'));
+      .catch((err) => opts.log.warn({ err: loggableError(err) }, 'agent housekeeping failed'));
     if ((await alerts.housekeep()) > 0) notifier.kick();
   });
   const retention = new Retention({

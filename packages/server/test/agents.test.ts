@@ -343,6 +343,6 @@ describe.each(all)('agent registry on $name', { timeout: 60_000 }, (backend) => 
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['cache-1', 'db-1', 'db-2', 'web-1', 'web-2']);
-    expect((await t.api('GET', '/api/v1/agents?cursor=nonsense')).status).toBe(409);
+    expect((await t.api('GET', '/api/v1/agents?cursor=nonsense')).status).toBe(400);
   });
 });

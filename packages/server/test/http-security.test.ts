@@ -153,6 +153,9 @@ describe('request timeout and live streams', () => {
         signal: abort.signal,
       });
       expect(res.status).toBe(200);
+      // A hijacked answer, and still the security headers of every other one.
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
       const reader = res.body!.getReader();
       let seen = '';
       const until = async (text: string) => {

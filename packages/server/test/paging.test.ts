@@ -254,7 +254,7 @@ describe.each(all)('cursor paging on $name', { timeout: 60_000 }, (backend) => {
       `/api/v1/audit?cursor=${encodeCursor('2026-03-01T00:00:00.000000Z', 'x')}`,
     ]) {
       const res = await t.api('GET', url);
-      expect(res.status, url).toBe(409);
+      expect(res.status, url).toBe(400);
       expect(res.body.errors, url).toEqual([expect.objectContaining({ path: 'querystring.cursor' })]);
     }
   });

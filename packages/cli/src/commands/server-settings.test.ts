@@ -54,3 +54,16 @@ describe('server /metrics credentials', () => {
     expect(serverSettings({ REQUEST_TIMEOUT: '10s' }).requestTimeoutMs).toBe(10_000);
   });
 });
+
+describe('server outbound allow-list', () => {
+  it('takes addresses and CIDR blocks, and refuses anything else naming the entry', () => {
+    expect(serverSettings({ OUTBOUND_ALLOW: '127.0.0.1/32, 10.0.0.0/8' }).outboundAllow).toEqual([
+      '127.0.0.1/32',
+      '10.0.0.0/8',
+    ]);
+    expect(serverSettings({}).outboundAllow).toBeUndefined();
+    expect(() => serverSettings({ OUTBOUND_ALLOW: '127.0.0.1/32,intranet' })).toThrow(
+      /OUTBOUND_ALLOW: "intranet" is not an address or CIDR block/,
+    );
+  });
+});

@@ -5,6 +5,7 @@ import {
   createServer,
   type MetricsAuth,
   openDatabase,
+  parseAllowList,
   type RetentionSettings,
   retentionSettings,
   SecretBox,
@@ -27,6 +28,8 @@ export interface ServerSettings {
   agentOfflineAfterMs?: number;
   publicUrl?: string;
   retention?: RetentionSettings;
+  /** `OUTBOUND_ALLOW`: internal addresses the server may send notifications to. */
+  outboundAllow?: string[];
 }
 
 /**
@@ -86,6 +89,7 @@ export function serverSettings(env: Env, args: string[] = []): ServerSettings {
   const agentOfflineAfterMs = duration('AGENT_OFFLINE_AFTER');
   const requestTimeoutMs = duration('REQUEST_TIMEOUT');
   const metricsAuth = metricsAuthOf(env);
+  const outboundAllow = parseAllowList(env.OUTBOUND_ALLOW);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
@@ -93,6 +97,7 @@ export function serverSettings(env: Env, args: string[] = []): ServerSettings {
     port,
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(metricsAuth ? { metricsAuth } : {}),
+    ...(outboundAllow.length ? { outboundAllow } : {}),
     ...(resolveTimeoutMs ? { resolveTimeoutMs } : {}),
     ...(closeAfterMs ? { closeAfterMs } : {}),
     ...(notifyTickMs ? { notifyTickMs } : {}),
@@ -149,7 +154,7 @@ export async function startServer(
     requestTimeoutMs: settings.requestTimeoutMs,
     metricsAuth: settings.metricsAuth,
     adminPassword: env.OPSFLEET_ADMIN_PASSWORD || undefined,
-    outboundAllow: env.OUTBOUND_ALLOW?.split(','),
+    outboundAllow: settings.outboundAllow,
   });
   announceFirstAdmin(server.firstAdmin, Boolean(env.OPSFLEET_ADMIN_PASSWORD));
   const address = await server.listen(settings.port, host);
@@ -158,14 +163,27 @@ export async function startServer(
   return { url: address.replace('0.0.0.0', '127.0.0.1'), close: () => server.close() };
 }
 
+/** The settings, or undefined after saying on stderr which one is wrong (the caller exits 2). */
+function settingsOrSay(command: string, args: string[] = []): ServerSettings | undefined {
+  try {
+    return serverSettings(process.env, args);
+  } catch (err) {
+    process.stderr.write(`opsfleet ${command}: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
 export async function runServer(args = process.argv.slice(3)): Promise<number> {
-  await startServer(serverSettings(process.env, args), process.env);
+  const settings = settingsOrSay('server', args);
+  if (!settings) return 2;
+  await startServer(settings, process.env);
   return -1;
 }
 
 /** `opsfleet migrate`: brings the database schema up to date and exits. */
 export async function runMigrate(): Promise<number> {
-  const settings = serverSettings(process.env);
+  const settings = settingsOrSay('migrate');
+  if (!settings) return 2;
   const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
   await database.close();
   process.stdout.write(

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { pgArray } from '../db/pg-array.ts';
 import { decodeCursor } from '../http/list-query.ts';
-import { conflict } from '../http/problem.ts';
+import { badRequest } from '../http/problem.ts';
 
 /**
  * The statements behind the alert API's reads, built here so that the query-plan test runs
@@ -27,7 +27,12 @@ export interface AlertFilter {
 function keyOf(cursor: string, id: RegExp): [string, string] {
   const [at, key] = decodeCursor(cursor);
   if (Number.isNaN(Date.parse(at)) || !id.test(key))
-    throw conflict('cursor is not one this server issued: start again without it');
+    throw badRequest('cursor is not one this server issued: start again without it', [
+      {
+        path: 'querystring.cursor',
+        message: 'use the nextCursor of the page before, or none for the first page',
+      },
+    ]);
   return [at, key];
 }
 const ANY_ID = /^[^\0]{1,256}$/;

@@ -60,7 +60,9 @@ export function alertStreamRoute(
       open.set(slot, mine + 1);
       reply.hijack();
       const res = reply.raw;
+      // Hijacked answers skip the reply's headers: the security headers set for it are copied.
       res.writeHead(200, {
+        ...reply.getHeaders(),
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',

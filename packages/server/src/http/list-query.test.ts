@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { arrayPage, decodeCursor, encodeCursor, labelFilter, likePrefix } from './list-query.ts';
 
 describe('list queries', () => {
-  it('a cursor carries its sort key and id back, and a foreign one is a 409', () => {
+  it('a cursor carries its sort key and id back, and a foreign one is a 400', () => {
     expect(decodeCursor(encodeCursor('2026-11-26T00:00:00Z', 'fp/1'))).toEqual([
       '2026-11-26T00:00:00Z',
       'fp/1',

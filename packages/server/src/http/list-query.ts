@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { badInputIn } from './input.ts';
-import { badRequest, Problem } from './problem.ts';
+import { badRequest } from './problem.ts';
 
 /**
  * What the list endpoints share: a keyset cursor (the last item's sort key and id, opaque to
@@ -13,7 +13,7 @@ export function encodeCursor(key: string, id: string): string {
 }
 
 const foreignCursor = () =>
-  new Problem(409, 'Conflict', 'cursor is not one this server issued: start again without it', [
+  badRequest('cursor is not one this server issued: start again without it', [
     {
       path: 'querystring.cursor',
       message: 'use the nextCursor of the page before, or none for the first page',
@@ -21,7 +21,7 @@ const foreignCursor = () =>
   ]);
 
 /**
- * The sort key and id a cursor carries; 409 for one this server did not issue. Its values go to
+ * The sort key and id a cursor carries; 400 for one this server did not issue. Its values go to
  * the database as parameters, so text the database refuses (NUL, unpaired surrogates) or an id
  * not of the column's type is refused here; `idType` names that type when the caller knows it.
  */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
+import { loggableError } from '../http/log-error.ts';
 import type { Outbound } from '../http/outbound.ts';
 import type { SecretBox } from '../identity/secret-box.ts';
 import { openConfig } from './channel-store.ts';
@@ -231,10 +232,7 @@ export class Delivery {
           next_attempt_at = CASE WHEN r.state = 'pending' THEN r.retry_at ELSE o.next_attempt_at END
         FROM r WHERE o.id = r.outbox_id`);
     } catch (err) {
-      this.opts.log.warn(
-        { entries: rows.length, err: (err as Error).message },
-        'could not record deliveries',
-      );
+      this.opts.log.warn({ entries: rows.length, err: loggableError(err) }, 'could not record deliveries');
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { loggableError } from '../http/log-error.ts';
 import type { Jobs } from '../jobs.ts';
 import type { Delivery } from './delivery.ts';
 import type { Router } from './router.ts';
@@ -43,7 +44,7 @@ export class Notifier {
   kick(): void {
     if (this.closed) return;
     void this.routeNow().catch((err) =>
-      this.log.warn({ err: (err as Error).message }, 'notification routing failed'),
+      this.log.warn({ err: loggableError(err) }, 'notification routing failed'),
     );
   }
 
@@ -51,7 +52,7 @@ export class Notifier {
   wake(): void {
     if (this.closed) return;
     void this.deliverNow().catch((err) =>
-      this.log.warn({ err: (err as Error).message }, 'notification delivery failed'),
+      this.log.warn({ err: loggableError(err) }, 'notification delivery failed'),
     );
   }
 

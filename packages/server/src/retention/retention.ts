@@ -5,6 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import { purgeClosedAlerts } from '../alerts/retention.ts';
 import type { Database } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
+import { loggableError } from '../http/log-error.ts';
 import { purgeAudit } from '../identity/audit.ts';
 import type { Jobs } from '../jobs.ts';
 import { purgeOutbox } from '../notify/outbox-retention.ts';
@@ -101,7 +102,7 @@ export class Retention {
       // One kind failing (a table a newer build refers to, a lost connection) keeps the others going.
       if (keepMs > 0)
         await this.purge(purge, new Date(now - keepMs), deleted).catch((err) =>
-          this.opts.log.warn({ table: purge.leading, err: (err as Error).message }, 'retention failed'),
+          this.opts.log.warn({ table: purge.leading, err: loggableError(err) }, 'retention failed'),
         );
     }
     if (Object.values(deleted).some((n) => n > 0)) this.opts.log.info({ deleted }, 'retention pass done');

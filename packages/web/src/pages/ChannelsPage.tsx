@@ -225,7 +225,12 @@ function ChannelForm({
         label="Configuration (JSON)"
         extra={
           <Space size={4} wrap>
-            {channel && <span>Secrets show as •••••• — leave them so to keep the stored values.</span>}
+            {channel && (
+              <span>
+                Secrets show as •••••• — leave them so to keep the stored values, unless you change where the
+                channel sends (its URL, host or port): then enter them again.
+              </span>
+            )}
             {kind && (
               <Button
                 type="link"
