@@ -37,10 +37,12 @@ export async function demoNotifications(
   token: string,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const receiver = await startReceiver({
-    onNotification: (n) =>
+    onNotification: (n) => {
+      const alerts = Array.isArray(n.body.alerts) ? (n.body.alerts as { name?: unknown }[]) : [];
       process.stdout.write(
-        `notification received (${String(n.body.event)}): ${(n.body.alerts as { name: string }[]).map((a) => a.name).join(', ')}\n`,
-      ),
+        `notification received (${String(n.body.event)}): ${alerts.map((a) => String(a?.name)).join(', ')}\n`,
+      );
+    },
   });
   const channels = (await call(base, token, 'GET', '/api/v1/notify/channels')) as {
     id: string;

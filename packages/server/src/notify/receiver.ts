@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { webhookSignature } from './channels/webhook.ts';
 
 /**
@@ -39,41 +39,54 @@ export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receive
   const tries = new Map<string, number>();
   const r: Omit<Receiver, 'url' | 'close'> = { accepted: [], requests: 0, duplicates: 0 };
   const server = createServer((req, res) => {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end('POST a notification here\n');
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const key = String(req.headers['x-opsfleet-idempotency-key'] ?? '');
-      if (opts.secret) {
-        const expected = Buffer.from(
-          webhookSignature(opts.secret, String(req.headers['x-opsfleet-timestamp']), raw),
-        );
-        const got = Buffer.from(String(req.headers['x-opsfleet-signature'] ?? ''));
-        if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-          res.writeHead(401).end('bad signature');
-          return;
-        }
-      }
-      r.requests += 1;
-      const attempt = (tries.get(key) ?? 0) + 1;
-      tries.set(key, attempt);
-      const body = JSON.parse(raw || '{}');
-      const status = (await opts.status?.({ key, attempt, body })) ?? 200;
-      if (status < 200 || status >= 300) {
-        res.writeHead(status).end('refused');
-        return;
-      }
-      if (seen.has(key)) r.duplicates += 1;
-      else {
-        seen.add(key);
-        const n = { key, at: Date.now(), body };
-        r.accepted.push(n);
-        opts.onNotification?.(n);
-      }
-      // Answered the way chat robots answer, so robot channels can point here as well.
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}');
+    req.on('end', () => {
+      // Whatever arrives (a curl, a scanner), the receiver answers and goes on.
+      receive(Buffer.concat(chunks).toString('utf8'), req.headers).then(
+        ([status, text]) => res.writeHead(status, { 'content-type': 'application/json' }).end(text),
+        (err) => res.writeHead(500).end(`receiver failed: ${(err as Error).message}\n`),
+      );
     });
   });
+  const receive = async (raw: string, headers: IncomingHttpHeaders): Promise<[number, string]> => {
+    const key = String(headers['x-opsfleet-idempotency-key'] ?? '');
+    if (opts.secret) {
+      const expected = Buffer.from(
+        webhookSignature(opts.secret, String(headers['x-opsfleet-timestamp']), raw),
+      );
+      const got = Buffer.from(String(headers['x-opsfleet-signature'] ?? ''));
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) return [401, '"bad signature"'];
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return [400, '"the body is not JSON: POST a notification"'];
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !key)
+      return [400, '"not a notification: a JSON object with an x-opsfleet-idempotency-key header"'];
+    r.requests += 1;
+    const attempt = (tries.get(key) ?? 0) + 1;
+    tries.set(key, attempt);
+    const notification = body as Record<string, unknown>;
+    const status = (await opts.status?.({ key, attempt, body: notification })) ?? 200;
+    if (status < 200 || status >= 300) return [status, '"refused"'];
+    if (seen.has(key)) r.duplicates += 1;
+    else {
+      seen.add(key);
+      const n = { key, at: Date.now(), body: notification };
+      r.accepted.push(n);
+      opts.onNotification?.(n);
+    }
+    // Answered the way chat robots answer, so robot channels can point here as well.
+    return [200, '{"errcode":0,"errmsg":"ok"}'];
+  };
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return Object.assign(r, {
