@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { liveFile, logFileName, logPath, SERVICE_NAME } from './files.ts';
+import { liveFile, logFileName, logPath, rotatingPath, SERVICE_NAME } from './files.ts';
 import { type ParseOptions, parseLine } from './line.ts';
 import { compileFilter, type LineFilterSpec, type LogLine, LogQueryError } from './query.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } from './reader.ts';
@@ -16,8 +16,10 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } fro
  *   reading: it finds the `k` for which that sequence holds, at its position, the 64 bytes it
  *   read last, gives out what follows in the copies, and goes on in the live file;
  * - a replaced file (another inode at the path) is read to its end, then the new one from 0.
- * When no copy fits (the copy dropped its head, or was deleted already), reading goes on from
- * 0 and `stats.gaps` counts it. A log of identical lines can fool the 64-byte check: then
+ * The copies are read as one rotation left them (a rotation in progress is waited for; files are
+ * told apart by device and inode). When no copy fits (the copy dropped its head, or was deleted
+ * already), reading goes on after the bytes read last if the live file still holds them, else
+ * from 0, and `stats.gaps` counts it. A log of identical lines can fool the 64-byte check: then
  * some of those identical lines may be given out twice or not at all.
  * Lines are given out once complete; a last line without its newline after `partialFlushMs`.
  * Ends without error when `signal` aborts or the consumer stops iterating.
@@ -46,6 +48,19 @@ export interface FollowStats {
 
 const READ_CHUNK = 256 * 1024;
 const FP = 64;
+/** How long a follower waits for a rotation in progress to finish (tries × wait). */
+const SNAPSHOT_TRIES = 200;
+const SNAPSHOT_WAIT_MS = 10;
+/** The live file is searched for the last bytes read up to this size. */
+const SEARCH_LIMIT = 64 * 1024 * 1024;
+
+interface Copy {
+  file: string;
+  fh: FileHandle;
+  size: number;
+  /** Device and inode: a file keeps them when it is renamed. */
+  id: string;
+}
 
 export function followLog(dir: string, name: string, opts: FollowOptions = {}): LogFollower {
   return new LogFollower(dir, name, opts);
@@ -207,6 +222,9 @@ export class LogFollower implements AsyncIterable<LogLine> {
           const n = Math.min(READ_CHUNK, size - pos);
           const { bytesRead } = await h.read(buf, 0, n, pos);
           if (bytesRead === 0) continue;
+          // A rotation between the check above and the read shifts the file under `pos`; the
+          // bytes before `pos` still being the ones read last says the chunk is what followed.
+          if (!(await fpAt(h, pos))) continue;
           this.stats.bytesRead += bytesRead;
           const chunk = buf.subarray(0, bytesRead);
           const lines = splitter.push(chunk, pos);
@@ -246,6 +264,34 @@ export class LogFollower implements AsyncIterable<LogLine> {
     }
   }
 
+  /** `.1`, `.2`, … as they are now, each open, with its identity. */
+  private async openCopies(): Promise<Copy[]> {
+    const copies: Copy[] = [];
+    for (let i = 1; i <= 16; i++) {
+      let fh: FileHandle;
+      try {
+        fh = await open(logPath(this.dir, this.name, i), 'r');
+      } catch {
+        break;
+      }
+      const st = await fh.stat();
+      copies.push({ file: logFileName(this.name, i), fh, size: st.size, id: `${st.dev}:${st.ino}` });
+    }
+    return copies;
+  }
+
+  /** Whether no rotation ran while `copies` were opened: every file once, `.1` still the first. */
+  private async unshifted(copies: Copy[]): Promise<boolean> {
+    if (new Set(copies.map((c) => c.id)).size !== copies.length) return false;
+    if (!copies.length) return true;
+    try {
+      const st = await stat(logPath(this.dir, this.name, 1));
+      return `${st.dev}:${st.ino}` === copies[0]!.id;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * After a rotation: find how many rotated copies `k` make `.k … .1 + live` the log that was
    * being read (it has the last bytes read, `fp`, just before `pos`), give out the lines
@@ -257,19 +303,26 @@ export class LogFollower implements AsyncIterable<LogLine> {
     splitter: LineSplitter,
     remember: (chunk: Buffer) => void,
   ): AsyncGenerator<LogLine, number> {
-    const copies: { file: string; fh: FileHandle; size: number }[] = [];
+    let copies: Copy[] = [];
     let liveFh: FileHandle | undefined;
     try {
-      for (let i = 1; i <= 16; i++) {
-        try {
-          const fh = await open(logPath(this.dir, this.name, i), 'r');
-          copies.push({ file: logFileName(this.name, i), fh, size: (await fh.stat()).size });
-        } catch {
-          break;
-        }
+      // The copies as one rotation left them: a rotation while they are opened shifts `.1` to
+      // `.2`, and the same file would be read twice (the lines doubled) or one skipped. Files
+      // are told apart by device and inode; the set is opened again until no rotation ran.
+      let liveSize = 0;
+      for (let attempt = 0; ; attempt++) {
+        copies = await this.openCopies();
+        liveFh = await open(this.path, 'r').catch(() => undefined);
+        liveSize = liveFh ? (await liveFh.stat()).size : 0;
+        const settled =
+          !(await exists(rotatingPath(this.dir, this.name))) &&
+          (await this.unshifted(copies)) &&
+          !(await collapsePending(copies[0], liveFh, liveSize));
+        if (settled || attempt >= SNAPSHOT_TRIES) break;
+        await Promise.all(copies.map((c) => c.fh.close().catch(() => {})));
+        await liveFh?.close().catch(() => {});
+        await new Promise((r) => setTimeout(r, SNAPSHOT_WAIT_MS));
       }
-      liveFh = await open(this.path, 'r').catch(() => undefined);
-      const liveSize = liveFh ? (await liveFh.stat()).size : 0;
       for (let k = 1; k <= copies.length; k++) {
         // Oldest first: .k, …, .1, then the live file.
         const seq = copies.slice(0, k).reverse();
@@ -304,6 +357,13 @@ export class LogFollower implements AsyncIterable<LogLine> {
         }
         return Math.max(0, pos - rotated);
       }
+      // The copies are gone (retention, `keep` smaller than the lag), but what was read last may
+      // still be in the live file: going on after it gives out nothing twice.
+      const after = liveFh ? await endOfLast(liveFh, liveSize, fp) : -1;
+      if (after >= 0) {
+        splitter.reset(after, liveFile(this.name));
+        return after;
+      }
       this.stats.gaps++;
       splitter.reset(0, liveFile(this.name));
       return 0;
@@ -325,6 +385,40 @@ async function lastLineEnd(fh: FileHandle, size: number, cap: number): Promise<n
   const nl = b.lastIndexOf(10);
   if (nl >= 0) return size - n + nl + 1;
   return n === size ? 0 : size;
+}
+
+/**
+ * A collapse names its copy `.1` first and removes those bytes from the live file's head next:
+ * in between, the live file still starts with what `.1` holds, and reading both would give
+ * those lines twice. Told by the end of `.1` being where it would be in the live file.
+ */
+async function collapsePending(
+  first: Copy | undefined,
+  live: FileHandle | undefined,
+  liveSize: number,
+): Promise<boolean> {
+  if (!first || !live || first.size < FP || liveSize < first.size) return false;
+  const [a, b] = [Buffer.alloc(FP), Buffer.alloc(FP)];
+  const [x, y] = await Promise.all([
+    first.fh.read(a, 0, FP, first.size - FP),
+    live.read(b, 0, FP, first.size - FP),
+  ]);
+  return x.bytesRead === FP && y.bytesRead === FP && a.equals(b);
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** The offset just after the last place `fp` is found in `[0, size)`, or -1. */
+async function endOfLast(fh: FileHandle, size: number, fp: Buffer): Promise<number> {
+  if (fp.length === 0 || size > SEARCH_LIMIT) return -1;
+  const b = Buffer.alloc(size);
+  const { bytesRead } = await fh.read(b, 0, size, 0);
+  const at = b.subarray(0, bytesRead).lastIndexOf(fp);
+  return at < 0 ? -1 : at + fp.length;
 }
 
 /** Whether the files read one after the other hold `fp` just before offset `pos`. */
