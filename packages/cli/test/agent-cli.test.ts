@@ -111,7 +111,9 @@ describe('opsfleet agent over TLS', () => {
     expect(unknown.stderr).toMatch(/nope/);
     const absent = await cli(['status'], { OPSFLEET_AGENT: '127.0.0.1:1', OPSFLEET_AGENT_CA: '' });
     expect(absent.code).toBe(1);
-    expect(absent.stderr).toMatch(/is the agent running at 127.0.0.1:1/);
+    expect(absent.stderr.trim()).toBe(
+      'opsfleet agent status: no agent answers at 127.0.0.1:1: is the agent running? (opsfleet agent run; OPSFLEET_AGENT or AGENT_CONFIG point elsewhere)',
+    );
   });
 
   it('refuses to run with a bad agent.yaml, listing every problem', async () => {

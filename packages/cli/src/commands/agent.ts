@@ -83,12 +83,17 @@ function unary(env: Env, service: string, method: string, request: object): Prom
       (err: grpc.ServiceError | null, res: Stubs) => {
         client.close();
         if (!err) return resolve(res);
+        // grpc-js's own text for a refused connection is three sentences of its internals.
+        if (err.code === grpc.status.UNAVAILABLE)
+          return reject(
+            new Error(
+              `no agent answers at ${c.address}: is the agent running? (opsfleet agent run; OPSFLEET_AGENT or AGENT_CONFIG point elsewhere)`,
+            ),
+          );
         const hint =
-          err.code === grpc.status.UNAVAILABLE
-            ? ` (is the agent running at ${c.address}? set OPSFLEET_AGENT)`
-            : err.code === grpc.status.UNAUTHENTICATED
-              ? ' (set OPSFLEET_AGENT_TOKEN to its token, or AGENT_CONFIG to the agent.yaml it runs with)'
-              : '';
+          err.code === grpc.status.UNAUTHENTICATED
+            ? ' (set OPSFLEET_AGENT_TOKEN to its token, or AGENT_CONFIG to the agent.yaml it runs with)'
+            : '';
         reject(new Error(`${err.details || err.message}${hint}`));
       },
     ),
