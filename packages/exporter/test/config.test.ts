@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError } from '@opsfleet/core';
@@ -115,6 +116,26 @@ describe('accounts.yaml', () => {
     expect(semantic).toMatch(
       /accounts\.aliyun\[0\]\.resources\[1\]: unknown aliyun resource "elb": use one of .*clb/,
     );
+  });
+});
+
+describe('both files', () => {
+  it("lists accounts.yaml's problems with server.yaml's, though server.yaml has some", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exporter-config-'));
+    // Parses, but names an unknown resource and lacks a secret: found only when the accounts are built.
+    const accounts = readFileSync(join(FIX, 'accounts.bad.yml'), 'utf8')
+      .replace(/ {2}gcp:\n.*\n/, '')
+      .replace('"ap-guangzhou"', '[ap-guangzhou]');
+    writeFileSync(join(dir, 'accounts.yaml'), accounts);
+    const all = problemsOf(() =>
+      loadExporterConfig(vocab, {
+        SERVER_PATH: join(FIX, 'server.bad.yml'),
+        ACCOUNTS_PATH: join(dir, 'accounts.yaml'),
+      }),
+    ).join('\n');
+    expect(all).toMatch(/server\.bad\.yml: server\.port/);
+    expect(all).toContain('aliyun: account[0].access_key_secret is required');
+    expect(all).toMatch(/unknown aliyun resource "elb"/);
   });
 });
 

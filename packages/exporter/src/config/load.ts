@@ -202,12 +202,16 @@ export function loadExporterConfig(
   const accountsFile = accountsPath
     ? attempt(accountsPath, () => parseAccountsFile(readFileSync(accountsPath, 'utf8'), env, accountsPath))
     : { accounts: {} };
-  const config =
-    serverFile && accountsFile
-      ? attempt(accountsPath ?? 'accounts.yaml', () =>
-          buildConfig(serverFile, accountsFile, vocab, env, { serverPath, accountsPath }),
-        )
-      : undefined;
-  if (problems.length || !config) throw new ConfigError('exporter configuration', problems);
+  // accounts.yaml is checked whole even when server.yaml has problems (against the default server
+  // settings then), so one run lists the problems of both files.
+  const config = accountsFile
+    ? attempt(accountsPath ?? 'accounts.yaml', () =>
+        buildConfig(serverFile ?? defaultServerFile(), accountsFile, vocab, env, {
+          serverPath,
+          accountsPath,
+        }),
+      )
+    : undefined;
+  if (problems.length || !config || !serverFile) throw new ConfigError('exporter configuration', problems);
   return config;
 }
