@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { firstRunDelayMs, resolveShard } from './cluster/membership.ts';
 import { ApiStats } from './collector/api-stats.ts';
 import { Collector } from './collector/collector.ts';
 import type { ExporterConfig } from './config/load.ts';
+import { redactedConfig } from './config/redact.ts';
 import { accountsSignature, Discovery } from './discovery/discovery.ts';
 import { RegionManager } from './discovery/region-manager.ts';
 import { adminGate } from './http/admin-gate.ts';
@@ -164,22 +165,34 @@ export async function createExporter(opts: ExporterOptions): Promise<Exporter> {
   app.register(async (admin) => {
     admin.addHook('onRequest', gate);
     admin.get('/api/discovery/stream', discoveryStream(discovery, { ...STREAM_DEFAULTS, ...opts.stream }));
-    admin.post('/-/reload', async (_req, reply) => {
-      if (!reloader)
-        return reply
-          .code(501)
-          .type('application/problem+json')
-          .send({ title: 'Reload unavailable', status: 501 });
-      const result = await reloader.reload();
-      if (result.ok) return { status: 'reloaded', version: discovery.version };
-      return reply.code(400).type('application/problem+json').send({
-        type: 'about:blank',
-        title: 'Invalid configuration: the running configuration was kept',
-        status: 400,
-        problems: result.problems,
-      });
+    // The seed's spellings of the admin endpoints answer as the public exporter's do.
+    admin.get('/api/config', async () => redactedConfig(config));
+    admin.post('/api/discovery/refresh', async () => {
+      discovered = discovery
+        .refresh(config, (a) => collector.callsFor(a))
+        .then(() => collector.setProducts(discovery.products));
+      await discovered;
+      return { status: 'refreshed', version: discovery.version };
     });
+    admin.post('/-/reload', (_req, reply) => reload(reply));
+    admin.post('/api/config/reload', (_req, reply) => reload(reply));
   });
+
+  async function reload(reply: FastifyReply) {
+    if (!reloader)
+      return reply
+        .code(501)
+        .type('application/problem+json')
+        .send({ title: 'Reload unavailable', status: 501 });
+    const result = await reloader.reload();
+    if (result.ok) return { status: 'reloaded', version: discovery.version };
+    return reply.code(400).type('application/problem+json').send({
+      type: 'about:blank',
+      title: 'Invalid configuration: the running configuration was kept',
+      status: 400,
+      problems: result.problems,
+    });
+  }
 
   return {
     app,

@@ -17,7 +17,14 @@ import { resourceVocabulary } from '../src/providers/index.ts';
  * alias bomb in a watched file rejected by the reload.
  */
 const CLI = join(import.meta.dirname, '../../cli/bin/opsfleet.mjs');
-const ADMIN = ['/status', '/collect', '/api/discovery/config', '/api/discovery/status'];
+const ADMIN = [
+  '/status',
+  '/collect',
+  '/api/discovery/config',
+  '/api/discovery/status',
+  '/api/status',
+  '/api/config',
+];
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
 function files(server: string, accounts = 'accounts: {}\n') {
@@ -79,8 +86,10 @@ describe('admin endpoints', () => {
       expect(res.statusCode, url).toBe(403);
       expect(res.json().detail).toMatch(/only on loopback.*admin_auth_enabled/);
     }
-    const reload = await exporter.app.inject({ method: 'POST', url: '/-/reload', remoteAddress: '10.1.2.3' });
-    expect(reload.statusCode).toBe(403);
+    for (const url of ['/-/reload', '/api/config/reload', '/api/discovery/refresh']) {
+      const post = await exporter.app.inject({ method: 'POST', url, remoteAddress: '10.1.2.3' });
+      expect(post.statusCode, url).toBe(403);
+    }
     expect((await get('/metrics', { remote: true })).statusCode).toBe(200);
     expect((await get('/healthz', { remote: true })).statusCode).toBe(200);
     expect((await get('/status')).statusCode).toBe(200);
@@ -118,6 +127,46 @@ describe('admin endpoints', () => {
     if (!result.ok) expect(result.problems[0]!.message).toMatch(/alias bomb/);
     expect((await get('/healthz')).statusCode).toBe(200);
     writeFileSync(join(dir, 'accounts.yaml'), 'accounts: {}\n');
+  });
+});
+
+describe("the seed's endpoint spellings", () => {
+  it('answer as the public ones do, and /api/config shows no secret', async () => {
+    const { env } = files(
+      'server:\n  page_size: 1000\n  admin_auth_enabled: true\n  admin_auth: [{ username: ops, password: s3cret-pass }]\n',
+      'accounts:\n  aliyun:\n    - account_id: prod\n      access_key_id: LTAI5tAbCdEfGh\n      access_key_secret: very-secret-sk\n      regions: [cn-hangzhou]\n      resources: [clb]\n',
+    );
+    const load = () => loadExporterConfig(resourceVocabulary(), env);
+    const exporter = await createExporter({
+      config: load(),
+      catalog: new MappingCatalog(),
+      providers: [],
+      log: silentLogger(),
+      env,
+      schedule: false,
+      loadConfig: load,
+    });
+    try {
+      const auth = { authorization: basic('ops', 's3cret-pass') };
+      const call = (method: 'GET' | 'POST', url: string) =>
+        exporter.app.inject({ method, url, headers: auth });
+      expect((await call('GET', '/api/status')).json()).toEqual((await call('GET', '/status')).json());
+      expect((await call('POST', '/api/config/reload')).json()).toMatchObject({ status: 'reloaded' });
+      expect((await call('POST', '/api/discovery/refresh')).json()).toMatchObject({ status: 'refreshed' });
+      const shown = await call('GET', '/api/config');
+      expect(shown.statusCode).toBe(200);
+      expect(shown.body).not.toContain('very-secret-sk');
+      expect(shown.body).not.toContain('s3cret-pass');
+      expect(shown.body).not.toContain('LTAI5tAbCdEfGh');
+      expect(shown.json()).toMatchObject({
+        admin_users: ['ops'],
+        accounts: [
+          { provider: 'aliyun', account_id: 'prod', access_key_id: 'LTAI********', regions: ['cn-hangzhou'] },
+        ],
+      });
+    } finally {
+      await exporter.close();
+    }
   });
 });
 

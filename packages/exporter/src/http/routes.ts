@@ -67,6 +67,7 @@ export function registerRoutes(app: FastifyInstance<any, any, any, any>, deps: R
     admin.addHook('onRequest', deps.adminAuth);
 
     admin.get('/status', async () => deps.collector.status());
+    admin.get('/api/status', async () => deps.collector.status());
 
     admin.route({
       method: ['GET', 'POST'],
