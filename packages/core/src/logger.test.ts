@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, formatConsoleLine, pruneRotated, REDACT_PATHS, silentLogger } from './logger.ts';
 
@@ -199,6 +200,34 @@ describe('createLogger file rotation', () => {
     expect(files.every((f) => /^exporter\.\d+\.log$/.test(f))).toBe(true);
     expect(files.length).toBeGreaterThanOrEqual(2);
     expect(files.length).toBeLessThanOrEqual(3);
+  });
+
+  it('gzips rotated files when compress is on, and keeps max_backups of them', async () => {
+    const dir = tmp('log-gz-');
+    const log = createLogger({
+      output: 'file',
+      file: { path: join(dir, 'exporter.log'), max_size: 0.001, max_backups: 2, compress: true },
+    });
+    await transportReady(dir);
+    for (let i = 0; i < 40; i++) {
+      log.info({ i, pad: 'x'.repeat(200) }, 'line');
+      await wait(5);
+    }
+    const names = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('exporter'))
+        .sort();
+    // The file being written stays plain; every earlier one is gzipped, two of them kept.
+    await eventually(() => {
+      const n = names();
+      return (
+        n.filter((f) => f.endsWith('.log')).length === 1 &&
+        n.filter((f) => f.endsWith('.log.gz')).length === 2
+      );
+    });
+    const gz = names().filter((f) => f.endsWith('.gz'));
+    const text = gunzipSync(readFileSync(join(dir, gz.at(-1)!))).toString('utf8');
+    expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({ msg: 'line' });
   });
 
   it('keeps every rotated file when max_backups is 0', async () => {

@@ -1,13 +1,24 @@
-import { mkdirSync, readdirSync, statSync, unlinkSync, watch } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  watch,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export interface LogOptions {
   level?: string;
   format?: 'json' | 'console';
   output?: 'stdout' | 'console' | 'file' | 'both';
-  file?: { path: string; max_size?: number; max_backups?: number; max_age?: number };
+  file?: { path: string; max_size?: number; max_backups?: number; max_age?: number; compress?: boolean };
   name?: string;
   /** Where stdout output goes (tests capture it). */
   stdout?: NodeJS.WritableStream;
@@ -103,7 +114,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function pruneRotated(path: string, maxAgeDays: number, now = Date.now()): void {
   if (!maxAgeDays || maxAgeDays <= 0) return;
   const { dir, stem, ext } = rollNaming(path);
-  const re = new RegExp(`^${escapeRe(stem)}\\.(\\d+)${escapeRe(ext)}$`);
+  const re = new RegExp(`^${escapeRe(stem)}\\.(\\d+)${escapeRe(ext)}(?:\\.gz)?$`);
   let names: string[] = [];
   try {
     names = readdirSync(dir);
@@ -125,8 +136,58 @@ export function pruneRotated(path: string, maxAgeDays: number, now = Date.now())
   }
 }
 
-/** Prunes by age whenever a file appears in the log folder, i.e. on every rotation. */
-function pruneOnRotation(path: string, maxAgeDays: number): void {
+/**
+ * Gzips the rotated files of `path` (all numbered files but the newest, which is being written)
+ * to `<stem>.N<ext>.gz`, then keeps the newest `maxBackups` of them (0: all). pino-roll cannot
+ * compress, and its own count limit would not find the renamed files, so with compression on
+ * this keeps the count instead.
+ */
+export async function compressRotated(path: string, maxBackups: number): Promise<void> {
+  const { dir, stem, ext } = rollNaming(path);
+  const re = new RegExp(`^${escapeRe(stem)}\\.(\\d+)${escapeRe(ext)}(\\.gz)?$`);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const files = names
+    .map((n) => {
+      const m = re.exec(n);
+      return m ? { n, num: Number(m[1]), gz: Boolean(m[2]) } : undefined;
+    })
+    .filter((f) => f !== undefined)
+    .sort((a, b) => b.num - a.num);
+  const writing = files.find((f) => !f.gz)?.num;
+  const rotated = files.filter((f) => f.num !== writing);
+  for (const f of rotated.filter((r) => !r.gz)) {
+    const from = join(dir, f.n);
+    const tmp = `${from}.gz.tmp`;
+    try {
+      await pipeline(createReadStream(from), createGzip(), createWriteStream(tmp));
+      renameSync(tmp, `${from}.gz`);
+      unlinkSync(from);
+    } catch {
+      // Deleted meanwhile, or the disk is full: the plain file stays, nothing is lost.
+      try {
+        unlinkSync(tmp);
+      } catch {}
+    }
+  }
+  if (maxBackups <= 0) return;
+  const kept = new Set<number>();
+  for (const f of rotated) {
+    if (kept.size < maxBackups) kept.add(f.num);
+    if (kept.has(f.num)) continue;
+    for (const suffix of ['', '.gz'])
+      try {
+        unlinkSync(join(dir, `${stem}.${f.num}${ext}${suffix}`));
+      } catch {}
+  }
+}
+
+/** Runs `tidy` whenever a file appears in the log folder, i.e. on every rotation. */
+function onRotation(path: string, tidy: () => Promise<void>): void {
   const { dir, stem } = rollNaming(path);
   let pending: NodeJS.Timeout | undefined;
   try {
@@ -134,7 +195,7 @@ function pruneOnRotation(path: string, maxAgeDays: number): void {
       if (event !== 'rename' || pending || (name && !String(name).startsWith(`${stem}.`))) return;
       pending = setTimeout(() => {
         pending = undefined;
-        pruneRotated(path, maxAgeDays);
+        void tidy();
       }, 200);
       pending.unref();
     });
@@ -148,9 +209,17 @@ function pruneOnRotation(path: string, maxAgeDays: number): void {
 function fileStream(file: NonNullable<LogOptions['file']>): DestinationStream {
   mkdirSync(dirname(file.path), { recursive: true });
   const maxAge = file.max_age ?? 0;
-  pruneRotated(file.path, maxAge);
-  if (maxAge > 0) pruneOnRotation(file.path, maxAge);
   const backups = Math.floor(file.max_backups ?? 3);
+  // One tidy at a time: the files a tidy writes wake the watcher that starts the next.
+  let tidying = Promise.resolve();
+  const tidy = () =>
+    (tidying = tidying.then(async () => {
+      if (file.compress) await compressRotated(file.path, backups);
+      pruneRotated(file.path, maxAge);
+    }));
+  pruneRotated(file.path, maxAge);
+  if (file.compress) void tidy();
+  if (maxAge > 0 || file.compress) onRotation(file.path, tidy);
   return pino.transport({
     target: 'pino-roll',
     options: {
@@ -158,7 +227,8 @@ function fileStream(file: NonNullable<LogOptions['file']>): DestinationStream {
       size: `${file.max_size ?? 100}m`,
       // pino-roll keeps `count` files besides the current one; 0 backups means keep them all,
       // as with lumberjack. removeOtherLogFiles applies the count to files of earlier runs too.
-      ...(backups > 0 ? { limit: { count: backups, removeOtherLogFiles: true } } : {}),
+      // With compression the count is kept by compressRotated, which sees the .gz files.
+      ...(backups > 0 && !file.compress ? { limit: { count: backups, removeOtherLogFiles: true } } : {}),
       mkdir: true,
     },
   });
