@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { preflight } from './usage.ts';
 
 const USAGE = `usage: opsfleet <command>
 
 commands:
-  demo                       run the exporter against simulated clouds (what \`npm start\` does)
+  demo                       run every part against simulated clouds (what \`npm start\` does)
   exporter                   run the multi-cloud Prometheus exporter
   server                     run the control plane (alert center API; DATABASE_URL or PGlite in DATA_DIR)
   migrate                    bring the server's database schema up to date and exit
@@ -11,13 +12,23 @@ commands:
   check-config exporter      validate server.yaml and accounts.yaml; exit 2 listing every problem
   check-mappings [path…]     validate metric mapping files (default: the built-in catalog or MAPPING_PATH)
 
-configuration files are found through SERVER_PATH, ACCOUNTS_PATH and MAPPING_PATH (see docs/exporter.md)`;
+\`opsfleet <command> --help\` says more about one command.`;
 
 const [command, ...args] = process.argv.slice(2);
 
 // Each command loads only its own modules: the exporter process should not carry the demo's
 // cloud simulators.
 async function main(): Promise<number> {
+  const early =
+    command === undefined
+      ? undefined
+      : preflight(
+          command,
+          args,
+          (s) => process.stdout.write(s),
+          (s) => process.stderr.write(s),
+        );
+  if (early !== undefined) return early;
   switch (command) {
     case 'demo':
       return (await import('./commands/demo.ts')).demo(args);
