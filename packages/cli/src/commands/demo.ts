@@ -7,6 +7,7 @@ import { awsHandler } from '@opsfleet/cloudsim/aws/index.ts';
 import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { createLogger, onShutdown } from '@opsfleet/core';
+import { parseAllowList } from '@opsfleet/server';
 import { demoAgent } from './demo-agent.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
@@ -99,14 +100,13 @@ export async function demo(_args: string[]): Promise<number> {
   // The demo's admin password is fixed (or OPSFLEET_ADMIN_PASSWORD) so it can be printed on every run.
   const adminPassword = process.env.OPSFLEET_ADMIN_PASSWORD || 'opsfleet-demo';
   const server = await startServer(
-    { dataDir: join(dir, 'server'), port: await freePort(Number(process.env.SERVER_PORT ?? 8080)) },
     {
-      ...env,
-      LOG_FORMAT: process.env.LOG_FORMAT ?? 'console',
-      OPSFLEET_ADMIN_PASSWORD: adminPassword,
+      dataDir: join(dir, 'server'),
+      port: await freePort(Number(process.env.SERVER_PORT ?? 8080)),
       // The demo's webhook receiver listens on loopback, which a server refuses by default.
-      OUTBOUND_ALLOW: [process.env.OUTBOUND_ALLOW, '127.0.0.1/32'].filter(Boolean).join(','),
+      outboundAllow: [...parseAllowList(process.env.OUTBOUND_ALLOW), '127.0.0.1/32'],
     },
+    { ...env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'console', OPSFLEET_ADMIN_PASSWORD: adminPassword },
     '127.0.0.1',
   );
   process.stdout.write(
