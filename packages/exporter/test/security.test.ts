@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, silentLogger } from '@opsfleet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExporterConfig, loadExporterConfig } from '../src/config/load.ts';
+import { loadExporterConfig } from '../src/config/load.ts';
 import { createExporter, type Exporter } from '../src/exporter.ts';
 import { MappingCatalog } from '../src/mappings/catalog.ts';
 import { resourceVocabulary } from '../src/providers/index.ts';
@@ -40,6 +40,20 @@ function files(server: string, accounts = 'accounts: {}\n') {
   };
 }
 
+/** An exporter on `env`'s files that schedules nothing; `reload` lets it re-read them. */
+function exporterOn(env: Record<string, string>, reload = true): Promise<Exporter> {
+  const load = () => loadExporterConfig(resourceVocabulary(), env);
+  return createExporter({
+    config: load(),
+    catalog: new MappingCatalog(),
+    providers: [],
+    log: silentLogger(),
+    env,
+    schedule: false,
+    ...(reload ? { loadConfig: load } : {}),
+  });
+}
+
 const problemsOf = (fn: () => unknown) => {
   try {
     fn();
@@ -52,9 +66,7 @@ const problemsOf = (fn: () => unknown) => {
 
 describe('admin endpoints', () => {
   let exporter: Exporter;
-  let config: ExporterConfig;
   const { dir, env } = files('server:\n  page_size: 1000\n');
-  const load = () => loadExporterConfig(resourceVocabulary(), env);
   const get = (url: string, opts: { remote?: boolean; headers?: Record<string, string> } = {}) =>
     exporter.app.inject({
       method: 'GET',
@@ -64,16 +76,7 @@ describe('admin endpoints', () => {
     });
 
   beforeAll(async () => {
-    config = load();
-    exporter = await createExporter({
-      config,
-      catalog: new MappingCatalog(),
-      providers: [],
-      log: silentLogger(),
-      env,
-      schedule: false,
-      loadConfig: load,
-    });
+    exporter = await exporterOn(env);
   });
 
   afterAll(async () => {
@@ -136,16 +139,7 @@ describe("the seed's endpoint spellings", () => {
       'server:\n  page_size: 1000\n  admin_auth_enabled: true\n  admin_auth: [{ username: ops, password: s3cret-pass }]\n',
       'accounts:\n  aliyun:\n    - account_id: prod\n      access_key_id: LTAI5tAbCdEfGh\n      access_key_secret: very-secret-sk\n      regions: [cn-hangzhou]\n      resources: [clb]\n',
     );
-    const load = () => loadExporterConfig(resourceVocabulary(), env);
-    const exporter = await createExporter({
-      config: load(),
-      catalog: new MappingCatalog(),
-      providers: [],
-      log: silentLogger(),
-      env,
-      schedule: false,
-      loadConfig: load,
-    });
+    const exporter = await exporterOn(env);
     try {
       const auth = { authorization: basic('ops', 's3cret-pass') };
       const call = (method: 'GET' | 'POST', url: string) =>
@@ -200,15 +194,7 @@ describe('settings refused at start', () => {
 
   it('binds the configured listen address', async () => {
     const { env } = files('server:\n  listen_address: 127.0.0.1\n');
-    const config = loadExporterConfig(resourceVocabulary(), env);
-    const exporter = await createExporter({
-      config,
-      catalog: new MappingCatalog(),
-      providers: [],
-      log: silentLogger(),
-      env,
-      schedule: false,
-    });
+    const exporter = await exporterOn(env, false);
     try {
       expect(await exporter.listen(0)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     } finally {

@@ -167,15 +167,11 @@ export class AlertService {
 
   /** The periodic pass: expiries, silence starts and ends, closing. Returns how many alerts changed. */
   async housekeep(): Promise<number> {
-    return (await this.reconcileAlerts()) + (await this.closeResolved());
-  }
-
-  private async reconcileAlerts(fingerprints?: string[]): Promise<number> {
-    return this.reconcile({
+    const reconciled = await this.reconcile({
       silences: (await this.opts.silences?.()) ?? [],
       timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      ...(fingerprints ? { fingerprints } : {}),
     });
+    return reconciled + (await this.closeResolved());
   }
 
   private now(): Date {
