@@ -158,8 +158,9 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
     streamLogs: streaming(async (call) => {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
+      call.on('close', () => abort.abort());
       for await (const line of ops.followLogs(name(call), logQuery(call.request), abort.signal))
-        call.write(line);
+        if (!call.write(line)) await drained(call, abort.signal);
     }),
   });
   const command = (action: 'start' | 'stop' | 'restart' | 'pause' | 'resume') =>
@@ -218,6 +219,24 @@ export async function startRpc(ops: AgentOps, opts: RpcOptions): Promise<RpcServ
         }, 2000).unref();
       }),
   };
+}
+
+/**
+ * Resolves when the stream takes writes again, or the call ended. A client that stops reading
+ * fills the HTTP/2 window, then the stream's buffer: the follower is not read further until
+ * then, so a stalled `logs -f` holds one chunk of the log in memory, not the whole burst.
+ */
+function drained(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.on('drain', done);
+    signal.addEventListener('abort', done);
+  });
 }
 
 function logQuery(r: Record<string, unknown>) {

@@ -8,7 +8,7 @@ import { type AccountFiles, resolveIdentity } from './accounts.ts';
 import { readEnvFile } from './env-file.ts';
 import { descendantsOf, groupMembers, isLive, type ProcEntry, snapshot } from './process-tree.ts';
 import type { Exit } from './restart-policy.ts';
-import { writeFileAtomic } from './state-file.ts';
+import { type KnownProcess, writeFileAtomic } from './state-file.ts';
 
 /**
  * The direct backend: the agent starts the service itself, in its own session and process
@@ -176,8 +176,10 @@ class TreeWatch {
     private readonly pid: number,
     private readonly pgid: number,
     private readonly proc = '/proc',
+    known: readonly KnownProcess[] = [],
   ) {
     this.groupOk = pgid > 1 && pgid !== readStat(process.pid, proc)?.pgrp;
+    for (const k of known) this.tracked.set(k.pid, k.startTime);
   }
 
   private outside(e: ProcEntry): boolean {
@@ -197,10 +199,30 @@ class TreeWatch {
     const strays = all.filter((e) => isLive(e) && this.outside(e) && this.tracked.get(e.pid) === e.startTime);
     return { group, strays };
   }
+}
 
-  strayPids(): number[] {
-    return [...this.tracked.keys()].filter((p) => p !== this.pid);
+/**
+ * The live descendants of a running service outside its process group, from one snapshot of
+ * /proc: the ones seen before (`known`, matched by start time) and the ones found now through
+ * parent links. Remembered while the service runs, they are still found after their parent
+ * died and they were re-parented to init.
+ */
+export function strayDescendants(
+  all: readonly ProcEntry[],
+  pid: number,
+  pgid: number,
+  known: readonly KnownProcess[] = [],
+): KnownProcess[] {
+  const byPid = new Map(all.map((e) => [e.pid, e]));
+  const out = new Map<number, number>();
+  for (const k of known) {
+    const e = byPid.get(k.pid);
+    if (e && e.startTime === k.startTime && isLive(e)) out.set(k.pid, k.startTime);
   }
+  const roots = [pid, ...groupMembers(all, pgid).map((e) => e.pid), ...out.keys()];
+  for (const d of descendantsOf(all, roots))
+    if (d.pgrp !== pgid && isLive(d) && !out.has(d.pid)) out.set(d.pid, d.startTime);
+  return [...out].map(([p, startTime]) => ({ pid: p, startTime }));
 }
 
 function signalTree(t: Tree, pgid: number, signal: NodeJS.Signals): void {
@@ -223,6 +245,8 @@ export interface StopTreeOptions {
   killWaitMs?: number;
   pollMs?: number;
   proc?: string;
+  /** Descendants outside the group recorded earlier (`strayDescendants`); stopped too if still alive. */
+  known?: readonly KnownProcess[];
 }
 
 export interface StopTreeResult {
@@ -242,7 +266,7 @@ export interface StopTreeResult {
  */
 export async function stopTree(o: StopTreeOptions): Promise<StopTreeResult> {
   const poll = o.pollMs ?? 50;
-  const watch = new TreeWatch(o.pid, o.pgid, o.proc);
+  const watch = new TreeWatch(o.pid, o.pgid, o.proc, o.known);
   const empty = (t: Tree) => t.group.length === 0 && t.strays.length === 0;
   const signalled = new Set<number>();
   const polite = (t: Tree) => {
@@ -253,6 +277,8 @@ export async function stopTree(o: StopTreeOptions): Promise<StopTreeResult> {
     for (const s of fresh.strays) signalled.add(s.pid);
   };
 
+  // Strays this stop signalled: a remembered one that had ended already is not counted.
+  const stopped = () => [...signalled].filter((p) => p !== o.pid);
   let t = watch.look();
   polite(t);
   const deadline = Date.now() + o.timeoutMs;
@@ -262,15 +288,15 @@ export async function stopTree(o: StopTreeOptions): Promise<StopTreeResult> {
     // A descendant that appeared meanwhile, or left the group, gets the stop signal too.
     for (const s of t.strays) if (!signalled.has(s.pid)) polite({ group: [], strays: [s] });
   }
-  if (empty(t)) return { killed: false, strays: watch.strayPids(), survivors: [] };
+  if (empty(t)) return { killed: false, strays: stopped(), survivors: [] };
 
   signalTree(t, o.pgid, 'SIGKILL');
   const killDeadline = Date.now() + (o.killWaitMs ?? 5000);
   while (Date.now() < killDeadline) {
     await sleep(poll);
     t = watch.look();
-    if (empty(t)) return { killed: true, strays: watch.strayPids(), survivors: [] };
+    if (empty(t)) return { killed: true, strays: stopped(), survivors: [] };
     signalTree(t, o.pgid, 'SIGKILL');
   }
-  return { killed: true, strays: watch.strayPids(), survivors: [...t.group, ...t.strays].map((e) => e.pid) };
+  return { killed: true, strays: stopped(), survivors: [...t.group, ...t.strays].map((e) => e.pid) };
 }

@@ -35,14 +35,23 @@ const saved: SavedService = {
 describe('state file', () => {
   it('round-trips and leaves no temp file behind', () => {
     const dir = tmp();
-    saveState(dir, { api: saved });
-    expect(loadState(dir)).toEqual({ services: { api: saved } });
+    saveState(
+      dir,
+      { api: { ...saved, known: [{ pid: 4250, startTime: 123460 }] } },
+      {
+        worker: { reason: 'stopped by request' },
+      },
+    );
+    expect(loadState(dir)).toEqual({
+      services: { api: { ...saved, known: [{ pid: 4250, startTime: 123460 }] } },
+      stopped: { worker: { reason: 'stopped by request' } },
+    });
     expect(readdirSync(dir)).toEqual(['state.json']);
   });
 
   it('is empty when missing, and names a broken file', () => {
     const dir = tmp();
-    expect(loadState(dir)).toEqual({ services: {} });
+    expect(loadState(dir)).toEqual({ services: {}, stopped: {} });
     writeFileSync(statePath(dir), '{"version":1,"services":');
     expect(loadState(dir).problem).toMatch(/state\.json is not JSON/);
     writeFileSync(statePath(dir), '{"version":7,"services":{}}');
@@ -65,6 +74,22 @@ describe('state file', () => {
       JSON.stringify({ version: 1, services: { a: { ...saved, pid: 0 }, b: { pid: 'x' }, c: saved } }),
     );
     expect(Object.keys(loadState(dir).services)).toEqual(['c']);
+  });
+
+  it('reads a file of an agent that saved no stopped services as none held stopped', () => {
+    const dir = tmp();
+    writeFileSync(statePath(dir), JSON.stringify({ version: 1, services: { c: saved } }));
+    expect(loadState(dir).stopped).toEqual({});
+    writeFileSync(
+      statePath(dir),
+      JSON.stringify({
+        version: 1,
+        services: { c: saved },
+        stopped: { c: { reason: 'x' }, d: { no: 1 }, e: { reason: 'y' } },
+      }),
+    );
+    // A service cannot be both running and stopped: the running process wins.
+    expect(loadState(dir).stopped).toEqual({ e: { reason: 'y' } });
   });
 });
 

@@ -5,10 +5,12 @@ import type { Service } from '../spec.ts';
 import type { RestartHistory } from './restart-policy.ts';
 
 /**
- * `<dataDir>/state.json`: what a restarted agent needs to re-adopt the processes it left
- * running instead of starting duplicates. A process is identified by pid *and* start time
- * (clock ticks after boot, from /proc), so a pid reused by another process is never adopted.
- * Written whole, atomically (temp file + rename), on every change of a process.
+ * `<dataDir>/state.json`: what a restarted agent needs to keep the promises the last one made:
+ * re-adopt the processes it left running instead of starting duplicates, and leave stopped what
+ * was stopped on purpose (by request, or ended with the restart policy saying so) instead of
+ * starting it again. A process is identified by pid *and* start time (clock ticks after boot,
+ * from /proc), so a pid reused by another process is never adopted. Written whole, atomically
+ * (temp file + rename), on every change of a service.
  */
 
 export interface SavedService {
@@ -23,12 +25,36 @@ export interface SavedService {
   /** The current restart series, so a crash loop across agent restarts still ends FATAL. */
   history: RestartHistory;
   paused?: boolean;
+  /**
+   * Descendants seen outside the process group (they called setsid): once their parent dies
+   * they are re-parented to init and no walk finds them again, so they are remembered.
+   */
+  known?: KnownProcess[];
+}
+
+export interface KnownProcess {
+  pid: number;
+  startTime: number;
+}
+
+/** A service that is to stay stopped: stopped by request, or ended with its policy saying so. */
+export interface StoppedService {
+  reason: string;
+  lastExit?: { code: number | null; signal: string | null; at: string };
 }
 
 export interface SupervisorState {
   version: 1;
   savedAt: string;
   services: Record<string, SavedService>;
+  /** Absent in files of agents before it: then nothing is held stopped. */
+  stopped?: Record<string, StoppedService>;
+}
+
+export interface LoadedState {
+  services: Record<string, SavedService>;
+  stopped: Record<string, StoppedService>;
+  problem?: string;
 }
 
 export const statePath = (dataDir: string) => join(dataDir, 'state.json');
@@ -46,35 +72,52 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   }
 }
 
-export function saveState(dataDir: string, services: Record<string, SavedService>, now = new Date()): void {
-  const state: SupervisorState = { version: 1, savedAt: now.toISOString(), services };
+export function saveState(
+  dataDir: string,
+  services: Record<string, SavedService>,
+  stopped: Record<string, StoppedService> = {},
+  now = new Date(),
+): void {
+  const state: SupervisorState = { version: 1, savedAt: now.toISOString(), services, stopped };
   writeFileAtomic(statePath(dataDir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
+const isProcess = (p: Partial<KnownProcess> | undefined): p is KnownProcess =>
+  Number.isInteger(p?.pid) && p!.pid! > 0 && Number.isFinite(p!.startTime);
+
 /** The saved state; empty when there is none. A file that cannot be read is reported in `problem`. */
-export function loadState(dataDir: string): { services: Record<string, SavedService>; problem?: string } {
+export function loadState(dataDir: string): LoadedState {
+  const none = (problem?: string): LoadedState => ({
+    services: {},
+    stopped: {},
+    ...(problem ? { problem } : {}),
+  });
   let text: string;
   try {
     text = readFileSync(statePath(dataDir), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { services: {} };
-    return { services: {}, problem: `cannot read ${statePath(dataDir)}: ${(err as Error).message}` };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return none();
+    return none(`cannot read ${statePath(dataDir)}: ${(err as Error).message}`);
   }
   try {
     const state = JSON.parse(text) as Partial<SupervisorState>;
     if (state.version !== 1 || typeof state.services !== 'object' || state.services === null)
-      return { services: {}, problem: `${statePath(dataDir)} is not a version 1 state file` };
+      return none(`${statePath(dataDir)} is not a version 1 state file`);
     const services: Record<string, SavedService> = {};
     for (const [name, s] of Object.entries(state.services))
-      if (Number.isInteger(s?.pid) && s.pid > 0 && Number.isInteger(s.pgid) && Number.isFinite(s.startTime))
+      if (isProcess(s) && Number.isInteger(s.pgid))
         services[name] = {
           ...s,
           restarts: Number(s.restarts) || 0,
           history: s.history ?? { streak: 0, times: [] },
+          ...(Array.isArray(s.known) ? { known: s.known.filter(isProcess) } : {}),
         };
-    return { services };
+    const stopped: Record<string, StoppedService> = {};
+    for (const [name, s] of Object.entries(state.stopped ?? {}))
+      if (!services[name] && typeof s?.reason === 'string') stopped[name] = s;
+    return { services, stopped };
   } catch (err) {
-    return { services: {}, problem: `${statePath(dataDir)} is not JSON: ${(err as Error).message}` };
+    return none(`${statePath(dataDir)} is not JSON: ${(err as Error).message}`);
   }
 }
 

@@ -9,9 +9,11 @@ import {
   signalService,
   spawnService,
   stopTree,
+  strayDescendants,
   writePidFile,
 } from './direct.ts';
 import { assertGraph, dependenciesOf, startLayers, stopLayers } from './graph.ts';
+import { snapshot } from './process-tree.ts';
 import {
   decideRestart,
   describeExit,
@@ -22,9 +24,11 @@ import {
 } from './restart-policy.ts';
 import {
   fullSpecHash,
+  type KnownProcess,
   loadState,
   quarantineState,
   type SavedService,
+  type StoppedService,
   saveState,
   specHash,
 } from './state-file.ts';
@@ -56,6 +60,11 @@ export interface SupervisorOptions {
   pollInterval?: number;
   /** How long processes have to vanish after SIGKILL before a stop reports them; default 5 s. */
   killWait?: number;
+  /**
+   * How often the running services' descendants outside their process groups are looked for
+   * in /proc and remembered, so they can be stopped after their parent died; default 5 s.
+   */
+  treeInterval?: number;
   /** Passed to the direct backend (tests give their own /etc/passwd). */
   spawn?: Omit<SpawnOptions, 'dataDir'>;
 }
@@ -74,6 +83,7 @@ export interface ApplyResult {
   updated: string[];
   /** Removed from the list, and stopped. */
   stopped: string[];
+  /** Also the services an earlier agent left stopped on purpose, kept stopped. */
   unchanged: string[];
 }
 
@@ -101,6 +111,8 @@ interface Unit {
   queue: Promise<unknown>;
   /** A start is already queued for it by a dependency becoming ready. */
   startQueued?: boolean;
+  /** Descendants of the running process seen outside its process group. */
+  known: KnownProcess[];
 }
 
 /** The promise's value, or undefined after `ms`; the timer does not outlive the answer. */
@@ -116,6 +128,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
+const stableKey = (k: readonly KnownProcess[]) => k.map((p) => `${p.pid}:${p.startTime}`).join(',');
 const noLog: SupervisorLog = { debug() {}, info() {}, warn() {}, error() {} };
 const iso = (ms: number) => new Date(ms).toISOString();
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -129,6 +142,11 @@ export class Supervisor {
   private readonly killWait: number;
   /** Entries of state.json not yet adopted or cleaned up by the first `apply`. */
   private saved: Record<string, SavedService>;
+  /** Services state.json says were stopped on purpose, until the first `apply` takes them. */
+  private savedStopped: Record<string, StoppedService>;
+  /** What `close` records as stopped on purpose: the services stopped before it stopped the rest. */
+  private closingStopped?: Record<string, StoppedService>;
+  private readonly treeTimer: NodeJS.Timeout;
   private closed = false;
   private detached = false;
   private applying: Promise<unknown> = Promise.resolve();
@@ -145,6 +163,9 @@ export class Supervisor {
         'state file ignored: nothing will be adopted',
       );
     this.saved = loaded.services;
+    this.savedStopped = loaded.stopped;
+    this.treeTimer = setInterval(() => this.trackTrees(), opts.treeInterval ?? 5000);
+    this.treeTimer.unref();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -275,7 +296,10 @@ export class Supervisor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.treeTimer);
     await this.applying;
+    // The next agent starts what autostarts, but not what was stopped on purpose before.
+    this.closingStopped = this.stoppedOnPurpose();
     for (const u of this.units.values()) {
       u.desired = false;
       this.clearTimer(u);
@@ -299,6 +323,7 @@ export class Supervisor {
   async detach(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.treeTimer);
     for (const u of this.units.values()) this.clearTimer(u);
     await this.applying;
     await Promise.allSettled([...this.units.values()].map((u) => u.queue));
@@ -380,12 +405,40 @@ export class Supervisor {
         }
         continue;
       }
-      if (spec.autostart) {
+      const kept = this.savedStopped[spec.name];
+      delete this.savedStopped[spec.name];
+      if (kept && spec.autostart) {
+        // Stopped on purpose under the earlier agent: stays stopped, as a stopped unit
+        // survives `systemctl daemon-reexec`.
+        unit.desired = false;
+        this.set(unit, { reason: kept.reason, ...(kept.lastExit ? { lastExit: kept.lastExit } : {}) });
+        result.unchanged.push(spec.name);
+      } else if (spec.autostart) {
         result.started.push(spec.name);
         toStart.add(spec.name);
       } else result.added.push(spec.name);
       if (saved) await this.stopStale(spec.name, saved);
     }
+    this.savedStopped = {};
+
+    // A dependency that ended while no agent ran takes its adopted dependents down, to come back
+    // with it, as when it ends under the agent (dependencies first, so the hold cascades).
+    const adopted = new Set(result.adopted);
+    for (const layer of startLayers(services))
+      for (const name of layer) {
+        const u = this.units.get(name)!;
+        if (!adopted.has(name) || !u.proc) continue;
+        const down = u.spec.dependsOn.some((dep) => {
+          const d = this.units.get(dep);
+          return d && d.status.state !== 'running' && d.status.state !== 'paused';
+        });
+        if (down) await this.run(u, () => this.doStop(u, 'waiting'));
+      }
+    for (const name of adopted)
+      if (this.units.get(name)!.status.state === 'waiting') {
+        result.adopted.splice(result.adopted.indexOf(name), 1);
+        result.restarted.push(name);
+      }
 
     // A changed dependsOn may release a waiting service.
     for (const u of this.units.values()) this.wake(u);
@@ -426,6 +479,7 @@ export class Supervisor {
       desired: spec.autostart,
       history: freshHistory(),
       queue: Promise.resolve(),
+      known: [],
     };
     this.units.set(spec.name, u);
     this.set(u, {});
@@ -445,6 +499,7 @@ export class Supervisor {
     u.desired = true;
     u.history = saved.history;
     u.status.restarts = saved.restarts;
+    u.known = saved.known ?? [];
     writePidFile(this.opts.dataDir, u.spec.name, proc.pid);
     this.attach(u, proc, saved.paused ? 'paused' : 'running', 'adopted');
     this.log.info({ service: u.spec.name, pid: proc.pid }, 'adopted');
@@ -461,6 +516,7 @@ export class Supervisor {
       signal: 'SIGTERM',
       timeoutMs: 10_000,
       killWaitMs: this.killWait,
+      known: saved.known ?? [],
     });
     removePidFile(this.opts.dataDir, name);
     return true;
@@ -527,7 +583,30 @@ export class Supervisor {
     proc.release();
     removePidFile(this.opts.dataDir, u.spec.name);
     this.log.warn({ service: u.spec.name, pid: proc.pid, ...exit }, 'exited');
+    await this.sweep(u, proc);
     await this.afterExit(u, exit, proc.startedAtMs);
+  }
+
+  /**
+   * The main process ended: what is left of its process group, and the descendants seen
+   * outside it, are stopped with the stop sequence (systemd's KillMode=control-group), so a
+   * run leaves nothing behind and the next one does not start beside it.
+   */
+  private async sweep(u: Unit, proc: ServiceProcess): Promise<void> {
+    const r = await stopTree({
+      pid: proc.pid,
+      pgid: proc.pgid,
+      signal: u.spec.stopSignal as NodeJS.Signals,
+      timeoutMs: u.spec.stopTimeout,
+      killWaitMs: this.killWait,
+      known: u.known,
+    });
+    u.known = [];
+    if (r.strays.length || r.killed || r.survivors.length)
+      this.log.info(
+        { service: u.spec.name, pid: proc.pid, strays: r.strays, killed: r.killed, survivors: r.survivors },
+        'stopped what the ended process left running',
+      );
   }
 
   /** The restart policy, after the process ended or could not start. */
@@ -596,7 +675,9 @@ export class Supervisor {
       signal: stopSignal as NodeJS.Signals,
       timeoutMs: stopTimeout,
       killWaitMs: this.killWait,
+      known: u.known,
     });
+    u.known = [];
     // Our own child is reaped by node a moment after it vanished from the group.
     const exit = proc.adopted || r.survivors.includes(proc.pid) ? undefined : await within(proc.exited, 1000);
     u.proc = undefined;
@@ -678,6 +759,18 @@ export class Supervisor {
     for (const d of this.units.values()) if (d.spec.dependsOn.includes(u.spec.name)) this.wake(d);
   }
 
+  /** Services not running because they were stopped by request or their policy said so. */
+  private stoppedOnPurpose(): Record<string, StoppedService> {
+    const out: Record<string, StoppedService> = { ...this.savedStopped };
+    for (const [name, u] of this.units)
+      if (!u.desired && !u.proc && u.status.state === 'stopped' && u.spec.autostart)
+        out[name] = {
+          reason: u.status.reason ?? 'stopped by request',
+          ...(u.status.lastExit ? { lastExit: u.status.lastExit } : {}),
+        };
+    return out;
+  }
+
   private save(force = false): void {
     if (this.detached || (this.closed && !force)) return;
     const services: Record<string, SavedService> = { ...this.saved };
@@ -691,12 +784,28 @@ export class Supervisor {
           restarts: u.status.restarts,
           history: u.history,
           ...(u.status.state === 'paused' ? { paused: true } : {}),
+          ...(u.known.length ? { known: u.known } : {}),
         };
     try {
-      saveState(this.opts.dataDir, services);
+      saveState(this.opts.dataDir, services, this.closingStopped ?? this.stoppedOnPurpose());
     } catch (err) {
       this.log.error({ err: message(err) }, 'could not write the state file');
     }
+  }
+
+  /** One look at /proc for every running service: remembers its descendants outside its group. */
+  private trackTrees(): void {
+    const running = [...this.units.values()].filter((u) => u.proc);
+    if (!running.length) return;
+    const all = snapshot();
+    let changed = false;
+    for (const u of running) {
+      const proc = u.proc!;
+      const known = strayDescendants(all, proc.pid, proc.pgid, u.known);
+      if (stableKey(known) !== stableKey(u.known)) changed = true;
+      u.known = known;
+    }
+    if (changed) this.save();
   }
 
   private run<T>(u: Unit, fn: () => Promise<T>): Promise<T> {
