@@ -9,6 +9,7 @@ import { agentRoutes } from './agents/routes.ts';
 import { type AgentOptions, AgentService } from './agents/service.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertMetrics } from './alerts/metrics.ts';
+import { AlertOverview, alertOverviewRoutes } from './alerts/overview.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { AlertService } from './alerts/service.ts';
 import { silenceRoutes } from './alerts/silence-routes.ts';
@@ -176,6 +177,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   silenceRoutes(app, silences, alerts, identity);
   const agents = new AgentService(db, opts.agents);
   agentRoutes(app, agents, identity);
+  alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
   await jobs?.every('alert-housekeeping', every / 1000, async () => {
