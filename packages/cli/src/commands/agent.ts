@@ -7,19 +7,6 @@ import { ConfigError, createLogger, formatDuration, formatProblems, onShutdown }
 
 type Env = Record<string, string | undefined>;
 
-export const AGENT_USAGE = `usage: opsfleet agent <command>
-
-  run [agent.yaml]              run the agent (default AGENT_CONFIG or ./agent.yaml)
-  status                        the services: state, pid, uptime, restarts
-  start|stop|restart|pause|resume <service>
-  logs <service> [-f] [--tail N] [--level warn] [--grep text]
-  health [service]              health checks and their state
-
-The client commands find the agent through its agent.yaml (AGENT_CONFIG, else ./agent.yaml, else
-/etc/opsfleet/agent.yaml): its gRPC address, and its token (agent.grpc.token, else the token
-files the agent wrote in its data folder, admin first, then read-only). OPSFLEET_AGENT (host:port)
-and OPSFLEET_AGENT_TOKEN override them; OPSFLEET_AGENT_CA (a PEM file) switches to TLS.`;
-
 // biome-ignore lint/suspicious/noExplicitAny: dynamic gRPC stubs from the proto
 type Stubs = any;
 
@@ -122,13 +109,9 @@ const statusRow = (s: ServiceStatus & { uptimeSeconds?: number }) => [
   s.reason ?? '',
 ];
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-async function run(args: string[], env: Env): Promise<number> {
-  const configPath = resolve(args[0] ?? env.AGENT_CONFIG ?? 'agent.yaml');
+/** `opsfleet agent run [agent.yaml]`: runs until a signal (-1), or 2 for an invalid configuration. */
+export async function agentRun(file: string | undefined, env: Env = process.env): Promise<number> {
+  const configPath = resolve(file ?? env.AGENT_CONFIG ?? 'agent.yaml');
   const log = createLogger({
     level: env.LOG_LEVEL ?? 'info',
     format: env.LOG_FORMAT === 'console' ? 'console' : 'json',
@@ -155,85 +138,85 @@ async function run(args: string[], env: Env): Promise<number> {
   return -1;
 }
 
-async function logs(service: string, args: string[], env: Env): Promise<number> {
-  const request = {
-    service,
-    tail: Number(flag(args, '--tail') ?? 50),
-    level: flag(args, '--level') ?? '',
-    keyword: flag(args, '--grep') ?? '',
-  };
-  const print = (l: { text: string }) => process.stdout.write(`${l.text}\n`);
-  if (!args.includes('-f')) {
-    for (const l of (await unary(env, 'Package', 'RecentLogs', request)).lines) print(l);
-    return 0;
-  }
-  const c = connect(env);
-  const client = new c.v1.Package(c.address, c.creds);
-  const stream = client.StreamLogs(request, c.meta);
-  stream.on('data', print);
-  return new Promise((resolve) => {
-    stream.on('error', (err: grpc.ServiceError) => {
-      if (err.code !== grpc.status.CANCELLED) process.stderr.write(`opsfleet agent logs: ${err.details}\n`);
-      resolve(err.code === grpc.status.CANCELLED ? 0 : 1);
-    });
-    stream.on('end', () => resolve(0));
-    process.once('SIGINT', () => stream.cancel());
-  });
-}
-
-export async function agentCommand(args: string[], env: Env = process.env): Promise<number> {
+/**
+ * A client command's failure as one line naming the command, exit 1: the agent's answer
+ * already says what is wrong, and a stack trace would only hide it.
+ */
+async function client(command: string, call: () => Promise<number>): Promise<number> {
   try {
-    return await dispatch(args, env);
+    return await call();
   } catch (err) {
-    // The agent's answer already says what is wrong; a stack trace would only hide it.
-    if (args[0] === 'run') throw err;
-    process.stderr.write(`opsfleet agent ${args[0]}: ${(err as Error).message}\n`);
+    process.stderr.write(`opsfleet agent ${command}: ${(err as Error).message}\n`);
     return 1;
   }
 }
 
-async function dispatch(args: string[], env: Env): Promise<number> {
-  const [sub, ...rest] = args;
-  const service = rest[0];
-  switch (sub) {
-    case 'run':
-      return run(rest, env);
-    case 'status': {
-      const { services } = await unary(env, 'Package', 'List', {});
-      process.stdout.write(
-        `${table(['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'REASON'], services.map(statusRow))}\n`,
-      );
+export function agentStatus(env: Env = process.env): Promise<number> {
+  return client('status', async () => {
+    const { services } = await unary(env, 'Package', 'List', {});
+    process.stdout.write(
+      `${table(['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'REASON'], services.map(statusRow))}\n`,
+    );
+    return 0;
+  });
+}
+
+export function agentControl(
+  action: 'start' | 'stop' | 'restart' | 'pause' | 'resume',
+  service: string,
+  env: Env = process.env,
+): Promise<number> {
+  return client(action, async () => {
+    const method = action[0]!.toUpperCase() + action.slice(1);
+    const s = await unary(env, 'Command', method, { service });
+    process.stdout.write(
+      `${s.name}: ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}${s.reason ? `, ${s.reason}` : ''}\n`,
+    );
+    return 0;
+  });
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  tail: number;
+  level?: string;
+  grep?: string;
+}
+
+export function agentLogs(service: string, options: LogsOptions, env: Env = process.env): Promise<number> {
+  return client('logs', async () => {
+    const request = { service, tail: options.tail, level: options.level ?? '', keyword: options.grep ?? '' };
+    const print = (l: { text: string }) => process.stdout.write(`${l.text}\n`);
+    if (!options.follow) {
+      for (const l of (await unary(env, 'Package', 'RecentLogs', request)).lines) print(l);
       return 0;
     }
-    case 'start':
-    case 'stop':
-    case 'restart':
-    case 'pause':
-    case 'resume': {
-      if (!service) break;
-      const method = sub[0]!.toUpperCase() + sub.slice(1);
-      const s = await unary(env, 'Command', method, { service });
-      process.stdout.write(
-        `${s.name}: ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}${s.reason ? `, ${s.reason}` : ''}\n`,
-      );
-      return 0;
-    }
-    case 'logs':
-      if (!service) break;
-      return logs(service, rest.slice(1), env);
-    case 'health': {
-      const { checks } = await unary(env, 'Health', 'List', { service: service ?? '' });
-      const rows = checks.map((c: Record<string, string>) => [
-        c.service,
-        c.check,
-        c.state,
-        c.lastRunAt || '-',
-        (c.output ?? '').split('\n')[0]!.slice(0, 80),
-      ]);
-      process.stdout.write(`${table(['SERVICE', 'CHECK', 'STATE', 'LAST RUN', 'OUTPUT'], rows)}\n`);
-      return 0;
-    }
-  }
-  process.stderr.write(`${AGENT_USAGE}\n`);
-  return 2;
+    const c = connect(env);
+    const stub = new c.v1.Package(c.address, c.creds);
+    const stream = stub.StreamLogs(request, c.meta);
+    stream.on('data', print);
+    return new Promise<number>((resolve) => {
+      stream.on('error', (err: grpc.ServiceError) => {
+        if (err.code !== grpc.status.CANCELLED) process.stderr.write(`opsfleet agent logs: ${err.details}\n`);
+        resolve(err.code === grpc.status.CANCELLED ? 0 : 1);
+      });
+      stream.on('end', () => resolve(0));
+      process.once('SIGINT', () => stream.cancel());
+    });
+  });
+}
+
+export function agentHealth(service: string | undefined, env: Env = process.env): Promise<number> {
+  return client('health', async () => {
+    const { checks } = await unary(env, 'Health', 'List', { service: service ?? '' });
+    const rows = checks.map((c: Record<string, string>) => [
+      c.service,
+      c.check,
+      c.state,
+      c.lastRunAt || '-',
+      (c.output ?? '').split('\n')[0]!.slice(0, 80),
+    ]);
+    process.stdout.write(`${table(['SERVICE', 'CHECK', 'STATE', 'LAST RUN', 'OUTPUT'], rows)}\n`);
+    return 0;
+  });
 }

@@ -1,17 +1,7 @@
 import { loadConfigOrReport } from './exporter.ts';
 
 /** `opsfleet check-config exporter`: validates the files the exporter would load, exits 2 on problems. */
-export async function checkConfig(
-  args: string[],
-  env: Record<string, string | undefined> = process.env,
-): Promise<number> {
-  const part = args[0];
-  if (part !== 'exporter') {
-    process.stderr.write(
-      `usage: opsfleet check-config exporter\n(${part ? `unknown part "${part}"` : 'name the part to check'})\n`,
-    );
-    return 2;
-  }
+export async function checkConfig(env: Record<string, string | undefined> = process.env): Promise<number> {
   const config = loadConfigOrReport(env);
   if (!config) return 2;
   for (const w of config.warnings) process.stdout.write(`warning: ${w}\n`);

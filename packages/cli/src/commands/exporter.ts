@@ -71,13 +71,11 @@ export async function startExporter(
  * `--web.listen-address host:port` (Prometheus exporters' flag; `:port` keeps the host) as the
  * EXPORTER_LISTEN_ADDRESS and EXPORTER_PORT it stands for, so a reload reads the same values.
  */
-export function listenFlag(args: string[], env: Env): Env | string {
-  const i = args.findIndex((a) => a === '--web.listen-address' || a.startsWith('--web.listen-address='));
-  if (i < 0) return env;
-  const value = args[i]!.includes('=') ? args[i]!.slice(args[i]!.indexOf('=') + 1) : args[i + 1];
-  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(value ?? '');
+export function listenFlag(value: string | undefined, env: Env): Env | string {
+  if (value === undefined) return env;
+  const m = /^(\[[^\]]+\]|[^:]*):(\d+)$/.exec(value);
   if (!m)
-    return `--web.listen-address: expected host:port (127.0.0.1:9101, :9101 or [::1]:9101), got "${value ?? ''}"`;
+    return `--web.listen-address: expected host:port (127.0.0.1:9101, :9101 or [::1]:9101), got "${value}"`;
   return {
     ...env,
     ...(m[1] ? { EXPORTER_LISTEN_ADDRESS: m[1].replace(/^\[|\]$/g, '') } : {}),
@@ -85,11 +83,11 @@ export function listenFlag(args: string[], env: Env): Env | string {
   };
 }
 
-// main.ts hands over no arguments; the exporter's own flags follow `opsfleet exporter`.
-export async function runExporter(env: Env = process.env, args = process.argv.slice(3)): Promise<number> {
-  const withFlag = listenFlag(args, env);
+/** `opsfleet exporter [--web.listen-address host:port]`: runs until a signal (-1), or 2 for a bad setting. */
+export async function runExporter(env: Env = process.env, listenAddress?: string): Promise<number> {
+  const withFlag = listenFlag(listenAddress, env);
   if (typeof withFlag === 'string') {
-    process.stderr.write(`${withFlag}\n`);
+    process.stderr.write(`opsfleet exporter: ${withFlag}\n`);
     return 2;
   }
   const config = loadConfigOrReport(withFlag);

@@ -6,23 +6,23 @@ import { serverSettings } from './server.ts';
 
 describe('server listen address', () => {
   it.each([
-    [{}, [], undefined, 8080],
-    [{ SERVER_PORT: '9000' }, [], undefined, 9000],
-    [{ LISTEN_ADDRESS: '127.0.0.1:8081' }, [], '127.0.0.1', 8081],
-    [{ LISTEN_ADDRESS: '[::1]:8082' }, [], '::1', 8082],
-    [{ LISTEN_ADDRESS: '0.0.0.0:80' }, ['--listen', '127.0.0.1:9999'], '127.0.0.1', 9999],
-  ])('%j %j → %s:%s', (env, args, host, port) => {
-    const s = serverSettings(env, args);
+    [{}, undefined, undefined, 8080],
+    [{ SERVER_PORT: '9000' }, undefined, undefined, 9000],
+    [{ LISTEN_ADDRESS: '127.0.0.1:8081' }, undefined, '127.0.0.1', 8081],
+    [{ LISTEN_ADDRESS: '[::1]:8082' }, undefined, '::1', 8082],
+    [{ LISTEN_ADDRESS: '0.0.0.0:80' }, '127.0.0.1:9999', '127.0.0.1', 9999],
+  ])('%j --listen %s → %s:%s', (env, listen, host, port) => {
+    const s = serverSettings(env, listen);
     expect(s.host).toBe(host);
     expect(s.port).toBe(port);
   });
 
   it.each([
-    [{ LISTEN_ADDRESS: '127.0.0.1' }, [], /LISTEN_ADDRESS must be host:port/],
-    [{ LISTEN_ADDRESS: '127.0.0.1:70000' }, [], /LISTEN_ADDRESS must be host:port/],
-    [{}, ['--listen'], /--listen must be host:port/],
-  ])('refuses %j %j naming the setting and the form', (env, args, message) => {
-    expect(() => serverSettings(env, args)).toThrow(message);
+    [{ LISTEN_ADDRESS: '127.0.0.1' }, undefined, /LISTEN_ADDRESS must be host:port/],
+    [{ LISTEN_ADDRESS: '127.0.0.1:70000' }, undefined, /LISTEN_ADDRESS must be host:port/],
+    [{}, '8080', /--listen must be host:port/],
+  ])('refuses %j --listen %s naming the setting and the form', (env, listen, message) => {
+    expect(() => serverSettings(env, listen)).toThrow(message);
   });
 });
 

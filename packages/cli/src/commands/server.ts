@@ -64,12 +64,16 @@ export function metricsAuthOf(env: Env): MetricsAuth | undefined {
   }
 }
 
-/** `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `--listen` / `LISTEN_ADDRESS`, or `SERVER_PORT`. */
-export function serverSettings(env: Env, args: string[] = []): ServerSettings {
-  const flag = args.indexOf('--listen');
-  const listenRaw = flag >= 0 ? (args[flag + 1] ?? '') : env.LISTEN_ADDRESS || undefined;
+/**
+ * `DATABASE_URL` (PostgreSQL) or PGlite under `DATA_DIR`; `--listen` (`listenFlag`) /
+ * `LISTEN_ADDRESS`, or `SERVER_PORT`.
+ */
+export function serverSettings(env: Env, listenFlag?: string): ServerSettings {
+  const listenRaw = listenFlag ?? (env.LISTEN_ADDRESS || undefined);
   const listen =
-    listenRaw === undefined ? undefined : parseListen(listenRaw, flag >= 0 ? '--listen' : 'LISTEN_ADDRESS');
+    listenRaw === undefined
+      ? undefined
+      : parseListen(listenRaw, listenFlag !== undefined ? '--listen' : 'LISTEN_ADDRESS');
   const port = listen?.port ?? Number(env.SERVER_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
@@ -164,25 +168,26 @@ export async function startServer(
 }
 
 /** The settings, or undefined after saying on stderr which one is wrong (the caller exits 2). */
-function settingsOrSay(command: string, args: string[] = []): ServerSettings | undefined {
+function settingsOrSay(command: string, env: Env, listenFlag?: string): ServerSettings | undefined {
   try {
-    return serverSettings(process.env, args);
+    return serverSettings(env, listenFlag);
   } catch (err) {
     process.stderr.write(`opsfleet ${command}: ${(err as Error).message}\n`);
     return undefined;
   }
 }
 
-export async function runServer(args = process.argv.slice(3)): Promise<number> {
-  const settings = settingsOrSay('server', args);
+/** `opsfleet server [--listen host:port]`: runs until a signal (-1), or 2 for a bad setting. */
+export async function runServer(env: Env = process.env, listenFlag?: string): Promise<number> {
+  const settings = settingsOrSay('server', env, listenFlag);
   if (!settings) return 2;
-  await startServer(settings, process.env);
+  await startServer(settings, env);
   return -1;
 }
 
 /** `opsfleet migrate`: brings the database schema up to date and exits. */
-export async function runMigrate(): Promise<number> {
-  const settings = settingsOrSay('migrate');
+export async function runMigrate(env: Env = process.env): Promise<number> {
+  const settings = settingsOrSay('migrate', env);
   if (!settings) return 2;
   const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
   await database.close();
