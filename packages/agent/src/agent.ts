@@ -10,13 +10,14 @@ import { type ConfigWatcher, watchConfig } from './config/watch.ts';
 import { AgentError } from './errors.ts';
 import { HealthMonitor } from './health/monitor.ts';
 import { HealthReporter } from './health/report.ts';
+import { serviceHealth } from './health/service-health.ts';
 import { type LogLine, parseLevel, queryLogs } from './logs/query.ts';
 import { Rotator, rotationTargets } from './logs/rotation.ts';
 import { followLog } from './logs/stream.ts';
 import { renderMetrics } from './metrics/registry.ts';
 import { serviceSnapshots, systemSnapshot } from './metrics/snapshot.ts';
 import { startTelemetry, type Telemetry } from './metrics/telemetry.ts';
-import { type Registrations, startRegistrations } from './registration/index.ts';
+import { type Registrations, type ReportedService, startRegistrations } from './registration/index.ts';
 import { type CreatedToken, resolveTokens, type Tokens } from './rpc/auth.ts';
 import type {
   AgentOps,
@@ -95,7 +96,12 @@ export class Agent implements AgentOps {
     for (const w of loaded.warnings) opts.log.warn(w, 'a discovered package was skipped');
     const supervisor = new Supervisor({ dataDir: settings.dataDir, log: opts.log });
     const reporter = settings.server
-      ? new HealthReporter({ url: settings.server.url, token: settings.server.token, log: opts.log })
+      ? new HealthReporter({
+          url: settings.server.url,
+          token: settings.server.token,
+          log: opts.log,
+          ...(settings.name ? { host: settings.name } : {}),
+        })
       : undefined;
     let agent: Agent | undefined;
     const health = new HealthMonitor({
@@ -137,7 +143,7 @@ export class Agent implements AgentOps {
     agent.http = await agent.listenHttp(settings.http.listen);
     agent.registrations = startRegistrations(settings, {
       version: opts.version ?? '0.1.0',
-      services: () => agent!.statuses(),
+      services: () => agent!.reportedServices(),
       grpcAddress: agent.rpc.address,
       log: opts.log,
     });
@@ -230,6 +236,15 @@ export class Agent implements AgentOps {
   /** Every service, whichever backend runs it. */
   statuses(): ServiceStatus[] {
     return [...this.supervisor.list(), ...this.systemdStatus];
+  }
+
+  /** The services with their health, as the server's agent list shows them. */
+  reportedServices(): ReportedService[] {
+    const health = serviceHealth(this.monitor.status());
+    return this.statuses().map((s) => {
+      const h = health.get(s.name);
+      return h === undefined ? s : { ...s, health: h };
+    });
   }
 
   status(name: string): ServiceStatus | undefined {

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('agent and server', { timeout: 90_000 }, () => {
-  it('registers, and reports a service that gave up as an alert', async () => {
+  it("registers under its own name with its services' health, and reports a service that gave up as an alert with that name as host", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opsfleet-agent-server-'));
     const server: Server = await createServer({
       database: await openDatabase({ dataDir: join(dir, 'server') }),
@@ -32,6 +32,7 @@ describe('agent and server', { timeout: 90_000 }, () => {
     writeFileSync(
       join(dir, 'agent.yaml'),
       `agent:
+  name: db-7
   dataDir: ${dir}/agent
   grpc: { listen: "127.0.0.1:0" }
   http: { listen: "127.0.0.1:0" }
@@ -40,6 +41,8 @@ services:
   - name: steady
     command: ${process.execPath}
     args: [${join(FIXTURES, 'forever.mjs')}]
+    health:
+      - { name: alive, type: process, interval: 200ms }
   - name: crashy
     command: ${process.execPath}
     args: [${join(FIXTURES, 'crash.mjs')}, "100", "1"]
@@ -63,9 +66,25 @@ services:
       timeoutMs: 40_000,
     });
     expect((agents.items as unknown as { name: string; status: string }[])[0]).toMatchObject({
-      name: 'host-1',
+      name: 'db-7',
+      keyName: 'host-1',
       status: 'online',
     });
+    // The Health column shows what `opsfleet agent health` shows: the service's check state.
+    const id = (agents.items as unknown as { id: string }[])[0]!.id;
+    const detail = await eventually('the health of steady', () => get(`/api/v1/agents/${id}`), {
+      ok: (r) =>
+        (r.services as unknown as { name: string; health?: string }[]).some(
+          (s) => s.name === 'steady' && s.health === 'passing',
+        ),
+      timeoutMs: 40_000,
+    });
+    expect(agent.health('steady').map((c) => c.state)).toEqual(['passing']);
+    // A service without checks has no health rather than a made-up one.
+    expect(
+      (detail.services as unknown as { name: string; health?: string }[]).find((s) => s.name === 'crashy')
+        ?.health,
+    ).toBeUndefined();
 
     const alerts = await eventually('the crash-loop alert', () => get('/api/v1/alerts?text=crashy'), {
       ok: (r) => (r.items as unknown as unknown[]).length > 0,
@@ -78,7 +97,7 @@ services:
     }[];
     expect(alert).toMatchObject({
       state: 'firing',
-      labels: { service: 'crashy', check: 'supervisor', severity: 'critical' },
+      labels: { host: 'db-7', service: 'crashy', check: 'supervisor', severity: 'critical' },
     });
     expect(alert!.annotations.summary).toMatch(/crashy\/supervisor is critical: 2 restarts/);
   });

@@ -72,8 +72,24 @@ describe.each(all)('agent identity on $name', { timeout: 60_000 }, (backend) => 
       },
       { ...fromA, 'x-real-ip': '192.0.2.10', forwarded: 'for=192.0.2.10' },
     );
-    expect(regB.status).toBe(200);
-    expect(regB.body).toMatchObject({ id: b.id, name: 'db-1' });
+    // a's name is a's: b cannot be listed as web-1.
+    expect(regB.status).toBe(409);
+    expect(regB.body.detail).toContain('taken by the agent signing in with the key web-1');
+    // Without a name of its own, b is listed under its key's name, whatever else it claims.
+    const regB2 = await as(
+      b.key,
+      '/api/v1/agents/register',
+      {
+        hostname: 'web-1.example',
+        version: '1.0.0',
+        labels: { role: 'web', name: 'web-1', id: a.id },
+        services: [svc('evil')],
+        grpcAddress: '192.0.2.10:7070',
+      },
+      { ...fromA, 'x-real-ip': '192.0.2.10', forwarded: 'for=192.0.2.10' },
+    );
+    expect(regB2.status).toBe(200);
+    expect(regB2.body).toMatchObject({ id: b.id, name: 'db-1', keyName: 'db-1' });
     const beat = await as(
       b.key,
       '/api/v1/agents/heartbeat',

@@ -303,6 +303,25 @@ describe.each(all)('agent registry on $name', { timeout: 60_000 }, (backend) => 
     );
   });
 
+  it('lists an agent under the name it reports, with its key beside it, and finds it by either', async () => {
+    const t = await start();
+    const k = await key(t, 'key-of-db');
+    const reg = await as(t, k.key, 'POST', '/api/v1/agents/register', {
+      ...report('vm'),
+      name: 'db-primary',
+    });
+    expect(reg.body).toMatchObject({ id: k.id, name: 'db-primary', keyName: 'key-of-db' });
+    const list = await t.api('GET', '/api/v1/agents');
+    expect(list.body.items[0]).toMatchObject({ name: 'db-primary', keyName: 'key-of-db', hostname: 'vm' });
+    for (const q of ['db-primary', 'key-of-db'])
+      expect((await t.api('GET', `/api/v1/agents?q=${q}`)).body.items).toHaveLength(1);
+    // An agent that reports no name (an older agent) is listed under its key's name.
+    const old = await key(t, 'old-agent');
+    await as(t, old.key, 'POST', '/api/v1/agents/register', report('old-host'));
+    const again = await t.api('GET', `/api/v1/agents/${old.id}`);
+    expect(again.body).toMatchObject({ name: 'old-agent', keyName: 'old-agent', hostname: 'old-host' });
+  });
+
   it('names every bad field of a report', async () => {
     const t = await start();
     const web = await key(t, 'web-1');

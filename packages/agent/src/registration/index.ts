@@ -43,6 +43,7 @@ export function startRegistrations(
   const server = settings.server
     ? new ServerRegistration({
         ...facts,
+        name: settings.name ?? facts.hostname,
         url: settings.server.url,
         token: settings.server.token,
         heartbeatMs: settings.server.heartbeat,

@@ -11,6 +11,8 @@ import {
 } from './report.ts';
 
 export interface ServerRegistrationOptions extends AgentFacts {
+  /** The name the server lists this agent under (`agent.name`, default the hostname). */
+  name?: string;
   /** The server's base URL (`agent.server.url`). */
   url: string;
   /** An API key of the role `agent` (`agent.server.token`): it is who this agent is. */
@@ -175,6 +177,7 @@ export class ServerRegistration extends EventEmitter {
   private async register(): Promise<void> {
     this.status.state = 'registering';
     const answer = await this.call('/api/v1/agents/register', {
+      ...(this.opts.name ? { name: this.opts.name } : {}),
       hostname: this.opts.hostname,
       version: this.opts.version,
       labels: this.opts.labels,

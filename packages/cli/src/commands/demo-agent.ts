@@ -30,7 +30,7 @@ async function agentKey(base: string, token: string, dir: string): Promise<strin
   const res = await fetch(`${base}/api/v1/api-keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'demo-agent', role: 'agent' }),
+    body: JSON.stringify({ name: 'demo-host', role: 'agent' }),
   });
   if (!res.ok)
     throw new Error(`demo setup: could not create the agent's API key: ${res.status} ${await res.text()}`);

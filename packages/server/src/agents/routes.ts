@@ -46,6 +46,12 @@ const Id = z.unknown().optional().describe(`refused: ${REFUSED_ID}`);
 
 const Register = z.object({
   id: Id,
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("the agent's name (agent.yaml `agent.name`, default its hostname); the key's name when absent"),
   hostname: z.string().min(1).max(255),
   version: z.string().min(1).max(100),
   labels: Labels.default({}),
@@ -62,7 +68,7 @@ const ListQuery = z.object({
     .union([z.string(), z.array(z.string())])
     .optional()
     .describe('name=value, repeatable; every one must match'),
-  q: z.string().max(200).optional().describe('text in the name, hostname or labels'),
+  q: z.string().max(200).optional().describe('text in the name, key name, hostname or labels'),
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -75,7 +81,8 @@ const HeartbeatAnswer = z.object({
 
 const AgentSummary = z.object({
   id: z.string().describe("the id of the agent's API key"),
-  name: z.string().describe("the name of the agent's API key"),
+  name: z.string().describe('the name the agent reports (the `host` label of its alerts)'),
+  keyName: z.string().describe('the name of the API key the agent signs in with (its identity)'),
   hostname: z.string(),
   version: z.string(),
   labels: z.record(z.string(), z.string()),
@@ -146,14 +153,14 @@ export function agentRoutes(app: App, agents: AgentService, identity: IdentitySe
         tags,
         summary: 'An agent announces itself at start (the agent is the API key it signs in with)',
         body: Register,
-        response: { 200: HeartbeatAnswer.extend({ id: z.string(), name: z.string() }) },
+        response: { 200: HeartbeatAnswer.extend({ id: z.string(), name: z.string(), keyName: z.string() }) },
       },
     },
     async (req) => {
       const agent = agentOf(req, req.body);
       const { id: _refused, ...report } = req.body;
       const { created: _created, ...answer } = await agents.register(agent, report);
-      return { id: agent.id, name: agent.name, ...answer };
+      return { id: agent.id, name: report.name ?? agent.name, keyName: agent.name, ...answer };
     },
   );
   app.post(

@@ -2,7 +2,7 @@ import { formatDuration } from '@opsfleet/core';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../http/list-query.ts';
-import { notFound } from '../http/problem.ts';
+import { notFound, Problem } from '../http/problem.ts';
 import {
   type AgentReport,
   type AgentRow,
@@ -42,8 +42,10 @@ export interface ServiceCounts {
 export interface AgentSummary {
   /** The id of the agent's API key. */
   id: string;
-  /** The name of the agent's API key. */
+  /** The name the agent reports (`agent.name`, default its hostname): the `host` label of its alerts. */
   name: string;
+  /** The name of the API key it signs in with, which is what identifies it. */
+  keyName: string;
   hostname: string;
   version: string;
   labels: Record<string, string>;
@@ -149,8 +151,30 @@ export class AgentService {
     return true;
   }
 
-  /** Creates or refreshes the agent of this key with what it reports; it is online from now. */
+  /**
+   * Creates or refreshes the agent of this key with what it reports; it is online from now. A
+   * name another agent holds is refused (409), so no agent can be listed as another.
+   */
   async register(agent: AgentIdentity, report: AgentReport): Promise<HeartbeatAnswer & { created: boolean }> {
+    try {
+      return await this.upsert(agent, report);
+    } catch (err) {
+      if (((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code) !== '23505')
+        throw err;
+      const name = report.name ?? agent.name;
+      const holder = await agentStore.keyNameOf(this.db, name);
+      throw new Problem(
+        409,
+        'Conflict',
+        `the agent name ${name} is taken by the agent signing in with the key ${holder ?? '(removed)'}: set another agent.name in this agent's agent.yaml, or remove the other agent`,
+      );
+    }
+  }
+
+  private async upsert(
+    agent: AgentIdentity,
+    report: AgentReport,
+  ): Promise<HeartbeatAnswer & { created: boolean }> {
     return this.db.transaction(async (tx) => {
       const prev = await agentStore.lock(tx, agent.id, this.offlineAfterMs);
       const wasOffline = prev
@@ -198,6 +222,7 @@ export class AgentService {
     return {
       id: r.id,
       name: r.name,
+      keyName: r.key_name,
       hostname: r.hostname,
       version: r.version,
       labels: json(r.labels),

@@ -16,6 +16,8 @@ export interface ReportedService {
 
 /** What an agent says about itself; its identity (id, name) comes from its API key instead. */
 export interface AgentReport {
+  /** The agent's own name; its key's name when it reports none. */
+  name?: string;
   hostname: string;
   version: string;
   labels: Record<string, string>;
@@ -27,6 +29,7 @@ export interface AgentReport {
 export interface AgentRow {
   id: string;
   name: string;
+  key_name: string;
   hostname: string;
   version: string;
   labels: Record<string, string> | string;
@@ -65,7 +68,7 @@ type Tx = Pick<Db, 'execute'>;
 /** `ms` as an SQL interval. */
 const interval = (ms: number) => sql`(${ms}::double precision * interval '1 millisecond')`;
 const lapsed = (offlineAfterMs: number) => sql`(a.last_seen <= now() - ${interval(offlineAfterMs)})`;
-const COLUMNS = sql`a.id, a.name, a.hostname, a.version, a.labels, a.services, a.grpc_address, a.remote_address,
+const COLUMNS = sql`a.id, a.name, a.key_name, a.hostname, a.version, a.labels, a.services, a.grpc_address, a.remote_address,
   a.started_at, a.registered_at, a.first_seen, a.last_seen, a.status, a.status_at`;
 
 /**
@@ -91,14 +94,14 @@ export const agentStore = {
   ): Promise<{ now: string | Date; created: boolean }> {
     const [row] = rowsOf<{ now: string | Date; created: boolean }>(
       await tx.execute(sql`
-        INSERT INTO agents AS a (id, name, hostname, version, labels, services, grpc_address, remote_address,
+        INSERT INTO agents AS a (id, name, key_name, hostname, version, labels, services, grpc_address, remote_address,
                            started_at, registered_at, first_seen, last_seen, status, status_at)
-        VALUES (${agent.id}::uuid, ${agent.name}, ${report.hostname}, ${report.version},
+        VALUES (${agent.id}::uuid, ${report.name ?? agent.name}, ${agent.name}, ${report.hostname}, ${report.version},
                 ${JSON.stringify(report.labels)}::jsonb, ${JSON.stringify(report.services)}::jsonb,
                 ${report.grpcAddress ?? null}, ${agent.remoteAddress ?? null}, ${report.startedAt ?? null}::timestamptz,
                 now(), now(), now(), 'online', now())
         ON CONFLICT (id) DO UPDATE SET
-          name = EXCLUDED.name, hostname = EXCLUDED.hostname, version = EXCLUDED.version,
+          name = EXCLUDED.name, key_name = EXCLUDED.key_name, hostname = EXCLUDED.hostname, version = EXCLUDED.version,
           labels = EXCLUDED.labels, services = EXCLUDED.services, grpc_address = EXCLUDED.grpc_address,
           remote_address = EXCLUDED.remote_address, started_at = EXCLUDED.started_at,
           registered_at = now(), last_seen = now(), status = 'online',
@@ -106,6 +109,13 @@ export const agentStore = {
         RETURNING now() AS now, (xmax = 0) AS created`),
     );
     return row!;
+  },
+
+  /** The key name of the agent listed under `name`. */
+  async keyNameOf(db: Tx, name: string): Promise<string | undefined> {
+    return rowsOf<{ key_name: string }>(
+      await db.execute(sql`SELECT key_name FROM agents WHERE name = ${name}`),
+    )[0]?.key_name;
   },
 
   /** A heartbeat: seen now, with this service list. */
@@ -163,7 +173,9 @@ export const agentStore = {
       where.push(sql`a.labels @> ${JSON.stringify(filter.labels)}::jsonb`);
     if (filter.text) {
       const like = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(sql`(a.name ILIKE ${like} OR a.hostname ILIKE ${like} OR a.labels::text ILIKE ${like})`);
+      where.push(
+        sql`(a.name ILIKE ${like} OR a.key_name ILIKE ${like} OR a.hostname ILIKE ${like} OR a.labels::text ILIKE ${like})`,
+      );
     }
     if (filter.after) where.push(sql`(a.name, a.id) > (${filter.after[0]}, ${filter.after[1]}::uuid)`);
     return rowsOf<AgentRow>(
