@@ -1,7 +1,7 @@
 import { Spin } from 'antd';
 import { useEffect, useState } from 'react';
 import { restoreSession } from './api/client.ts';
-import { AppShell } from './components/AppShell.tsx';
+import { AppShell, HOME } from './components/AppShell.tsx';
 import { useSession } from './hooks.ts';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { navigate } from './router.ts';
@@ -17,7 +17,7 @@ export function App() {
 
   useEffect(() => {
     if (session && (window.location.pathname === '/' || window.location.pathname === '/login'))
-      navigate('/alerts', { replace: true });
+      navigate(HOME, { replace: true });
   }, [session]);
 
   if (!restored) return <Spin fullscreen description="Loading…" />;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesFilter, upsertAlert } from './alert-list.ts';
+import { liveUpdate, matchesFilter, upsertAlert } from './alert-list.ts';
 import { type AlertFilter, emptyFilter } from './api/alerts.ts';
 import type { AlertSummary } from './api/types.ts';
 
@@ -52,5 +52,23 @@ describe('the live alert table', () => {
     const open = filter({ status: ['firing'] });
     expect(upsertAlert(items, alert('a', '2025-01-01T00:01:00Z', { state: 'resolved' }), open)).toEqual([]);
     expect(upsertAlert(items, alert('z', '2025-01-01T00:09:00Z', { state: 'closed' }), open)).toBe(items);
+  });
+
+  it.each([
+    ['the first page takes a new alert', true, 'c', ['c', 'b', 'a']],
+    ['a later page leaves a new alert to the first', false, 'c', ['b', 'a']],
+    ['a later page follows an alert it shows', false, 'a', ['b', 'a']],
+  ])('%s', (_, firstPage, fingerprint, expected) => {
+    const items = [alert('b', '2025-01-01T00:02:00Z'), alert('a', '2025-01-01T00:01:00Z')];
+    const changed = alert(
+      fingerprint,
+      fingerprint === 'c' ? '2025-01-01T00:03:00Z' : '2025-01-01T00:01:00Z',
+      {
+        state: 'acknowledged',
+      },
+    );
+    const next = liveUpdate(items, changed, emptyFilter(), firstPage);
+    expect(next.map((x) => x.fingerprint)).toEqual(expected);
+    if (fingerprint === 'a') expect(next[1]?.state).toBe('acknowledged');
   });
 });

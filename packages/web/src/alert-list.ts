@@ -44,3 +44,17 @@ export function upsertAlert(items: AlertSummary[], alert: AlertSummary, filter: 
   next.splice(position < 0 ? next.length : position, 0, alert);
   return next;
 }
+
+/**
+ * A change the stream brought, on the page shown: a new alert belongs on the first page (the
+ * list is newest first); a later page only follows the alerts it shows.
+ */
+export function liveUpdate(
+  items: AlertSummary[],
+  alert: AlertSummary,
+  filter: AlertFilter,
+  firstPage: boolean,
+): AlertSummary[] {
+  if (!firstPage && !items.some((a) => a.fingerprint === alert.fingerprint)) return items;
+  return upsertAlert(items, alert, filter);
+}

@@ -17,3 +17,13 @@ export const newerPage = (trail: CursorTrail): CursorTrail => (trail.length > 1 
 
 /** 1 for the newest page. */
 export const pageNumber = (trail: CursorTrail): number => trail.length;
+
+/**
+ * Page `page` (1-based) of a list the server sent whole, `size` to a page; a page past the end
+ * (the list shrank under it) is the last one.
+ */
+export function slicePage<T>(rows: readonly T[], page: number, size: number) {
+  const pageCount = Math.max(1, Math.ceil(rows.length / size));
+  const shown = Math.min(Math.max(1, page), pageCount);
+  return { page: shown, pageCount, items: rows.slice((shown - 1) * size, shown * size) };
+}

@@ -5,10 +5,12 @@ import type {
   AlertAction,
   AlertDetail,
   AlertInstance,
+  AlertOverview,
   AlertPage,
   AlertStats,
   AlertSummary,
   HistoryEntry,
+  OverviewRange,
   Paged,
 } from './types.ts';
 
@@ -52,6 +54,9 @@ export const olderOfAlert = <K extends 'instances' | 'history'>(
   );
 
 export const alertStats = (signal?: AbortSignal) => api<AlertStats>('/api/v1/alerts/stats', { signal });
+
+export const alertOverview = (range: OverviewRange, signal?: AbortSignal) =>
+  api<AlertOverview>('/api/v1/alerts/overview', { query: { range }, signal });
 
 export const actOnAlert = (fingerprint: string, action: AlertAction, note?: string) =>
   api<AlertSummary>(`/api/v1/alerts/${encodeURIComponent(fingerprint)}/${action}`, {

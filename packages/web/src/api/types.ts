@@ -82,6 +82,29 @@ export interface AlertStats {
   resolvedCount: number;
 }
 
+export type OverviewRange = '24h' | '7d';
+
+/** `GET /api/v1/alerts/overview`: what the landing page draws. */
+export interface AlertOverview {
+  range: OverviewRange;
+  from: string;
+  to: string;
+  bucketSeconds: number;
+  /** Episodes started per bucket and severity; buckets without any are absent. */
+  started: { at: string; severity: string; count: number }[];
+  /** Per bucket of the acknowledgement or resolution; buckets without either are absent. */
+  responseTimes: {
+    at: string;
+    mttaSeconds: number | null;
+    acknowledged: number;
+    mttrSeconds: number | null;
+    resolved: number;
+  }[];
+  noisiest: { fingerprint: string; name: string; severity: string; state: string; episodes: number }[];
+  agents: { online: number; offline: number };
+  deliveries: { failed: { at: string; count: number }[]; failedTotal: number; deadLetters: number };
+}
+
 export interface Matcher {
   name: string;
   value: string;

@@ -1,4 +1,20 @@
-import { Alert, Button, Layout, Menu, type MenuProps, Space, Spin, Typography } from 'antd';
+import {
+  AlertOutlined,
+  ApiOutlined,
+  AuditOutlined,
+  BranchesOutlined,
+  CloudServerOutlined,
+  DashboardOutlined,
+  FileTextOutlined,
+  InboxOutlined,
+  KeyOutlined,
+  LockOutlined,
+  LogoutOutlined,
+  SendOutlined,
+  StopOutlined,
+  TeamOutlined,
+} from '@ant-design/icons';
+import { Alert, Button, Grid, Layout, Menu, type MenuProps, Space, Spin, Tooltip, Typography } from 'antd';
 import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { logout } from '../api/client.ts';
 import type { User } from '../api/types.ts';
@@ -7,6 +23,9 @@ import { navigate, usePath } from '../router.ts';
 import { ChangePassword } from './ChangePassword.tsx';
 import { RoleTag } from './Tags.tsx';
 
+const OverviewPage = lazy(() =>
+  import('../pages/OverviewPage.tsx').then((m) => ({ default: m.OverviewPage })),
+);
 const SilencesPage = lazy(() =>
   import('../pages/SilencesPage.tsx').then((m) => ({ default: m.SilencesPage })),
 );
@@ -29,33 +48,52 @@ const DeadLettersPage = lazy(() =>
 );
 
 /** The notification pages, open to every logged-in user (the server refuses writes to viewers). */
-const NOTIFY_PAGES: { path: string; title: string; testId: string; page: () => ReactNode }[] = [
+const NOTIFY_PAGES: {
+  path: string;
+  title: string;
+  testId: string;
+  icon: ReactNode;
+  page: () => ReactNode;
+}[] = [
   {
     path: '/notify/channels',
     title: 'Channels',
     testId: 'nav-notify-channels',
+    icon: <SendOutlined />,
     page: () => <ChannelsPage />,
   },
-  { path: '/notify/rules', title: 'Rules', testId: 'nav-notify-rules', page: () => <RulesPage /> },
+  {
+    path: '/notify/rules',
+    title: 'Rules',
+    testId: 'nav-notify-rules',
+    icon: <BranchesOutlined />,
+    page: () => <RulesPage />,
+  },
   {
     path: '/notify/templates',
     title: 'Templates',
     testId: 'nav-notify-templates',
+    icon: <FileTextOutlined />,
     page: () => <TemplatesPage />,
   },
   {
     path: '/notify/deliveries',
     title: 'Deliveries',
     testId: 'nav-notify-deliveries',
+    icon: <ApiOutlined />,
     page: () => <DeliveriesPage />,
   },
   {
     path: '/notify/dead-letters',
     title: 'Dead letters',
     testId: 'nav-notify-dead-letters',
+    icon: <InboxOutlined />,
     page: () => <DeadLettersPage />,
   },
 ];
+
+/** Where a path that names no page (and a login) lands. */
+export const HOME = '/overview';
 
 interface Route {
   /** The menu entry it belongs to. */
@@ -66,6 +104,7 @@ interface Route {
 
 /** The page for a path, or undefined when the path is unknown (or not this user's). */
 function route(path: string, admin: boolean): Route | undefined {
+  if (path === HOME) return { menu: HOME, title: 'Overview', page: <OverviewPage /> };
   const alert = /^\/alerts\/(.+)$/.exec(path);
   if (path === '/alerts' || alert) {
     const fingerprint = alert?.[1] ? decodeURIComponent(alert[1]) : undefined;
@@ -81,8 +120,9 @@ function route(path: string, admin: boolean): Route | undefined {
   return undefined;
 }
 
-const nav = (key: string, label: string, testId: string) => ({
+const nav = (key: string, label: string, testId: string, icon: ReactNode) => ({
   key,
+  icon,
   label: <span data-testid={testId}>{label}</span>,
 });
 
@@ -92,22 +132,25 @@ export function AppShell({ user }: { user: User }) {
   const admin = user.role === 'admin';
   const current = route(path, admin);
   const [collapsed, setCollapsed] = useState(false);
+  // Below 768 px the header keeps only icons, so the page title still fits beside them.
+  const narrow = !Grid.useBreakpoint().md;
   const [changing, setChanging] = useState(user.mustChangePassword);
 
   useEffect(() => {
-    if (!current) navigate('/alerts', { replace: true });
+    if (!current) navigate(HOME, { replace: true });
     else document.title = `${current.title} · opsfleet`;
   }, [current]);
 
   const items: MenuProps['items'] = [
-    nav('/alerts', 'Alerts', 'nav-alerts'),
-    nav('/silences', 'Silences', 'nav-silences'),
-    nav('/agents', 'Agents', 'nav-agents'),
+    nav(HOME, 'Overview', 'nav-overview', <DashboardOutlined />),
+    nav('/alerts', 'Alerts', 'nav-alerts', <AlertOutlined />),
+    nav('/silences', 'Silences', 'nav-silences', <StopOutlined />),
+    nav('/agents', 'Agents', 'nav-agents', <CloudServerOutlined />),
     {
       type: 'group' as const,
       key: 'notify',
       label: collapsed ? '' : 'Notifications',
-      children: NOTIFY_PAGES.map((p) => nav(p.path, p.title, p.testId)),
+      children: NOTIFY_PAGES.map((p) => nav(p.path, p.title, p.testId, p.icon)),
     },
     ...(admin
       ? [
@@ -116,9 +159,9 @@ export function AppShell({ user }: { user: User }) {
             key: 'admin',
             label: collapsed ? '' : 'Admin',
             children: [
-              nav('/admin/users', 'Users', 'nav-users'),
-              nav('/admin/api-keys', 'API keys', 'nav-api-keys'),
-              nav('/admin/audit', 'Audit log', 'nav-audit'),
+              nav('/admin/users', 'Users', 'nav-users', <TeamOutlined />),
+              nav('/admin/api-keys', 'API keys', 'nav-api-keys', <KeyOutlined />),
+              nav('/admin/audit', 'Audit log', 'nav-audit', <AuditOutlined />),
             ],
           },
         ]
@@ -133,10 +176,18 @@ export function AppShell({ user }: { user: User }) {
         onCollapse={setCollapsed}
         breakpoint="lg"
         width={200}
+        collapsedWidth={64}
         style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
       >
         <div
-          style={{ color: '#fff', fontWeight: 600, fontSize: 18, padding: '16px 24px', whiteSpace: 'nowrap' }}
+          style={{
+            color: '#fff',
+            fontWeight: 600,
+            fontSize: 18,
+            padding: collapsed ? '16px 0' : '16px 24px',
+            textAlign: collapsed ? 'center' : undefined,
+            whiteSpace: 'nowrap',
+          }}
         >
           {collapsed ? 'of' : 'opsfleet'}
         </div>
@@ -148,34 +199,39 @@ export function AppShell({ user }: { user: User }) {
           onClick={({ key }) => navigate(key)}
         />
       </Layout.Sider>
-      <Layout>
-        <Layout.Header
-          style={{
-            background: '#fff',
-            padding: '0 24px',
-            display: 'flex',
-            alignItems: 'center',
-            justifyContent: 'space-between',
-            borderBottom: '1px solid #f0f0f0',
-          }}
-        >
-          <Typography.Title level={4} style={{ margin: 0 }}>
+      <Layout style={{ minWidth: 0 }}>
+        <Layout.Header className="opsfleet-header">
+          <Typography.Title level={4} style={{ margin: 0, whiteSpace: 'nowrap' }}>
             {current?.title}
           </Typography.Title>
-          <Space>
-            <Typography.Text strong data-testid="current-user">
+          <Space size={narrow ? 4 : 8}>
+            <Typography.Text strong data-testid="current-user" ellipsis style={{ maxWidth: 120 }}>
               {user.username}
             </Typography.Text>
-            <RoleTag role={user.role} />
-            <Button type="text" onClick={() => setChanging(true)}>
-              Change password
-            </Button>
-            <Button onClick={() => void logout()} data-testid="logout">
-              Log out
-            </Button>
+            {!narrow && <RoleTag role={user.role} />}
+            <Tooltip title={narrow ? 'Change password' : undefined}>
+              <Button
+                type="text"
+                icon={narrow ? <LockOutlined /> : undefined}
+                aria-label="Change password"
+                onClick={() => setChanging(true)}
+              >
+                {narrow ? null : 'Change password'}
+              </Button>
+            </Tooltip>
+            <Tooltip title={narrow ? 'Log out' : undefined}>
+              <Button
+                icon={narrow ? <LogoutOutlined /> : undefined}
+                aria-label="Log out"
+                onClick={() => void logout()}
+                data-testid="logout"
+              >
+                {narrow ? null : 'Log out'}
+              </Button>
+            </Tooltip>
           </Space>
         </Layout.Header>
-        <Layout.Content style={{ margin: 24 }}>
+        <Layout.Content className="opsfleet-content">
           {/* The server refuses everything else until the password is changed, so no page is shown. */}
           {user.mustChangePassword ? (
             <Alert
@@ -190,7 +246,7 @@ export function AppShell({ user }: { user: User }) {
               }
             />
           ) : (
-            <div style={{ background: '#fff', padding: 24, borderRadius: 8 }}>
+            <div className="opsfleet-page">
               <Suspense fallback={<Spin />}>{current?.page}</Suspense>
             </div>
           )}

@@ -1,9 +1,11 @@
 import { Alert, Space, Table, type TableProps, Typography } from 'antd';
-import type { HTMLAttributes, ReactNode } from 'react';
+import { type HTMLAttributes, type ReactNode, useState } from 'react';
+import { slicePage } from '../cursor-pages.ts';
+import { Pager } from './Pager.tsx';
 
 type ListPageProps<T> = Omit<
   TableProps<T>,
-  'rowKey' | 'size' | 'dataSource' | 'onRow' | 'title' | 'children'
+  'rowKey' | 'size' | 'dataSource' | 'onRow' | 'title' | 'children' | 'pagination' | 'scroll'
 > & {
   title: string;
   /** Next to the title, e.g. how many there are. */
@@ -18,6 +20,12 @@ type ListPageProps<T> = Omit<
   rows: readonly T[] | undefined;
   rowTestId?: (row: T) => string;
   rowStatus?: (row: T) => string;
+  /**
+   * For a list the server sends whole: shown this many rows at a time with the pager, whose
+   * test ids start with `pagerTestId`. A list the server pages puts its own pager below.
+   */
+  pageSize?: number;
+  pagerTestId?: string;
 };
 
 /** A list page's frame: the title with its actions, why the list did not load, and the table. */
@@ -30,8 +38,12 @@ export function ListPage<T extends { id: string }>({
   rows,
   rowTestId,
   rowStatus,
+  pageSize,
+  pagerTestId = 'list',
   ...table
 }: ListPageProps<T>) {
+  const [page, setPage] = useState(1);
+  const shown = pageSize ? slicePage(rows ?? [], page, pageSize) : undefined;
   return (
     <>
       <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }} wrap>
@@ -49,7 +61,10 @@ export function ListPage<T extends { id: string }>({
         {...table}
         rowKey="id"
         size="middle"
-        dataSource={rows ?? []}
+        pagination={false}
+        // Wider than the card (a phone), the table scrolls inside it rather than the page.
+        scroll={{ x: 'max-content' }}
+        dataSource={shown ? shown.items : (rows ?? [])}
         // What the end-to-end tests find rows by.
         onRow={(row) =>
           ({
@@ -58,6 +73,7 @@ export function ListPage<T extends { id: string }>({
           }) as HTMLAttributes<HTMLElement>
         }
       />
+      {shown && <Pager page={shown.page} pageCount={shown.pageCount} onPage={setPage} testId={pagerTestId} />}
     </>
   );
 }

@@ -5,7 +5,7 @@ import type { Attempt, OutboxDetail } from '../api/notify-types.ts';
 import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { CursorPager, NEWEST_FIRST } from './CursorPager.tsx';
+import { NEWEST_FIRST, Pager } from './Pager.tsx';
 import { RelativeTime } from './RelativeTime.tsx';
 import { Snippet } from './ShowOnce.tsx';
 import { DeliveryStatusTag, OutboxStateTag } from './Tags.tsx';
@@ -143,7 +143,7 @@ function AttemptHistory({ outboxId }: { outboxId: string }) {
           },
         ]}
       />
-      <CursorPager
+      <Pager
         trail={trail}
         onChange={setTrail}
         nextCursor={data?.nextCursor}

@@ -28,17 +28,11 @@ import {
 } from '../api/agents.ts';
 import { errorText } from '../api/client.ts';
 import { ListPage } from '../components/ListPage.tsx';
+import { Pager } from '../components/Pager.tsx';
 import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { LabelTags } from '../components/Tags.tsx';
-import {
-  type CursorTrail,
-  currentCursor,
-  FIRST_PAGE,
-  newerPage,
-  olderPage,
-  pageNumber,
-} from '../cursor-pages.ts';
+import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { dateTime } from '../format.ts';
 import { useAutoRefresh, useLoad, useSession } from '../hooks.ts';
 
@@ -177,7 +171,6 @@ export function AgentsPage() {
         error={error}
         loading={loading && !data}
         rows={data?.items}
-        pagination={false}
         locale={{
           emptyText:
             'No agents. An agent registers with an API key of the role agent (Admin → API keys) set as agent.server.token.',
@@ -243,19 +236,7 @@ export function AgentsPage() {
           },
         ]}
       />
-      <Space style={{ marginTop: 16, width: '100%', justifyContent: 'flex-end' }}>
-        <Typography.Text type="secondary">Page {pageNumber(trail)}</Typography.Text>
-        <Button disabled={pageNumber(trail) === 1} onClick={() => setTrail(newerPage)}>
-          Previous
-        </Button>
-        <Button
-          disabled={!data?.nextCursor}
-          onClick={() => setTrail((t) => olderPage(t, data?.nextCursor))}
-          data-testid="agents-next"
-        >
-          Next
-        </Button>
-      </Space>
+      <Pager trail={trail} onChange={setTrail} nextCursor={data?.nextCursor} testId="agents" />
       <AgentDrawer
         id={shown}
         onClose={() => setShown(undefined)}

@@ -2,7 +2,6 @@ import {
   Alert,
   App,
   Badge,
-  Button,
   Input,
   Select,
   Space,
@@ -12,14 +11,16 @@ import {
   Typography,
 } from 'antd';
 import { type HTMLAttributes, useCallback, useEffect, useRef, useState } from 'react';
-import { upsertAlert } from '../alert-list.ts';
+import { liveUpdate } from '../alert-list.ts';
 import { type AlertFilter, emptyFilter, followAlerts, listAlerts } from '../api/alerts.ts';
 import { errorText } from '../api/client.ts';
 import type { StreamStatus } from '../api/sse.ts';
 import { ALERT_STATES, type AlertSummary, SEVERITIES } from '../api/types.ts';
 import { OverviewStrip } from '../components/OverviewStrip.tsx';
+import { NEWEST_FIRST, Pager } from '../components/Pager.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { LabelTags, SeverityTag, StateTag } from '../components/Tags.tsx';
+import { type CursorTrail, currentCursor, FIRST_PAGE, pageNumber } from '../cursor-pages.ts';
 import { navigate } from '../router.ts';
 import { AlertDetail } from './AlertDetail.tsx';
 
@@ -96,9 +97,9 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
   const [filter, setFilter] = useState<AlertFilter>(() => ({ ...emptyFilter(), status: OPEN_STATES }));
   const [query, setQuery] = useState('');
   const [items, setItems] = useState<AlertSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const [trail, setTrail] = useState<CursorTrail>(FIRST_PAGE);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
-  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string>();
   const [live, setLive] = useState<{ status: StreamStatus; detail?: string }>({ status: 'connecting' });
   const [changes, setChanges] = useState(0);
@@ -108,6 +109,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
   const [resync, setResync] = useState(0);
 
   const filterRef = useRef(filter);
+  const firstPageRef = useRef(true);
   const itemsRef = useRef(items);
   useEffect(() => {
     itemsRef.current = items;
@@ -116,21 +118,23 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
   const seq = useRef(0);
   const lastStatus = useRef<StreamStatus>('connecting');
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: resync asks for the same filter again
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resync asks for the same page again
   useEffect(() => {
     filterRef.current = filter;
+    const first = pageNumber(trail) === 1;
+    firstPageRef.current = first;
     const abort = new AbortController();
     const since = seq.current;
     setLoading(true);
     setError(undefined);
-    listAlerts(filter, undefined, abort.signal)
+    listAlerts(filter, currentCursor(trail), abort.signal)
       .then((page) => {
         if (abort.signal.aborted) return;
         // Changes the stream brought while this page was on its way are applied over it.
         let next = page.items;
-        for (const e of events.current) if (e.seq > since) next = upsertAlert(next, e.alert, filter);
+        for (const e of events.current) if (e.seq > since) next = liveUpdate(next, e.alert, filter, first);
         setItems(next);
-        setCursor(page.nextCursor);
+        setNextCursor(page.nextCursor);
       })
       .catch((err: unknown) => {
         if (!abort.signal.aborted) setError(errorText(err));
@@ -139,7 +143,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
         if (!abort.signal.aborted) setLoading(false);
       });
     return () => abort.abort();
-  }, [filter, resync]);
+  }, [filter, trail, resync]);
 
   useEffect(
     () =>
@@ -150,7 +154,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
           if (events.current.length > REPLAY) events.current.splice(0, events.current.length - REPLAY);
           if (!itemsRef.current.some((a) => a.fingerprint === alert.fingerprint))
             setFresh((f) => new Set(f).add(alert.fingerprint));
-          setItems((prev) => upsertAlert(prev, alert, filterRef.current));
+          setItems((prev) => liveUpdate(prev, alert, filterRef.current, firstPageRef.current));
           setChanges((n) => n + 1);
           setLastChange(alert);
         },
@@ -172,24 +176,10 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
     return () => clearTimeout(timer);
   }, [fresh]);
 
-  const loadMore = async () => {
-    if (!cursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await listAlerts(filter, cursor);
-      setItems((prev) => {
-        const known = new Set(prev.map((a) => a.fingerprint));
-        return [...prev, ...page.items.filter((a) => !known.has(a.fingerprint))];
-      });
-      setCursor(page.nextCursor);
-    } catch (err) {
-      message.error(errorText(err));
-    } finally {
-      setLoadingMore(false);
-    }
+  const change = (part: Partial<AlertFilter>) => {
+    setFilter((f) => ({ ...f, ...part }));
+    setTrail(FIRST_PAGE);
   };
-
-  const change = (part: Partial<AlertFilter>) => setFilter((f) => ({ ...f, ...part }));
   const setLabels = (values: string[]) => {
     const good = values.filter((v) => v.indexOf('=') > 0);
     if (good.length < values.length) message.warning('write a label filter as name=value');
@@ -271,27 +261,26 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
           dataSource={items}
           loading={loading}
           pagination={false}
+          scroll={{ x: 'max-content' }}
           onRow={onRow}
           rowClassName={(alert) => (fresh.has(alert.fingerprint) ? 'opsfleet-fresh' : '')}
           locale={{ emptyText: 'No alerts match these filters' }}
         />
       </div>
-      <div style={{ textAlign: 'center', marginTop: 16 }}>
-        {cursor ? (
-          <Button onClick={loadMore} loading={loadingMore} data-testid="load-more">
-            Load more
-          </Button>
-        ) : (
-          items.length > 0 && (
-            <Typography.Text type="secondary">{items.length} shown, no more</Typography.Text>
-          )
-        )}
-      </div>
+      <Pager
+        trail={trail}
+        onChange={setTrail}
+        nextCursor={nextCursor}
+        labels={NEWEST_FIRST}
+        testId="alerts"
+      />
       <AlertDetail
         fingerprint={fingerprint}
         lastChange={lastChange}
         onClose={() => navigate('/alerts')}
-        onChanged={(alert) => setItems((prev) => upsertAlert(prev, alert, filterRef.current))}
+        onChanged={(alert) =>
+          setItems((prev) => liveUpdate(prev, alert, filterRef.current, firstPageRef.current))
+        }
       />
     </>
   );

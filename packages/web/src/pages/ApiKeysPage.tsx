@@ -41,7 +41,6 @@ export function ApiKeysPage() {
         error={error}
         loading={loading}
         rows={data}
-        pagination={false}
         rowTestId={(key) => `apikey-row-${key.name}`}
         columns={[
           {

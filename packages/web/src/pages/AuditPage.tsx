@@ -1,8 +1,8 @@
 import { Input, Select, Space, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { type AuditEntry, type AuditFilter, listAudit } from '../api/audit.ts';
-import { CursorPager, NEWEST_FIRST } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
+import { NEWEST_FIRST, Pager } from '../components/Pager.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { Snippet } from '../components/ShowOnce.tsx';
 import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
@@ -69,7 +69,6 @@ export function AuditPage() {
         error={error}
         loading={loading}
         rows={data?.items}
-        pagination={false}
         locale={{ emptyText: 'No entries' }}
         data-testid="audit-table"
         rowTestId={(entry) => `audit-row-${entry.id}`}
@@ -103,7 +102,7 @@ export function AuditPage() {
           },
         ]}
       />
-      <CursorPager
+      <Pager
         trail={trail}
         onChange={setTrail}
         nextCursor={data?.nextCursor}

@@ -84,7 +84,7 @@ export function ChannelsPage() {
         error={error}
         loading={loading}
         rows={data}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        pageSize={50}
         locale={{ emptyText: 'No channels yet' }}
         data-testid="channels-table"
         rowTestId={(channel) => `row-${channel.name}`}

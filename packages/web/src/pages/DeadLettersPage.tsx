@@ -3,9 +3,9 @@ import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from '../api/notify.ts';
 import type { OutboxItem } from '../api/notify-types.ts';
-import { CursorPager, NEWEST_FIRST } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
+import { NEWEST_FIRST, Pager } from '../components/Pager.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
 import { useLoad, useSession } from '../hooks.ts';
@@ -82,7 +82,6 @@ export function DeadLettersPage() {
         error={error}
         loading={loading}
         rows={data?.items}
-        pagination={false}
         locale={{ emptyText: 'No dead letters: every notification got through or is still trying' }}
         data-testid="dead-letters-table"
         rowTestId={(item) => `row-${item.id}`}
@@ -137,7 +136,7 @@ export function DeadLettersPage() {
           { title: '', key: 'actions', width: 170, render: (_: unknown, item) => buttons(item) },
         ]}
       />
-      <CursorPager
+      <Pager
         trail={trail}
         onChange={setTrail}
         nextCursor={data?.nextCursor}

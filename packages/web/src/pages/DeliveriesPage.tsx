@@ -2,9 +2,9 @@ import { Select, Space, Tag, Typography } from 'antd';
 import { useCallback, useState } from 'react';
 import { listChannels, listDeliveries } from '../api/notify.ts';
 import { ATTEMPT_STATUSES, type Attempt, type AttemptStatus, type Channel } from '../api/notify-types.ts';
-import { CursorPager, NEWEST_FIRST } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
 import { OutboxDrawer } from '../components/OutboxDrawer.tsx';
+import { NEWEST_FIRST, Pager } from '../components/Pager.tsx';
 import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { DeliveryStatusTag } from '../components/Tags.tsx';
@@ -75,7 +75,6 @@ export function DeliveriesPage() {
         error={error}
         loading={loading && !auto}
         rows={data?.items}
-        pagination={false}
         locale={{ emptyText: 'No deliveries' }}
         data-testid="deliveries-table"
         rowTestId={(attempt) => `row-${attempt.id}`}
@@ -135,7 +134,7 @@ export function DeliveriesPage() {
           },
         ]}
       />
-      <CursorPager
+      <Pager
         trail={trail}
         onChange={setTrail}
         nextCursor={data?.nextCursor}

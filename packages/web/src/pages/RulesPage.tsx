@@ -108,7 +108,7 @@ export function RulesPage() {
         error={error}
         loading={loading}
         rows={data}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        pageSize={50}
         locale={{ emptyText: 'No rules yet: alerts notify nobody' }}
         data-testid="rules-table"
         rowTestId={(rule) => `row-${rule.name}`}

@@ -3,8 +3,8 @@ import { useCallback, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { expireSilence, listSilences, matcherText } from '../api/silences.ts';
 import type { Matcher, Silence, SilenceState } from '../api/types.ts';
-import { CursorPager } from '../components/CursorPager.tsx';
 import { ListPage } from '../components/ListPage.tsx';
+import { Pager } from '../components/Pager.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { SilenceForm } from '../components/SilenceForm.tsx';
 import { type CursorTrail, currentCursor, FIRST_PAGE } from '../cursor-pages.ts';
@@ -57,7 +57,6 @@ export function SilencesPage() {
         error={error}
         loading={loading}
         rows={data?.items}
-        pagination={false}
         locale={{ emptyText: `No ${tab} silences` }}
         data-testid="silences-table"
         rowTestId={(silence) => `silence-row-${silence.id}`}
@@ -114,7 +113,7 @@ export function SilencesPage() {
           items={TABS}
         />
       </ListPage>
-      <CursorPager trail={trail} onChange={setTrail} nextCursor={data?.nextCursor} testId="silences" />
+      <Pager trail={trail} onChange={setTrail} nextCursor={data?.nextCursor} testId="silences" />
       <SilenceForm
         open={creating}
         matchers={NO_MATCHERS}

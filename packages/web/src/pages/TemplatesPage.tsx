@@ -66,7 +66,7 @@ export function TemplatesPage() {
         error={error ?? defaults.error}
         loading={loading}
         rows={data}
-        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        pageSize={50}
         locale={{ emptyText: 'No template sets: every message uses the defaults' }}
         data-testid="templates-table"
         rowTestId={(set) => `row-${set.name}`}

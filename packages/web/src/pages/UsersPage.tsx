@@ -54,7 +54,6 @@ export function UsersPage() {
         error={error}
         loading={loading}
         rows={data}
-        pagination={false}
         rowTestId={(user) => `user-row-${user.username}`}
         columns={[
           {
