@@ -15,6 +15,8 @@ import { AlertService } from './alerts/service.ts';
 import { silenceRoutes } from './alerts/silence-routes.ts';
 import { SilenceStore } from './alerts/silences.ts';
 import { alertStreamRoute } from './alerts/stream-route.ts';
+import { commandRoutes } from './commands/routes.ts';
+import { type CommandOptions, CommandService } from './commands/service.ts';
 import type { Database } from './db/database.ts';
 import { type App, buildApp, type MetricsAuth } from './http/app.ts';
 
@@ -72,6 +74,8 @@ export interface ServerOptions {
   notifyRetry?: RetryPolicy;
   /** `AGENT_OFFLINE_AFTER` (default 45 s) and the heartbeat interval agents are told to keep. */
   agents?: AgentOptions;
+  /** When a command without a result is handed to its agent again, and how much output it keeps. */
+  commands?: CommandOptions;
   /** `RETENTION_*`: how long closed alerts, sent notifications and audit entries are kept. */
   retention?: RetentionSettings;
   /** `OUTBOUND_ALLOW`: internal addresses or CIDR blocks the server may send to (default: none; docs/security/outbound.md). */
@@ -89,6 +93,7 @@ export interface Server {
   identity: IdentityService;
   notifier: Notifier;
   agents: AgentService;
+  commands: CommandService;
   retention: Retention;
   /** Set at the first start only: the admin login to show once. */
   firstAdmin?: { username: string; password: string };
@@ -177,6 +182,12 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   silenceRoutes(app, silences, alerts, identity);
   const agents = new AgentService(db, opts.agents);
   agentRoutes(app, agents, identity);
+  const commands = await CommandService.open(
+    opts.database,
+    (...entry) => identity.audit(...entry),
+    opts.commands,
+  );
+  commandRoutes(app, commands);
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
@@ -184,6 +195,9 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     await agents
       .housekeep()
       .catch((err) => opts.log.warn({ err: loggableError(err) }, 'agent housekeeping failed'));
+    await commands
+      .housekeep()
+      .catch((err) => opts.log.warn({ err: loggableError(err) }, 'command housekeeping failed'));
     if ((await alerts.housekeep()) > 0) notifier.kick();
   });
   const retention = new Retention({
@@ -208,6 +222,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       await notifier.close();
       retention.stop();
       await jobs?.stop();
+      // Long polls waiting for commands answer now instead of holding the close up.
+      await commands.close();
       await app.close();
       await feed.close();
       await silences.close();
@@ -222,6 +238,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     identity,
     notifier,
     agents,
+    commands,
     retention,
     firstAdmin,
     listen: async (port, host = '0.0.0.0') => {

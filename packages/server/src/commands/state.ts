@@ -44,12 +44,7 @@ export function effectiveState(state: CommandState, deadline: Date, now: Date): 
 }
 
 /** What `event` does to a command in `stored` state with this deadline, at `now`. */
-export function transition(
-  stored: CommandState,
-  deadline: Date,
-  now: Date,
-  event: CommandEvent,
-): Transition {
+export function transition(stored: CommandState, deadline: Date, now: Date, event: CommandEvent): Transition {
   const state = effectiveState(stored, deadline, now);
   const changed = (next: CommandState): Transition => ({ ok: true, state: next, changed: next !== stored });
   if (!isOpen(state)) {

@@ -25,6 +25,9 @@ export const PERMISSIONS = [
   'agent:register',
   'agents:read',
   'agents:write',
+  'commands:read',
+  'commands:write',
+  'agent:commands',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,22 +47,26 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'notify:write',
     'agents:read',
     'agents:write',
+    'commands:read',
+    'commands:write',
   ],
-  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read', 'agents:read'],
+  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read', 'agents:read', 'commands:read'],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
   // The host agent's key: register and heartbeat as the agent the key names, and report its
-  // health-check transitions as alerts.
-  agent: ['agent:register', 'alert:ingest'],
+  // health-check transitions as alerts, and take its own commands and answer them.
+  agent: ['agent:register', 'alert:ingest', 'agent:commands'],
 };
 
 /** What each role is for, in one line (shown in docs/security/roles.md). */
 export const ROLE_PURPOSE: Record<Role, string> = {
   admin: 'manages users, API keys and everything else',
-  operator: 'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents',
-  viewer: 'reads alerts, silences, rules, notifications and agents; changes nothing',
+  operator:
+    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands',
+  viewer: 'reads alerts, silences, rules, notifications, agents and commands; changes nothing',
   ingest: 'an API key for a sender (Alertmanager, vmalert): pushes alerts and nothing else',
-  agent: "the host agent's API key: registers and heartbeats as itself, reports health as alerts",
+  agent:
+    "the host agent's API key: registers and heartbeats as itself, reports health as alerts, takes and answers its own commands",
 };
 
 export function can(role: Role, permission: Permission): boolean {
