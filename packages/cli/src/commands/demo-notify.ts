@@ -8,7 +8,8 @@ import { startReceiver } from '@opsfleet/server';
 const CHANNEL = 'demo-webhook';
 const RULE = 'demo: every alert';
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown) {
+/** One call of the server's API as the admin; any answer but 2xx is an error naming the call. */
+export async function call(base: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },

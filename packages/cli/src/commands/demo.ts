@@ -9,6 +9,7 @@ import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { createLogger, onShutdown } from '@opsfleet/core';
 import { parseAllowList } from '@opsfleet/server';
 import { demoAgent } from './demo-agent.ts';
+import { demoData } from './demo-data.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 import { startServer } from './server.ts';
@@ -117,6 +118,7 @@ export async function demo(_args: string[]): Promise<number> {
   process.stdout.write(`config written to ${dir}/{server,accounts}.yaml\n`);
   const token = await adminToken(server.url, adminPassword);
   const receiver = await demoNotifications(server.url, token);
+  await demoData({ base: server.url, token, dir });
   const agent = await demoAgent({
     base: server.url,
     adminToken: token,
@@ -142,7 +144,8 @@ export async function demo(_args: string[]): Promise<number> {
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n` +
       `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (AGENT_CONFIG=${dir}/agent.yaml opsfleet agent status)\n` +
       `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
-      `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n\nCtrl-C stops the demo.\n`,
+      `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n` +
+      `  history     ${server.url}/alerts   (a week of demo alerts: resolved, flapping, acknowledged, silenced; a dead letter in ${server.url}/notify/dead-letters)\n\nCtrl-C stops the demo.\n`,
   );
   return -1;
 }
