@@ -31,7 +31,7 @@ export interface ConsoleSession {
    * replaces the previous allowance, so `expectErrors()` ends it.
    */
   expectErrors(...patterns: RegExp[]): void;
-  /** Through the login form as the admin; resolves on the alert list, where a login lands. */
+  /** Through the login form as the admin; resolves on the overview, where a login lands. */
   logIn(): Promise<void>;
   /** The API as the admin, to check what the console stored. */
   apiGet<T>(path: string): Promise<T>;
@@ -137,7 +137,7 @@ export async function openConsoleSession({
         await page.getByTestId('login-username').fill('admin');
         await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
         await page.getByTestId('login-submit').click();
-        await page.getByTestId('alerts-table').waitFor();
+        await page.getByTestId('overview').waitFor();
       },
       async apiGet<T>(path: string) {
         const res = await fetch(`${serverUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });

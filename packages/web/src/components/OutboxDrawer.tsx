@@ -121,6 +121,7 @@ function AttemptHistory({ outboxId }: { outboxId: string }) {
         rowKey="id"
         size="small"
         pagination={false}
+        scroll={{ x: 'max-content' }}
         loading={loading}
         dataSource={data?.items ?? []}
         data-testid="outbox-history"

@@ -13,10 +13,14 @@ interface CursorMode {
   nextCursor: string | null | undefined;
 }
 
-/** A list the server sent whole, shown a page at a time (see `slicePage`). */
+/**
+ * A list held in the browser, shown a page at a time (see `slicePage`); `more` when the server
+ * has more after the pages held, which the next page past them fetches.
+ */
 interface NumberedMode {
   page: number;
   pageCount: number;
+  more?: boolean;
   onPage: (page: number) => void;
 }
 
@@ -45,8 +49,8 @@ export function Pager({
         }
       : {
           page: mode.page,
-          of: mode.pageCount,
-          hasNext: mode.page < mode.pageCount,
+          of: mode.more ? undefined : mode.pageCount,
+          hasNext: mode.page < mode.pageCount || Boolean(mode.more),
           first: () => mode.onPage(1),
           previous: () => mode.onPage(mode.page - 1),
           next: () => mode.onPage(mode.page + 1),

@@ -370,6 +370,7 @@ function ServicesTable({ services }: { services: AgentService[] }) {
       size="small"
       dataSource={services}
       pagination={false}
+      scroll={{ x: 'max-content' }}
       locale={{ emptyText: 'No services reported' }}
       data-testid="agent-services-table"
       columns={[

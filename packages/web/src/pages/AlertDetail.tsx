@@ -15,27 +15,18 @@ import {
   Typography,
 } from 'antd';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type ActionChoice, actionsFor, canSilence } from '../alert-actions.ts';
 import { actOnAlert, getAlert, olderOfAlert } from '../api/alerts.ts';
 import { errorText } from '../api/client.ts';
 import { matchersFromLabels } from '../api/silences.ts';
-import type { AlertAction, AlertInstance, AlertSummary, HistoryEntry } from '../api/types.ts';
+import type { AlertInstance, AlertSummary, HistoryEntry } from '../api/types.ts';
+import { NEWEST_FIRST, Pager } from '../components/Pager.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { SilenceForm } from '../components/SilenceForm.tsx';
 import { LabelTags, SeverityTag, StateTag } from '../components/Tags.tsx';
+import { slicePage } from '../cursor-pages.ts';
 import { dateTime, STATE_COLORS } from '../format.ts';
 import { useLoad, useSession } from '../hooks.ts';
-
-const ACTIONS: { action: AlertAction; label: string; past: string; from: string[] }[] = [
-  { action: 'acknowledge', label: 'Acknowledge', past: 'Acknowledged', from: ['firing', 'silenced'] },
-  {
-    action: 'unacknowledge',
-    label: 'Unacknowledge',
-    past: 'Unacknowledged',
-    from: ['acknowledged', 'silenced'],
-  },
-  { action: 'resolve', label: 'Resolve', past: 'Resolved', from: ['firing', 'acknowledged', 'silenced'] },
-  { action: 'close', label: 'Close', past: 'Closed', from: ['resolved'] },
-];
 
 const EVENT_COLORS: Record<string, string> = {
   fire: 'red',
@@ -81,7 +72,7 @@ export function AlertDetail({
   const { data, error, loading, reload } = useLoad(load);
   // Viewers read; acting on alerts and silencing them is for operators and admins.
   const canAct = useSession()?.user.role !== 'viewer';
-  const [action, setAction] = useState<(typeof ACTIONS)[number]>();
+  const [action, setAction] = useState<ActionChoice>();
   const [silencing, setSilencing] = useState(false);
 
   useEffect(() => {
@@ -116,21 +107,22 @@ export function AlertDetail({
         {alert && detail && (
           <Space orientation="vertical" size="large" style={{ width: '100%' }}>
             {canAct && (
-              <Space wrap>
-                {ACTIONS.map((a) => (
+              <Space wrap data-testid="alert-actions">
+                {actionsFor(alert.state).map((a) => (
                   <Button
                     key={a.action}
-                    type={a.from.includes(alert.state) ? 'primary' : 'default'}
-                    ghost={a.from.includes(alert.state) && a.action === 'unacknowledge'}
+                    type={a.action === 'unacknowledge' ? 'default' : 'primary'}
                     onClick={() => setAction(a)}
                     data-testid={`action-${a.action}`}
                   >
                     {a.label}
                   </Button>
                 ))}
-                <Button onClick={() => setSilencing(true)} data-testid="action-silence">
-                  Silence…
-                </Button>
+                {canSilence(alert.state) && (
+                  <Button onClick={() => setSilencing(true)} data-testid="action-silence">
+                    Silence…
+                  </Button>
+                )}
               </Space>
             )}
 
@@ -199,6 +191,7 @@ export function AlertDetail({
                 what="instances"
                 first={detail.instances}
                 cursor={detail.instancesCursor}
+                pageSize={5}
               >
                 {(items) => <Instances instances={items} current={alert.instanceId} />}
               </Older>
@@ -211,6 +204,7 @@ export function AlertDetail({
                 what="history"
                 first={detail.history}
                 cursor={detail.historyCursor}
+                pageSize={20}
               >
                 {(items) => <History entries={items} />}
               </Older>
@@ -241,53 +235,57 @@ export function AlertDetail({
 
 /**
  * The detail's first page of instances or history, and the older ones on request: a flapping
- * alert can have thousands, and the drawer must not load them all to show the newest.
+ * alert can have thousands, and the drawer must not load them all to show the newest. Shown
+ * `pageSize` at a time with the pager; the page after the last one held is fetched.
  */
 function Older<K extends 'instances' | 'history'>({
   fingerprint,
   what,
   first,
   cursor,
+  pageSize,
   children,
 }: {
   fingerprint: string;
   what: K;
   first: (K extends 'instances' ? AlertInstance : HistoryEntry)[];
   cursor: string | null;
+  pageSize: number;
   children: (items: (K extends 'instances' ? AlertInstance : HistoryEntry)[]) => React.ReactNode;
 }) {
   const [older, setOlder] = useState<{ items: typeof first; cursor: string | null }>({ items: [], cursor });
-  const [busy, setBusy] = useState(false);
+  const [page, setPage] = useState(1);
   const [error, setError] = useState<string>();
-  useEffect(() => setOlder({ items: [], cursor }), [cursor]);
-  const more = async () => {
-    if (!older.cursor) return;
-    setBusy(true);
-    try {
-      const page = await olderOfAlert(fingerprint, what, older.cursor);
-      setOlder((o) => ({ items: [...o.items, ...(page.items as typeof first)], cursor: page.nextCursor }));
-      setError(undefined);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
+  useEffect(() => {
+    setOlder({ items: [], cursor });
+    setPage(1);
+  }, [cursor]);
+  const shown = slicePage([...first, ...older.items], page, pageSize);
+  const go = async (to: number) => {
+    if (to > shown.pageCount && older.cursor) {
+      try {
+        const next = await olderOfAlert(fingerprint, what, older.cursor);
+        setOlder((o) => ({ items: [...o.items, ...(next.items as typeof first)], cursor: next.nextCursor }));
+        setError(undefined);
+      } catch (err) {
+        setError(errorText(err));
+        return;
+      }
     }
+    setPage(to);
   };
   return (
     <>
-      {children([...first, ...older.items])}
+      {children(shown.items)}
       {error && <Alert type="error" showIcon title={error} style={{ marginTop: 8 }} />}
-      {older.cursor && (
-        <Button
-          size="small"
-          loading={busy}
-          onClick={more}
-          data-testid={`older-${what}`}
-          style={{ marginTop: 8 }}
-        >
-          Older {what}
-        </Button>
-      )}
+      <Pager
+        page={shown.page}
+        pageCount={shown.pageCount}
+        more={Boolean(older.cursor)}
+        onPage={(to) => void go(to)}
+        labels={NEWEST_FIRST}
+        testId={what}
+      />
     </>
   );
 }
@@ -297,7 +295,8 @@ function Instances({ instances, current }: { instances: AlertInstance[]; current
     <Table<AlertInstance>
       size="small"
       rowKey="id"
-      pagination={instances.length > 5 ? { pageSize: 5, size: 'small' } : false}
+      pagination={false}
+      scroll={{ x: 'max-content' }}
       dataSource={instances}
       columns={[
         {
@@ -373,7 +372,7 @@ function ActionDialog({
   onDone,
 }: {
   alert: AlertSummary;
-  action: (typeof ACTIONS)[number] | undefined;
+  action: ActionChoice | undefined;
   onClose: () => void;
   onDone: (alert: AlertSummary) => void;
 }) {
