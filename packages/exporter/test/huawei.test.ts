@@ -231,7 +231,8 @@ describe('Huawei regions, discovery and errors', () => {
   });
 
   it.each([
-    [60, 1],
+    [1, 300],
+    [60, 300],
     [300, 300],
     [600, 300],
     [3600, 3600],

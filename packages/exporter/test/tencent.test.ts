@@ -16,7 +16,7 @@ const { account, res, product } = fx;
 const seconds = (iso: unknown) => Date.parse(String(iso)) / 1000;
 
 describe('Tencent CLB (AC-14)', () => {
-  it('queries by VIP with the smallest period over the last period and reports the last value', async () => {
+  it('queries by VIP with the smallest period over the last two periods and reports the last value', async () => {
     fx.sim.state.world.resources = [res({ type: 'clb', id: 'lb-1', vips: ['1.2.3.4'] })];
     fx.sim.state.values.set(
       { cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '1.2.3.4' },
@@ -34,7 +34,8 @@ describe('Tencent CLB (AC-14)', () => {
     });
     const now = Date.now() / 1000;
     expect(seconds(call.params.EndTime)).toBeGreaterThan(now - 5);
-    expect(seconds(call.params.EndTime) - seconds(call.params.StartTime)).toBe(60);
+    // Two periods: the older one has always ended, so it holds a point.
+    expect(seconds(call.params.EndTime) - seconds(call.params.StartTime)).toBe(120);
     expect(samples).toEqual([
       {
         namespace: 'QCE/LB',

@@ -1,3 +1,4 @@
+import { latestPoint, pointTimes } from '../granularity.ts';
 import type { SimState } from '../sim-state.ts';
 import type { SimAccount, SimResource } from '../world.ts';
 import { METADATA, NAMESPACE_TYPE } from './metadata.ts';
@@ -36,6 +37,7 @@ function seriesFor(
   metric: string,
   dimsWanted: string[],
   want: Record<string, unknown>,
+  stamps: number[],
 ): Record<string, unknown>[] {
   const type = NAMESPACE_TYPE[ns];
   const values = Object.values(want).map(String);
@@ -62,24 +64,69 @@ function seriesFor(
     const dims = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]));
     const value = state.values.get({ cloud: 'aliyun', namespace: ns, metric, resourceId: res.id, dims });
     if (value === null) continue;
-    out.push({
-      timestamp: Date.now() - 60_000,
-      userId: owner.uid,
-      [idKey]: res.id,
-      ...extra,
-      Average: value,
-      Maximum: value,
-      Minimum: value,
-    });
+    for (const timestamp of stamps)
+      out.push({
+        timestamp,
+        userId: owner.uid,
+        [idKey]: res.id,
+        ...extra,
+        Average: value,
+        Maximum: value,
+        Minimum: value,
+      });
   }
   return out;
 }
 
-/** DescribeMetricLast / DescribeMetricList: ≤50 dimension sets, Length per page, NextToken paging. */
-export function describeMetricData(state: SimState, owner: SimAccount, p: Params, fault?: string): RpcResult {
+/** CMS takes StartTime/EndTime as milliseconds or as `YYYY-MM-DD hh:mm:ss` (UTC here). */
+function timeOf(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v.includes('T') ? v : `${v.replace(' ', 'T')}Z`);
+  return Number.isNaN(t) ? Number.NaN : t;
+}
+
+/**
+ * When the series have points: DescribeMetricList every bucket of the window (the last hour
+ * by default), DescribeMetricLast the newest one, within the window when one is given. Points
+ * exist only at the metric's reporting period (the smallest of its `Periods`).
+ */
+function stampsFor(meta: { Periods: string }, p: Params, last: boolean): number[] | RpcResult {
+  const native = Math.min(...meta.Periods.split(',').map(Number));
+  const period = p.Period ? Number(p.Period) : native;
+  if (!Number.isInteger(period) || period <= 0 || period % native !== 0)
+    return fail(
+      400,
+      'InvalidParameter',
+      `The Period ${p.Period} is not supported by metric ${p.MetricName}: use a multiple of ${native} (Periods ${meta.Periods}).`,
+    );
+  const now = Date.now();
+  const from = timeOf(p.StartTime);
+  const to = timeOf(p.EndTime);
+  if (Number.isNaN(from) || Number.isNaN(to))
+    return fail(400, 'InvalidParameter', 'StartTime and EndTime are milliseconds or "YYYY-MM-DD hh:mm:ss".');
+  if (last && from === undefined && to === undefined) {
+    const t = latestPoint(native, period, now);
+    return t === undefined ? [] : [t];
+  }
+  const window = { from: from ?? (to ?? now) - 3_600_000, to: to ?? now };
+  const all = pointTimes({ native, period, ...window, toInclusive: true, now });
+  return last ? all.slice(-1) : all;
+}
+
+/** DescribeMetricLast (`last`) / DescribeMetricList: ≤50 dimension sets, Length per page, NextToken paging. */
+export function describeMetricData(
+  state: SimState,
+  owner: SimAccount,
+  p: Params,
+  fault?: string,
+  last = true,
+): RpcResult {
   const ns = p.Namespace ?? '';
   const meta = METADATA.get(ns)?.find((m) => m.MetricName === p.MetricName);
   if (!meta) return fail(400, 'InvalidParameter', `metric ${p.MetricName} of namespace ${ns} does not exist`);
+  const stamps = stampsFor(meta, p, last);
+  if (!Array.isArray(stamps)) return stamps;
   let wanted: Record<string, unknown>[] = [];
   if (p.Dimensions) {
     try {
@@ -98,7 +145,9 @@ export function describeMetricData(state: SimState, owner: SimAccount, p: Params
   const dimsWanted = meta.Dimensions.split(',');
   let points: Record<string, unknown>[];
   if (wanted.length) {
-    points = wanted.flatMap((w) => seriesFor(state, owner, region, ns, meta.MetricName, dimsWanted, w));
+    points = wanted.flatMap((w) =>
+      seriesFor(state, owner, region, ns, meta.MetricName, dimsWanted, w, stamps),
+    );
   } else {
     const type = NAMESPACE_TYPE[ns];
     const idKey = dimsWanted.find((d) => /instanceid|loadbalancerid|bucketname/i.test(d)) ?? 'instanceId';
@@ -107,7 +156,9 @@ export function describeMetricData(state: SimState, owner: SimAccount, p: Params
         (r) =>
           r.cloud === 'aliyun' && r.owner === owner.accessKeyId && r.region === region && r.type === type,
       )
-      .flatMap((r) => seriesFor(state, owner, region, ns, meta.MetricName, dimsWanted, { [idKey]: r.id }));
+      .flatMap((r) =>
+        seriesFor(state, owner, region, ns, meta.MetricName, dimsWanted, { [idKey]: r.id }, stamps),
+      );
   }
   const offset = p.NextToken ? Number(Buffer.from(p.NextToken, 'base64url').toString()) : 0;
   const page = points.slice(offset, offset + length);

@@ -90,7 +90,10 @@ function rpc(req: SimRequest, state: SimState): SimResponse {
       return json(describeMetricMetaList(params), requestId);
     case 'cms:DescribeMetricLast':
     case 'cms:DescribeMetricList':
-      return json(describeMetricData(state, owner, params, fault), requestId);
+      return json(
+        describeMetricData(state, owner, params, fault, action === 'DescribeMetricLast'),
+        requestId,
+      );
     default:
       return json(
         {

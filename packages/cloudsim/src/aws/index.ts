@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { pointTimes } from '../granularity.ts';
 import type { CloudHandler, SimRequest, SimResponse } from '../server.ts';
 import type { SimState } from '../sim-state.ts';
 import { findAccount, type SimAccount, type SimResource } from '../world.ts';
@@ -176,9 +177,29 @@ interface Query {
   };
 }
 
-/** GetMetricData: at most 500 queries; results paged by NextToken (`cloudwatchPageSize` per page). */
+/** S3 storage metrics are reported once a day; everything else served here every minute. */
+export function nativePeriod(namespace: string, metric: string): number {
+  return namespace === 'AWS/S3' && (metric === 'BucketSizeBytes' || metric === 'NumberOfObjects')
+    ? 86_400
+    : 60;
+}
+
+/** The JSON protocol sends times as epoch seconds; accept ISO strings too. */
+const msOf = (v: unknown) => (typeof v === 'number' ? v * 1000 : Date.parse(String(v)));
+
+/**
+ * GetMetricData: at most 500 queries; results paged by NextToken (`cloudwatchPageSize` per
+ * page). A query's points are the period buckets in [StartTime, EndTime) that hold the
+ * metric's data, newest first unless `ScanBy` says otherwise.
+ */
 function getMetricData(
-  body: { MetricDataQueries?: Query[]; NextToken?: string },
+  body: {
+    MetricDataQueries?: Query[];
+    NextToken?: string;
+    StartTime?: unknown;
+    EndTime?: unknown;
+    ScanBy?: string;
+  },
   state: SimState,
   owner: SimAccount,
   region: string,
@@ -190,10 +211,28 @@ function getMetricData(
       'InvalidParameterValue',
       'The collection MetricDataQueries must not have a size greater than 500.',
     );
+  const from = msOf(body.StartTime);
+  const to = msOf(body.EndTime);
+  if (Number.isNaN(from) || Number.isNaN(to) || from >= to)
+    return jsonError(
+      400,
+      'ValidationError',
+      'The parameter StartTime must be less than the parameter EndTime.',
+    );
+  const bad = queries.find((q) => {
+    const period = q.MetricStat?.Period ?? 0;
+    return !([1, 5, 10, 30].includes(period) || (period > 0 && period % 60 === 0));
+  });
+  if (bad)
+    return jsonError(
+      400,
+      'ValidationError',
+      `The parameter MetricDataQueries.member.${queries.indexOf(bad) + 1}.MetricStat.Period must be 1, 5, 10, 30 or a multiple of 60.`,
+    );
   const size = state.options.cloudwatchPageSize ?? 500;
   const start = body.NextToken ? Number(body.NextToken) : 0;
   const slice = queries.slice(start, start + size);
-  const now = Math.floor(Date.now() / 1000);
+  const now = Date.now();
   const results = slice.map((q) => {
     const m = q.MetricStat!.Metric;
     const dims = Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name, d.Value]));
@@ -214,11 +253,22 @@ function getMetricData(
           dims: extra,
         })
       : null;
+    const stamps =
+      value === null
+        ? []
+        : pointTimes({
+            native: nativePeriod(m.Namespace, m.MetricName),
+            period: q.MetricStat!.Period,
+            from,
+            to,
+            now,
+          }).map((t) => t / 1000);
+    if (body.ScanBy !== 'TimestampAscending') stamps.reverse();
     return {
       Id: q.Id,
       Label: m.MetricName,
-      Timestamps: value === null ? [] : [now - 120],
-      Values: value === null ? [] : [value],
+      Timestamps: stamps,
+      Values: stamps.map(() => value),
       StatusCode: 'Complete',
     };
   });

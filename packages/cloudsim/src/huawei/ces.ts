@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseYaml } from '@opsfleet/core';
 import { CATALOG } from '../catalog-path.ts';
+import { pointTimes } from '../granularity.ts';
 import type { SimState } from '../sim-state.ts';
 import { resourcesOf, type SimAccount, type SimResourceType } from '../world.ts';
 import { type HwReply, hwError } from './elb.ts';
@@ -10,6 +11,14 @@ const NAMESPACES: Record<string, { type: SimResourceType; dim: string }> = {
   'SYS.ELB': { type: 'clb', dim: 'lbaas_instance_id' },
   'SYS.OBS': { type: 's3', dim: 'bucket_name' },
 };
+
+/**
+ * Seconds between the raw points CES keeps: ELB and OBS report every minute, OBS capacity and
+ * object counts once a day. Period "1" returns these raw points, the others aggregate them.
+ */
+export function nativePeriod(namespace: string, metric: string): number {
+  return namespace === 'SYS.OBS' && /^(capacity_|object_num)/.test(metric) ? 86_400 : 60;
+}
 
 const PERIODS = ['1', '300', '1200', '3600', '14400', '86400'];
 const FILTERS = ['average', 'max', 'min', 'sum', 'variance'];
@@ -83,7 +92,8 @@ interface Ask {
 /**
  * CES `BatchListMetricData` (`POST /V1.0/{project_id}/batch-query-metric-data`): 1..500
  * metrics, a period the service aggregates at, a filter, and `from`/`to` in ms. Datapoints
- * fall on period boundaries inside the window; a series with no value has none.
+ * are those of the metric's raw points (or their aggregates) inside the window; a series with
+ * no value, or a window holding none, has none.
  */
 export function batchListMetricData(
   state: SimState,
@@ -124,8 +134,7 @@ export function batchListMetricData(
   // The service shifts `from` forward so the answer stays within its datapoint budget.
   const perSeries = Math.max(1, Math.floor(MAX_POINTS / metrics.length));
   from = Math.max(from, to - perSeries * step);
-  const stamps: number[] = [];
-  for (let t = Math.ceil(from / step) * step; t < to; t += step) stamps.push(t);
+  const now = Date.now();
   const out = metrics.map((m) => {
     const ns = String(m.namespace ?? '');
     const known = NAMESPACES[ns];
@@ -142,11 +151,21 @@ export function batchListMetricData(
         })
       : null;
     const unit = METRICS.get(ns)?.find((x) => x.name === m.metric_name)?.unit ?? '';
+    const stamps =
+      value === null
+        ? []
+        : pointTimes({
+            native: nativePeriod(ns, String(m.metric_name ?? '')),
+            period: Number(period),
+            from,
+            to,
+            now,
+          });
     return {
       namespace: ns,
       metric_name: m.metric_name,
       dimensions: m.dimensions ?? [],
-      datapoints: value === null ? [] : stamps.map((timestamp) => ({ [filter]: value, timestamp })),
+      datapoints: stamps.map((timestamp) => ({ [filter]: value, timestamp })),
       unit,
     };
   });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseYaml } from '@opsfleet/core';
 import { CATALOG } from '../catalog-path.ts';
+import { pointTimes } from '../granularity.ts';
 import type { SimState } from '../sim-state.ts';
 import type { SimAccount, SimResource, SimResourceType } from '../world.ts';
 
@@ -68,7 +69,7 @@ function instanceIdsOf(r: SimResource): string[] {
   return r.type === 'clb' ? (r.vips ?? []) : [r.id];
 }
 
-/** GetMonitorData: one metric, at most 10 instances, the last values of the window. */
+/** GetMonitorData: one metric, at most 10 instances, a period the metric supports, the points of the window. */
 export function getMonitorData(
   state: SimState,
   owner: SimAccount,
@@ -86,6 +87,25 @@ export function getMonitorData(
   if (instances.length > 10)
     return tcError('LimitExceeded', 'The number of Instances exceeds the limit of 10.');
   const period = Number(p.Period ?? 300);
+  const periods = periodsOf(ns, metric);
+  if (!periods.includes(period))
+    return tcError(
+      'InvalidParameterValue',
+      `Period ${p.Period} is not supported by ${known.spelled} ${metric}: use one of ${periods.join(', ')}.`,
+    );
+  const end = p.EndTime === undefined ? Date.now() : Date.parse(String(p.EndTime));
+  const start = Date.parse(String(p.StartTime ?? ''));
+  if (Number.isNaN(start) || Number.isNaN(end) || start > end)
+    return tcError('InvalidParameterValue', 'StartTime must be a time (RFC 3339) no later than EndTime.');
+  // Points at the metric's own period only, each once its period has ended; EndTime is inclusive.
+  const stamps = pointTimes({
+    native: Math.min(...periods),
+    period,
+    from: start,
+    to: end,
+    toInclusive: true,
+    now: Date.now(),
+  }).map((t) => t / 1000);
   const mineHere = state.world.resources.filter(
     (r) =>
       r.cloud === 'tencent' && r.owner === owner.accessKeyId && r.region === region && r.type === known.type,
@@ -95,15 +115,14 @@ export function getMonitorData(
       ? instances.map((i) => i.Dimensions?.find((d) => d.Name === known.dim)?.Value ?? '')
       : mineHere.flatMap(instanceIdsOf);
   const available = new Set(mineHere.flatMap(instanceIdsOf));
-  const now = Math.floor(Date.now() / 1000);
   const points = ids
     .filter((id) => available.has(id))
     .map((id) => {
       const value = state.values.get({ cloud: 'tencent', namespace: known.spelled, metric, resourceId: id });
       return {
         Dimensions: [{ Name: known.dim, Value: id }],
-        Timestamps: value === null ? [] : [now - period],
-        Values: value === null ? [] : [value],
+        Timestamps: value === null ? [] : stamps,
+        Values: value === null ? [] : stamps.map(() => value),
       };
     });
   return {

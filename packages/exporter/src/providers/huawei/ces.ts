@@ -4,7 +4,8 @@ import type { HuaweiApi } from './clients.ts';
 
 /** `BatchListMetricData` takes at most 500 metric × instance entries per call. */
 export const BATCH_LIMIT = 500;
-const PERIODS = [1, 300, 1200, 3600, 14400, 86400];
+/** CES aggregation periods; "1" (raw data) is left out: see cesPeriod. */
+const PERIODS = [300, 1200, 3600, 14400, 86400];
 
 export interface CesAsk {
   namespace: string;
@@ -14,9 +15,13 @@ export interface CesAsk {
 
 const keyOf = (ns?: string, metric?: string, id?: string) => `${ns}|${metric}|${id}`;
 
-/** The largest aggregation period CES offers that does not exceed the wanted one. */
+/**
+ * The largest aggregation period CES offers that does not exceed the wanted one, and at least
+ * 300: raw data (period "1") holds a point only at each metric's own reporting interval, which a
+ * window of one or two seconds almost never contains.
+ */
 export function cesPeriod(seconds: number): number {
-  return PERIODS.filter((p) => p <= seconds).at(-1) ?? 1;
+  return PERIODS.filter((p) => p <= seconds).at(-1) ?? 300;
 }
 
 /**

@@ -43,7 +43,7 @@ async function listedMetrics(req: DiscoverRequest, api: HuaweiApi, namespace: st
   return names;
 }
 
-/** Products: `ListMetrics` names ∪ the built-in list; OBS split into a daily and a 5-minute group. */
+/** Products: `ListMetrics` names ∪ the built-in list; ELB in 5-minute periods, OBS split into a daily and a 5-minute group. */
 export async function discoverHuawei(req: DiscoverRequest): Promise<Product[]> {
   const api = new HuaweiApi(req.account);
   const region = req.account.regions.find((r) => r !== '*') ?? HOME_REGION;
@@ -67,7 +67,8 @@ export async function discoverHuawei(req: DiscoverRequest): Promise<Product[]> {
             { metrics: metrics.filter(isDailyObsMetric), period: 86_400 },
             { metrics: metrics.filter((m) => !isDailyObsMetric(m)), period: 300 },
           ].filter((g) => g.metrics.length)
-        : [{ metrics }];
+        : // CES aggregates ELB metrics at 300 s at the finest; a shorter period falls to raw data ("1").
+          [{ metrics, period: 300 }];
     products.push({ namespace: ns.namespace, resource, autoDiscover: true, groups });
   }
   return products;

@@ -16,7 +16,8 @@ describe('minPeriod (AC-15)', () => {
 describe('queryWindow', () => {
   const now = Date.UTC(2026, 0, 10, 12, 0, 0);
   it.each([
-    ['QCE/LB', 60, now - 60_000, now],
+    ['QCE/LB', 60, now - 120_000, now],
+    ['QCE/BWP', 300, now - 600_000, now],
     ['QCE/COS', 300, now - 600_000, now - 300_000],
     ['QCE/COS', 86_400, now - 48 * 3_600_000, now],
   ])('%s @%is', (ns, period, start, end) => {

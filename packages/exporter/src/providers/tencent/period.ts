@@ -25,11 +25,13 @@ export function minPeriod(meta: BaseMetric | undefined, fallback: number): numbe
 
 /**
  * The query window: daily capacity metrics look back 48 hours (they land once a day); other
- * COS metrics read the previous complete period; load balancer and bandwidth metrics the last period.
+ * COS metrics read the previous complete period; load balancer and bandwidth metrics the last two
+ * periods, whose older one has always ended (a point appears once its period is over, so the
+ * last period alone holds one only when `now` falls on a boundary).
  */
 export function queryWindow(period: number, namespace: string, now: number): { start: Date; end: Date } {
   if (period >= 86_400) return { start: new Date(now - 48 * 3_600_000), end: new Date(now) };
   if (namespace.toLowerCase() === 'qce/cos')
     return { start: new Date(now - 2 * period * 1000), end: new Date(now - period * 1000) };
-  return { start: new Date(now - period * 1000), end: new Date(now) };
+  return { start: new Date(now - 2 * period * 1000), end: new Date(now) };
 }

@@ -62,7 +62,7 @@ export async function listBwp(ctx: ListContext): Promise<TencentInstance[]> {
   return items.map((b) => ({ id: b.BandwidthPackageId, codeName: codeName(b.Tags) }));
 }
 
-/** Gateway load balancers that reported connections in the last minute (no listing API is used). */
+/** Gateway load balancers that reported connections in the last five minutes (no listing API is used). */
 export async function listGwlb(ctx: ListContext): Promise<TencentInstance[]> {
   const now = Date.now();
   const r = (await ctx.calls.call('GetMonitorData', () =>
@@ -70,7 +70,7 @@ export async function listGwlb(ctx: ListContext): Promise<TencentInstance[]> {
       Namespace: 'qce/gwlb',
       MetricName: 'ConcurConn',
       Period: 60,
-      StartTime: new Date(now - 60_000).toISOString(),
+      StartTime: new Date(now - 5 * 60_000).toISOString(),
       EndTime: new Date(now).toISOString(),
     }),
   )) as { DataPoints?: { Dimensions?: { Name: string; Value: string }[] }[] };
