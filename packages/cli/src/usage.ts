@@ -55,21 +55,28 @@ opsfleet-demo), EXPORTER_PORT, SERVER_PORT, AGENT_GRPC_PORT, AGENT_HTTP_PORT (pr
     )
     .action(async () => done(await (await import('./commands/demo.ts')).demo([])));
 
+  // Prometheus exporters' spelling; commander would store it as `web.listenAddress`.
+  const listenAddress = new Option(
+    '--web.listen-address <host:port>',
+    'where to listen; `:port` keeps the configured host (wins over EXPORTER_LISTEN_ADDRESS and EXPORTER_PORT)',
+  );
   program
     .command('exporter')
     .description('run the multi-cloud Prometheus exporter')
-    .option(
-      '--web.listen-address <host:port>',
-      'where to listen; `:port` keeps the configured host (wins over EXPORTER_LISTEN_ADDRESS and EXPORTER_PORT)',
-    )
+    .addOption(listenAddress)
     .addHelpText(
       'after',
       `
 Configuration: SERVER_PATH and ACCOUNTS_PATH (default ./configs/server.yaml and
 ./configs/accounts.yaml), MAPPING_PATH; see docs/exporter.md.`,
     )
-    .action(async (options: { webListenAddress?: string }) =>
-      done(await (await import('./commands/exporter.ts')).runExporter(env, options.webListenAddress)),
+    .action(async (options: Record<string, string | undefined>) =>
+      done(
+        await (await import('./commands/exporter.ts')).runExporter(
+          env,
+          options[listenAddress.attributeName()],
+        ),
+      ),
     );
 
   program

@@ -89,6 +89,9 @@ describe('opsfleet help', () => {
     const listen = await opsfleet(['server', '--listen', '8080'], dir);
     expect(listen.code).toBe(2);
     expect(listen.stderr).toMatch(/--listen must be host:port/);
+    const exporter = await opsfleet(['exporter', '--web.listen-address', 'nowhere'], dir);
+    expect(exporter.code).toBe(2);
+    expect(exporter.stderr).toMatch(/--web.listen-address: expected host:port .*got "nowhere"/);
     expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
 });
