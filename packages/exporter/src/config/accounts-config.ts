@@ -14,7 +14,8 @@ const stringList = z
   .nullish()
   .transform((v) => (v ?? []).map((s) => s.trim()).filter((s) => s !== ''));
 
-const rawAccount = z.object({
+const rawAccount = z.strictObject({
+  /** Optional, as the public exporter's entries carry it; the list the entry is under decides. */
   provider: z.string().optional(),
   account_id: z
     .union([z.string(), z.number()])
@@ -85,6 +86,13 @@ export function normaliseAccounts(
         return;
       }
       let ok = true;
+      if (raw.provider !== undefined && raw.provider.toLowerCase() !== cloud) {
+        out.problems.push({
+          path: `${path}.provider`,
+          message: `is "${raw.provider}" but the entry is listed under accounts.${cloud}: move it under accounts.${raw.provider}, or remove provider`,
+        });
+        ok = false;
+      }
       for (const field of ['account_id', 'access_key_id', 'access_key_secret'] as const) {
         if (!raw[field]) {
           out.problems.push({

@@ -78,7 +78,8 @@ export function buildConfig(
   env: Env,
   paths: { serverPath?: string; accountsPath?: string } = {},
 ): ExporterConfig {
-  const { accounts, problems, warnings } = normaliseAccounts(accountsFile, vocab);
+  const { accounts, problems, warnings: accountWarnings } = normaliseAccounts(accountsFile, vocab);
+  const warnings = [...(serverFile.warnings ?? []), ...accountWarnings];
   const port = env.EXPORTER_PORT ? Number(env.EXPORTER_PORT) : serverFile.server.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     problems.push({
@@ -160,6 +161,12 @@ function adminAuthProblems(server: ServerFile['server'], env: Env): ConfigProble
           message: `${p.username ? `user "${p.username}"` : 'an entry'} has no ${p.username ? 'password' : 'user name'}: give every admin both`,
         });
   }
+  if (!truthy(server.admin_auth_enabled) && server.admin_auth.length && !truthy(env.ADMIN_AUTH_ENABLED))
+    problems.push({
+      path: 'server.admin_auth',
+      message:
+        'lists credentials but admin_auth_enabled is false, so they would protect nothing: set admin_auth_enabled: true, or remove admin_auth',
+    });
   if (truthy(server.admin_auth_enabled) && !server.admin_auth.length && !truthy(env.ADMIN_AUTH_ENABLED))
     problems.push({
       path: 'server.admin_auth',

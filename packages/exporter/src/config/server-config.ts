@@ -2,9 +2,11 @@ import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
 
 /**
- * server.yaml, with the public exporter's field names. Only the top-level `server:` (or its
- * deprecated alias `serverconf:`) and `estimation:` are read; other top-level keys (the shipped
- * file's `regionData:`) are accepted and ignored so existing files load unchanged.
+ * server.yaml, with the public exporter's field names: the top-level `server:` (or its
+ * deprecated alias `serverconf:`), `estimation:`, and the shipped file's `regionData:`, which
+ * only the Helm chart acts on. Every key is either used or refused with what to do instead: a
+ * key accepted and ignored (a typo, a setting of another version) would leave the user
+ * believing it applies.
  */
 
 const boolish = z
@@ -39,7 +41,7 @@ const duration = z
 const credentialPair = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
 const logSchema = z
-  .object({
+  .strictObject({
     level: z
       .enum(['debug', 'info', 'warn', 'error', 'fatal'], {
         error: 'must be one of debug, info, warn, error, fatal',
@@ -50,7 +52,7 @@ const logSchema = z
       .enum(['stdout', 'console', 'file', 'both'], { error: 'must be stdout, console, file or both' })
       .default('stdout'),
     file: z
-      .object({
+      .strictObject({
         path: z.string().default('logs/exporter.log'),
         max_size: z.coerce.number().positive().default(100),
         max_backups: z.coerce.number().int().min(0).default(3),
@@ -59,10 +61,20 @@ const logSchema = z
       })
       .prefault({}),
   })
+  .superRefine((log, ctx) => {
+    // The file is always JSON lines; only stdout can be console lines.
+    if (log.format === 'console' && log.output === 'file')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message:
+          'console applies to stdout, and output: file writes JSON lines only: set format: json, or output: both',
+      });
+  })
   .prefault({});
 
 const regionDiscoverySchema = z
-  .object({
+  .strictObject({
     enabled: boolish.default(true),
     discovery_interval: duration.default(86_400_000),
     empty_threshold: intIn(1, 1000).default(3),
@@ -71,7 +83,29 @@ const regionDiscoverySchema = z
   })
   .prefault({});
 
-export const serverSectionSchema = z.looseObject({
+/** Keys of the public exporter's older files that opsfleet has no use for, and what to do instead. */
+const RETIRED_KEYS: Record<string, string> = {
+  service_endpoint:
+    'not used: set `endpoint` on each account in accounts.yaml to send its API calls elsewhere',
+  log_dest: 'not used: set log.output (stdout, file or both) instead',
+  log_dir: 'not used: set log.file.path instead',
+  log_level: 'not used: set log.level instead',
+  http_proxy: 'not supported: cloud API calls are not sent through a proxy; remove it',
+  https_proxy: 'not supported: cloud API calls are not sent through a proxy; remove it',
+  no_proxy: 'not supported: cloud API calls are not sent through a proxy; remove it',
+  no_meta: 'not used: metric metadata is always read, and cached for discovery_ttl; remove it',
+  discovery_refresh: 'not used: set discovery_ttl (how long discovered resources are cached) instead',
+};
+
+const retired = Object.fromEntries(
+  Object.entries(RETIRED_KEYS).map(([key, why]) => [
+    key,
+    z.custom<never>(() => false, { error: why }).optional(),
+  ]),
+) as Record<string, z.ZodOptional<z.ZodCustom<never>>>;
+
+export const serverSectionSchema = z.strictObject({
+  ...retired,
   port: intIn(1, 65535).default(9101),
   /**
    * The address the HTTP port binds. /metrics must be reachable by Prometheus, so all interfaces
@@ -96,25 +130,74 @@ export const serverSectionSchema = z.looseObject({
     .transform((v) => v ?? []),
 });
 
-export const estimationSchema = z.object({
+export const estimationSchema = z.strictObject({
   clb: z
-    .object({
+    .strictObject({
       aliyun_bandwidth_cap_bps: z.coerce.number().positive().optional(),
       per_instance_cap_bps: z.record(z.string(), z.coerce.number().positive()).optional(),
     })
     .optional(),
 });
 
+/**
+ * The shipped server.yaml's `regionData:` is the Helm chart's PVC setting (values.yaml
+ * `regionData.persistence`); the process cannot act on it and says so with a warning. The
+ * shipped file also indents `admin_auth_enabled` and `admin_auth` under it, where they do
+ * nothing: credentials listed there are refused rather than silently not applied.
+ */
+const regionDataSchema = z.strictObject({
+  persistence: z
+    .strictObject({
+      enabled: boolish.optional(),
+      storageClass: z.string().nullish(),
+      size: z.string().nullish(),
+      accessMode: z.string().nullish(),
+      existingClaim: z.string().nullish(),
+    })
+    .nullish(),
+  admin_auth_enabled: boolish.optional(),
+  admin_auth: z
+    .array(credentialPair)
+    .max(0, {
+      error:
+        'admin auth is read under server:, not under regionData:, so these credentials would protect nothing: move admin_auth_enabled and admin_auth under server:',
+    })
+    .nullish(),
+});
+
 export const serverFileSchema = z
-  .looseObject({
+  .strictObject({
     server: serverSectionSchema.optional(),
     serverconf: serverSectionSchema.optional(),
     estimation: estimationSchema.nullish(),
+    regionData: regionDataSchema.nullish(),
+  })
+  .superRefine((file, ctx) => {
+    if (file.server && file.serverconf)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['serverconf'],
+        message:
+          'both server: and its old name serverconf: are present, and only server: is read: merge them into server:',
+      });
   })
   .transform((file) => ({
     server: file.server ?? file.serverconf ?? serverSectionSchema.parse({}),
     estimation: file.estimation ?? undefined,
+    warnings: regionDataWarnings(file.regionData),
   }));
+
+function regionDataWarnings(regionData: z.output<typeof regionDataSchema> | null | undefined): string[] {
+  if (!regionData) return [];
+  const warnings = [
+    'regionData: not read by the exporter: it is the Helm chart value regionData.persistence (a PVC for region state); the process keeps region state in server.region_discovery.data_dir',
+  ];
+  if (regionData.admin_auth_enabled)
+    warnings.push(
+      'regionData.admin_auth_enabled: not read here: ADMIN_AUTH_ENABLED or server.admin_auth_enabled turn admin auth on',
+    );
+  return warnings;
+}
 
 export type ServerFile = z.output<typeof serverFileSchema>;
 export type ServerSection = ServerFile['server'];
