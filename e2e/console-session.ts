@@ -44,7 +44,7 @@ export interface ConsoleSessionOptions {
   /** Names the screenshots folder, test-artifacts/<suite>/, emptied first. */
   suite: string;
   /** Server settings a story needs shorter than the defaults (e.g. `agents.offlineAfterMs`). */
-  server?: Pick<ServerOptions, 'agents' | 'outboundAllow'>;
+  server?: Pick<ServerOptions, 'agents' | 'outboundAllow' | 'notifyRetry'>;
 }
 
 export async function openConsoleSession({

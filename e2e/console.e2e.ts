@@ -4,8 +4,9 @@ import { peerAvailable } from './peers.ts';
 
 /**
  * The operator console in a real browser: the built console (packages/web) against an in-process
- * server, driven through Chromium. Log in, see an alert arrive over the live stream without a
- * reload, acknowledge it with a note, read the history; the admin pages list the users.
+ * server, driven through Chromium. Log in to the overview, see an alert arrive over the live
+ * stream without a reload, acknowledge it with a note, read the history, silence it, see only
+ * the actions its state allows and why a stale one is refused; the admin pages list the users.
  * Screenshots of every step land in test-artifacts/console/.
  */
 
@@ -31,8 +32,13 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console in Chromium',
       await page.getByTestId('login-username').fill('admin');
       await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
     });
-    await step('alerts-empty', async () => {
+    await step('overview-empty', async () => {
       await page.getByTestId('login-submit').click();
+      await page.locator('[data-testid="overview"][data-loaded="24h"]').waitFor();
+      expect(new URL(page.url()).pathname).toBe('/overview');
+    });
+    await step('alerts-empty', async () => {
+      await page.getByTestId('nav-alerts').click();
       await page.getByTestId('alerts-table').waitFor();
       await page.locator('[data-testid="live-status"][data-state="live"]').waitFor();
       expect(await page.getByTestId('current-user').textContent()).toBe('admin');
@@ -110,21 +116,6 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console in Chromium',
     });
   });
 
-  it('shows why the server refuses an action (409)', async () => {
-    const { page, step, expectErrors } = session;
-    expectErrors(/status of 409/);
-    await step('close-refused', async () => {
-      await page.getByTestId('action-close').click();
-      await page.getByTestId('action-confirm').click();
-      const error = page.getByTestId('action-error');
-      await error.waitFor();
-      expect(await error.textContent()).toContain('resolve it first');
-    });
-    expectErrors();
-    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
-    await page.getByTestId('action-error').waitFor({ state: 'hidden' });
-  });
-
   it('silences the alert from a form prefilled with its labels', async () => {
     const { page, step } = session;
     await step('silence-form', async () => {
@@ -138,6 +129,34 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console in Chromium',
       await page.getByRole('button', { name: 'Create silence' }).click();
       await page.locator('[data-testid="alert-detail-state"][data-state="silenced"]').waitFor();
       await page.locator('[data-testid="history-entry"][data-event="silence"]').waitFor();
+    });
+  });
+
+  it('offers only what the state allows, and shows why the server refuses a stale action (409)', async () => {
+    const { server, page, step, expectErrors } = session;
+    const offered = async () =>
+      (await page.getByTestId('alert-actions').locator('button').allTextContents()).map((t) => t.trim());
+    expect(await offered()).toEqual(['Acknowledge', 'Unacknowledge', 'Resolve']);
+    expectErrors(/status of 409/);
+    await step('unacknowledge-stale', async () => {
+      await page.getByTestId('action-unacknowledge').click();
+      // Someone else resolves it while this dialog is open.
+      await server.alerts.act(fingerprint, 'resolve', 'bob');
+      await page.getByTestId('action-confirm').click();
+      const error = page.getByTestId('action-error');
+      await error.waitFor();
+      expect(await error.textContent()).toContain('only open alerts can be unacknowledged');
+    });
+    expectErrors();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('action-error').waitFor({ state: 'hidden' });
+    await step('resolved-offers-close', async () => {
+      await page.locator('[data-testid="alert-detail-state"][data-state="resolved"]').waitFor();
+      await expect.poll(offered).toEqual(['Close']);
+      await page.getByTestId('action-close').click();
+      await page.getByTestId('action-confirm').click();
+      await page.locator('[data-testid="alert-detail-state"][data-state="closed"]').waitFor();
+      expect(await page.getByTestId('alert-actions').locator('button').count()).toBe(0);
     });
   });
 

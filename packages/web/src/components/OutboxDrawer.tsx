@@ -33,7 +33,7 @@ export function OutboxDrawer({
     <Drawer
       open={id !== undefined}
       onClose={onClose}
-      size={760}
+      size="min(760px, 100vw)"
       title={item ? item.title : 'Notification'}
       extra={item && extra?.(item)}
       destroyOnHidden

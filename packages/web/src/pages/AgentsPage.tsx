@@ -284,7 +284,7 @@ function AgentDrawer({
     <Drawer
       open={id !== undefined}
       onClose={onClose}
-      size={860}
+      size="min(860px, 100vw)"
       title={agent ? agent.name : 'Agent'}
       destroyOnHidden
       extra={

@@ -87,7 +87,7 @@ export function AlertDetail({
     <Drawer
       open={fingerprint !== undefined}
       onClose={onClose}
-      size={760}
+      size="min(760px, 100vw)"
       closable={{ placement: 'end' }}
       destroyOnHidden
       title={
