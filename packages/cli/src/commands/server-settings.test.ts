@@ -67,3 +67,61 @@ describe('server outbound allow-list', () => {
     );
   });
 });
+
+describe('server settings that would do nothing', () => {
+  it.each([
+    [
+      { METRICS_PASSWORD: 'pw' },
+      /METRICS_PASSWORD is set but METRICS_AUTH is none, .*set METRICS_AUTH=basic/,
+    ],
+    [{ METRICS_USER: 'prom' }, /METRICS_USER is set but METRICS_AUTH is none/],
+    [
+      { METRICS_AUTH: 'bearer', METRICS_TOKEN: 't', METRICS_PASSWORD: 'pw' },
+      /METRICS_PASSWORD .* METRICS_AUTH is bearer/,
+    ],
+    [
+      { METRICS_AUTH: 'basic', METRICS_PASSWORD: 'pw', METRICS_TOKEN_FILE: '/t' },
+      /METRICS_TOKEN_FILE .*METRICS_AUTH=bearer/,
+    ],
+    [
+      { LISTEN_ADDRESS: '127.0.0.1:8081', SERVER_PORT: '9000' },
+      /SERVER_PORT=9000 and LISTEN_ADDRESS=127\.0\.0\.1:8081 name different ports/,
+    ],
+    [
+      { LOG_LEVEL: 'verbose' },
+      /LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"/,
+    ],
+    [{ LOG_FORMAT: 'text' }, /LOG_FORMAT must be json or console, got "text"/],
+    [{ ALERT_RESOLVE_TIMEOUT: '0' }, /ALERT_RESOLVE_TIMEOUT must be longer than 0/],
+    [{ ALERT_CLOSE_AFTER: '0s' }, /ALERT_CLOSE_AFTER must be longer than 0/],
+    [{ NOTIFY_TICK: '0' }, /NOTIFY_TICK must be longer than 0/],
+    [{ NOTIFY_LEASE: '0' }, /NOTIFY_LEASE must be longer than 0/],
+    [{ AGENT_OFFLINE_AFTER: '0m' }, /AGENT_OFFLINE_AFTER must be longer than 0/],
+    [{ REQUEST_TIMEOUT: '0' }, /REQUEST_TIMEOUT must be longer than 0/],
+    [{ PUBLIC_URL: 'opsfleet.example.com' }, /PUBLIC_URL must be the console's address .*https:\/\//],
+  ])('refuses %j naming the setting and what to do', (env, message) => {
+    expect(() => serverSettings(env)).toThrow(message);
+  });
+
+  it('takes the same settings when they do apply', () => {
+    const s = serverSettings({
+      METRICS_AUTH: 'basic',
+      METRICS_USER: 'prom',
+      METRICS_PASSWORD: 'pw',
+      LISTEN_ADDRESS: '127.0.0.1:8081',
+      SERVER_PORT: '8081',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'console',
+      ALERT_RESOLVE_TIMEOUT: '2h',
+      PUBLIC_URL: 'https://ops.example.com/',
+    });
+    expect(s.metricsAuth).toEqual({ basic: { username: 'prom', password: 'pw' } });
+    expect(s.port).toBe(8081);
+    expect(s.resolveTimeoutMs).toBe(7_200_000);
+    expect(s.publicUrl).toBe('https://ops.example.com/');
+    // The flag wins over both variables.
+    expect(
+      serverSettings({ LISTEN_ADDRESS: '127.0.0.1:8081', SERVER_PORT: '9000' }, '127.0.0.1:7000').port,
+    ).toBe(7000);
+  });
+});

@@ -13,6 +13,8 @@ import {
 
 type Env = Record<string, string | undefined>;
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export interface ServerSettings {
   databaseUrl?: string;
   dataDir: string;
@@ -52,7 +54,21 @@ export function metricsAuthOf(env: Env): MetricsAuth | undefined {
     if (!value) throw new Error(`METRICS_AUTH=${env.METRICS_AUTH} needs ${name} or ${name}_FILE`);
     return value;
   };
-  switch (env.METRICS_AUTH || 'none') {
+  // A credential for another mode would be ignored, leaving /metrics less protected than meant.
+  const mode = env.METRICS_AUTH || 'none';
+  const usedBy: Record<string, string> = {
+    METRICS_USER: 'basic',
+    METRICS_PASSWORD: 'basic',
+    METRICS_PASSWORD_FILE: 'basic',
+    METRICS_TOKEN: 'bearer',
+    METRICS_TOKEN_FILE: 'bearer',
+  };
+  for (const [name, wanted] of Object.entries(usedBy))
+    if (env[name] && mode !== wanted)
+      throw new Error(
+        `${name} is set but METRICS_AUTH is ${mode}, so it would protect nothing: set METRICS_AUTH=${wanted}, or unset ${name}`,
+      );
+  switch (mode) {
     case 'none':
       return undefined;
     case 'basic':
@@ -77,15 +93,32 @@ export function serverSettings(env: Env, listenFlag?: string): ServerSettings {
   const port = listen?.port ?? Number(env.SERVER_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`SERVER_PORT must be a port number (0-65535), got "${env.SERVER_PORT}"`);
+  // The flag wins over both variables; between the two, a port that differs would be ignored.
+  if (listenFlag === undefined && listen && env.SERVER_PORT && Number(env.SERVER_PORT) !== listen.port)
+    throw new Error(
+      `SERVER_PORT=${env.SERVER_PORT} and LISTEN_ADDRESS=${env.LISTEN_ADDRESS} name different ports, and LISTEN_ADDRESS wins: unset SERVER_PORT`,
+    );
+  if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  if (env.LOG_FORMAT && !['json', 'console'].includes(env.LOG_FORMAT))
+    throw new Error(`LOG_FORMAT must be json or console, got "${env.LOG_FORMAT}"`);
   const duration = (name: string): number | undefined => {
     const raw = env[name];
     if (!raw) return undefined;
+    let ms: number;
     try {
-      return parseDuration(raw);
+      ms = parseDuration(raw);
     } catch {
       throw new Error(`${name} must be a duration such as 30m, 6h or 1d, got "${raw}"`);
     }
+    // 0 used to fall back to the default without a word.
+    if (ms <= 0) throw new Error(`${name} must be longer than 0 (unset it for the default), got "${raw}"`);
+    return ms;
   };
+  if (env.PUBLIC_URL && !/^https?:\/\/[^/\s]+/.test(env.PUBLIC_URL))
+    throw new Error(
+      `PUBLIC_URL must be the console's address as users open it, such as https://opsfleet.example.com, got "${env.PUBLIC_URL}"`,
+    );
   const resolveTimeoutMs = duration('ALERT_RESOLVE_TIMEOUT');
   const closeAfterMs = duration('ALERT_CLOSE_AFTER');
   const notifyTickMs = duration('NOTIFY_TICK');
