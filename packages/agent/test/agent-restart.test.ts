@@ -178,6 +178,19 @@ const forever = (name: string, marker: string, extra = '') => `  - name: ${name}
     restart: { initialDelay: 100ms, jitter: 0 }
 ${extra}`;
 
+/** `opsfleet agent run` that is expected to refuse to start: its exit code and what it printed. */
+async function refusedAgent(dir: string): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, [BIN, 'agent', 'run', join(dir, 'agent.yaml')], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout!.on('data', (b) => (output += b));
+  proc.stderr!.on('data', (b) => (output += b));
+  const [code] = await once(proc, 'exit');
+  return { code: code as number | null, output };
+}
+
 describe('the agent across its own restart', { timeout: 180_000 }, () => {
   it('leaves stopped what was stopped by request or ended by its policy', async () => {
     const m = randomUUID();
@@ -243,7 +256,7 @@ describe('the agent across its own restart', { timeout: 180_000 }, () => {
       (l) => l.api!.pid !== before.api!.pid && l.web!.pid !== before.web!.pid,
     );
     expect(applied(second)).toMatchObject({ started: ['db'], adopted: [] });
-    expect(applied(second).restarted.sort()).toEqual(['api', 'web']);
+    expect(applied(second).restarted?.sort()).toEqual(['api', 'web']);
     expect(alive(before.api!.pid)).toBe(false);
     expect(alive(before.web!.pid)).toBe(false);
     for (const name of ['db', 'api', 'web'])
@@ -305,6 +318,39 @@ describe('the agent across its own restart', { timeout: 180_000 }, () => {
     await remembered(three);
     expect((await call(port, 'Command', 'Stop', { service: 'tree' })).state).toBe('stopped');
     expect(processesWith(m)).toEqual([]);
+    await second.stop();
+  });
+
+  it('passes $$ as a literal $, and refuses to start on an unset variable, naming its field, leaving the services running', async () => {
+    const m = randomUUID();
+    const dir = workspace([m]);
+    const port = await freePort();
+    const unset = `OPSFLEET_TEST_UNSET_${m.slice(0, 8).toUpperCase()}`;
+    const sleeper = (name: string, args: string) => `  - name: ${name}
+    command: ${process.execPath}
+    args: [-e, "setInterval(() => {}, 60000)", ${args}, ${m}-${name}]
+`;
+    // In agent.yaml: 'costs 5$$ in $$HOME, not $${VAR}'.
+    const literal = sleeper('lit', `'costs 5$$ in $$HOME, not $\${${unset}}'`);
+    writeConfig(dir, port, literal);
+    const first = await runAgent(dir, port);
+    const { lit } = await states(port, { lit: 'running' });
+    const argv = () => readFileSync(`/proc/${lit!.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv()).toContain(`costs 5$ in $HOME, not \${${unset}}`);
+    await first.stop();
+
+    writeConfig(dir, port, `${literal}${sleeper('new', `"--name=\${${unset}}"`)}`);
+    const refused = await refusedAgent(dir);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain(`services[1].args[2]: \${${unset}} is not set`);
+    expect(alive(lit!.pid)).toBe(true);
+    expect(processesWith(`${m}-new`)).toEqual([]);
+
+    writeConfig(dir, port, `${literal}${sleeper('new', `"--name=\${${unset}:-fallback}"`)}`);
+    const second = await runAgent(dir, port);
+    const after = await states(port, { lit: 'running', new: 'running' });
+    expect(after.lit!.pid).toBe(lit!.pid);
+    expect(readFileSync(`/proc/${after.new!.pid}/cmdline`, 'utf8').split('\0')).toContain('--name=fallback');
     await second.stop();
   });
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   expandEnv,
+  expandEnvStrict,
   formatProblems,
   loadConfigFile,
   parseConfigText,
@@ -43,6 +44,58 @@ describe('expandEnv (AC-01)', () => {
     ['price: 5$ and $ alone, ${} and ${1X}', {}, 'price: 5$ and $ alone, ${} and ${1X}'],
     ['k: ${A:-x}', { A: 'has ${B} inside' }, 'k: has ${B} inside'],
   ])('%s with %j → %s', (text, env, want) => expect(expandEnv(text, env)).toBe(want));
+});
+
+describe('expandEnvStrict (agent.yaml)', () => {
+  it.each([
+    ['$$HOME', { HOME: '/root' }, '$HOME'],
+    ['$${HOME}', { HOME: '/root' }, '${HOME}'],
+    ['$$$HOME', { HOME: '/root' }, '$/root'],
+    ['a $$ b, 5$ and $ alone', {}, 'a $ b, 5$ and $ alone'],
+    ['${PORT:-8080} $PORT', { PORT: '9090' }, '9090 9090'],
+    ['${EMPTY:-}x', {}, 'x'],
+    ['${SET}', { SET: '' }, ''],
+    ['k: ${A:-x}', { A: 'has $B and $$ inside' }, 'k: has $B and $$ inside'],
+  ])('%s with %j → %s', (text, env, want) =>
+    expect(expandEnvStrict(text, env)).toMatchObject({ text: want, unset: [] }),
+  );
+
+  it('marks an unset variable without a default, for the parsed document to place', () => {
+    const r = expandEnvStrict('a: $NOPE\nb: ${ALSO}-${NOPE:-d}', {});
+    expect(r.unset).toEqual(['NOPE', 'ALSO']);
+    expect(r.text).toMatch(/^a: __unset_\w+_0__\nb: __unset_\w+_1__-d$/);
+  });
+});
+
+describe('parseConfigText with strictEnv', () => {
+  const strict = z.object({
+    server: z.object({ url: z.string().min(1), token: z.string().min(1) }),
+    args: z.array(z.string()),
+    env: z.record(z.string(), z.string()).default({}),
+  });
+  it('names the field of every unset variable, and the schema problems of other fields', () => {
+    const text = `# a comment may say $WHATEVER
+server: { url: "http://\${HOST}:80", token: $TOKEN }
+args: [-c, "echo $$1 $ARG"]
+env: { $KEY: v }
+`;
+    const found = problems(() => parseConfigText(text, strict, { env: { HOST: 'h' }, strictEnv: true }));
+    expect(found).toEqual([
+      'server.token: ${TOKEN} is not set: set TOKEN in the environment, give a default with ${TOKEN:-default}, or write $$ for a literal $',
+      'args[1]: ${ARG} is not set: set ARG in the environment, give a default with ${ARG:-default}, or write $$ for a literal $',
+      'env: ${KEY} is not set: set KEY in the environment, give a default with ${KEY:-default}, or write $$ for a literal $',
+    ]);
+    expect(
+      parseConfigText(text, strict, { env: { HOST: 'h', TOKEN: 't', ARG: 'x', KEY: 'K' }, strictEnv: true }),
+    ).toEqual({ server: { url: 'http://h:80', token: 't' }, args: ['-c', 'echo $1 x'], env: { K: 'v' } });
+  });
+  it('leaves the lenient rule to the files that do not ask for it', () => {
+    expect(parseConfigText('server: { url: u$X, token: t }\nargs: [$$1]\n', strict, { env: {} })).toEqual({
+      server: { url: 'u', token: 't' },
+      args: ['$$1'],
+      env: {},
+    });
+  });
 });
 
 const schema = z.object({

@@ -26,20 +26,85 @@ export function formatProblems(label: string, problems: ConfigProblem[]): string
 
 type Env = Record<string, string | undefined>;
 
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+const STRICT_REFERENCE = new RegExp(`\\$\\$|${REFERENCE.source}`, 'g');
+
 /**
  * `${VAR}` and `$VAR` → the value or ''; `${VAR:-default}` → the value when set and non-empty,
  * else the default. Applied to the raw text before YAML parsing.
  */
 export function expandEnv(text: string, env: Env = process.env): string {
-  return text.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (_m, braced, def, bare) => {
-      if (bare !== undefined) return env[bare] ?? '';
-      const value = env[braced];
-      if (def !== undefined) return value ? value : def;
-      return value ?? '';
-    },
-  );
+  return text.replace(REFERENCE, (_m, braced, def, bare) => {
+    if (bare !== undefined) return env[bare] ?? '';
+    const value = env[braced];
+    if (def !== undefined) return value ? value : def;
+    return value ?? '';
+  });
+}
+
+export interface StrictExpansion {
+  text: string;
+  /** The unset variables, by the number of the mark that stands for each in `text`. */
+  unset: string[];
+  /** Matches a mark; group 1 is its number. */
+  mark: RegExp;
+}
+
+/**
+ * The strict expansion (agent.yaml): `$$` is a literal `$`, and a variable that is unset, with
+ * no `:-default`, becomes a mark (letters, digits and `_`, so it is a plain YAML word), so that
+ * once the YAML is parsed it can be reported with the field it is in (`unsetProblems`). A mark
+ * in a comment disappears with the comment: nothing uses that variable.
+ */
+export function expandEnvStrict(text: string, env: Env = process.env): StrictExpansion {
+  const nonce = Math.random().toString(36).slice(2, 10);
+  const unset: string[] = [];
+  const out = text.replace(STRICT_REFERENCE, (m, braced, def, bare) => {
+    if (m === '$$') return '$';
+    const name: string = bare ?? braced;
+    const value = env[name];
+    if (def !== undefined) return value ? value : def;
+    if (value !== undefined) return value;
+    unset.push(name);
+    return `__unset_${nonce}_${unset.length - 1}__`;
+  });
+  return { text: out, unset, mark: new RegExp(`__unset_${nonce}_(\\d+)__`, 'g') };
+}
+
+/**
+ * Finds the marks `expandEnvStrict` left in the parsed document: one problem per unset variable
+ * and field, named by the field's path, and the value with the marks taken out.
+ */
+export function unsetProblems(
+  value: unknown,
+  { unset, mark }: Pick<StrictExpansion, 'unset' | 'mark'>,
+): { value: unknown; problems: ConfigProblem[] } {
+  if (!unset.length) return { value, problems: [] };
+  const problems: ConfigProblem[] = [];
+  const clean = (text: string, path: readonly PropertyKey[]): string => {
+    const names = new Set([...text.matchAll(mark)].map((m) => unset[Number(m[1])]!));
+    for (const name of names)
+      problems.push({
+        path: formatPath(path),
+        message: `\${${name}} is not set: set ${name} in the environment, give a default with \${${name}:-default}, or write $$ for a literal $`,
+      });
+    return names.size ? text.replace(mark, '') : text;
+  };
+  const walk = (v: unknown, path: readonly PropertyKey[]): unknown => {
+    if (typeof v === 'string') return clean(v, path);
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        // A key without its variable names nothing useful: the mapping holding it is named.
+        const key = clean(k, path);
+        out[key] = walk(x, [...path, key]);
+      }
+      return out;
+    }
+    return v;
+  };
+  return { value: walk(value, []), problems };
 }
 
 /** `accounts.aliyun[0].regions`; a key that would read ambiguously (dots, spaces) as `["a.b"]`. */
@@ -167,6 +232,11 @@ export interface ParseOptions {
    * the defaults would stop everything the file describes, such as agent.yaml caught mid-write.
    */
   allowEmpty?: boolean;
+  /**
+   * `$$` is a literal `$`, and an unset variable without a default is a problem naming its
+   * field, instead of becoming empty (agent.yaml; the exporter's files keep the lenient rule).
+   */
+  strictEnv?: boolean;
 }
 
 /** Parses YAML text after env expansion and validates it; throws ConfigError listing every problem. */
@@ -176,8 +246,13 @@ export function parseConfigText<S extends z.ZodType>(
   opts: ParseOptions = {},
 ): z.output<S> {
   const label = opts.label ?? 'config';
-  const doc = readYaml(expandEnv(text, opts.env ?? process.env));
+  const env = opts.env ?? process.env;
+  const expanded = opts.strictEnv
+    ? expandEnvStrict(text, env)
+    : { text: expandEnv(text, env), unset: [], mark: /$^/g };
+  const doc = readYaml(expanded.text);
   if (!doc.ok) throw new ConfigError(label, doc.problems);
+  const { value, problems: unset } = unsetProblems(doc.value, expanded);
   if (doc.value == null && opts.allowEmpty === false)
     throw new ConfigError(label, [
       {
@@ -186,8 +261,12 @@ export function parseConfigText<S extends z.ZodType>(
           'is empty (a file caught mid-write?): write the whole file, at least `services: []`, ideally to a temporary file renamed into place',
       },
     ]);
-  const result = schema.safeParse(doc.value ?? {});
-  if (!result.success) throw new ConfigError(label, zodIssuesToProblems(result.error.issues));
+  const result = schema.safeParse(value ?? {});
+  const problems = result.success ? [] : zodIssuesToProblems(result.error.issues);
+  // A field whose variable is unset is reported for that, not for the value left without it.
+  const named = new Set(unset.map((p) => p.path));
+  const all = [...unset, ...problems.filter((p) => !named.has(p.path))];
+  if (all.length || !result.success) throw new ConfigError(label, all);
   return result.data;
 }
 

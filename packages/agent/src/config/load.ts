@@ -7,9 +7,11 @@ import { discoverServices } from './discover.ts';
 type Env = Record<string, string | undefined>;
 
 /**
- * `agent.yaml` read, expanded (`${VAR}`, `${VAR:-default}`), validated, and completed with
- * discovered services. Every problem is reported at once with its path; a service declared in
- * the file wins over a discovered one of the same name.
+ * `agent.yaml` read, expanded (`${VAR}`, `$VAR`, `${VAR:-default}`, `$$` for a literal `$`),
+ * validated, and completed with discovered services. Every problem is reported at once with its
+ * path, an unset variable without a default among them (an empty token or argument would
+ * otherwise pass unnoticed); a service declared in the file wins over a discovered one of the
+ * same name.
  */
 export interface LoadedConfig {
   config: AgentConfig;
@@ -18,11 +20,17 @@ export interface LoadedConfig {
 }
 
 export function loadAgentConfig(path: string, env: Env = process.env): LoadedConfig {
-  return complete(loadConfigFile(path, AgentFileSpec, { env, label: path, allowEmpty: false }), path);
+  return complete(
+    loadConfigFile(path, AgentFileSpec, { env, label: path, allowEmpty: false, strictEnv: true }),
+    path,
+  );
 }
 
 export function parseAgentConfig(text: string, env: Env = process.env, label = 'agent.yaml'): LoadedConfig {
-  return complete(parseConfigText(text, AgentFileSpec, { env, label, allowEmpty: false }), label);
+  return complete(
+    parseConfigText(text, AgentFileSpec, { env, label, allowEmpty: false, strictEnv: true }),
+    label,
+  );
 }
 
 function complete(config: AgentConfig, label: string): LoadedConfig {

@@ -71,6 +71,28 @@ describe('agent.yaml', () => {
   });
 });
 
+describe('variables in agent.yaml', () => {
+  const text = `agent: { server: { url: "http://opsfleet:8080", token: "\${AGENT_KEY}" } }
+services:
+  - name: sh
+    command: sh
+    args: [-c, "echo $$HOME $$1 \${GREETING:-hi} $WHO"]
+`;
+  it('an unset variable without a default is a problem naming its field', () => {
+    expect(problems(() => parseAgentConfig(text, { WHO: 'me' }))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the variable
+      'agent.server.token: ${AGENT_KEY} is not set: set AGENT_KEY in the environment, give a default with ${AGENT_KEY:-default}, or write $$ for a literal $',
+    ]);
+    expect(problems(() => parseAgentConfig(text, { AGENT_KEY: 'k' }))[0]).toMatch(
+      /^services\[0\]\.args\[1\]: \$\{WHO\} is not set/,
+    );
+  });
+  it('$$ is a literal $', () => {
+    const { config } = parseAgentConfig(text, { AGENT_KEY: 'k', WHO: 'me', HOME: '/root' });
+    expect(config.services[0]!.args).toEqual(['-c', 'echo $HOME $1 hi me']);
+  });
+});
+
 describe('package.json discovery', () => {
   const root = mkdtempSync(join(tmpdir(), 'opsfleet-discover-'));
   const pkg = (dir: string, body: unknown) => {
