@@ -1,9 +1,11 @@
 import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@opsfleet/core';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
+import { CommandChannel } from './commands/channel.ts';
 import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
 import { maskedPaths, maskValue, maskYaml } from './config/mask.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
@@ -52,6 +54,7 @@ export class Agent implements AgentOps {
   private http?: HttpServer;
   private watcher?: ConfigWatcher;
   private registrations?: Registrations;
+  private commands?: CommandChannel;
   private reporter?: HealthReporter;
   private systemd?: SystemdBackend;
   /** The systemd services' last known status, refreshed every few seconds and after commands. */
@@ -147,6 +150,22 @@ export class Agent implements AgentOps {
       grpcAddress: agent.rpc.address,
       log: opts.log,
     });
+    if (settings.server) {
+      const host = hostname();
+      agent.commands = new CommandChannel({
+        url: settings.server.url,
+        token: settings.server.token,
+        dataDir: settings.dataDir,
+        host: {
+          name: settings.name ?? host,
+          hostname: host,
+          version: opts.version ?? '0.1.0',
+          services: () => agent!.services(),
+          command: (service, action) => agent!.command(service, action),
+        },
+        log: opts.log,
+      }).start();
+    }
     if (agent.systemd) {
       // systemd restarts by itself; this looks at its units and runs the FATAL cool-down.
       agent.systemdTimer = setInterval(() => void agent!.refreshSystemd(true), 5000);
@@ -388,6 +407,7 @@ export class Agent implements AgentOps {
   async close(leaveServices = true): Promise<void> {
     this.watcher?.close();
     clearInterval(this.systemdTimer);
+    await this.commands?.close();
     await this.registrations?.close();
     await this.rpc?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));

@@ -241,18 +241,21 @@ export class CommandService {
   /**
    * The agent's work: its open commands within their deadline that are due (never handed out,
    * or handed out `redeliverAfterMs` ago without a result). With none, waits up to `waitMs` for
-   * one to be created (on any replica), then answers, empty if none came.
+   * one to be created (on any replica) or to become due again, then answers, empty if none came.
    */
   async poll(agent: CommandAgent, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     const until = Date.now() + waitMs;
     for (;;) {
       const wait = this.waitFor(agent.id, Math.max(0, until - Date.now()), signal);
-      const rows = await commandStore
-        .deliver(this.db, agent.id, this.redeliverAfterMs, BATCH)
-        .catch((err) => {
-          wait.done();
-          throw err;
-        });
+      let rows: CommandRow[];
+      let due: number | null = null;
+      try {
+        rows = await commandStore.deliver(this.db, agent.id, this.redeliverAfterMs, BATCH);
+        if (!rows.length) due = await commandStore.nextRedelivery(this.db, agent.id, this.redeliverAfterMs);
+      } catch (err) {
+        wait.done();
+        throw err;
+      }
       if (rows.length || this.closed || signal?.aborted || Date.now() >= until) {
         wait.done();
         return rows.map((r) => ({
@@ -263,7 +266,10 @@ export class CommandService {
           attempt: r.attempts,
         }));
       }
+      // A command handed out before without a result is due again within the wait: wake for it.
+      const timer = due === null ? undefined : setTimeout(wait.done, due + 10);
       await wait.woken;
+      clearTimeout(timer);
     }
   }
 

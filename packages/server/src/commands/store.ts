@@ -128,6 +128,17 @@ export const commandStore = {
     ).sort((a, b) => new Date(a.created_at).getTime() - new Date(b.created_at).getTime());
   },
 
+  /** Milliseconds until the agent's next delivered command is due to be handed out again; null if none is. */
+  async nextRedelivery(db: Tx, agentId: string, redeliverAfterMs: number): Promise<number | null> {
+    const [row] = rowsOf<{ ms: number | null }>(
+      await db.execute(sql`
+        SELECT (extract(epoch FROM min(delivered_at) + ${interval(redeliverAfterMs)} - now()) * 1000)::float8 AS ms
+        FROM commands
+        WHERE agent_id = ${agentId}::uuid AND state IN ${OPEN} AND deadline > now() AND delivered_at IS NOT NULL`),
+    );
+    return row?.ms === null || row?.ms === undefined ? null : Math.max(0, Number(row.ms));
+  },
+
   /** Writes down the expiry of every open command past its deadline; returns them. */
   async expireDue(db: Tx): Promise<CommandRow[]> {
     return rowsOf<CommandRow>(
