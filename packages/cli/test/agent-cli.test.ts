@@ -127,4 +127,12 @@ describe('opsfleet agent over TLS', () => {
     expect(r.stderr).toMatch(/services\[0\]\.stopTimeout/);
     expect(r.stderr).toMatch(/services\[1\]\.name/);
   });
+
+  it('refuses to run with a log level it does not know, naming it', async () => {
+    const r = await cli(['run', join(dir, 'agent.yaml')], { LOG_LEVEL: 'verbose' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'opsfleet agent run: LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    );
+  });
 });

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { AGENT_PROTO, Agent, loadAgentConfig, type ServiceStatus, TOKEN_FILES } from '@opsfleet/agent';
 import { ConfigError, createLogger, formatDuration, formatProblems, onShutdown } from '@opsfleet/core';
+import { logEnv } from './log-env.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -112,11 +113,14 @@ const statusRow = (s: ServiceStatus & { uptimeSeconds?: number }) => [
 /** `opsfleet agent run [agent.yaml]`: runs until a signal (-1), or 2 for an invalid configuration. */
 export async function agentRun(file: string | undefined, env: Env = process.env): Promise<number> {
   const configPath = resolve(file ?? env.AGENT_CONFIG ?? 'agent.yaml');
-  const log = createLogger({
-    level: env.LOG_LEVEL ?? 'info',
-    format: env.LOG_FORMAT === 'console' ? 'console' : 'json',
-    name: 'agent',
-  });
+  let logging: ReturnType<typeof logEnv>;
+  try {
+    logging = logEnv(env);
+  } catch (err) {
+    process.stderr.write(`opsfleet agent run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const log = createLogger({ ...logging, name: 'agent' });
   let agent: Agent;
   try {
     agent = await Agent.start({ configPath, log, env });

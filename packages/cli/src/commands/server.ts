@@ -10,10 +10,9 @@ import {
   retentionSettings,
   SecretBox,
 } from '@opsfleet/server';
+import { logEnv } from './log-env.ts';
 
 type Env = Record<string, string | undefined>;
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export interface ServerSettings {
   databaseUrl?: string;
@@ -98,10 +97,7 @@ export function serverSettings(env: Env, listenFlag?: string): ServerSettings {
     throw new Error(
       `SERVER_PORT=${env.SERVER_PORT} and LISTEN_ADDRESS=${env.LISTEN_ADDRESS} name different ports, and LISTEN_ADDRESS wins: unset SERVER_PORT`,
     );
-  if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL))
-    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
-  if (env.LOG_FORMAT && !['json', 'console'].includes(env.LOG_FORMAT))
-    throw new Error(`LOG_FORMAT must be json or console, got "${env.LOG_FORMAT}"`);
+  logEnv(env);
   const duration = (name: string): number | undefined => {
     const raw = env[name];
     if (!raw) return undefined;
@@ -170,11 +166,7 @@ export async function startServer(
   env: Env,
   host = settings.host ?? '0.0.0.0',
 ): Promise<StartedServer> {
-  const log = createLogger({
-    level: env.LOG_LEVEL ?? 'info',
-    format: env.LOG_FORMAT === 'console' ? 'console' : 'json',
-    name: 'server',
-  });
+  const log = createLogger({ ...logEnv(env), name: 'server' });
   const database = await openDatabase({ url: settings.databaseUrl, dataDir: settings.dataDir });
   const server = await createServer({
     database,
