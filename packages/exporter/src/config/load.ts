@@ -95,6 +95,18 @@ export function buildConfig(
       problems.push({ path: 'SCRAPE_INTERVAL', message: (err as Error).message });
     }
   }
+  // Read when the first collection is scheduled; an unknown value meant `auto`, and a maximum
+  // that is not a number started every replica at once.
+  if (env.FIRST_RUN_STRATEGY && !['auto', 'immediate', 'staggered'].includes(env.FIRST_RUN_STRATEGY))
+    problems.push({
+      path: 'FIRST_RUN_STRATEGY',
+      message: `must be auto, immediate or staggered, got "${env.FIRST_RUN_STRATEGY}"`,
+    });
+  if (env.FIRST_RUN_MAX_DELAY && !/^\d+$/.test(env.FIRST_RUN_MAX_DELAY))
+    problems.push({
+      path: 'FIRST_RUN_MAX_DELAY',
+      message: `must be a whole number of seconds such as 180, got "${env.FIRST_RUN_MAX_DELAY}"`,
+    });
   const host = env.EXPORTER_LISTEN_ADDRESS || serverFile.server.listen_address;
   if (host !== 'localhost' && !isIP(host))
     problems.push({
@@ -141,6 +153,14 @@ const truthy = (v: unknown) => (typeof v === 'boolean' ? v : /^(1|true|yes)$/i.t
  */
 function adminAuthProblems(server: ServerFile['server'], env: Env): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  // Credentials in the environment are read only when it switches admin auth on.
+  if (!truthy(env.ADMIN_AUTH_ENABLED))
+    for (const name of ['ADMIN_AUTH', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'])
+      if (env[name])
+        problems.push({
+          path: name,
+          message: `is set but ADMIN_AUTH_ENABLED is not, so it would protect nothing: set ADMIN_AUTH_ENABLED=true, or unset ${name}`,
+        });
   if (truthy(env.ADMIN_AUTH_ENABLED)) {
     const pairs = [
       ...(env.ADMIN_AUTH ? parseAdminAuth(env.ADMIN_AUTH) : []),

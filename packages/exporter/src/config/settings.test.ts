@@ -56,6 +56,34 @@ describe('server.yaml keys that would do nothing', () => {
     expect(found[0]).toMatch(message);
   });
 
+  it.each(['ADMIN_AUTH', 'ADMIN_USERNAME', 'ADMIN_PASSWORD'])(
+    '%s without ADMIN_AUTH_ENABLED is refused rather than leaving the admin endpoints without it',
+    (name) => {
+      expect(problems('{}', 'accounts: {}', { [name]: 'ops:pw' })).toEqual([
+        `${name}: is set but ADMIN_AUTH_ENABLED is not, so it would protect nothing: set ADMIN_AUTH_ENABLED=true, or unset ${name}`,
+      ]);
+      expect(problems('{}', 'accounts: {}', { [name]: 'ops:pw', ADMIN_AUTH_ENABLED: 'false' })).toHaveLength(
+        1,
+      );
+    },
+  );
+
+  it.each([
+    [
+      { FIRST_RUN_STRATEGY: 'random' },
+      'FIRST_RUN_STRATEGY: must be auto, immediate or staggered, got "random"',
+    ],
+    [
+      { FIRST_RUN_MAX_DELAY: '3m' },
+      'FIRST_RUN_MAX_DELAY: must be a whole number of seconds such as 180, got "3m"',
+    ],
+  ])('%j is refused rather than read as the default', (env, message) => {
+    expect(problems('{}', 'accounts: {}', env)).toEqual([message]);
+    expect(
+      problems('{}', 'accounts: {}', { FIRST_RUN_STRATEGY: 'staggered', FIRST_RUN_MAX_DELAY: '60' }),
+    ).toEqual([]);
+  });
+
   it('lists these with the other problems of the file at once', () => {
     const found = problems('server:\n  port: 70000\n  log_level: debug\n  typo: 1\n  log: {colour: true}\n');
     expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
