@@ -1,10 +1,12 @@
+import { constants } from 'node:os';
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
 
 /**
  * The shape of `agent.yaml` and of every service the agent supervises. One zod schema is the
  * validation, the types and the documentation; durations are written `500ms`, `10s`, `5m` and
- * read as milliseconds. Every part of the agent takes its settings from these types.
+ * read as milliseconds. Every part of the agent takes its settings from these types. Objects are
+ * strict: a misspelt key is a problem, not a setting silently left at its default.
  */
 const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
@@ -15,12 +17,15 @@ const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
 });
 
+// A name the system does not know (`SIGTERN`) would be accepted here and fail at the first stop.
 const Signal = z
   .string()
-  .regex(/^SIG[A-Z0-9]+$/, 'write a signal name such as SIGTERM, SIGINT or SIGQUIT')
+  .refine((v) => /^SIG[A-Z0-9]+$/.test(v) && v in constants.signals, {
+    message: 'is not a signal; write a signal name such as SIGTERM, SIGINT or SIGQUIT',
+  })
   .default('SIGTERM');
 
-export const RestartSpec = z.object({
+export const RestartSpec = z.strictObject({
   /** `always`: restart whatever the exit; `on-failure`: only after a non-zero exit or a signal. */
   policy: z.enum(['always', 'on-failure', 'never']).default('on-failure'),
   initialDelay: Duration.default(1000),
@@ -38,7 +43,7 @@ export const RestartSpec = z.object({
 });
 
 export const CheckSpec = z
-  .object({
+  .strictObject({
     name: z.string().min(1),
     type: z.enum(['http', 'tcp', 'process', 'script', 'grpc']),
     interval: Duration.default(10_000),
@@ -48,7 +53,7 @@ export const CheckSpec = z
     /** After the service (re)starts, failures are not counted for this long. */
     grace: Duration.default(0),
     http: z
-      .object({
+      .strictObject({
         url: z.string().url(),
         method: z.string().default('GET'),
         headers: z.record(z.string(), z.string()).default({}),
@@ -57,15 +62,17 @@ export const CheckSpec = z
       })
       .optional(),
     tcp: z
-      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65_535) })
+      .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65_535) })
       .optional(),
-    script: z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+    script: z.strictObject({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
     /** The standard grpc.health.v1 protocol. */
-    grpc: z.object({ address: z.string().min(1), service: z.string().default('') }).optional(),
+    grpc: z.strictObject({ address: z.string().min(1), service: z.string().default('') }).optional(),
     onCritical: z
-      .object({
+      .strictObject({
         action: z.enum(['restart', 'script', 'none']).default('restart'),
-        script: z.object({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+        script: z
+          .strictObject({ command: z.string().min(1), args: z.array(z.string()).default([]) })
+          .optional(),
       })
       .default({ action: 'restart' }),
   })
@@ -76,6 +83,20 @@ export const CheckSpec = z
         path: [c.type],
         message: `a ${c.type} check needs its ${c.type}: settings`,
       });
+    // Settings that would be accepted and never used are refused, naming the field.
+    for (const kind of ['http', 'tcp', 'script', 'grpc'] as const)
+      if (kind !== c.type && c[kind])
+        ctx.addIssue({
+          code: 'custom',
+          path: [kind],
+          message: `is for a ${kind} check, and this check's type is ${c.type}: remove it or set type: ${kind}`,
+        });
+    if (c.onCritical.action !== 'script' && c.onCritical.script)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onCritical', 'script'],
+        message: `runs only with action: script (the action is ${c.onCritical.action}): remove it or set action: script`,
+      });
     if (c.onCritical.action === 'script' && !c.onCritical.script)
       ctx.addIssue({
         code: 'custom',
@@ -84,7 +105,7 @@ export const CheckSpec = z
       });
   });
 
-export const ServiceSpec = z.object({
+export const ServiceSpec = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore'),
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
@@ -102,7 +123,7 @@ export const ServiceSpec = z.object({
   restart: RestartSpec.default(RestartSpec.parse({})),
   health: z.array(CheckSpec).default([]),
   logs: z
-    .object({
+    .strictObject({
       maxSize: z
         .number()
         .int()
@@ -113,16 +134,16 @@ export const ServiceSpec = z.object({
     .default({ maxSize: 10 * 1024 * 1024, keep: 5 }),
 });
 
-export const AgentSpec = z.object({
+export const AgentSpec = z.strictObject({
   agent: z
-    .object({
+    .strictObject({
       /** Shown in the server's agent list; default the hostname. */
       name: z.string().optional(),
       labels: z.record(z.string(), z.string()).default({}),
       /** PID and state files, service logs. */
       dataDir: z.string().default('data/agent'),
       grpc: z
-        .object({
+        .strictObject({
           listen: z.string().default('127.0.0.1:7070'),
           /**
            * Every call needs metadata `authorization: Bearer <token>`. `token` may do everything
@@ -131,14 +152,16 @@ export const AgentSpec = z.object({
            */
           token: z.string().min(1).optional(),
           readToken: z.string().min(1).optional(),
-          tls: z.object({ cert: z.string(), key: z.string() }).optional(),
+          tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
         })
         .default({ listen: '127.0.0.1:7070' }),
       /** The HTTP listener for /metrics, /healthz, /readyz. */
-      http: z.object({ listen: z.string().default('127.0.0.1:9102') }).default({ listen: '127.0.0.1:9102' }),
+      http: z
+        .strictObject({ listen: z.string().default('127.0.0.1:9102') })
+        .default({ listen: '127.0.0.1:9102' }),
       metricsInterval: Duration.default(10_000),
       remoteWrite: z
-        .object({
+        .strictObject({
           url: z.string().url(),
           interval: Duration.default(15_000),
           headers: z.record(z.string(), z.string()).default({}),
@@ -147,7 +170,7 @@ export const AgentSpec = z.object({
         })
         .optional(),
       server: z
-        .object({
+        .strictObject({
           url: z.string().url(),
           /** An API key with the `agent` role. */
           token: z.string().min(1),
@@ -155,7 +178,7 @@ export const AgentSpec = z.object({
         })
         .optional(),
       etcd: z
-        .object({
+        .strictObject({
           endpoints: z.array(z.string()).min(1),
           prefix: z.string().default('/opsfleet/agents/'),
           ttl: Duration.default(30_000),
@@ -163,7 +186,7 @@ export const AgentSpec = z.object({
         .optional(),
       /** For services with `backend: systemd`: the unit mode and where units go. */
       systemd: z
-        .object({
+        .strictObject({
           /** Default: system when the agent runs as root, else user. */
           mode: z.enum(['user', 'system']).optional(),
           unitDir: z.string().optional(),

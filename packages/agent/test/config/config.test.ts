@@ -61,6 +61,19 @@ describe('agent.yaml', () => {
         'services[0].health[0].tcp',
       ],
     ],
+    [
+      'ignored-settings.bad.yml',
+      [
+        'agent.grpc.tokn: unknown key: check the spelling or remove it',
+        'agent.metricInterval: unknown key',
+        'services[0].stopTimout: unknown key',
+        'services[0].stopSignal: is not a signal',
+        'services[0].restart.polcy: unknown key',
+        'services[0].logs.keeep: unknown key',
+        "services[0].health[0].tcp: is for a tcp check, and this check's type is http",
+        'services[0].health[0].onCritical.script: runs only with action: script',
+      ],
+    ],
   ])('%s: reports every problem with its path', (file, expected) => {
     const got = problems(() => loadAgentConfig(data(file), {}));
     for (const e of expected)
