@@ -8,6 +8,7 @@ import { Counter } from 'prom-client';
 import { CommandChannel } from './commands/channel.ts';
 import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
 import { maskedPaths, maskValue, maskYaml } from './config/mask.ts';
+import { settingsNeedingRestart } from './config/restart-settings.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
 import { AgentError } from './errors.ts';
 import { HealthMonitor } from './health/monitor.ts';
@@ -216,6 +217,12 @@ export class Agent implements AgentOps {
       r.unchanged.push(...units.unchanged);
       await this.refreshSystemd(false);
     }
+    const waiting = settingsNeedingRestart(this.loaded.config.agent, loaded.config.agent);
+    if (waiting.length)
+      this.opts.log.warn(
+        { settings: waiting },
+        'agent settings changed; they take effect at the next agent start',
+      );
     this.loaded = loaded;
     this.tokens = resolveTokens(loaded.config.agent).tokens;
     this.monitor.setServices(loaded.config.services);
