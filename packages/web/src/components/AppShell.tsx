@@ -204,8 +204,8 @@ export function AppShell({ user }: { user: User }) {
           <Typography.Title level={4} style={{ margin: 0, whiteSpace: 'nowrap' }}>
             {current?.title}
           </Typography.Title>
-          <Space size={narrow ? 4 : 8}>
-            <Typography.Text strong data-testid="current-user" ellipsis style={{ maxWidth: 120 }}>
+          <Space size={narrow ? 4 : 8} align="center">
+            <Typography.Text strong className="opsfleet-user" data-testid="current-user">
               {user.username}
             </Typography.Text>
             {!narrow && <RoleTag role={user.role} />}

@@ -44,7 +44,7 @@ export function OutboxDrawer({
         <Space orientation="vertical" size="large" style={{ width: '100%' }} data-testid="outbox-detail">
           <Descriptions
             size="small"
-            column={2}
+            column={{ xs: 1, sm: 2 }}
             bordered
             items={[
               { key: 'state', label: 'State', children: <OutboxStateTag state={item.state} /> },

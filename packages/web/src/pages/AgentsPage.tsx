@@ -309,7 +309,7 @@ function AgentDrawer({
         <Space orientation="vertical" size="large" style={{ width: '100%' }} data-testid="agent-detail">
           <Descriptions
             size="small"
-            column={2}
+            column={{ xs: 1, sm: 2 }}
             bordered
             items={[
               {

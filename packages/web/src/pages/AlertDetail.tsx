@@ -126,7 +126,7 @@ export function AlertDetail({
               </Space>
             )}
 
-            <Descriptions size="small" column={2} bordered>
+            <Descriptions size="small" column={{ xs: 1, sm: 2 }} bordered>
               <Descriptions.Item label="Severity">
                 <SeverityTag severity={alert.severity} />
               </Descriptions.Item>

@@ -1,4 +1,4 @@
-import { Alert, Card, Col, Empty, Row, Segmented, Space, Statistic, Typography } from 'antd';
+import { Alert, Card, Col, Empty, Row, Segmented, Space, Typography } from 'antd';
 import { useCallback, useMemo, useState } from 'react';
 import { alertOverview } from '../api/alerts.ts';
 import type { AlertOverview, OverviewRange } from '../api/types.ts';
@@ -6,7 +6,13 @@ import { type ChartOption, EChart } from '../components/EChart.tsx';
 import { RefreshControls } from '../components/RefreshControls.tsx';
 import { dateTime, duration } from '../format.ts';
 import { useAutoRefresh, useLoad } from '../hooks.ts';
-import { failedDeliveries, rangeMean, responseTrend, startedBySeverity } from '../overview-charts.ts';
+import {
+  bucketStarts,
+  failedDeliveries,
+  rangeMean,
+  responseTrend,
+  startedBySeverity,
+} from '../overview-charts.ts';
 import { navigate } from '../router.ts';
 
 const REFRESH_MS = 60_000;
@@ -27,13 +33,18 @@ const SEVERITY_HEX: Record<string, string> = {
 const GRID = { left: 8, right: 16, top: 36, bottom: 8, containLabel: true };
 
 function trendOption(o: AlertOverview): ChartOption {
+  const started = startedBySeverity(o);
   return {
     grid: GRID,
     legend: { top: 0, type: 'scroll' },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'time' },
     yAxis: { type: 'value', minInterval: 1 },
-    series: startedBySeverity(o).map(({ severity, points }) => ({
+    // A quiet range still draws its time axis: one empty series stands in for the severities.
+    series: (started.length
+      ? started
+      : [{ severity: 'none', points: bucketStarts(o).map((t) => [t, 0]) }]
+    ).map(({ severity, points }) => ({
       name: severity,
       type: 'bar',
       stack: 'started',
@@ -61,7 +72,7 @@ function responseOption(o: AlertOverview): ChartOption {
       valueFormatter: (v) => (typeof v === 'number' ? duration(v * 60) : '—'),
     },
     xAxis: { type: 'time' },
-    yAxis: { type: 'value', name: 'minutes', nameTextStyle: { align: 'left' } },
+    yAxis: { type: 'value', axisLabel: { formatter: '{value} min' } },
     series: [line('MTTA', mtta, '#faad14'), line('MTTR', mttr, '#52c41a')],
   };
 }
@@ -157,6 +168,7 @@ export function OverviewPage() {
   const mttr = data && rangeMean(data, 'mttr');
   const started = data?.started.reduce((n, b) => n + b.count, 0) ?? 0;
   const agentsTotal = data ? data.agents.online + data.agents.offline : 0;
+  const deadLetters = data?.deliveries.deadLetters ?? 0;
   return (
     <div data-testid="overview" data-loaded={data ? data.range : undefined}>
       <Space wrap style={{ width: '100%', justifyContent: 'space-between', marginBottom: 16 }}>
@@ -213,12 +225,11 @@ export function OverviewPage() {
         <Col xs={24} xl={12}>
           <Card
             {...card}
-            title="Time to acknowledge and resolve"
+            title="MTTA and MTTR"
             extra={
-              <Space size="middle">
-                <Statistic title="MTTA" value={duration(mtta)} styles={{ content: { fontSize: 16 } }} />
-                <Statistic title="MTTR" value={duration(mttr)} styles={{ content: { fontSize: 16 } }} />
-              </Space>
+              <Typography.Text type="secondary" data-testid="overview-means">
+                MTTA {duration(mtta)} · MTTR {duration(mttr)}
+              </Typography.Text>
             }
             data-testid="overview-response"
           >
@@ -247,9 +258,9 @@ export function OverviewPage() {
               <Typography.Link
                 onClick={() => navigate('/notify/dead-letters')}
                 data-testid="overview-dead-letters"
-                type={data?.deliveries.deadLetters ? 'danger' : undefined}
+                type={deadLetters ? 'danger' : undefined}
               >
-                {data?.deliveries.deadLetters ?? 0} dead letters
+                {deadLetters} dead letter{deadLetters === 1 ? '' : 's'}
               </Typography.Link>
             }
             data-testid="overview-deliveries"
