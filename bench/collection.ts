@@ -253,6 +253,8 @@ export interface CloudCycle {
   cloud: Cloud;
   calls: number;
   dataCalls: number;
+  /** What the cloud bills: metric-data calls (Aliyun, Tencent, Huawei), metrics requested (AWS GetMetricData). */
+  billed: number;
   minimumDataCalls: number;
   /** Seconds: the cloud's rate limit, 50 ms latency and the configured concurrency allow no less. */
   lowerBound: number;
@@ -263,6 +265,14 @@ export interface Cycle {
   wallSeconds: number;
   clouds: CloudCycle[];
 }
+
+/** The calls each cloud bills by count (shared/research/api-limits.md); AWS bills metrics requested instead. */
+const BILLED_CALLS: Record<Cloud, string[]> = {
+  aliyun: ['DescribeMetricLast', 'DescribeMetricList', 'DescribeMetricData', 'DescribeMetricTop'],
+  tencent: ['GetMonitorData'],
+  huawei: ['BatchListMetricData'],
+  aws: ['GetMetricData'],
+};
 
 const MAX_IN_FLIGHT = 4 * 2 * 5; // region × product × metric concurrency (defaults)
 const LATENCY = 0.05;
@@ -291,7 +301,19 @@ function analyse(calls: CallRecord[], wallSeconds: number, hops: number): Cycle 
         (minimumDataCalls * LATENCY) / MAX_IN_FLIGHT,
         hops * LATENCY,
       );
-      return { cloud, calls: mine.length, dataCalls: data.length, minimumDataCalls, lowerBound, byApi };
+      const billed =
+        cloud === 'aws'
+          ? data.reduce((n, c) => n + unitsOf(cloud, c).units.length, 0)
+          : mine.filter((c) => BILLED_CALLS[cloud].includes(c.action)).length;
+      return {
+        cloud,
+        calls: mine.length,
+        dataCalls: data.length,
+        billed,
+        minimumDataCalls,
+        lowerBound,
+        byApi,
+      };
     }),
   };
 }
@@ -299,6 +321,14 @@ function analyse(calls: CallRecord[], wallSeconds: number, hops: number): Cycle 
 export interface CollectionFigures {
   resources: number;
   series: number;
+  /** Process start to the end of the first collection: discovery before it, then the cycle. */
+  start: {
+    toFirstCycleEnd: number;
+    /** Process start to the first collection's start: loading, product discovery. */
+    beforeCycle: number;
+    /** Calls made before the first collection started, per cloud and API. */
+    beforeCycleCalls: Record<string, Record<string, number>>;
+  };
   cold: Cycle;
   warm: Cycle;
   scrape: { ms: number; bytes: number; unchangedMs: number };
@@ -348,6 +378,7 @@ export async function benchCollection(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
+  const spawnedAt = Date.now();
   try {
     child = spawn(process.execPath, [...nodeOptions.split(' ').filter(Boolean), CLI, 'exporter'], {
       env: {
@@ -362,8 +393,20 @@ export async function benchCollection(
     });
     log(`  fleet: ${world.resources.length} resources; cold cycle…`);
     const cold = await waitForCycle(url, null);
-    const coldCalls = sim.state.calls.filter((c) => c.at >= Date.parse(cold.last_start!));
-    const coldWall = (Date.parse(cold.last_end!) - Date.parse(cold.last_start!)) / 1000;
+    const coldStart = Date.parse(cold.last_start!);
+    const coldCalls = sim.state.calls.filter((c) => c.at >= coldStart);
+    const coldWall = (Date.parse(cold.last_end!) - coldStart) / 1000;
+    const beforeCycleCalls: Record<string, Record<string, number>> = {};
+    for (const c of sim.state.calls.filter((x) => x.at < coldStart)) {
+      beforeCycleCalls[c.cloud] ??= {};
+      const apis = beforeCycleCalls[c.cloud]!;
+      apis[c.action] = (apis[c.action] ?? 0) + 1;
+    }
+    const start = {
+      toFirstCycleEnd: (Date.parse(cold.last_end!) - spawnedAt) / 1000,
+      beforeCycle: (coldStart - spawnedAt) / 1000,
+      beforeCycleCalls,
+    };
     log(` ${coldWall.toFixed(1)} s; warm cycle…`);
     sim.state.resetCalls();
     await fetch(`${url}/collect`, { method: 'POST' });
@@ -389,6 +432,7 @@ export async function benchCollection(
     const figures: CollectionFigures = {
       resources: world.resources.length,
       series,
+      start,
       cold: analyse(coldCalls, coldWall, 2),
       warm: analyse(warmCalls, warmWall, 1),
       // The first scrape follows a collection that replaced every group; later ones find nothing changed.

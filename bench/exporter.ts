@@ -45,13 +45,79 @@ function listingLine(c: Cycle): string {
 
 function renderTable(figures: RenderFigures[]): string {
   return [
-    '| series | store (in collection) | scrape text ready, after full collection | after one group changed | unchanged | prom-client scrape | ratio | text |',
-    '|---|---|---|---|---|---|---|---|',
+    '| series | opsfleet from scratch | prom-client from scratch | ratio | prom-client scrape alone | opsfleet from scratch ÷ it | opsfleet scrape after a collection | after one group changed | text (opsfleet / prom-client) | process RSS (opsfleet / prom-client) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...figures.map(
       (f) =>
-        `| ${f.n.toLocaleString('en')} | ${ms(f.store)} | ${ms(f.cold)} | ${ms(f.partial)} | ${ms(f.unchanged)} | ${ms(f.reference)} | ${ratio(f.cold / f.reference)} | ${mib(f.bytes)} |`,
+        `| ${f.n.toLocaleString('en')} | **${ms(f.scratch)}** | **${ms(f.reference)}** | **${ratio(f.scratch / f.reference)}** | ${ms(f.referenceScrape)} | ${ratio(f.scratch / f.referenceScrape)} | ${ms(f.cached)} | ${ms(f.oneGroup)} | ${mib(f.bytes)} / ${mib(f.referenceBytes)} | ${f.rssMiB.toFixed(0)} / ${f.referenceRssMiB.toFixed(0)} MiB |`,
     ),
   ].join('\n');
+}
+
+/** server.yaml's default `scrape_interval`: one collection a minute. */
+const DEFAULT_INTERVAL_S = 60;
+const CYCLES_PER_MONTH = (30 * 86_400) / DEFAULT_INTERVAL_S;
+
+/**
+ * What each cloud bills for the metric reads, and its free quota per month
+ * (shared/research/api-limits.md; AWS: the CloudWatch free tier's API requests exclude GetMetricData).
+ */
+const BILLING: Record<string, { unit: string; free: number; beyond: string; perUnitUsd?: number }> = {
+  aliyun: {
+    unit: 'CMS metric-data calls',
+    free: 1_000_000,
+    beyond: 'blocked unless pay-as-you-go is on (price not published)',
+  },
+  tencent: {
+    unit: 'GetMonitorData calls',
+    free: 1_000_000,
+    beyond: 'USD 0.035 per 10,000 calls (pay-as-you-go must be on, else blocked)',
+    perUnitUsd: 0.035 / 10_000,
+  },
+  huawei: { unit: 'BatchListMetricData calls', free: Number.NaN, beyond: 'no per-call price found' },
+  aws: {
+    unit: 'metrics requested (GetMetricData)',
+    free: 0,
+    beyond: 'USD 0.01 per 1,000 metrics requested',
+    perUnitUsd: 0.01 / 1_000,
+  },
+};
+
+function billingTable(c: Cycle): string {
+  const rows = c.clouds.map((x) => {
+    const b = BILLING[x.cloud]!;
+    const month = x.billed * CYCLES_PER_MONTH;
+    const over = Number.isNaN(b.free) ? 0 : Math.max(0, month - b.free);
+    const free = Number.isNaN(b.free) ? '—' : b.free.toLocaleString('en');
+    const cost =
+      b.perUnitUsd === undefined
+        ? b.beyond
+        : `${b.beyond}: **USD ${(over * b.perUnitUsd).toFixed(0)}** a month`;
+    const share = Number.isNaN(b.free) || b.free === 0 ? '' : ` (${ratio(month / b.free)} the free quota)`;
+    return `| ${x.cloud} | ${b.unit} | ${x.billed.toLocaleString('en')} | **${month.toLocaleString('en')}**${share} | ${free} | ${cost} |`;
+  });
+  return [
+    `| cloud | billed for | per warm cycle | per month at the default ${DEFAULT_INTERVAL_S} s interval | free per month | beyond the free quota |`,
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+function startLine(f: CollectionFigures): string {
+  const calls = Object.entries(f.start.beforeCycleCalls)
+    .map(
+      ([cloud, apis]) =>
+        `${cloud}: ${Object.entries(apis)
+          .map(([api, n]) => `${api} ${n}`)
+          .join(', ')}`,
+    )
+    .join('; ');
+  const total = Object.values(f.start.beforeCycleCalls).reduce(
+    (n, apis) => n + Object.values(apis).reduce((a, b) => a + b, 0),
+    0,
+  );
+  const cycle = f.cold.clouds.reduce((n, x) => n + x.calls, 0);
+  return `From process start: ${f.start.beforeCycle.toFixed(1)} s and ${total} calls before the first collection started (loading, product discovery${calls ? `: ${calls}` : ''}); the first collection ended **${f.start.toFirstCycleEnd.toFixed(1)} s after the process started, ${(total + cycle).toLocaleString('en')} calls in all**.`;
 }
 
 export interface ExporterBench {
@@ -121,12 +187,24 @@ ${cycleTable(full.warm)}
 - Wall time: **${full.warm.wallSeconds.toFixed(1)} s against a lower bound of ${warm.bound.toFixed(1)} s (${warm.bounding}) = ${ratio(warmTime)}**, goal ≤ 1.25×: ${verdict(warmTime <= 1.25)}.
   ${warm.bounding === 'tencent' ? 'Tencent bounds the cycle: 10 instances per GetMonitorData call at 20 calls/s; the exporter paces itself at 18/s to stay clear of the limit (a 1.11× floor).' : ''}
 
+What this fleet's metric reads cost, one warm cycle every ${DEFAULT_INTERVAL_S} s (server.yaml's default
+\`scrape_interval\`) for 30 days (prices and quotas: shared/research/api-limits.md):
+
+${billingTable(full.warm)}
+
+The calls scale with the number of collections and of resources × metrics, so to cut them: a
+longer \`scrape_interval\` (\`300s\` makes a fifth of the calls; most load balancer metrics are
+aggregated per minute, storage metrics per day), fewer resource types in each account's
+\`resources:\`, and explicit \`regions:\` instead of \`["*"]\`. Every metric the cloud's metadata
+lists for a collected namespace is read; there is no per-metric selection.
+
 ### Cold cycle (first start: regions enumerated, every region probed, resources listed and tagged)
 
 ${cycleTable(full.cold)}
 
 - ${cold.calls} calls in all, ${cold.data} of them data calls (minimum ${cold.minimum}); wall time
   ${full.cold.wallSeconds.toFixed(1)} s against ${cold.bound.toFixed(1)} s for the data calls alone (${ratio(coldTime)}).
+- ${startLine(full)}
 - Listing and metadata calls: ${listingLine(full.cold)}.
 
 ### /metrics and memory
@@ -146,11 +224,18 @@ ${cycleTable(full.cold)}
 
 ### /metrics rendering alone
 
-N series over 40 metric names with 9 labels, in 14 groups, in one process; reference: prom-client
-15 \`Registry.metrics()\` over the same series in \`Gauge\`s (the public exporter's design renders
-everything on every scrape). *store* is work done in the collection; a scrape only lines up the
-cached chunks (the times shown) and streams them; end-to-end scrape times are in the table above.
+N series over 40 metric names with 9 labels, in 14 groups; each side in its own process
+(\`bench/render-worker.ts\`), averaged over ${b.render.map((f) => `${f.runs} run${f.runs === 1 ? '' : 's'} at ${f.n.toLocaleString('en')}`).join(' and ')} after a warm-up, a full GC before each.
+**From scratch** is the headline: opsfleet's \`SeriesStore\` taking every series into a new store
+(it renders their lines) and joining the text, against prom-client 15 resetting and setting every
+\`Gauge\` and rendering \`Registry.metrics()\` (the public exporter's design). In the exporter the
+lines are rendered during the collection, so a scrape after it only lines up the ready chunks
+(*opsfleet scrape after a collection*) while prom-client renders everything on every scrape
+(*prom-client scrape alone*); those two columns show that difference, not the cost of rendering.
+End-to-end scrape times are in the table above.
 
 ${renderTable(b.render)}
+
+- From scratch, opsfleet takes ${b.render.map((f) => `${ratio(f.scratch / f.reference)} prom-client's time at ${f.n.toLocaleString('en')} series`).join(' and ')}; against prom-client's scrape alone (its gauges already set), ${b.render.map((f) => `${ratio(f.scratch / f.referenceScrape)} at ${f.n.toLocaleString('en')}`).join(' and ')}.
 `;
 }
