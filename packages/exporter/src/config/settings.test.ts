@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '@opsfleet/core';
 import { describe, expect, it } from 'vitest';
 import { resourceVocabulary } from '../providers/index.ts';
 import { buildConfig, parseAccountsFile, parseServerFile } from './load.ts';
+import { serverSectionSchema } from './server-config.ts';
 
 /**
  * Every key of server.yaml and accounts.yaml is used or refused: a key that was accepted and
@@ -144,5 +147,12 @@ describe('accounts.yaml keys that would do nothing', () => {
 
   it('takes provider when it names the list the entry is under', () => {
     expect(problems('{}', `accounts:\n  aliyun:\n    - {${entry}, provider: Aliyun}\n`)).toEqual([]);
+  });
+});
+
+describe('docs/exporter.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '../../../../docs/exporter.md'), 'utf8');
+  it.each(Object.keys(serverSectionSchema.shape))('documents server.%s', (key) => {
+    expect(doc).toContain(`\`${key}`);
   });
 });
