@@ -8,7 +8,9 @@ import { eventually } from '@opsfleet/core/testing';
 import { createServer, openDatabase, type Server } from '@opsfleet/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.ts';
+import { CommandChannel } from '../src/commands/channel.ts';
 import { CommandClient } from '../src/commands/client.ts';
+import type { CommandHandler } from '../src/commands/handler.ts';
 import { Journal } from '../src/commands/journal.ts';
 import { ServerCallError } from '../src/registration/server.ts';
 
@@ -261,5 +263,83 @@ describe('agent command channel', { timeout: 120_000 }, () => {
       error: expect.stringMatching(/the agent stopped while this command ran/),
     });
     expect((await t.lines(id)).some((l) => l.startsWith('pong'))).toBe(false);
+  });
+
+  it('a cancel at the server, or the deadline, stops the handler at work', async () => {
+    const t = await setup();
+    const web = await t.server.identity.createApiKey('admin', 'web-1-key', 'agent');
+    const client = new CommandClient(t.serverUrl, web.key);
+    await client.call(
+      'POST',
+      '/api/v1/agents/register',
+      { hostname: 'web-1', version: '1' },
+      AbortSignal.timeout(10_000),
+    );
+    // Works until it is stopped, and says why it stopped.
+    const waiting: CommandHandler = {
+      kind: 'test.wait',
+      run: ({ print, signal }) =>
+        new Promise((_, reject) => {
+          print('waiting', { stage: 'wait' });
+          signal.addEventListener('abort', () =>
+            reject(new Error(`stopped: ${(signal.reason as Error).message}`)),
+          );
+        }),
+    };
+    const stopped: string[] = [];
+    const channel = new CommandChannel({
+      url: t.url,
+      token: web.key,
+      dataDir: join(t.dir, 'channel'),
+      host: {
+        name: 'web-1',
+        hostname: 'web-1',
+        version: '1',
+        services: () => [],
+        command: () => Promise.reject(new Error('none')),
+      },
+      log: { info: (_o, msg) => stopped.push(msg), warn: () => undefined },
+      handlers: [
+        {
+          kind: waiting.kind,
+          run: (ctx) =>
+            waiting.run(ctx).catch((err: Error) => {
+              stopped.push(err.message);
+              throw err;
+            }),
+        },
+      ],
+    }).start();
+    cleanups.push(() => channel.close());
+
+    const cancelled = await t.api('POST', '/api/v1/commands', { agent: web.id, kind: 'test.wait' });
+    await eventually('the command runs', () => t.api('GET', `/api/v1/commands/${cancelled.id}`), {
+      ok: (c) => c.state === 'running',
+      timeoutMs: 30_000,
+    });
+    expect((await t.api('POST', `/api/v1/commands/${cancelled.id}/cancel`)).state).toBe('cancelled');
+    await eventually('the handler stopped', () => stopped, {
+      ok: (s) => s.includes('stopped: the command was cancelled at the server'),
+      timeoutMs: 30_000,
+    });
+    const journal = new Journal(join(t.dir, 'channel', 'commands'));
+    const entry = await eventually('the outcome in the journal', () => journal.get(cancelled.id), {
+      ok: (e) => e?.state === 'done',
+    });
+    expect(entry).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/the command was cancelled at the server/),
+    });
+    expect((await t.api('GET', `/api/v1/commands/${cancelled.id}`)).state).toBe('cancelled');
+
+    const late = await t.api('POST', '/api/v1/commands', { agent: web.id, kind: 'test.wait', timeout: '2s' });
+    await eventually('the handler stopped at the deadline', () => stopped, {
+      ok: (s) => s.includes('stopped: the deadline passed'),
+      timeoutMs: 30_000,
+    });
+    await eventually('the server refused the late result', () => stopped, {
+      ok: (s) => s.includes('the server takes no result for this command'),
+    });
+    expect((await t.api('GET', `/api/v1/commands/${late.id}`)).state).toBe('expired');
   });
 });

@@ -52,6 +52,15 @@ export class OutputStream {
 
   print(line: string, stage: string, level: OutputLevel): void {
     if (this.closed) return;
+    this.add(line, stage, level);
+    const max = this.opts.maxHeld ?? 5000;
+    if (this.held.length > max) {
+      this.dropped += this.held.length - max;
+      this.held.splice(0, this.held.length - max);
+    }
+  }
+
+  private add(line: string, stage: string, level: OutputLevel): void {
     this.held.push({
       seq: this.seq++,
       stage: stage.slice(0, 64) || 'run',
@@ -59,11 +68,6 @@ export class OutputStream {
       line: line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 20)}… (line cut)` : line,
       time: new Date().toISOString(),
     });
-    const max = this.opts.maxHeld ?? 5000;
-    if (this.held.length > max) {
-      this.dropped += this.held.length - max;
-      this.held.splice(0, this.held.length - max);
-    }
   }
 
   private schedule(ms: number): void {
@@ -81,33 +85,35 @@ export class OutputStream {
 
   /** Sends what is held (or an empty batch when `ask`); rejects when the server did not take it. */
   flush(ask = false): Promise<void> {
-    this.sending ??= (async () => {
-      try {
-        if (this.dropped) {
-          const n = this.dropped;
-          this.dropped = 0;
-          this.print(`${n} line(s) of output dropped while the server could not be reached`, 'agent', 'warn');
-        }
-        while (this.held.length || ask) {
-          ask = false;
-          const batch = this.held.slice(0, BATCH);
-          let answer: { state: string };
-          try {
-            answer = await this.opts.send(batch);
-          } catch (err) {
-            this.failures += 1;
-            throw err;
-          }
-          this.failures = 0;
-          this.lastSent = Date.now();
-          this.held.splice(0, batch.length);
-          if (OVER.has(answer.state)) this.opts.onOver(answer.state);
-        }
-      } finally {
-        this.sending = undefined;
-      }
-    })();
+    // One send at a time; the batch in flight is cleared only once it settled.
+    this.sending ??= this.send(ask).finally(() => {
+      this.sending = undefined;
+    });
     return this.sending;
+  }
+
+  private async send(ask: boolean): Promise<void> {
+    if (this.dropped) {
+      const n = this.dropped;
+      this.dropped = 0;
+      // Past the cap, so the note itself pushes out no line.
+      this.add(`${n} line(s) of output dropped while the server could not be reached`, 'agent', 'warn');
+    }
+    while (this.held.length || ask) {
+      ask = false;
+      const batch = this.held.slice(0, BATCH);
+      let answer: { state: string };
+      try {
+        answer = await this.opts.send(batch);
+      } catch (err) {
+        this.failures += 1;
+        throw err;
+      }
+      this.failures = 0;
+      this.lastSent = Date.now();
+      this.held.splice(0, batch.length);
+      if (OVER.has(answer.state)) this.opts.onOver(answer.state);
+    }
   }
 
   /** Stops the timer and tries to send the rest `tries` times; lines still held then are lost. */
