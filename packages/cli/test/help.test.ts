@@ -78,7 +78,7 @@ describe('opsfleet help', () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 600_000);
 
-  it('exits 2 naming the flag for a bad value, before the command runs', async () => {
+  it('exits 2 naming the flag for a bad value or the missing argument, before the command runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opsfleet-value-'));
     const tail = await opsfleet(['agent', 'logs', 'web', '--tail', 'many'], dir);
     expect(tail.code).toBe(2);
@@ -89,6 +89,11 @@ describe('opsfleet help', () => {
     const listen = await opsfleet(['server', '--listen', '8080'], dir);
     expect(listen.code).toBe(2);
     expect(listen.stderr).toMatch(/--listen must be host:port/);
+    const missing = await opsfleet(['agent', 'stop'], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /error: missing required argument 'service'[\s\S]*Usage: opsfleet agent stop /,
+    );
     const exporter = await opsfleet(['exporter', '--web.listen-address', 'nowhere'], dir);
     expect(exporter.code).toBe(2);
     expect(exporter.stderr).toMatch(/--web.listen-address: expected host:port .*got "nowhere"/);
