@@ -38,8 +38,7 @@ export function commandTree(done: (code: number) => void = () => {}, env: Env = 
   const program = new Command('opsfleet')
     .description('opsfleet: multi-cloud exporter, control plane server and host agent.')
     .exitOverride()
-    .showHelpAfterError()
-    .configureHelp({ sortSubcommands: false });
+    .showHelpAfterError();
 
   program
     .command('demo')
@@ -105,24 +104,24 @@ environment variable, listed in docs/server.md.`,
     .command('agent')
     .description('run the host agent, or talk to a running one')
     .addHelpText('after', AGENT_ENV);
-  const client = (run: (agent: typeof import('./commands/agent.ts')) => Promise<number>) => async () =>
+  const withAgent = async (run: (agent: typeof import('./commands/agent.ts')) => Promise<number>) =>
     done(await run(await import('./commands/agent.ts')));
   agent
     .command('run')
     .description('run the agent in the foreground')
     .argument('[agent.yaml]', 'its configuration (default AGENT_CONFIG or ./agent.yaml)')
-    .action((file?: string) => client((a) => a.agentRun(file, env))());
+    .action((file?: string) => withAgent((a) => a.agentRun(file, env)));
   agent
     .command('status')
     .description('the services: state, pid, uptime, restarts, reason')
-    .action(() => client((a) => a.agentStatus(env))());
+    .action(() => withAgent((a) => a.agentStatus(env)));
   for (const [action, description] of Object.entries(CONTROL))
     agent
       .command(action)
       .description(description)
       .argument('<service>')
       .action((service: string) =>
-        client((a) => a.agentControl(action as keyof typeof CONTROL, service, env))(),
+        withAgent((a) => a.agentControl(action as keyof typeof CONTROL, service, env)),
       );
   agent
     .command('logs')
@@ -142,17 +141,17 @@ environment variable, listed in docs/server.md.`,
     )
     .option('--grep <text>', 'only lines containing this text (case-insensitive)')
     .action((service: string, options: { follow?: boolean; tail: number; level?: string; grep?: string }) =>
-      client((a) => a.agentLogs(service, options, env))(),
+      withAgent((a) => a.agentLogs(service, options, env)),
     );
   agent
     .command('health')
     .description('health checks and their state')
     .argument('[service]', 'only this service')
-    .action((service?: string) => client((a) => a.agentHealth(service, env))());
+    .action((service?: string) => withAgent((a) => a.agentHealth(service, env)));
 
   program
     .command('check-config')
-    .summary("check-config exporter: validate the exporter's configuration")
+    .summary("validate the exporter's configuration (check-config exporter)")
     .description('validate a configuration; exit 2 listing every problem')
     .command('exporter')
     .description(
