@@ -328,7 +328,7 @@ describe('the agent across its own restart', { timeout: 180_000 }, () => {
     const unset = `OPSFLEET_TEST_UNSET_${m.slice(0, 8).toUpperCase()}`;
     const sleeper = (name: string, args: string) => `  - name: ${name}
     command: ${process.execPath}
-    args: [-e, "setInterval(() => {}, 60000)", ${args}, ${m}-${name}]
+    args: [${fixture('forever.mjs')}, ${args}, ${m}-${name}]
 `;
     // In agent.yaml: 'costs 5$$ in $$HOME, not $${VAR}'.
     const literal = sleeper('lit', `'costs 5$$ in $$HOME, not $\${${unset}}'`);
@@ -339,18 +339,18 @@ describe('the agent across its own restart', { timeout: 180_000 }, () => {
     expect(argv()).toContain(`costs 5$ in $HOME, not \${${unset}}`);
     await first.stop();
 
-    writeConfig(dir, port, `${literal}${sleeper('new', `"--name=\${${unset}}"`)}`);
+    writeConfig(dir, port, `${literal}${sleeper('new', `"name=\${${unset}}"`)}`);
     const refused = await refusedAgent(dir);
     expect(refused.code).toBe(2);
-    expect(refused.output).toContain(`services[1].args[2]: \${${unset}} is not set`);
+    expect(refused.output).toContain(`services[1].args[1]: \${${unset}} is not set`);
     expect(alive(lit!.pid)).toBe(true);
     expect(processesWith(`${m}-new`)).toEqual([]);
 
-    writeConfig(dir, port, `${literal}${sleeper('new', `"--name=\${${unset}:-fallback}"`)}`);
+    writeConfig(dir, port, `${literal}${sleeper('new', `"name=\${${unset}:-fallback}"`)}`);
     const second = await runAgent(dir, port);
     const after = await states(port, { lit: 'running', new: 'running' });
     expect(after.lit!.pid).toBe(lit!.pid);
-    expect(readFileSync(`/proc/${after.new!.pid}/cmdline`, 'utf8').split('\0')).toContain('--name=fallback');
+    expect(readFileSync(`/proc/${after.new!.pid}/cmdline`, 'utf8').split('\0')).toContain('name=fallback');
     await second.stop();
   });
 
