@@ -115,6 +115,39 @@ describe('adoption after an agent restart', () => {
     expect(Object.keys(loadState(dir).services)).toEqual(['kept']);
   });
 
+  it('what was stopped on purpose stays stopped for the next supervisor, after a detach or a close', async () => {
+    const dir = dataDir();
+    const services = [
+      svc('held', 'forever.mjs', [`held-${randomUUID()}`]),
+      svc('done', 'exit0.mjs', ['10']),
+      svc('up', 'forever.mjs', [`up-${randomUUID()}`]),
+    ];
+    const first = supervisor({ dataDir: dir });
+    await first.sup.apply(services);
+    reap((await waitState(first.sup, 'held', 'running')).pid);
+    reap((await waitState(first.sup, 'up', 'running')).pid);
+    await waitState(first.sup, 'done', 'stopped', (s) => s.lastExit?.code === 0);
+    await first.sup.stop('held');
+    await first.sup.detach();
+
+    const second = supervisor({ dataDir: dir });
+    expect(await second.sup.apply(services)).toMatchObject({ started: [], adopted: ['up'] });
+    expect(second.sup.get('held')).toMatchObject({ state: 'stopped', reason: 'stopped by request' });
+    expect(second.sup.get('done')).toMatchObject({
+      state: 'stopped',
+      reason: 'exit code 0 (restart policy on-failure)',
+      lastExit: { code: 0 },
+    });
+    // Stopping the agent with its services does not make them "stopped on purpose".
+    await second.sup.close();
+    expect(Object.keys(loadState(dir).stopped).sort()).toEqual(['done', 'held']);
+
+    const third = supervisor({ dataDir: dir });
+    expect(await third.sup.apply(services)).toMatchObject({ started: ['up'] });
+    reap((await waitState(third.sup, 'up', 'running')).pid);
+    expect(third.sup.get('held')!.state).toBe('stopped');
+  });
+
   it('a saved pid that now belongs to another process (another start time) is not adopted, nor killed', async () => {
     const dir = dataDir();
     const spec = svc('a', 'forever.mjs');
