@@ -3,7 +3,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { liveFile, logFileName, logPath, rotatingPath, SERVICE_NAME } from './files.ts';
 import { type ParseOptions, parseLine } from './line.ts';
-import { compileFilter, type LineFilterSpec, type LogLine, LogQueryError } from './query.ts';
+import { compileFilter, type LineFilterSpec, type LogLine, LogQueryError, MAX_TAIL } from './query.ts';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } from './reader.ts';
 
 /**
@@ -27,7 +27,7 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } fro
 
 export interface FollowOptions extends LineFilterSpec, ParseOptions {
   signal?: AbortSignal;
-  /** Start with the last N matching lines of the live file (default 0: only new lines). */
+  /** Start with the last N matching lines of the live file (default 0: only new lines; at most MAX_TAIL). */
   lines?: number;
   /** Poll even without watch events this often (default 1000 ms). */
   pollInterval?: number;
@@ -47,6 +47,11 @@ export interface FollowStats {
 }
 
 const READ_CHUNK = 256 * 1024;
+/**
+ * The first lines are gathered before they are given out (they are read backwards): bounded, as
+ * a query is, so a client asking for a huge tail of a huge log cannot fill the agent's heap.
+ */
+const FIRST_LINES_MAX_BYTES = 8 * 1024 * 1024;
 const FP = 64;
 /** How long a follower waits for a rotation in progress to finish (tries × wait). */
 const SNAPSHOT_TRIES = 200;
@@ -79,6 +84,9 @@ export class LogFollower implements AsyncIterable<LogLine> {
     private readonly opts: FollowOptions,
   ) {
     if (!SERVICE_NAME.test(name)) throw new LogQueryError(`'${name}' is not a service name`);
+    const n = opts.lines ?? 0;
+    if (!Number.isInteger(n) || n < 0 || n > MAX_TAIL)
+      throw new LogQueryError(`tail must be a whole number from 0 to ${MAX_TAIL}`);
     this.filter = compileFilter(opts);
     this.cap = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.path = logPath(dir, name);
@@ -177,13 +185,17 @@ export class LogFollower implements AsyncIterable<LogLine> {
       if (await openLive()) {
         // Start after the last complete line: a line being written comes out whole.
         const size = await lastLineEnd(fh!, (await fh!.stat()).size, this.cap);
-        const want = Math.max(0, Math.floor(this.opts.lines ?? 0));
+        const want = this.opts.lines ?? 0;
         if (want > 0) {
           const first: LogLine[] = [];
+          let bytes = 0;
           for await (const raw of linesBackward(fh!, size, { maxLineBytes: this.cap })) {
             const l = this.match(raw, live);
-            if (l) first.push(l);
-            if (first.length >= want) break;
+            if (l) {
+              first.push(l);
+              bytes += l.text.length;
+            }
+            if (first.length >= want || bytes >= FIRST_LINES_MAX_BYTES) break;
           }
           for (const l of first.reverse()) yield l;
         }

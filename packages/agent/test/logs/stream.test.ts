@@ -2,7 +2,7 @@ import { appendFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logPath } from '../../src/logs/files.ts';
-import type { LogLine } from '../../src/logs/query.ts';
+import { type LogLine, LogQueryError, MAX_TAIL } from '../../src/logs/query.ts';
 import { collapseSupported, Rotator, rotateIfNeeded } from '../../src/logs/rotation.ts';
 import { type FollowOptions, followLog } from '../../src/logs/stream.ts';
 import { sleep, startWriter, summarize, tempDir } from './helpers.ts';
@@ -54,6 +54,30 @@ const methods = [['copy-truncate', 'copy-truncate'], ...(canCollapse ? [['collap
 ][];
 
 describe('followLog', () => {
+  it('starts with at most MAX_TAIL lines, and at most 8 MiB of them, whatever the client asks', async () => {
+    const d = await dir();
+    expect(() => followLog(d, 's', { lines: MAX_TAIL + 1 })).toThrow(
+      /tail must be a whole number from 0 to 10000/,
+    );
+    expect(() => followLog(d, 's', { lines: -1 })).toThrow(LogQueryError);
+    // 10,000 lines of 1 KiB: the first 8 MiB of them (counted from the end) come out, in order.
+    const big = Array.from(
+      { length: MAX_TAIL },
+      (_, i) => `big ${String(i).padStart(5, '0')} ${'y'.repeat(1013)}\n`,
+    );
+    await writeFile(logPath(d, 's'), big.join(''));
+    const f = follow(d, 's', { lines: MAX_TAIL });
+    await f.until(1);
+    await appendFile(logPath(d, 's'), 'after\n');
+    const first = Math.ceil((8 * 1024 * 1024) / 1023);
+    await f.until(first + 1);
+    await f.stop();
+    const texts = f.texts();
+    expect(texts.at(-1)).toBe('after');
+    expect(texts.length - 1).toBe(first);
+    expect(texts[0]).toBe(big[MAX_TAIL - (texts.length - 1)]!.trimEnd());
+  });
+
   it('gives the last N lines, then lines appended after it started', async () => {
     const d = await dir();
     await writeFile(logPath(d, 's'), lines('old', 1, 5));
