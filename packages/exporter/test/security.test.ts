@@ -217,5 +217,6 @@ describe('settings refused at start', () => {
     const flag = (await run(['--web.listen-address', 'nowhere'])) as { code: number; stderr: string };
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--web.listen-address: expected host:port/);
-  });
+    // Three cold starts of the command through tsx: seconds each, many on a busy machine.
+  }, 120_000);
 });
