@@ -1,4 +1,4 @@
-import { Alert, Space, Table, type TableProps, Typography } from 'antd';
+import { Alert, Space, Table, type TableColumnsType, type TableProps, Typography } from 'antd';
 import { type HTMLAttributes, type ReactNode, useState } from 'react';
 import { slicePage } from '../cursor-pages.ts';
 import { Pager } from './Pager.tsx';
@@ -43,6 +43,7 @@ export function ListPage<T extends { id: string }>({
   ...table
 }: ListPageProps<T>) {
   const [page, setPage] = useState(1);
+  const columns = table.columns && clipped(table.columns);
   const shown = pageSize ? slicePage(rows ?? [], page, pageSize) : undefined;
   return (
     <>
@@ -59,11 +60,12 @@ export function ListPage<T extends { id: string }>({
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} />}
       <Table<T>
         {...table}
+        columns={columns}
         rowKey="id"
         size="middle"
         pagination={false}
-        // Wider than the card (a phone), the table scrolls inside it rather than the page.
-        scroll={{ x: 'max-content' }}
+        // As wide as its content allows; wider than the card (a phone), it scrolls inside it.
+        scroll={{ x: true }}
         dataSource={shown ? shown.items : (rows ?? [])}
         // What the end-to-end tests find rows by.
         onRow={(row) =>
@@ -76,4 +78,25 @@ export function ListPage<T extends { id: string }>({
       {shown && <Pager page={shown.page} pageCount={shown.pageCount} onPage={setPage} testId={pagerTestId} />}
     </>
   );
+}
+
+/**
+ * Free text (a title, an error) in at most two lines of a readable width. antd's own `ellipsis`
+ * fixes the table layout and keeps the text on one line, so a long error would set the table's
+ * width and push the other columns out of the card.
+ */
+export function clipped<T>(columns: TableColumnsType<T>): TableColumnsType<T> {
+  return columns.map((column) => {
+    if (!('ellipsis' in column) || !column.ellipsis) return column;
+    const render = column.render;
+    return {
+      ...column,
+      ellipsis: false,
+      render: (value: unknown, row: T, index: number) => (
+        <div className="opsfleet-clip">
+          {render ? (render(value, row, index) as ReactNode) : (value as ReactNode)}
+        </div>
+      ),
+    };
+  });
 }

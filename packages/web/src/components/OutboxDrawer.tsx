@@ -121,7 +121,7 @@ function AttemptHistory({ outboxId }: { outboxId: string }) {
         rowKey="id"
         size="small"
         pagination={false}
-        scroll={{ x: 'max-content' }}
+        scroll={{ x: true }}
         loading={loading}
         dataSource={data?.items ?? []}
         data-testid="outbox-history"

@@ -27,7 +27,7 @@ import {
   type ServiceCounts,
 } from '../api/agents.ts';
 import { errorText } from '../api/client.ts';
-import { ListPage } from '../components/ListPage.tsx';
+import { clipped, ListPage } from '../components/ListPage.tsx';
 import { Pager } from '../components/Pager.tsx';
 import { RefreshControls } from '../components/RefreshControls.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
@@ -370,10 +370,10 @@ function ServicesTable({ services }: { services: AgentService[] }) {
       size="small"
       dataSource={services}
       pagination={false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: true }}
       locale={{ emptyText: 'No services reported' }}
       data-testid="agent-services-table"
-      columns={[
+      columns={clipped<AgentService>([
         { title: 'Service', dataIndex: 'name' },
         {
           title: 'State',
@@ -409,7 +409,7 @@ function ServicesTable({ services }: { services: AgentService[] }) {
           ellipsis: true,
           render: (v?: string) => v ?? '—',
         },
-      ]}
+      ])}
     />
   );
 }

@@ -296,7 +296,7 @@ function Instances({ instances, current }: { instances: AlertInstance[]; current
       size="small"
       rowKey="id"
       pagination={false}
-      scroll={{ x: 'max-content' }}
+      scroll={{ x: true }}
       dataSource={instances}
       columns={[
         {

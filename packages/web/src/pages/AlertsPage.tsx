@@ -54,11 +54,13 @@ const columns: TableColumnsType<AlertSummary> = [
   {
     title: 'Alert',
     dataIndex: 'name',
+    // The name and two lines of summary; labels take what is left.
+    width: 320,
     render: (name: string, alert) => (
       <Space orientation="vertical" size={0}>
         <Typography.Text strong>{name}</Typography.Text>
         {(alert.annotations.summary ?? alert.annotations.description) && (
-          <Typography.Text type="secondary" ellipsis style={{ maxWidth: 480 }}>
+          <Typography.Text type="secondary" className="opsfleet-clip">
             {alert.annotations.summary ?? alert.annotations.description}
           </Typography.Text>
         )}
@@ -261,7 +263,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
           dataSource={items}
           loading={loading}
           pagination={false}
-          scroll={{ x: 'max-content' }}
+          scroll={{ x: true }}
           onRow={onRow}
           rowClassName={(alert) => (fresh.has(alert.fingerprint) ? 'opsfleet-fresh' : '')}
           locale={{ emptyText: 'No alerts match these filters' }}
