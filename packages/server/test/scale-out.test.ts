@@ -61,9 +61,8 @@ async function events(url: string, token: string, count: number, timeoutMs = 10_
     }
     return got;
   })();
-  // Let the subscription register before the caller makes changes.
-  await new Promise((r) => setTimeout(r, 300));
-  return done;
+  // The server subscribes in the same tick as it sends the headers: the stream is live now.
+  return { received: done };
 }
 
 const firing = (name: string) => [
@@ -81,15 +80,14 @@ describe('live stream', () => {
     const target = await all[0]!.fresh();
     cleanups.push(target.drop);
     const one = await serve(target);
-    const stream = events(one.url, one.token, 1);
-    await new Promise((r) => setTimeout(r, 400));
+    const stream = await events(one.url, one.token, 1);
     const res = await fetch(`${one.url}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'x-api-key': one.key, 'content-type': 'application/json' },
       body: JSON.stringify(firing('StreamMe')),
     });
     expect(res.status).toBe(202);
-    expect((await stream).map((e) => [e.name, e.state])).toEqual([['StreamMe', 'firing']]);
+    expect((await stream.received).map((e) => [e.name, e.state])).toEqual([['StreamMe', 'firing']]);
   });
 });
 
@@ -99,15 +97,14 @@ describe.runIf(all.some((b) => b.name === 'postgres'))('two servers on one Postg
     cleanups.push(target.drop);
     const a = await serve(target);
     const b = await serve(target);
-    const onB = events(b.url, b.token, 1);
-    await new Promise((r) => setTimeout(r, 400));
+    const onB = await events(b.url, b.token, 1);
     const res = await fetch(`${a.url}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'x-api-key': a.key, 'content-type': 'application/json' },
       body: JSON.stringify(firing('ReplicaTest')),
     });
     expect(res.status).toBe(202);
-    expect((await onB).map((e) => e.name)).toEqual(['ReplicaTest']);
+    expect((await onB.received).map((e) => e.name)).toEqual(['ReplicaTest']);
     // A token issued by one replica is accepted by the other: they share the signing secret.
     const list = await fetch(`${b.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${a.token}` } });
     expect(((await list.json()) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual([

@@ -84,9 +84,14 @@ const PASS_BATCH = 1000;
  */
 const INGEST_SLOTS = 2;
 const GROUP_REPORTS = 2000;
-/** Lock conflicts with another replica (deadlock, serialization): the group is tried again. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const INGEST_ATTEMPTS = 3;
+/**
+ * Conflicts with another group or replica, after which the group is stored again and then
+ * sees what the other committed: a deadlock, a serialization failure, and a unique violation
+ * (both created the first instance of the same new episode; `alerts` rows themselves are
+ * inserted with ON CONFLICT, see `ConcurrentFirstReport`).
+ */
+const RETRYABLE = new Set(['40P01', '40001', '23505']);
+const INGEST_ATTEMPTS = 5;
 /**
  * The stats of a window ending now are served from a snapshot: fresh for 5 s, then served once
  * more while a new one is computed in the background; one unasked-for for a minute is dropped.
@@ -147,6 +152,7 @@ export class AlertService {
     slots: INGEST_SLOTS,
     maxWeight: GROUP_REPORTS,
     weight: (b) => b.reports.length,
+    keys: (b) => b.reports.map((r) => r.fingerprint),
   });
 
   constructor(
@@ -214,9 +220,9 @@ export class AlertService {
         // in the same write.
         const settle = this.settler(await this.opts.silences?.(), now);
         const plan = await this.db.transaction(async (tx) => {
-          const stored = await alertStore.lockReported(tx, reports, now);
+          const stored = await alertStore.lockReported(tx, reports);
           const p = planIngest(stored, batches, now, { settle });
-          await alertStore.apply(tx, p, now);
+          await alertStore.apply(tx, p, now, new Set(stored.keys()));
           return p;
         });
         this.opts.onIngest?.(reports, plan, now);

@@ -104,11 +104,30 @@ const historyInsert = (history: HistoryEntry[], now: Date, note?: string) => sql
   INSERT INTO alert_history (instance_id, fingerprint, event, from_state, to_state, actor, at, note)
   SELECT v.*, ${iso(now)}::timestamptz, ${note ?? null} FROM ${unnest(history, HISTORY)}`;
 
-/** Data-modifying statements as one, so they cost one round trip; nothing when there are none. */
-async function together(tx: Tx, writes: SQL[]): Promise<void> {
-  if (!writes.length) return;
+/**
+ * Data-modifying statements as one, so they cost one round trip; nothing when there are none.
+ * Answers how many rows the write at index `count` returned (0 without one).
+ */
+async function together(tx: Tx, writes: SQL[], count = -1): Promise<number> {
+  if (!writes.length) return 0;
   const ctes = writes.map((w, n) => sql`${sql.raw(`w${n}`)} AS (${w})`);
-  await tx.execute(sql`${sql.raw(PREPARED)}WITH ${sql.join(ctes, sql`, `)} SELECT 1`);
+  const tail = count >= 0 ? sql.raw(`(SELECT count(*) FROM w${count})::int AS n`) : sql.raw('0 AS n');
+  const [row] = rowsOf<{ n: number }>(
+    await tx.execute(sql`${sql.raw(PREPARED)}WITH ${sql.join(ctes, sql`, `)} SELECT ${tail}`),
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * Two groups reported the same new alert at once and the other committed first: the whole
+ * group is stored again (a serialization failure's SQLSTATE, so ingestion retries it), and then
+ * finds the alert and locks it.
+ */
+export class ConcurrentFirstReport extends Error {
+  readonly code = '40001';
+  constructor(n: number) {
+    super(`${n} alert(s) were first reported by another request at the same time`);
+  }
 }
 
 /**
@@ -117,9 +136,10 @@ async function together(tx: Tx, writes: SQL[]): Promise<void> {
  */
 export const alertStore = {
   /**
-   * Creates the rows of alerts never seen, then locks every reported alert's row (in one
-   * order, so concurrent replicas ingesting the same group serialise per alert instead of
-   * deadlocking) and reads its current instance and the instances of the reported episodes.
+   * Locks every reported alert's row that exists (in one order, so concurrent replicas
+   * ingesting the same group serialise per alert instead of deadlocking) and reads its current
+   * instance and the instances of the reported episodes, in one call (`alert_ingest_lock`).
+   * Alerts never seen are absent from the answer: `apply` inserts them.
    * NO KEY UPDATE, as the fingerprint never changes: the notification router's inserts of group
    * members take KEY SHARE locks on the same rows in their own order, which a FOR UPDATE
    * conflicts with (a deadlock, found by bench:server), and NO KEY UPDATE does not.
@@ -127,37 +147,23 @@ export const alertStore = {
   async lockReported(
     tx: Tx,
     reported: { fingerprint: string; startsAt: Date | null }[],
-    now: Date,
   ): Promise<Map<string, Stored>> {
     const fps = [...new Set(reported.map((r) => r.fingerprint))].sort();
-    await tx.execute(sql`${sql.raw(PREPARED)}
-      INSERT INTO alerts (fingerprint, name, labels, annotations, severity, source, state, first_seen, last_seen)
-      SELECT fp, '', '{}'::jsonb, '{}'::jsonb, 'warning', '', 'firing', ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
-      FROM unnest(${pgArray(fps)}::text[]) AS fp
-      ON CONFLICT (fingerprint) DO NOTHING`);
-    const locked = rowsOf<{ fingerprint: string; current_instance_id: string | null }>(
-      await tx.execute(sql`${sql.raw(PREPARED)}
-        SELECT fingerprint, current_instance_id FROM alerts
-        WHERE fingerprint = ANY(${pgArray(fps)}::text[]) ORDER BY fingerprint FOR NO KEY UPDATE`),
-    );
     const episodes = reported.filter((r) => r.startsAt !== null);
-    const instances = rowsOf<InstanceRow>(
+    const rows = rowsOf<InstanceRow & { locked: boolean; current_instance_id: string | null }>(
       await tx.execute(sql`${sql.raw(PREPARED)}
-        SELECT ${INSTANCE_FIELDS} FROM alert_instances i
-        WHERE i.id = ANY(${pgArray(locked.flatMap((r) => r.current_instance_id ?? []))}::uuid[])
-        UNION
-        SELECT ${INSTANCE_FIELDS} FROM alert_instances i
-        JOIN unnest(${pgArray(episodes.map((e) => e.fingerprint))}::text[],
-                    ${pgArray(episodes.map((e) => iso(e.startsAt)))}::timestamptz[]) AS v(fp, starts)
-          ON i.fingerprint = v.fp AND i.starts_at = v.starts`),
-    ).map(instanceOf);
-    const stored = new Map<string, Stored>(
-      locked.map((r) => [
-        r.fingerprint,
-        { fingerprint: r.fingerprint, currentId: r.current_instance_id, instances: [] },
-      ]),
+        SELECT * FROM alert_ingest_lock(${pgArray(fps)}::text[], ${pgArray(episodes.map((e) => e.fingerprint))}::text[],
+          ${pgArray(episodes.map((e) => iso(e.startsAt)))}::timestamptz[])`),
     );
-    for (const inst of instances) stored.get(inst.fingerprint)?.instances.push(inst);
+    const stored = new Map<string, Stored>();
+    for (const r of rows)
+      if (r.locked)
+        stored.set(r.fingerprint, {
+          fingerprint: r.fingerprint,
+          currentId: r.current_instance_id,
+          instances: [],
+        });
+    for (const r of rows) if (!r.locked) stored.get(r.fingerprint)?.instances.push(instanceOf(r));
     return stored;
   },
 
@@ -179,7 +185,7 @@ export const alertStore = {
    * update, and the alert rows (their state included) are written once. Foreign keys are
    * checked at the end of the statement, when the new instances exist.
    */
-  async apply(tx: Tx, plan: IngestPlan, now: Date): Promise<void> {
+  async apply(tx: Tx, plan: IngestPlan, now: Date, existing: ReadonlySet<string>): Promise<void> {
     const ts = iso(now);
     const stale = iso(new Date(now.getTime() - SEEN_PRECISION_MS));
     const rewritten = new Set([...plan.created, ...plan.updated].map((i) => i.id));
@@ -200,18 +206,34 @@ export const alertStore = {
         UPDATE alert_instances SET last_seen = ${ts}::timestamptz
         WHERE id = ANY(${pgArray(seenOnly)}::uuid[]) AND last_seen < ${stale}::timestamptz`);
     if (plan.history.length) writes.push(historyInsert(plan.history, now));
-    if (plan.alerts.length)
+    const fresh = plan.alerts.filter((a) => !existing.has(a.fingerprint));
+    const known = plan.alerts.filter((a) => existing.has(a.fingerprint));
+    // Written whole at once (not a placeholder then an update): each write of an alert's row
+    // costs an entry in every one of its indexes, two of them GIN.
+    const freshAt = fresh.length ? writes.length : -1;
+    if (fresh.length)
+      writes.push(sql`
+        INSERT INTO alerts (fingerprint, name, labels, annotations, severity, source, state, current_instance_id,
+                            first_seen, last_seen)
+        SELECT v.fp, COALESCE(v.name, ''), COALESCE(v.labels, '{}'), COALESCE(v.annotations, '{}'),
+               COALESCE(v.severity, 'warning'), COALESCE(v.source, ''), v.state, v.iid, ${ts}::timestamptz, ${ts}::timestamptz
+        FROM ${unnest(fresh, ALERT)}
+        ON CONFLICT (fingerprint) DO NOTHING
+        RETURNING 1`);
+    if (known.length)
       writes.push(sql`
         UPDATE alerts a SET state = v.state, current_instance_id = v.iid, last_seen = ${ts}::timestamptz,
           name = COALESCE(v.name, a.name), labels = COALESCE(v.labels, a.labels),
           annotations = COALESCE(v.annotations, a.annotations), severity = COALESCE(v.severity, a.severity),
           source = COALESCE(v.source, a.source)
-        FROM ${unnest(plan.alerts, ALERT)}
+        FROM ${unnest(known, ALERT)}
         WHERE a.fingerprint = v.fp AND (a.last_seen < ${stale}::timestamptz
           OR (a.state, a.current_instance_id) IS DISTINCT FROM (v.state, v.iid)
           OR (v.name IS NOT NULL AND (a.name, a.labels, a.annotations, a.severity, a.source)
               IS DISTINCT FROM (v.name, v.labels, v.annotations, v.severity, v.source)))`);
-    await together(tx, writes);
+    const inserted = await together(tx, writes, freshAt);
+    // Another transaction created one of these alerts since the lock: this plan did not see it.
+    if (inserted < fresh.length) throw new ConcurrentFirstReport(fresh.length - inserted);
     if (plan.backfilled.length) await this.recomputeSuperseded(tx, plan.backfilled);
   },
 
