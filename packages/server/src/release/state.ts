@@ -1,0 +1,87 @@
+/**
+ * The life of a deploy task and of each of its targets, as pure functions: the routes and the
+ * runner ask here whether a step is allowed and what follows from a target's outcome.
+ */
+export const TASK_STATES = [
+  'awaiting_approval',
+  'pending',
+  'running',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const TARGET_STATES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
+
+export type FailureStrategy = 'continue' | 'pause' | 'abort';
+
+export type TaskEvent = 'approve' | 'start' | 'pause' | 'resume' | 'cancel';
+
+export type Step<S> = { ok: true; state: S } | { ok: false; reason: string };
+
+const OVER: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
+
+/** A person's (or the scheduler's) step on a task. */
+export function taskStep(state: TaskState, event: TaskEvent): Step<TaskState> {
+  if (OVER.includes(state)) return { ok: false, reason: `the task is ${state} already` };
+  switch (event) {
+    case 'approve':
+      return state === 'awaiting_approval'
+        ? { ok: true, state: 'pending' }
+        : { ok: false, reason: `the task is ${state}, it awaits no approval` };
+    case 'start':
+      return state === 'pending'
+        ? { ok: true, state: 'running' }
+        : { ok: false, reason: `only a pending task starts; this one is ${state}` };
+    case 'pause':
+      return state === 'running' || state === 'pending'
+        ? { ok: true, state: 'paused' }
+        : { ok: false, reason: `only a pending or running task pauses; this one is ${state}` };
+    case 'resume':
+      return state === 'paused'
+        ? { ok: true, state: 'running' }
+        : { ok: false, reason: `only a paused task resumes; this one is ${state}` };
+    case 'cancel':
+      return { ok: true, state: 'cancelled' };
+  }
+}
+
+/** A target's step: dispatched (its command is sent), or its outcome arrived. */
+export function targetStep(
+  state: TargetState,
+  event: 'dispatch' | 'succeeded' | 'failed' | 'skip',
+): Step<TargetState> {
+  if (event === 'dispatch')
+    return state === 'pending'
+      ? { ok: true, state: 'running' }
+      : { ok: false, reason: `the target is ${state}` };
+  if (event === 'skip')
+    return state === 'pending'
+      ? { ok: true, state: 'skipped' }
+      : { ok: false, reason: `the target is ${state}` };
+  return state === 'running'
+    ? { ok: true, state: event }
+    : { ok: false, reason: `an outcome is only taken for a running target; this one is ${state}` };
+}
+
+/**
+ * What the task becomes once its targets are as given: a failure pauses or aborts it when the
+ * failure strategy says so; with every target done it succeeded if none failed. `skip` lists
+ * the targets an abort leaves out.
+ */
+export function settle(
+  task: TaskState,
+  failure: FailureStrategy,
+  targets: readonly TargetState[],
+): { state: TaskState; skipPending: boolean } {
+  if (task !== 'running') return { state: task, skipPending: false };
+  const failed = targets.includes('failed');
+  const open = targets.some((t) => t === 'pending' || t === 'running');
+  if (failed && failure === 'abort') return { state: 'failed', skipPending: true };
+  if (!open) return { state: failed ? 'failed' : 'succeeded', skipPending: false };
+  if (failed && failure === 'pause') return { state: 'paused', skipPending: false };
+  return { state: 'running', skipPending: false };
+}
