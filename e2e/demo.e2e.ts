@@ -92,6 +92,17 @@ describe('the demo', () => {
       { ok: (a) => a?.services.find((x) => x.name === 'demo-web')?.health === 'passing', timeoutMs: 60_000 },
     );
     expect(agents).toMatchObject({ name: 'demo-host', keyName: 'demo-host' });
+    // The ping the demo sent over the command channel was answered by the agent.
+    const command = output.match(/commands\s+http:\/\/127\.0\.0\.1:\d+(\/api\/v1\/commands\/[\w-]+)/)![1]!;
+    const ping = await eventually(
+      'the ping answered',
+      () => get<{ state: string; result: unknown }>(command),
+      {
+        ok: (c) => c.state === 'succeeded',
+        timeoutMs: 60_000,
+      },
+    );
+    expect(ping.result).toMatchObject({ name: 'demo-host' });
     expect(output).toContain('demo-host');
 
     const members = () =>

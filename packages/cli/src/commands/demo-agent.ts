@@ -81,3 +81,30 @@ services:
   chmodSync(config, 0o600);
   return Agent.start({ configPath: config, log: opts.log });
 }
+
+/**
+ * Sends the demo agent a `ping` over the command channel once it has registered, so the
+ * commands API has a finished command in it; answers the command's id. The agent fetches it over
+ * the long poll it keeps open to the server (docs/agent.md, Commands from the server).
+ */
+export async function demoPing(base: string, token: string, name: string): Promise<string> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  for (let i = 0; ; i++) {
+    const list = (await (await fetch(`${base}/api/v1/agents?q=${name}`, { headers })).json()) as {
+      items: { id: string; name: string }[];
+    };
+    const agent = list.items.find((a) => a.name === name);
+    if (agent) {
+      const res = await fetch(`${base}/api/v1/commands`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ agent: agent.id, kind: 'ping', timeout: '1m' }),
+      });
+      if (!res.ok)
+        throw new Error(`demo setup: the ping command was refused: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    }
+    if (i >= 60) throw new Error(`demo setup: the agent ${name} did not register within a minute`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -8,7 +8,7 @@ import { huaweiHandler } from '@opsfleet/cloudsim/huawei/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { createLogger, onShutdown } from '@opsfleet/core';
 import { parseAllowList } from '@opsfleet/server';
-import { demoAgent } from './demo-agent.ts';
+import { demoAgent, demoPing } from './demo-agent.ts';
 import { demoData } from './demo-data.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
@@ -130,6 +130,7 @@ export async function demo(_args: string[]): Promise<number> {
   });
   // The demo's services end with the demo.
   onShutdown(() => agent.close(false));
+  const ping = await demoPing(server.url, token, 'demo-host');
   process.stdout.write('running the first collection…\n');
   await exporter.firstCollection();
   process.stdout.write(
@@ -144,6 +145,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  webhooks    ${server.url}/api/v1/webhooks/alertmanager, ${server.url}/api/v2/alerts (vmalert)\n` +
       `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (AGENT_CONFIG=${dir}/agent.yaml opsfleet agent status)\n` +
       `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
+      `  commands    ${server.url}/api/v1/commands/${ping}   (a ping sent to demo-host over the command channel, and its answer)\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n` +
       `  history     ${server.url}/alerts   (a week of demo alerts: resolved, flapping, acknowledged, silenced; a dead letter in ${server.url}/notify/dead-letters)\n\nCtrl-C stops the demo.\n`,
   );
