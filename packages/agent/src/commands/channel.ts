@@ -246,6 +246,7 @@ export class CommandChannel {
         deadline,
         payload: c.payload ?? {},
         host: this.opts.host,
+        dataDir: this.opts.dataDir,
         signal,
         print: (line, o) => print(line, o?.stage ?? c.kind, o?.level ?? 'info'),
       });

@@ -20,6 +20,8 @@ export interface CommandContext {
   deadline: Date;
   payload: Record<string, unknown>;
   host: CommandHost;
+  /** The agent's data folder (`agent.dataDir`): what a handler keeps goes under it. */
+  dataDir: string;
   /** Aborted when the command is cancelled, passes its deadline, or the agent stops. */
   signal: AbortSignal;
   /** A line of output, sent to the server in batches and kept with the command. */

@@ -1,3 +1,4 @@
+import { deployRunHandler } from './deploy/index.ts';
 import type { CommandHandler } from './handler.ts';
 import { pingHandler } from './ping/index.ts';
 import {
@@ -14,4 +15,5 @@ export const HANDLERS: readonly CommandHandler[] = [
   serviceStartHandler,
   serviceStopHandler,
   serviceRestartHandler,
+  deployRunHandler,
 ];
