@@ -9,6 +9,7 @@ import type { SelfMetrics } from '../self-metrics.ts';
 import { groupKey, type Series, type SeriesStore } from '../series-store.ts';
 import type { ApiStats } from './api-stats.ts';
 import { createCloudCalls } from './cloud-calls.ts';
+import { selectMetrics } from './metric-selection.ts';
 import { type MetricResolver, toSeries } from './to-series.ts';
 
 export interface AccountResult {
@@ -90,11 +91,17 @@ export class Collector {
   private dropUncollected(): void {
     const wanted = new Set<string>();
     for (const a of this.config.accounts) {
-      for (const p of this.products.get(a.provider) ?? []) {
+      for (const p of this.selected(a.provider)) {
         if (a.resources.includes(p.resource)) wanted.add(groupKey(a.provider, a.account_id, p.namespace));
       }
     }
     this.deps.store.dropWhere((g) => !wanted.has(g));
+  }
+
+  /** The discovered products of a cloud, narrowed to the metrics server.metrics selects. */
+  private selected(cloud: CloudName): Product[] {
+    const products = this.products.get(cloud) ?? [];
+    return selectMetrics(cloud, products, this.config.server.metrics, this.deps.resolver);
   }
 
   provider(cloud: string): Provider | undefined {
@@ -175,9 +182,7 @@ export class Collector {
       if (!canonical) return;
       resources = [canonical];
     }
-    const products = (this.products.get(account.provider) ?? []).filter((p) =>
-      resources.includes(p.resource),
-    );
+    const products = this.selected(account.provider).filter((p) => resources.includes(p.resource));
     const started = performance.now();
     const result: AccountResult = {
       timestamp: new Date().toISOString(),

@@ -4,7 +4,12 @@ import type { Series } from '../series-store.ts';
 
 /** What the collector needs from the mapping catalog. */
 export interface MetricResolver {
-  resolve(cloud: CloudName, namespace: string, metric: string): { name: string; scale: number };
+  /** `canonical` is set when the catalog maps the source metric. */
+  resolve(
+    cloud: CloudName,
+    namespace: string,
+    metric: string,
+  ): { name: string; scale: number; canonical?: string };
   prefixFor(namespace: string): string | undefined;
 }
 

@@ -1,5 +1,6 @@
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
+import { defaultMappingPath, loadMappings } from '../mappings/catalog.ts';
 
 /**
  * server.yaml, with the public exporter's field names: the top-level `server:` (or its
@@ -83,6 +84,76 @@ const regionDiscoverySchema = z
   })
   .prefault({});
 
+let shippedNames: Map<string, string[]> | undefined;
+
+/** Canonical metric names per catalog prefix (`clb`, `bwp`, `s3`…) of the shipped catalog. */
+export function selectableMetrics(): Map<string, string[]> {
+  if (!shippedNames) {
+    shippedNames = new Map();
+    for (const e of loadMappings(defaultMappingPath()).catalog.entries())
+      shippedNames.set(e.prefix, [...(shippedNames.get(e.prefix) ?? []), e.canonical]);
+  }
+  return shippedNames;
+}
+
+const metricList = z.record(
+  z.string(),
+  z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? []),
+);
+
+/**
+ * `metrics:` chooses which catalog metrics are read, per product (the catalog prefix): each
+ * metric left out is one cloud call fewer per resource and collection. Names are checked
+ * against the shipped catalog so a typo is refused instead of silently selecting nothing.
+ */
+const metricSelectionSchema = z
+  .strictObject({
+    include: metricList.nullish().transform((v) => v ?? {}),
+    exclude: metricList.nullish().transform((v) => v ?? {}),
+  })
+  .superRefine((sel, ctx) => {
+    const known = selectableMetrics();
+    const products = [...known.keys()].sort().join(', ');
+    for (const kind of ['include', 'exclude'] as const)
+      for (const [product, names] of Object.entries(sel[kind])) {
+        const valid = known.get(product);
+        if (!valid) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [kind, product],
+            message: `unknown product "${product}": choose one of ${products}`,
+          });
+          continue;
+        }
+        if (kind === 'include' && !names.length)
+          ctx.addIssue({
+            code: 'custom',
+            path: [kind, product],
+            message: `an empty include list would read nothing of ${product}: list metrics, or remove ${product} from accounts' resources`,
+          });
+        names.forEach((name, i) => {
+          if (!valid.includes(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [kind, product, i],
+              message: `unknown ${product} metric "${name}": choose among ${[...valid].sort().join(', ')}`,
+            });
+        });
+        if (kind === 'exclude' && sel.include[product])
+          ctx.addIssue({
+            code: 'custom',
+            path: [kind, product],
+            message: `${product} has both an include and an exclude list: keep only the include list, without the excluded names`,
+          });
+      }
+  })
+  .prefault({});
+
+export type MetricSelection = z.output<typeof metricSelectionSchema>;
+
 /** Keys of the public exporter's older files that opsfleet has no use for, and what to do instead. */
 const RETIRED_KEYS: Record<string, string> = {
   service_endpoint:
@@ -122,6 +193,7 @@ export const serverSectionSchema = z.strictObject({
   product_concurrency: intIn(0, 10).default(2),
   log: logSchema,
   region_discovery: regionDiscoverySchema,
+  metrics: metricSelectionSchema,
   resource_dim_mapping: z.record(z.string(), z.array(z.string())).default({}),
   admin_auth_enabled: boolish.default(false),
   admin_auth: z
