@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger, onShutdown, parseDuration } from '@opsfleet/core';
 import {
+  checkAuthSecret,
   createServer,
   type MetricsAuth,
   openDatabase,
@@ -122,10 +123,15 @@ export function serverSettings(env: Env, listenFlag?: string): ServerSettings {
   const agentOfflineAfterMs = duration('AGENT_OFFLINE_AFTER');
   const requestTimeoutMs = duration('REQUEST_TIMEOUT');
   const metricsAuth = metricsAuthOf(env);
+  const dataDir = resolve(env.DATA_DIR ?? join('data', 'server'));
+  // Checked here rather than when the server builds its identity service, which runs after the
+  // database is opened and migrated: a bad secret then ended in a stack trace and exit 1.
+  if (env.AUTH_SECRET) checkAuthSecret(env.AUTH_SECRET);
+  SecretBox.checkEnv(env, dataDir);
   const outboundAllow = parseAllowList(env.OUTBOUND_ALLOW);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: resolve(env.DATA_DIR ?? join('data', 'server')),
+    dataDir,
     ...(listen ? { host: listen.host } : {}),
     port,
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -31,6 +31,18 @@ export class SecretBox {
     const current = keyFromEnv(env, 'ENCRYPTION_KEY') ?? generatedKey(join(dataDir, 'encryption.key'));
     const previous = keyFromEnv(env, 'ENCRYPTION_KEY_PREVIOUS');
     return new SecretBox(current, previous ? [previous] : []);
+  }
+
+  /**
+   * Throws, naming the variable or file and the fix, when a configured key cannot be used; reads
+   * what `fromEnv` would and creates nothing, so a start with a bad key stops before the database
+   * or the data directory is touched.
+   */
+  static checkEnv(env: Record<string, string | undefined>, dataDir: string): void {
+    keyFromEnv(env, 'ENCRYPTION_KEY_PREVIOUS');
+    if (keyFromEnv(env, 'ENCRYPTION_KEY')) return;
+    const file = join(dataDir, 'encryption.key');
+    if (existsSync(file)) parseKey(readFileSync(file, 'utf8'), file);
   }
 
   seal(plain: string): string {
