@@ -44,6 +44,9 @@ function am(name: string, severity: string, status: 'firing' | 'resolved', start
   });
 }
 
+// A fresh PGlite and a dozen ingested batches take seconds on a busy machine.
+const SLOW = 60_000;
+
 describe.each(all)('alert overview on $name', (backend) => {
   async function setup() {
     const target = await backend.fresh();
@@ -59,74 +62,88 @@ describe.each(all)('alert overview on $name', (backend) => {
     return { db: database.db, alerts, overview };
   }
 
-  it('draws the last day: started by severity, MTTA and MTTR per hour, noisiest first', async () => {
-    const { alerts, overview } = await setup();
-    // DiskFull fires at 07:00, is acknowledged at 07:20 and resolved by its source at 07:40,
-    // then fires again at 08:30: two episodes. HighLoad fires once at 08:10 and stays.
-    // Two days ago: outside the day, inside the week.
-    clock = at(-2 * 24 * 60);
-    await alerts.ingest(am('OldNews', 'info', 'firing', -2 * 24 * 60), 'am');
-    clock = at(-180);
-    await alerts.ingest(am('DiskFull', 'critical', 'firing', -180), 'am');
-    clock = at(-160);
-    const disk = (await alerts.list({ limit: 10, text: 'DiskFull' })).items[0]!.fingerprint;
-    await alerts.act(disk, 'acknowledge', 'alice');
-    clock = at(-140);
-    await alerts.ingest(am('DiskFull', 'critical', 'resolved', -180, -140), 'am');
-    clock = at(-110);
-    await alerts.ingest(am('HighLoad', 'warning', 'firing', -110), 'am');
-    clock = at(-90);
-    await alerts.ingest(am('DiskFull', 'critical', 'firing', -90), 'am');
-    clock = at(0);
+  it(
+    'draws the last day: started by severity, MTTA and MTTR per hour, noisiest first',
+    async () => {
+      const { alerts, overview } = await setup();
+      // DiskFull fires at 07:00, is acknowledged at 07:20 and resolved by its source at 07:40,
+      // then fires again at 08:30: two episodes. HighLoad fires once at 08:10 and stays.
+      // Two days ago: outside the day, inside the week.
+      clock = at(-2 * 24 * 60);
+      await alerts.ingest(am('OldNews', 'info', 'firing', -2 * 24 * 60), 'am');
+      clock = at(-180);
+      await alerts.ingest(am('DiskFull', 'critical', 'firing', -180), 'am');
+      clock = at(-160);
+      const disk = (await alerts.list({ limit: 10, text: 'DiskFull' })).items[0]!.fingerprint;
+      await alerts.act(disk, 'acknowledge', 'alice');
+      clock = at(-140);
+      await alerts.ingest(am('DiskFull', 'critical', 'resolved', -180, -140), 'am');
+      clock = at(-110);
+      await alerts.ingest(am('HighLoad', 'warning', 'firing', -110), 'am');
+      clock = at(-90);
+      await alerts.ingest(am('DiskFull', 'critical', 'firing', -90), 'am');
+      clock = at(0);
 
-    const day = await overview.compute('24h', clock);
-    expect(day).toMatchObject({
-      range: '24h',
-      from: '2026-11-24T10:00:00.000Z',
-      to: '2026-11-25T10:00:00.000Z',
-      bucketSeconds: 3600,
-    });
-    expect(day.started).toEqual(
-      [
-        { at: '2026-11-25T07:00:00.000Z', severity: 'critical', count: 1 },
-        { at: '2026-11-25T08:00:00.000Z', severity: 'warning', count: 1 },
-        { at: '2026-11-25T08:00:00.000Z', severity: 'critical', count: 1 },
-      ].sort((a, b) => a.at.localeCompare(b.at) || a.severity.localeCompare(b.severity)),
-    );
-    expect(day.responseTimes).toEqual([
-      { at: '2026-11-25T07:00:00.000Z', mttaSeconds: 1200, acknowledged: 1, mttrSeconds: 2400, resolved: 1 },
-    ]);
-    expect(day.noisiest.map((a) => [a.name, a.episodes, a.state])).toEqual([
-      ['DiskFull', 2, 'firing'],
-      ['HighLoad', 1, 'firing'],
-    ]);
-    expect(day.agents).toEqual({ online: 2, offline: 1 });
+      const day = await overview.compute('24h', clock);
+      expect(day).toMatchObject({
+        range: '24h',
+        from: '2026-11-24T10:00:00.000Z',
+        to: '2026-11-25T10:00:00.000Z',
+        bucketSeconds: 3600,
+      });
+      expect(day.started).toEqual(
+        [
+          { at: '2026-11-25T07:00:00.000Z', severity: 'critical', count: 1 },
+          { at: '2026-11-25T08:00:00.000Z', severity: 'warning', count: 1 },
+          { at: '2026-11-25T08:00:00.000Z', severity: 'critical', count: 1 },
+        ].sort((a, b) => a.at.localeCompare(b.at) || a.severity.localeCompare(b.severity)),
+      );
+      expect(day.responseTimes).toEqual([
+        {
+          at: '2026-11-25T07:00:00.000Z',
+          mttaSeconds: 1200,
+          acknowledged: 1,
+          mttrSeconds: 2400,
+          resolved: 1,
+        },
+      ]);
+      expect(day.noisiest.map((a) => [a.name, a.episodes, a.state])).toEqual([
+        ['DiskFull', 2, 'firing'],
+        ['HighLoad', 1, 'firing'],
+      ]);
+      expect(day.agents).toEqual({ online: 2, offline: 1 });
 
-    const week = await overview.compute('7d', clock);
-    expect(week.bucketSeconds).toBe(6 * 3600);
-    expect(week.noisiest.map((a) => a.name)).toEqual(['DiskFull', 'HighLoad', 'OldNews']);
-    expect(week.started.reduce((n, b) => n + b.count, 0)).toBe(4);
-  });
+      const week = await overview.compute('7d', clock);
+      expect(week.bucketSeconds).toBe(6 * 3600);
+      expect(week.noisiest.map((a) => a.name)).toEqual(['DiskFull', 'HighLoad', 'OldNews']);
+      expect(week.started.reduce((n, b) => n + b.count, 0)).toBe(4);
+    },
+    SLOW,
+  );
 
-  it('counts failed delivery attempts per bucket in the range and dead letters now', async () => {
-    const { db, overview } = await setup();
-    const channel = await seedChannel(db);
-    const now = new Date(T);
-    await seedOutbox(db, channel, 'dead', new Date(T - 2 * 3_600_000), 3);
-    await seedOutbox(db, channel, 'delivered', new Date(T - 30 * 60_000), 2);
-    await seedOutbox(db, channel, 'pending', daysAgo(3, T), 1);
-    const day = await overview.compute('24h', now);
-    expect(day.deliveries).toEqual({
-      failed: [
-        { at: '2026-11-25T08:00:00.000Z', count: 3 },
-        { at: '2026-11-25T09:00:00.000Z', count: 1 },
-      ],
-      failedTotal: 4,
-      deadLetters: 1,
-    });
-    const week = await overview.compute('7d', now);
-    expect(week.deliveries.failedTotal).toBe(5);
-  });
+  it(
+    'counts failed delivery attempts per bucket in the range and dead letters now',
+    async () => {
+      const { db, overview } = await setup();
+      const channel = await seedChannel(db);
+      const now = new Date(T);
+      await seedOutbox(db, channel, 'dead', new Date(T - 2 * 3_600_000), 3);
+      await seedOutbox(db, channel, 'delivered', new Date(T - 30 * 60_000), 2);
+      await seedOutbox(db, channel, 'pending', daysAgo(3, T), 1);
+      const day = await overview.compute('24h', now);
+      expect(day.deliveries).toEqual({
+        failed: [
+          { at: '2026-11-25T08:00:00.000Z', count: 3 },
+          { at: '2026-11-25T09:00:00.000Z', count: 1 },
+        ],
+        failedTotal: 4,
+        deadLetters: 1,
+      });
+      const week = await overview.compute('7d', now);
+      expect(week.deliveries.failedTotal).toBe(5);
+    },
+    SLOW,
+  );
 
   describe('over HTTP', () => {
     let t: TestServer;
