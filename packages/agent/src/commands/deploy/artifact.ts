@@ -86,10 +86,7 @@ export async function fetchArtifact(
 export function redacted(url: string): string {
   try {
     const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    if (u.search) u.search = '?…';
-    return u.toString();
+    return `${u.origin}${u.pathname}${u.search ? '?…' : ''}`;
   } catch {
     return '(an invalid URL)';
   }
