@@ -43,6 +43,8 @@ import { ruleRoutes } from './notify/rule-routes.ts';
 import { RuleStore } from './notify/rule-store.ts';
 import { templateRoutes } from './notify/template-routes.ts';
 import { TemplateStore } from './notify/template-store.ts';
+import { releaseRoutes } from './release/routes.ts';
+import { ReleaseService } from './release/service.ts';
 import { Retention, scheduleRetention } from './retention/retention.ts';
 import type { RetentionSettings } from './retention/settings.ts';
 
@@ -188,6 +190,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     opts.commands,
   );
   commandRoutes(app, commands);
+  releaseRoutes(app, new ReleaseService(db, (...entry) => identity.audit(...entry)));
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;

@@ -28,6 +28,9 @@ export const PERMISSIONS = [
   'commands:read',
   'commands:write',
   'agent:commands',
+  'release:read',
+  'release:deploy',
+  'release:approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -49,8 +52,19 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'agents:write',
     'commands:read',
     'commands:write',
+    'release:read',
+    'release:deploy',
+    'release:approve',
   ],
-  viewer: ['alert:read', 'silence:read', 'rule:read', 'notify:read', 'agents:read', 'commands:read'],
+  viewer: [
+    'alert:read',
+    'silence:read',
+    'rule:read',
+    'notify:read',
+    'agents:read',
+    'commands:read',
+    'release:read',
+  ],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
   // The host agent's key: register and heartbeat as the agent the key names, and report its
@@ -62,8 +76,8 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 export const ROLE_PURPOSE: Record<Role, string> = {
   admin: 'manages users, API keys and everything else',
   operator:
-    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands',
-  viewer: 'reads alerts, silences, rules, notifications, agents and commands; changes nothing',
+    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands, manages releases and approves deploys',
+  viewer: 'reads alerts, silences, rules, notifications, agents, commands and releases; changes nothing',
   ingest: 'an API key for a sender (Alertmanager, vmalert): pushes alerts and nothing else',
   agent:
     "the host agent's API key: registers and heartbeats as itself, reports health as alerts, takes and answers its own commands",
