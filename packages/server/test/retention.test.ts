@@ -30,6 +30,28 @@ async function fresh(backend: Backend): Promise<Database> {
 const retention = (database: Database, opts: Partial<RetentionOptions> = {}) =>
   new Retention({ database, log: silentLogger(), pauseMs: 0, ...opts });
 
+/** A command of kind `kind` (unique per test) with `lines` output lines. */
+async function seedCommand(
+  db: Database['db'],
+  kind: string,
+  state: string,
+  createdAt: Date,
+  finishedAt: Date | null,
+  lines = 0,
+): Promise<void> {
+  const [row] = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      INSERT INTO commands (agent_id, agent_name, kind, state, deadline, created_by, created_at, finished_at)
+      VALUES (gen_random_uuid(), 'web-1', ${kind}, ${state}, ${createdAt.toISOString()}::timestamptz + interval '10 minutes',
+              'admin', ${createdAt.toISOString()}::timestamptz, ${finishedAt?.toISOString() ?? null}::timestamptz)
+      RETURNING id`),
+  );
+  for (let seq = 1; seq <= lines; seq++)
+    await db.execute(sql`
+      INSERT INTO command_output (command_id, seq, stage, level, line, at)
+      VALUES (${row!.id}::uuid, ${seq}, 'run', 'info', ${`line ${seq}`}, ${createdAt.toISOString()}::timestamptz)`);
+}
+
 const tables = async (db: Database['db']) => ({
   alerts: await count(db, 'alerts'),
   alert_instances: await count(db, 'alert_instances'),
@@ -108,6 +130,27 @@ describe.each(all)('retention on $name', { timeout: 60_000 }, (backend) => {
     expect(left.map((r) => r.action)).toEqual(['user.reset']);
   });
 
+  it('deletes commands finished before RETENTION_COMMANDS with their output; open commands of any age and recently finished ones stay', async () => {
+    const database = await fresh(backend);
+    const { db } = database;
+    await seedCommand(db, 'old-success', 'succeeded', daysAgo(41), daysAgo(40), 3);
+    await seedCommand(db, 'old-failure', 'failed', daysAgo(32), daysAgo(31), 1);
+    await seedCommand(db, 'old-expired', 'expired', daysAgo(51), daysAgo(50));
+    await seedCommand(db, 'young', 'succeeded', daysAgo(6), daysAgo(5), 2);
+    await seedCommand(db, 'long-running', 'succeeded', daysAgo(60), daysAgo(10), 1);
+    await seedCommand(db, 'still-open', 'running', daysAgo(100), null, 2);
+
+    expect(await retention(database).run()).toMatchObject({ commands: 3, command_output: 4 });
+
+    const left = rowsOf<{ kind: string }>(await db.execute(sql`SELECT kind FROM commands ORDER BY kind`));
+    expect(left.map((r) => r.kind)).toEqual(['long-running', 'still-open', 'young']);
+    expect(await count(db, 'command_output')).toBe(5);
+    await seedCommand(db, 'ancient', 'succeeded', daysAgo(3001), daysAgo(3000));
+    const keepCommands = { ...DEFAULT_RETENTION, commandsMs: 0 };
+    expect(await retention(database, { settings: keepCommands }).run()).not.toHaveProperty('commands');
+    expect(await count(db, 'commands')).toBe(4);
+  });
+
   it('keeps everything of a kind whose retention is 0', async () => {
     const database = await fresh(backend);
     const { db } = database;
@@ -115,7 +158,7 @@ describe.each(all)('retention on $name', { timeout: 60_000 }, (backend) => {
     await seedOutbox(db, await seedChannel(db), 'delivered', daysAgo(3000));
     await seedAudit(db, { at: daysAgo(3000) });
 
-    const keepAll = { alertsMs: 0, notifyMs: 0, auditMs: 0 };
+    const keepAll = { alertsMs: 0, notifyMs: 0, auditMs: 0, commandsMs: 0 };
     expect(await retention(database, { settings: keepAll }).run()).toEqual({});
     expect([
       await count(db, 'alerts'),
@@ -145,7 +188,8 @@ describe.each(all)('retention on $name', { timeout: 60_000 }, (backend) => {
         key === 'execute'
           ? async (query: Parameters<typeof execute>[0]) => {
               const result = await execute(query);
-              statements.push(rowsOf<{ audit_log: number }>(result)[0]?.audit_log ?? 0);
+              const audit = rowsOf<{ audit_log?: number }>(result)[0]?.audit_log;
+              if (audit !== undefined) statements.push(audit);
               return result;
             }
           : Reflect.get(target, key),

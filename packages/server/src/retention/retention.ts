@@ -9,6 +9,7 @@ import { loggableError } from '../http/log-error.ts';
 import { purgeAudit } from '../identity/audit.ts';
 import type { Jobs } from '../jobs.ts';
 import { purgeOutbox } from '../notify/outbox-retention.ts';
+import { purgeFinishedCommands } from './commands.ts';
 import { DEFAULT_RETENTION, type RetentionSettings } from './settings.ts';
 
 export interface RetentionOptions {
@@ -17,7 +18,7 @@ export interface RetentionOptions {
   settings?: RetentionSettings;
   /** Where `opsfleet_retention_deleted_total` is registered. */
   registry?: Registry;
-  /** Rows of the leading table (alerts, notifications, audit entries) per statement (default 5,000). */
+  /** Rows of the leading table (alerts, notifications, audit entries, commands) per statement (default 5,000). */
   batchSize?: number;
   /** The wait between two statements, so that other work gets the disk in between (default 200 ms). */
   pauseMs?: number;
@@ -36,6 +37,7 @@ const PURGES: Purge[] = [
   { setting: 'alertsMs', leading: 'alerts', statement: purgeClosedAlerts },
   { setting: 'notifyMs', leading: 'notify_outbox', statement: purgeOutbox },
   { setting: 'auditMs', leading: 'audit_log', statement: purgeAudit },
+  { setting: 'commandsMs', leading: 'commands', statement: purgeFinishedCommands },
 ];
 
 // Any constant shared by every replica and used for nothing else.

@@ -8,6 +8,8 @@ export interface RetentionSettings {
   notifyMs: number;
   /** `RETENTION_AUDIT`: audit log entries. */
   auditMs: number;
+  /** `RETENTION_COMMANDS`: finished agent commands, with their output lines. */
+  commandsMs: number;
 }
 
 const DAY = 86_400_000;
@@ -15,12 +17,14 @@ export const DEFAULT_RETENTION: RetentionSettings = {
   alertsMs: 90 * DAY,
   notifyMs: 30 * DAY,
   auditMs: 365 * DAY,
+  commandsMs: 30 * DAY,
 };
 
 const VARIABLES: Record<keyof RetentionSettings, string> = {
   alertsMs: 'RETENTION_ALERTS',
   notifyMs: 'RETENTION_NOTIFY',
   auditMs: 'RETENTION_AUDIT',
+  commandsMs: 'RETENTION_COMMANDS',
 };
 
 /** Shorter than this is a typo rather than a policy: it would delete what is still being looked at. */
@@ -42,7 +46,7 @@ function keepFor(name: string, raw: string): number {
   return ms;
 }
 
-/** RETENTION_ALERTS, RETENTION_NOTIFY and RETENTION_AUDIT, or their defaults; throws naming a bad one. */
+/** RETENTION_ALERTS, RETENTION_NOTIFY, RETENTION_AUDIT and RETENTION_COMMANDS, or their defaults; throws naming a bad one. */
 export function retentionSettings(env: Record<string, string | undefined>): RetentionSettings {
   const out = { ...DEFAULT_RETENTION };
   for (const key of Object.keys(VARIABLES) as (keyof RetentionSettings)[]) {
