@@ -148,6 +148,27 @@ environment variable, listed in docs/server.md.`,
     .description('health checks and their state')
     .argument('[service]', 'only this service')
     .action((service?: string) => withAgent((a) => a.agentHealth(service, env)));
+  agent
+    .command('detach')
+    .description(
+      'start a process that outlives the caller and the agent (what a deploy script runs as $OPSFLEET_DETACH); prints its pid, or its unit for systemd-run',
+    )
+    .addOption(
+      new Option(
+        '--method <method>',
+        "systemd-run: a transient unit outside the agent's cgroup; setsid: a new session; nohup: same session (weakest)",
+      )
+        .choices(['auto', 'systemd-run', 'setsid', 'nohup'])
+        .default('auto'),
+    )
+    .option('--log <file>', 'append its stdout and stderr here (needed by setsid and nohup)')
+    .option('--unit <name>', 'systemd-run: the unit name')
+    .option('--pid-file <file>', 'write its pid here (setsid, nohup)')
+    .option('--cwd <dir>', 'its working folder')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .action(async (command: string[], options: import('./commands/agent-detach.ts').DetachOptions) =>
+      done(await (await import('./commands/agent-detach.ts')).agentDetach(options, command)),
+    );
 
   program
     .command('check-config')

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export const DETACH_METHODS = ['systemd-run', 'setsid', 'nohup'] as const;
@@ -106,7 +106,7 @@ export async function startDetached(r: DetachRequest): Promise<Detached> {
 }
 
 export const DETACH_USAGE =
-  'usage: opsfleet-detach [--method auto|systemd-run|setsid|nohup] [--log FILE] [--unit NAME] [--pid-file FILE] [--cwd DIR] -- command [args...]';
+  'usage: opsfleet agent detach [--method auto|systemd-run|setsid|nohup] [--log FILE] [--unit NAME] [--pid-file FILE] [--cwd DIR] -- command [args...]';
 
 /** The detach entry's arguments; a problem is thrown naming the flag and what it takes. */
 export function parseDetachArgs(argv: string[], booted?: boolean): DetachRequest & { pidFile?: string } {
@@ -140,4 +140,31 @@ export function parseDetachArgs(argv: string[], booted?: boolean): DetachRequest
     ...(flags.has('--cwd') ? { cwd: flags.get('--cwd')! } : {}),
     ...(flags.has('--pid-file') ? { pidFile: flags.get('--pid-file')! } : {}),
   };
+}
+
+/**
+ * `opsfleet agent detach`, what a deploy script runs through `$OPSFLEET_DETACH`: starts the
+ * command detached, writes its pid (setsid, nohup) to `--pid-file`, prints the pid or unit.
+ * Answers the exit code: 2 for bad arguments, 1 when the start failed.
+ */
+export async function detach(argv: string[]): Promise<number> {
+  let req: ReturnType<typeof parseDetachArgs>;
+  try {
+    req = parseDetachArgs(argv);
+  } catch (err) {
+    process.stderr.write(`opsfleet agent detach: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const started = await startDetached(req);
+    if (req.pidFile && started.pid) {
+      writeFileSync(`${req.pidFile}.tmp`, `${started.pid}\n`);
+      renameSync(`${req.pidFile}.tmp`, req.pidFile);
+    }
+    process.stdout.write(`${started.unit ?? started.pid}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`opsfleet agent detach: ${(err as Error).message}\n`);
+    return 1;
+  }
 }

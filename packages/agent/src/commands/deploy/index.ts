@@ -1,6 +1,5 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
 import { CommandError, type CommandHandler, payloadOf } from '../handler.ts';
@@ -45,15 +44,25 @@ const Payload = z.object({
 });
 
 /**
- * The command a deploy script runs to start a process detached, as `"$OPSFLEET_DETACH" …`: a
- * small wrapper that runs detach-main.ts with the same Node and TypeScript loader as the agent.
+ * The `opsfleet` command this agent runs from: the bundle (dist/opsfleet.mjs) or the checkout's
+ * bin when the agent was started by it, else (the agent embedded, as in tests) the checkout's bin.
+ */
+function opsfleetEntry(): string {
+  const running = process.argv[1] ?? '';
+  return basename(running) === 'opsfleet.mjs'
+    ? running
+    : join(import.meta.dirname, '../../../../cli/bin/opsfleet.mjs');
+}
+
+/**
+ * What a deploy script runs to start a process detached, as `"$OPSFLEET_DETACH" …`: a wrapper
+ * for `opsfleet agent detach` with the agent's own Node, so a script needs no PATH set up.
  */
 function detachEntry(dataDir: string): string {
   const file = join(dataDir, 'deploys', 'bin', 'opsfleet-detach');
   mkdirSync(join(dataDir, 'deploys', 'bin'), { recursive: true, mode: 0o700 });
-  const loader = createRequire(import.meta.url).resolve('tsx/esm');
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-  const text = `#!/bin/sh\nexec ${quote(process.execPath)} --import ${quote(`file://${loader}`)} ${quote(join(import.meta.dirname, 'detach-main.ts'))} "$@"\n`;
+  const text = `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(opsfleetEntry())} agent detach "$@"\n`;
   writeFileSync(`${file}.tmp`, text, { mode: 0o700 });
   chmodSync(`${file}.tmp`, 0o700);
   renameSync(`${file}.tmp`, file);
