@@ -202,12 +202,12 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
   return (
     <>
       <OverviewStrip changes={changes} />
-      <Space wrap style={{ marginBottom: 16 }} align="center">
+      <div className="opsfleet-filters">
         <Select
           mode="multiple"
           allowClear
           placeholder="Any state"
-          style={{ minWidth: 260 }}
+          style={{ minWidth: 'min(260px, 100%)' }}
           value={filter.status}
           onChange={(status: string[]) => change({ status })}
           options={ALERT_STATES.map((s) => ({ value: s, label: s }))}
@@ -217,7 +217,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
           mode="multiple"
           allowClear
           placeholder="Any severity"
-          style={{ minWidth: 200 }}
+          style={{ minWidth: 'min(200px, 100%)' }}
           value={filter.severity}
           onChange={(severity: string[]) => change({ severity })}
           options={SEVERITIES.map((s) => ({ value: s, label: s }))}
@@ -241,7 +241,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
           open={false}
           suffixIcon={null}
           placeholder="label name=value"
-          style={{ minWidth: 220 }}
+          style={{ minWidth: 'min(220px, 100%)' }}
           value={filter.labels}
           onChange={setLabels}
           data-testid="filter-label"
@@ -251,7 +251,7 @@ export function AlertsPage({ fingerprint }: { fingerprint?: string }) {
             <Badge status={badge.status} text={badge.text} />
           </span>
         </Tooltip>
-      </Space>
+      </div>
       {error && (
         <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="alerts-error" />
       )}
