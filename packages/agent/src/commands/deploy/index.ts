@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
@@ -98,6 +98,7 @@ export const deployRunHandler: CommandHandler = {
       ...(artifact ? { artifact } : {}),
       detach: detachEntry(dataDir),
     });
+    // The script's text is kept with the command at the server; its file only serves the run.
     const outcome = await runScript({
       file,
       cwd: paths.appDir,
@@ -105,7 +106,7 @@ export const deployRunHandler: CommandHandler = {
       signal,
       timeoutMs: p.timeout,
       print: (line, level) => print(line, { stage: p.operation, level }),
-    });
+    }).finally(() => rmSync(file, { force: true }));
     const result = {
       project: p.project,
       env: p.env,
