@@ -8,6 +8,7 @@ import { encodeCursor } from '../src/http/list-query.ts';
 import { auditQuery, purgeAudit } from '../src/identity/audit.ts';
 import { purgeOutbox } from '../src/notify/outbox-retention.ts';
 import { outboxQueries } from '../src/notify/outbox-store.ts';
+import { purgeFinishedCommands } from '../src/retention/commands.ts';
 import { backends } from './backends.ts';
 import { unindexedScans } from './query-plan.ts';
 import { seedAudit, seedChannel, seedOutbox, seedSilence } from './seed.ts';
@@ -312,6 +313,7 @@ describe.runIf(all.some((b) => b.name === 'postgres'))('list and retention query
     ['retention of closed alerts', purgeClosedAlerts(now, 5000)],
     ['retention of the outbox', purgeOutbox(now, 5000)],
     ['retention of the audit log', purgeAudit(now, 5000)],
+    ['retention of finished commands', purgeFinishedCommands(now, 5000)],
   ];
 
   // Channels and rules are configuration: tens of rows, read whole whatever the plan.
