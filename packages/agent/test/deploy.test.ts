@@ -156,7 +156,7 @@ services: []
 
 const base = { project: 'shop', env: 'prod', target: 'web-1' };
 
-describe('deploy.run', { timeout: 240_000 }, () => {
+describe('deploy.run', { timeout: 360_000 }, () => {
   it('installs v1, updates to v2 and rolls back to v1 with the template script', async () => {
     const t = await setup();
     const agent = await t.startAgent('web-1');
