@@ -44,6 +44,7 @@ import { RuleStore } from './notify/rule-store.ts';
 import { templateRoutes } from './notify/template-routes.ts';
 import { TemplateStore } from './notify/template-store.ts';
 import { releaseRoutes } from './release/routes.ts';
+import { ReleaseRunner } from './release/runner.ts';
 import { ReleaseService } from './release/service.ts';
 import { Retention, scheduleRetention } from './retention/retention.ts';
 import type { RetentionSettings } from './retention/settings.ts';
@@ -190,7 +191,15 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     opts.commands,
   );
   commandRoutes(app, commands);
-  releaseRoutes(app, new ReleaseService(db, (...entry) => identity.audit(...entry)));
+  const release = new ReleaseRunner(db, commands, (...entry) => identity.audit(...entry), opts.log);
+  releaseRoutes(
+    app,
+    new ReleaseService(
+      db,
+      (...entry) => identity.audit(...entry),
+      () => release.kick(),
+    ),
+  );
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
@@ -201,6 +210,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     await commands
       .housekeep()
       .catch((err) => opts.log.warn({ err: loggableError(err) }, 'command housekeeping failed'));
+    release.kick();
     if ((await alerts.housekeep()) > 0) notifier.kick();
   });
   const retention = new Retention({
@@ -227,6 +237,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       await jobs?.stop();
       // Long polls waiting for commands answer now instead of holding the close up.
       await commands.close();
+      await release.idle();
       await app.close();
       await feed.close();
       await silences.close();

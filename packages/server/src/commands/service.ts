@@ -24,6 +24,12 @@ export type Audit = (
   after?: unknown,
 ) => Promise<void>;
 
+/**
+ * Called with the finished command inside the transaction that records its result; what it
+ * returns is called once that transaction has committed.
+ */
+export type FinishHook = (tx: Pick<Db, 'execute'>, command: CommandView) => Promise<(() => void) | undefined>;
+
 /** The agent a request comes from (its API key). */
 export interface CommandAgent {
   id: string;
@@ -102,6 +108,7 @@ export class CommandService {
   private readonly waiters = new Map<string, Set<() => void>>();
   private unlisten?: () => Promise<void>;
   private closed = false;
+  private readonly finishHooks: FinishHook[] = [];
 
   private constructor(
     private readonly database: Database,
@@ -159,6 +166,41 @@ export class CommandService {
       set.add(done);
     });
     return { woken, done };
+  }
+
+  /**
+   * Runs `hook` in the transaction that records a command's result, so what a domain derives
+   * from the outcome (a release target's installation) is stored with it or not at all.
+   */
+  onFinish(hook: FinishHook): void {
+    this.finishHooks.push(hook);
+  }
+
+  /**
+   * Queues a command in the caller's transaction, for work recorded with it (a release target
+   * marked as sent); call `announce` with the agent's id once that transaction has committed.
+   */
+  async createIn(
+    tx: Pick<Db, 'execute'>,
+    actor: string,
+    c: { agentId: string; agentName: string; kind: string; payload: unknown; timeoutMs: number },
+  ): Promise<CommandView> {
+    return viewOf(
+      await commandStore.insert(tx, {
+        agentId: c.agentId,
+        agentName: c.agentName,
+        kind: c.kind,
+        payload: c.payload,
+        deadlineMs: c.timeoutMs,
+        createdBy: actor,
+      }),
+    );
+  }
+
+  /** Wakes the agent's poll on every replica: it has new work. */
+  async announce(agentId: string): Promise<void> {
+    this.wake(agentId);
+    await this.database.notify(CHANNEL, agentId);
   }
 
   async create(
@@ -308,6 +350,7 @@ export class CommandService {
     id: string,
     outcome: { ok: boolean; result?: unknown; error?: string },
   ): Promise<CommandView> {
+    const afterCommit: (() => void)[] = [];
     const { row, changed } = await this.db.transaction(async (tx) => {
       const row = await this.own(tx, agent, id);
       const t = transition(row.state, new Date(row.deadline), new Date(row.now), {
@@ -316,11 +359,17 @@ export class CommandService {
       });
       if (!t.ok) throw conflict(`command ${id} takes no result: ${t.reason}`);
       if (!t.changed) return { row, changed: false };
-      return {
-        row: await commandStore.setState(tx, id, t.state, { result: outcome.result, error: outcome.error }),
-        changed: true,
-      };
+      const done = await commandStore.setState(tx, id, t.state, {
+        result: outcome.result,
+        error: outcome.error,
+      });
+      for (const hook of this.finishHooks) {
+        const after = await hook(tx, viewOf(done));
+        if (after) afterCommit.push(after);
+      }
+      return { row: done, changed: true };
     });
+    for (const after of afterCommit) after();
     if (changed)
       await this.audit(agent.actor, 'command.result', resource(id), undefined, {
         state: row.state,

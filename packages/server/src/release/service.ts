@@ -139,13 +139,14 @@ export const taskView = (r: TaskRow, targets?: TaskTargetRow[]) => ({
 
 /**
  * Projects, their environments, targets and versions; installations; deploy tasks. Every change
- * is audited. Running a task's batches (sending `deploy.run` commands) is not here yet: a task is
- * stored with its targets and can be approved, paused, resumed and cancelled.
+ * is audited. The runner (runner.ts) carries tasks out.
  */
 export class ReleaseService {
   constructor(
     private readonly db: Db,
     private readonly audit: Audit,
+    /** Tells the runner a task may have work now (created, approved, resumed). */
+    private readonly onTaskChange: () => void = () => {},
   ) {}
 
   // Projects
@@ -442,6 +443,7 @@ export class ReleaseService {
         targets: batches.flatMap((b, i) => b.map((t) => ({ targetId: t.id, agentId: t.agent_id, batch: i }))),
       }),
     );
+    this.onTaskChange();
     const view = await this.getTask(id);
     await this.audit(actor, 'release.task.create', `release-task:${id}`, undefined, {
       operation: view.operation,
@@ -490,6 +492,7 @@ export class ReleaseService {
       if (next.state === 'cancelled') await store.skipPending(tx, id);
       return row.state;
     });
+    this.onTaskChange();
     const view = await this.getTask(id);
     await this.audit(
       actor,

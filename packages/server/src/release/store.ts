@@ -466,6 +466,83 @@ export const releaseStore = {
       WHERE id = ${id}::uuid`);
   },
 
+  /** Pending tasks whose start time has come, and running ones: what the runner looks at. */
+  async activeTaskIds(db: Tx): Promise<string[]> {
+    return rowsOf<{ id: string }>(
+      await db.execute(sql`
+        SELECT id FROM release_tasks
+        WHERE state = 'running' OR (state = 'pending' AND (scheduled_at IS NULL OR scheduled_at <= now()))
+        ORDER BY created_at, id`),
+    ).map((r) => r.id);
+  },
+
+  /** The task for the runner, locked; undefined when another replica holds it now. */
+  async claimTask(tx: Tx, id: string): Promise<TaskRow | undefined> {
+    return rowsOf<TaskRow>(
+      await tx.execute(
+        sql`SELECT ${TASK_COLUMNS} FROM ${TASK_FROM} WHERE k.id = ${id}::uuid FOR UPDATE OF k SKIP LOCKED`,
+      ),
+    )[0];
+  },
+
+  async setTarget(
+    tx: Tx,
+    taskId: string,
+    targetId: string,
+    state: TargetState,
+    extra: { commandId?: string; error?: string | null } = {},
+  ): Promise<void> {
+    await tx.execute(sql`
+      UPDATE release_task_targets SET state = ${state},
+        command_id = coalesce(${extra.commandId ?? null}::uuid, command_id),
+        error = ${extra.error ?? null},
+        started_at = CASE WHEN ${state} = 'running' THEN now() ELSE started_at END,
+        finished_at = CASE WHEN ${state} IN ('succeeded', 'failed', 'skipped') THEN now() ELSE finished_at END
+      WHERE task_id = ${taskId}::uuid AND target_id = ${targetId}::uuid`);
+  },
+
+  /** The task target a command was sent for, locked with its task. */
+  async targetOfCommand(tx: Tx, commandId: string): Promise<TaskTargetRow | undefined> {
+    return rowsOf<TaskTargetRow>(
+      await tx.execute(sql`
+        SELECT r.task_id, r.target_id, r.agent_id, '' AS agent_name, r.batch, r.state, r.command_id, r.error,
+          r.started_at, r.finished_at
+        FROM release_task_targets r WHERE r.command_id = ${commandId}::uuid FOR UPDATE`),
+    )[0];
+  },
+
+  /** The task's running targets whose command will bring no result: expired or cancelled. */
+  async lostTargets(tx: Tx, taskId: string): Promise<{ target_id: string; state: string }[]> {
+    return rowsOf(
+      await tx.execute(sql`
+        SELECT r.target_id, CASE WHEN c.state = 'cancelled' THEN 'cancelled' ELSE 'expired' END AS state
+        FROM release_task_targets r JOIN commands c ON c.id = r.command_id
+        WHERE r.task_id = ${taskId}::uuid AND r.state = 'running'
+          AND (c.state IN ('expired', 'cancelled')
+            OR (c.state IN ('queued', 'delivered', 'running') AND c.deadline <= now()))`),
+    );
+  },
+
+  /** When the batch before this one ended, in seconds ago; null if it has not. */
+  async secondsSinceBatch(db: Tx, taskId: string, batch: number): Promise<number | null> {
+    const [row] = rowsOf<{ s: number | null }>(
+      await db.execute(sql`
+        SELECT extract(epoch FROM now() - max(finished_at))::float8 AS s FROM release_task_targets
+        WHERE task_id = ${taskId}::uuid AND batch = ${batch}`),
+    );
+    return row?.s === null || row?.s === undefined ? null : Number(row.s);
+  },
+
+  async installedVersion(db: Tx, targetId: string): Promise<string | null> {
+    return (
+      rowsOf<{ version: string }>(
+        await db.execute(
+          sql`SELECT version FROM release_installations WHERE target_id = ${targetId}::uuid AND state = 'installed'`,
+        ),
+      )[0]?.version ?? null
+    );
+  },
+
   /** Targets not started yet will not be: a cancelled or aborted task. */
   async skipPending(tx: Tx, taskId: string): Promise<void> {
     await tx.execute(sql`

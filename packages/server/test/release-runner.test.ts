@@ -1,0 +1,236 @@
+import { eventually } from '@opsfleet/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends } from './backends.ts';
+import { type TestServer, testServer } from './test-server.ts';
+
+const all = await backends();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+type Method = 'GET' | 'POST' | 'PATCH';
+const R = '/api/v1/release';
+const SHA = 'b'.repeat(64);
+
+describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => {
+  async function start(): Promise<TestServer> {
+    const t = await testServer(backend);
+    cleanups.push(t.close);
+    return t;
+  }
+
+  async function as(t: TestServer, secret: string, method: Method, url: string, payload?: unknown) {
+    const res = await t.s.app.inject({
+      method,
+      url,
+      headers: { 'x-api-key': secret },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return { status: res.statusCode, body: res.body ? res.json() : undefined };
+  }
+
+  async function ok(t: TestServer, method: Method, url: string, payload?: unknown) {
+    const res = await t.api(method, url, payload);
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+    return res.body;
+  }
+
+  /** Three registered agents (priority 0, 1, 2) as prod targets of project shop, with v1 and v2. */
+  async function fleet(t: TestServer) {
+    const project = await ok(t, 'POST', `${R}/projects`, { name: 'shop' });
+    const prod = await ok(t, 'POST', `${R}/projects/${project.id}/environments`, { name: 'prod' });
+    const agents: Record<string, { id: string; key: string }> = {};
+    for (const [i, name] of ['web-1', 'web-2', 'web-3'].entries()) {
+      const k = (await ok(t, 'POST', '/api/v1/api-keys', { name, role: 'agent' })) as {
+        id: string;
+        key: string;
+      };
+      expect(
+        (await as(t, k.key, 'POST', '/api/v1/agents/register', { hostname: name, version: '0.1.0' })).status,
+      ).toBe(200);
+      await ok(t, 'POST', `${R}/projects/${project.id}/targets`, {
+        environment: prod.id,
+        agent: k.id,
+        priority: i,
+      });
+      agents[name] = k;
+    }
+    const version = (v: string) =>
+      ok(t, 'POST', `${R}/projects/${project.id}/versions`, {
+        version: v,
+        install_script: `install ${v}`,
+        update_script: `update to ${v}`,
+        artifact_url: `https://artifacts.example/shop-${v}.tgz`,
+        artifact_sha256: SHA,
+        status: 'active',
+      });
+    return { project, prod, agents, v1: await version('1.0.0'), v2: await version('2.0.0') };
+  }
+
+  /** The agent's due commands, waiting up to `wait` for one. */
+  async function poll(t: TestServer, agent: { key: string }, wait = '10s') {
+    const res = await as(t, agent.key, 'GET', `/api/v1/agent/commands?wait=${wait}`);
+    expect(res.status).toBe(200);
+    return res.body.commands as { id: string; kind: string; payload: Record<string, unknown> }[];
+  }
+
+  async function answer(t: TestServer, agent: { key: string }, id: string, ok: boolean) {
+    const res = await as(
+      t,
+      agent.key,
+      'POST',
+      `/api/v1/agent/commands/${id}/result`,
+      ok ? { status: 'succeeded' } : { status: 'failed', error: 'script exited 1' },
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+
+  const installed = async (t: TestServer, projectId: string) =>
+    (await ok(t, 'GET', `${R}/projects/${projectId}/installations`)).items
+      .map(
+        (i: { agent: { name: string }; version: string; state: string }) =>
+          `${i.agent.name}:${i.version}:${i.state}`,
+      )
+      .sort();
+
+  const taskState = async (t: TestServer, id: string) => (await ok(t, 'GET', `${R}/tasks/${id}`)).state;
+
+  it('sends deploy.run batch by batch and writes each installation with the outcome; auto-select then takes what is installed', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const {
+      'web-1': web1,
+      'web-2': web2,
+      'web-3': web3,
+    } = f.agents as Record<string, { id: string; key: string }>;
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'deploy',
+      client_ids: [web1!.id, web2!.id, web3!.id],
+      strategy: { type: 'rolling', batchSize: 2, intervalSeconds: 0 },
+    });
+
+    // The first batch is the two highest priorities; the third agent gets nothing yet.
+    const [c3] = await poll(t, web3!);
+    const [c2] = await poll(t, web2!);
+    expect(c3).toMatchObject({
+      kind: 'deploy.run',
+      payload: {
+        project: 'shop',
+        env: 'prod',
+        version: '1.0.0',
+        previousVersion: null,
+        operation: 'deploy',
+        artifact: { url: 'https://artifacts.example/shop-1.0.0.tgz', sha256: SHA },
+        script: 'install 1.0.0',
+      },
+    });
+    expect(await poll(t, web1!, '0s')).toEqual([]);
+    expect(await taskState(t, task.id)).toBe('running');
+
+    // The installation is written with the result: true as soon as the agent's answer is.
+    await answer(t, web3!, c3!.id, true);
+    expect(await installed(t, f.project.id)).toEqual(['web-3:1.0.0:installed']);
+    await answer(t, web2!, c2!.id, false);
+    expect(await installed(t, f.project.id)).toEqual(['web-2:1.0.0:failed', 'web-3:1.0.0:installed']);
+
+    // failure_strategy continue: the second batch goes on after a failure.
+    const [c1] = await poll(t, web1!);
+    expect(c1!.payload).toMatchObject({ version: '1.0.0', operation: 'deploy' });
+    await answer(t, web1!, c1!.id, true);
+    await eventually('the task to end', () => taskState(t, task.id), { ok: (s) => s === 'failed' });
+    const done = await ok(t, 'GET', `${R}/tasks/${task.id}`);
+    expect(
+      done.targets.map((x: { agent: { name: string }; state: string; error: string | null }) => [
+        x.agent.name,
+        x.state,
+        x.error,
+      ]),
+    ).toEqual([
+      ['web-2', 'failed', 'script exited 1'],
+      ['web-3', 'succeeded', null],
+      ['web-1', 'succeeded', null],
+    ]);
+    expect(await installed(t, f.project.id)).toEqual([
+      'web-1:1.0.0:installed',
+      'web-2:1.0.0:failed',
+      'web-3:1.0.0:installed',
+    ]);
+
+    // v2 from 1.0.0: auto-select takes exactly the two installed targets, as an update.
+    const update = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v2.id,
+      operation: 'update',
+      auto_select_clients: true,
+      source_version: '1.0.0',
+    });
+    expect(update.targets.map((x: { agent: { name: string } }) => x.agent.name)).toEqual(['web-1', 'web-3']);
+    for (const agent of [web3!, web1!]) {
+      const [c] = await poll(t, agent);
+      expect(c!.payload).toMatchObject({
+        version: '2.0.0',
+        previousVersion: '1.0.0',
+        script: 'update to 2.0.0',
+      });
+      await answer(t, agent, c!.id, true);
+    }
+    expect(await poll(t, web2!, '0s')).toEqual([]);
+    await eventually('the update to succeed', () => taskState(t, update.id), {
+      ok: (s) => s === 'succeeded',
+    });
+    expect(await installed(t, f.project.id)).toEqual([
+      'web-1:2.0.0:installed',
+      'web-2:1.0.0:failed',
+      'web-3:2.0.0:installed',
+    ]);
+  });
+
+  it('abort stops at the first failure and skips the rest; a cancelled command fails its target', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const {
+      'web-1': web1,
+      'web-2': web2,
+      'web-3': web3,
+    } = f.agents as Record<string, { id: string; key: string }>;
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'install',
+      client_ids: [web1!.id, web2!.id, web3!.id],
+      strategy: { type: 'rolling', batchSize: 1, intervalSeconds: 0 },
+      failure_strategy: 'abort',
+    });
+    const [c] = await poll(t, web3!);
+    await answer(t, web3!, c!.id, false);
+    await eventually('the task to fail', () => taskState(t, task.id), { ok: (s) => s === 'failed' });
+    const done = await ok(t, 'GET', `${R}/tasks/${task.id}`);
+    expect(done.targets.map((x: { state: string }) => x.state)).toEqual(['failed', 'skipped', 'skipped']);
+    expect(await poll(t, web2!, '0s')).toEqual([]);
+    expect(await installed(t, f.project.id)).toEqual(['web-3:1.0.0:failed']);
+
+    // A person cancels the deploy command: the next pass marks its target failed.
+    const second = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'install',
+      client_ids: [web1!.id],
+    });
+    const [c1] = await poll(t, web1!);
+    await ok(t, 'POST', `/api/v1/commands/${c1!.id}/cancel`);
+    // No job runner in tests: the pass that notices comes with the next change to the task.
+    await ok(t, 'POST', `${R}/tasks/${second.id}/pause`);
+    await ok(t, 'POST', `${R}/tasks/${second.id}/resume`);
+    await eventually('the task to fail', () => taskState(t, second.id), { ok: (s) => s === 'failed' });
+    const failed = await ok(t, 'GET', `${R}/tasks/${second.id}`);
+    expect(failed.targets[0]).toMatchObject({ state: 'failed', error: 'its command was cancelled' });
+    expect(await installed(t, f.project.id)).toContain('web-1:1.0.0:failed');
+  });
+});
