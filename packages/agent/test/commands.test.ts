@@ -171,11 +171,11 @@ describe('agent command channel', { timeout: 120_000 }, () => {
     ]);
 
     const unknownKind = await t.finished(
-      (await t.api('POST', '/api/v1/commands', { agent: web.id, kind: 'deploy.run' })).id,
+      (await t.api('POST', '/api/v1/commands', { agent: web.id, kind: 'files.sync' })).id,
     );
     expect(unknownKind).toMatchObject({
       state: 'failed',
-      error: expect.stringMatching(/no handler for the kind deploy.run.*ping/),
+      error: expect.stringMatching(/no handler for the kind files.sync.*ping/),
     });
     const badPayload = await t.finished(
       (

@@ -48,6 +48,12 @@ describe('deploy environment', () => {
       { OPSFLEET_PREVIOUS_VERSION: '', OPSFLEET_OPERATION: 'install' },
     ],
     [
+      'a first install as the server sends it: previous version null',
+      { previousVersion: null, operation: 'install' as const },
+      '/a',
+      { OPSFLEET_PREVIOUS_VERSION: '', OPSFLEET_OPERATION: 'install' },
+    ],
+    [
       'a rollback without artifact',
       { previousVersion: '3.0.0', operation: 'rollback' as const },
       undefined,

@@ -168,6 +168,7 @@ describe('deploy.run', { timeout: 360_000 }, () => {
         await t.send(agent.id, {
           ...base,
           version: '1.0.0',
+          previousVersion: null,
           operation: 'install',
           artifact: t.artifact('1.0.0'),
           script: TEMPLATE,

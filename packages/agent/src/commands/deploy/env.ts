@@ -7,7 +7,7 @@ export interface DeployRequest {
   project: string;
   env: string;
   version: string;
-  previousVersion?: string;
+  previousVersion?: string | null;
   target: string;
   operation: Operation;
 }

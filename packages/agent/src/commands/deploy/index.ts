@@ -19,7 +19,7 @@ const Payload = z.object({
   project: Name,
   env: Name,
   version: Name,
-  previousVersion: Name.optional(),
+  previousVersion: Name.nullish(),
   target: z.string().min(1).max(200),
   operation: z.enum(OPERATIONS),
   artifact: z
@@ -27,13 +27,14 @@ const Payload = z.object({
       url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
       sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits'),
     })
-    .optional(),
+    .nullish(),
   script: z.string().min(1, 'the version has no script for this operation').max(1_000_000),
+  // Without it the script may run until the command's deadline, which stops it the same way.
   timeout: z
     .union([z.number().positive(), z.string()])
-    .optional()
+    .nullish()
     .transform((t, ctx) => {
-      if (t === undefined) return 10 * 60_000;
+      if (t === undefined || t === null) return undefined;
       try {
         return parseDuration(t);
       } catch (err) {
@@ -104,7 +105,7 @@ export const deployRunHandler: CommandHandler = {
       cwd: paths.appDir,
       env,
       signal,
-      timeoutMs: p.timeout,
+      ...(p.timeout === undefined ? {} : { timeoutMs: p.timeout }),
       print: (line, level) => print(line, { stage: p.operation, level }),
     }).finally(() => rmSync(file, { force: true }));
     const result = {

@@ -9,7 +9,8 @@ export interface ScriptRun {
   cwd: string;
   env: Record<string, string>;
   signal: AbortSignal;
-  timeoutMs: number;
+  /** Default: no limit of its own (the command's deadline aborts `signal`). */
+  timeoutMs?: number;
   print(line: string, level: OutputLevel): void;
   /** After SIGTERM, how long the group has before SIGKILL (default 5 s). */
   graceMs?: number;
