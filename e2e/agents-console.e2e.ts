@@ -34,6 +34,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the agents console in Chr
     writeFileSync(
       join(dir, 'agent.yaml'),
       `agent:
+  name: ${HOST}
   dataDir: ${dir}/agent
   grpc: { listen: "127.0.0.1:0" }
   http: { listen: "127.0.0.1:0" }
@@ -88,9 +89,11 @@ services:
       const detail = page.getByTestId('agent-detail');
       await detail.waitFor();
       const services = detail.getByTestId('agent-services-table');
-      await expect.poll(() => services.locator('tbody tr').count()).toBe(2);
+      await expect.poll(() => services.locator('tbody tr.ant-table-row').count()).toBe(2);
       expect(await services.textContent()).toMatch(/web[\s\S]*running/);
       expect(await services.textContent()).toMatch(/crashy[\s\S]*fatal/);
+      // One name: the agent's own, with the key it signs in with beside it.
+      expect(await detail.textContent()).toMatch(/API key\s*e2e-host/);
     });
   });
 

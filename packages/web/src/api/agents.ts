@@ -27,8 +27,10 @@ export interface ServiceCounts {
 export interface Agent {
   /** The id of the agent's API key. */
   id: string;
-  /** The name of the agent's API key. */
+  /** The name it reports (agent.name, default its hostname): the `host` label of its alerts. */
   name: string;
+  /** The API key it signs in with (its identity); `name` is what it reports. */
+  keyName: string;
   hostname: string;
   version: string;
   labels: Record<string, string>;

@@ -326,6 +326,7 @@ function AgentDrawer({
               },
               { key: 'seen', label: 'Last seen', children: <RelativeTime iso={agent.lastSeen} /> },
               { key: 'host', label: 'Hostname', children: agent.hostname },
+              { key: 'key', label: 'API key', children: agent.keyName },
               { key: 'version', label: 'Version', children: agent.version },
               { key: 'grpc', label: 'gRPC', children: agent.grpcAddress ?? '—' },
               { key: 'from', label: 'Connects from', children: agent.remoteAddress ?? '—' },
