@@ -211,6 +211,11 @@ describe.each(all)('release manager on $name', { timeout: 60_000 }, (backend) =>
       { ...task, client_ids: [f.agents[0]], source_version: '1.0.0' },
       'body.source_version',
     );
+    const unchecked = await ok(t, 'POST', `${R}/projects/${f.project.id}/versions`, {
+      version: '3.0.0',
+      artifact_url: 'https://artifacts.example/shop-3.0.0.tgz',
+    });
+    await bad(`${R}/tasks`, { ...task, version: unchecked.id, client_ids: [f.agents[0]] }, 'body.version');
     const one = await t.api('POST', `${R}/tasks`, {
       ...task,
       operation: 'reboot',

@@ -88,10 +88,14 @@ export class ReleaseRunner {
         });
       }
       const targets = await store.taskTargets(tx, id);
+      const since = new Date(task.updated_at).getTime();
       const next = settle(
         state,
         task.failure_strategy,
         targets.map((t) => t.state),
+        targets.some(
+          (t) => t.state === 'failed' && t.finished_at && new Date(t.finished_at).getTime() > since,
+        ),
       );
       if (next.state !== 'running') {
         await store.setTaskState(tx, id, next.state);

@@ -426,6 +426,11 @@ export class ReleaseService {
         'body.version',
         `version ${version.version} is deprecated: make it active to ${k.operation} it`,
       );
+    if (version.artifact_url && !version.artifact_sha256)
+      throw field(
+        'body.version',
+        `version ${version.version} has an artifact_url without its artifact_sha256: agents check every download against it`,
+      );
     const { env, batches } = await this.preview(k);
     const id = await this.db.transaction((tx) =>
       store.insertTask(tx, {

@@ -56,4 +56,15 @@ describe('settle', () => {
   ])('%s', (_name, task, failure, targets, state, skipPending) => {
     expect(settle(task, failure, targets)).toEqual({ state, skipPending });
   });
+
+  it('goes on past the failure a resumed task paused for, and pauses at the next one', () => {
+    expect(settle('running', 'pause', ['failed', 'pending'], false)).toEqual({
+      state: 'running',
+      skipPending: false,
+    });
+    expect(settle('running', 'pause', ['failed', 'failed', 'pending'], true)).toEqual({
+      state: 'paused',
+      skipPending: false,
+    });
+  });
 });

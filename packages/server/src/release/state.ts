@@ -69,19 +69,21 @@ export function targetStep(
 
 /**
  * What the task becomes once its targets are as given: a failure pauses or aborts it when the
- * failure strategy says so; with every target done it succeeded if none failed. `skip` lists
- * the targets an abort leaves out.
+ * failure strategy says so; with every target done it succeeded if none failed. A task resumed
+ * after a pause goes on past the failures it paused for: only `newFailure` (a target failed
+ * since the task's last step) pauses it again. `skipPending`: an abort leaves the rest out.
  */
 export function settle(
   task: TaskState,
   failure: FailureStrategy,
   targets: readonly TargetState[],
+  newFailure = targets.includes('failed'),
 ): { state: TaskState; skipPending: boolean } {
   if (task !== 'running') return { state: task, skipPending: false };
   const failed = targets.includes('failed');
   const open = targets.some((t) => t === 'pending' || t === 'running');
   if (failed && failure === 'abort') return { state: 'failed', skipPending: true };
   if (!open) return { state: failed ? 'failed' : 'succeeded', skipPending: false };
-  if (failed && failure === 'pause') return { state: 'paused', skipPending: false };
+  if (newFailure && failure === 'pause') return { state: 'paused', skipPending: false };
   return { state: 'running', skipPending: false };
 }
