@@ -190,6 +190,30 @@ describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => 
     ]);
   });
 
+  it('pause stops at a failure; resumed, the task goes on past it', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const { 'web-1': web1, 'web-3': web3 } = f.agents as Record<string, { id: string; key: string }>;
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'install',
+      client_ids: [web1!.id, web3!.id],
+      strategy: { type: 'rolling', batchSize: 1, intervalSeconds: 0 },
+      failure_strategy: 'pause',
+    });
+    const [c3] = await poll(t, web3!);
+    await answer(t, web3!, c3!.id, false);
+    await eventually('the task to pause', () => taskState(t, task.id), { ok: (s) => s === 'paused' });
+    expect(await poll(t, web1!, '0s')).toEqual([]);
+    await ok(t, 'POST', `${R}/tasks/${task.id}/resume`);
+    const [c1] = await poll(t, web1!);
+    await answer(t, web1!, c1!.id, true);
+    await eventually('the task to end', () => taskState(t, task.id), { ok: (s) => s === 'failed' });
+    expect(await installed(t, f.project.id)).toEqual(['web-1:1.0.0:installed', 'web-3:1.0.0:failed']);
+  });
+
   it('abort stops at the first failure and skips the rest; a cancelled command fails its target', async () => {
     const t = await start();
     const f = await fleet(t);
