@@ -84,10 +84,10 @@ export async function runScript(r: ScriptRun): Promise<ScriptOutcome> {
     killGroup(pgid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(pgid, 'SIGKILL'), r.graceMs ?? 5000);
   };
-  const timer = setTimeout(
-    () => stop(`the script ran longer than its timeout of ${r.timeoutMs} ms`),
-    r.timeoutMs,
-  );
+  const timer =
+    r.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => stop(`the script ran longer than its timeout of ${r.timeoutMs} ms`), r.timeoutMs);
   const onAbort = () => stop((r.signal.reason as Error)?.message ?? 'the command was stopped');
   if (r.signal.aborted) onAbort();
   else r.signal.addEventListener('abort', onAbort, { once: true });
