@@ -214,7 +214,7 @@ describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => 
     expect(await installed(t, f.project.id)).toEqual(['web-1:1.0.0:installed', 'web-3:1.0.0:failed']);
   });
 
-  it('abort stops at the first failure and skips the rest; a cancelled command fails its target', async () => {
+  it('abort stops at the first failure and skips the rest; a cancelled command fails its target, and retry runs it again', async () => {
     const t = await start();
     const f = await fleet(t);
     const {
@@ -256,5 +256,17 @@ describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => 
     const failed = await ok(t, 'GET', `${R}/tasks/${second.id}`);
     expect(failed.targets[0]).toMatchObject({ state: 'failed', error: 'its command was cancelled' });
     expect(await installed(t, f.project.id)).toContain('web-1:1.0.0:failed');
+
+    // Retry runs only the failed target again; a task with nothing failed has nothing to retry.
+    const retried = await ok(t, 'POST', `${R}/tasks/${second.id}/retry`);
+    // Pending, or already sent again by the pass the retry started.
+    expect(['pending', 'running']).toContain(retried.targets[0].state);
+    expect(retried.targets[0].error).toBeNull();
+    const [again] = await poll(t, web1!);
+    expect(again!.id).not.toBe(c1!.id);
+    await answer(t, web1!, again!.id, true);
+    await eventually('the retry to succeed', () => taskState(t, second.id), { ok: (s) => s === 'succeeded' });
+    expect(await installed(t, f.project.id)).toContain('web-1:1.0.0:installed');
+    expect((await t.api('POST', `${R}/tasks/${second.id}/retry`)).status).toBe(409);
   });
 });

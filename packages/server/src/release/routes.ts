@@ -560,7 +560,7 @@ export function releaseRoutes(app: App, release: ReleaseService): void {
     },
     async (req) => release.getTask(req.params.id),
   );
-  for (const event of ['approve', 'pause', 'resume', 'cancel'] as const)
+  for (const event of ['approve', 'pause', 'resume', 'cancel', 'retry'] as const)
     app.post(
       `${base}/tasks/:id/${event}`,
       {

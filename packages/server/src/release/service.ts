@@ -472,7 +472,7 @@ export class ReleaseService {
   }
 
   /**
-   * Approve, pause, resume or cancel. Approval is refused to the task's creator, and to anyone
+   * Approve, pause, resume, cancel or retry (the failed targets, and those an abort skipped). Approval is refused to the task's creator, and to anyone
    * not among the environment's approvers when it names some.
    */
   async step(actor: string, id: string, event: Exclude<TaskEvent, 'start'>) {
@@ -493,6 +493,8 @@ export class ReleaseService {
             `environment ${env.name} is approved by ${approvers.join(', ')} only`,
           );
       }
+      if (event === 'retry' && !(await store.retryFailed(tx, id)))
+        throw conflict(`task ${id} has no failed targets to retry`);
       await store.setTaskState(tx, id, next.state, event === 'approve' ? actor : undefined);
       if (next.state === 'cancelled') await store.skipPending(tx, id);
       return row.state;

@@ -18,6 +18,11 @@ describe('taskStep', () => {
     ['succeeded', 'cancel', null],
     ['failed', 'resume', null],
     ['cancelled', 'approve', null],
+    ['failed', 'retry', 'running'],
+    ['paused', 'retry', 'running'],
+    ['succeeded', 'retry', null],
+    ['cancelled', 'retry', null],
+    ['running', 'retry', null],
   ])('%s + %s → %s', (from, event, to) => {
     const got = taskStep(from, event);
     if (to) expect(got).toEqual({ ok: true, state: to });

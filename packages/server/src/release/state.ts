@@ -18,7 +18,7 @@ export type TargetState = (typeof TARGET_STATES)[number];
 
 export type FailureStrategy = 'continue' | 'pause' | 'abort';
 
-export type TaskEvent = 'approve' | 'start' | 'pause' | 'resume' | 'cancel';
+export type TaskEvent = 'approve' | 'start' | 'pause' | 'resume' | 'cancel' | 'retry';
 
 export type Step<S> = { ok: true; state: S } | { ok: false; reason: string };
 
@@ -26,6 +26,11 @@ const OVER: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
 
 /** A person's (or the scheduler's) step on a task. */
 export function taskStep(state: TaskState, event: TaskEvent): Step<TaskState> {
+  // Retry runs the failed targets again: of a task that ended failed, or one paused at a failure.
+  if (event === 'retry')
+    return state === 'failed' || state === 'paused'
+      ? { ok: true, state: 'running' }
+      : { ok: false, reason: `only a failed or paused task is retried; this one is ${state}` };
   if (OVER.includes(state)) return { ok: false, reason: `the task is ${state} already` };
   switch (event) {
     case 'approve':

@@ -462,7 +462,7 @@ export const releaseStore = {
       UPDATE release_tasks SET state = ${state}, updated_at = now(),
         approved_by = coalesce(${approvedBy ?? null}, approved_by),
         approved_at = CASE WHEN ${approvedBy ?? null}::text IS NULL THEN approved_at ELSE now() END,
-        finished_at = CASE WHEN ${state} IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE finished_at END
+        finished_at = CASE WHEN ${state} IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE NULL END
       WHERE id = ${id}::uuid`);
   },
 
@@ -541,6 +541,16 @@ export const releaseStore = {
         ),
       )[0]?.version ?? null
     );
+  },
+
+  /** Failed targets, and those an abort skipped, are to run again; answers how many. */
+  async retryFailed(tx: Tx, taskId: string): Promise<number> {
+    return rowsOf(
+      await tx.execute(sql`
+        UPDATE release_task_targets SET state = 'pending', command_id = NULL, error = NULL, started_at = NULL,
+          finished_at = NULL
+        WHERE task_id = ${taskId}::uuid AND state IN ('failed', 'skipped') RETURNING target_id`),
+    ).length;
   },
 
   /** Targets not started yet will not be: a cancelled or aborted task. */
