@@ -6,7 +6,14 @@ import { isSameProcess, readStat, startedAtMs } from '../proc/stat.ts';
 import type { Service } from '../spec.ts';
 import { type AccountFiles, resolveIdentity } from './accounts.ts';
 import { readEnvFile } from './env-file.ts';
-import { descendantsOf, groupMembers, isLive, type ProcEntry, snapshot } from './process-tree.ts';
+import {
+  descendantsOf,
+  groupMembers,
+  isLive,
+  type ProcEntry,
+  type ProcTable,
+  snapshot,
+} from './process-tree.ts';
 import type { Exit } from './restart-policy.ts';
 import { type KnownProcess, writeFileAtomic } from './state-file.ts';
 
@@ -208,19 +215,18 @@ class TreeWatch {
  * died and they were re-parented to init.
  */
 export function strayDescendants(
-  all: readonly ProcEntry[],
+  table: ProcTable,
   pid: number,
   pgid: number,
   known: readonly KnownProcess[] = [],
 ): KnownProcess[] {
-  const byPid = new Map(all.map((e) => [e.pid, e]));
   const out = new Map<number, number>();
   for (const k of known) {
-    const e = byPid.get(k.pid);
+    const e = table.get(k.pid);
     if (e && e.startTime === k.startTime && isLive(e)) out.set(k.pid, k.startTime);
   }
-  const roots = [pid, ...groupMembers(all, pgid).map((e) => e.pid), ...out.keys()];
-  for (const d of descendantsOf(all, roots))
+  const roots = [pid, ...table.group(pgid).map((e) => e.pid), ...out.keys()];
+  for (const d of table.descendants(roots))
     if (d.pgrp !== pgid && isLive(d) && !out.has(d.pid)) out.set(d.pid, d.startTime);
   return [...out].map(([p, startTime]) => ({ pid: p, startTime }));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { descendantsOf, groupMembers, isLive, type ProcEntry, snapshot } from './process-tree.ts';
+import { descendantsOf, groupMembers, isLive, type ProcEntry, ProcTable, snapshot } from './process-tree.ts';
 
 const p = (pid: number, ppid: number, pgrp: number, state = 'S'): ProcEntry => ({
   pid,
@@ -33,6 +33,16 @@ describe('process tree', () => {
         .filter(isLive)
         .map((e) => e.pid),
     ).toEqual([100, 101]);
+  });
+
+  it('an indexed table answers as the walks over the list do', () => {
+    const t = new ProcTable(table);
+    expect(t.descendants([100]).map((e) => e.pid)).toEqual([101, 102, 104, 103]);
+    expect(t.descendants([102, 200]).map((e) => e.pid)).toEqual([103]);
+    expect(t.group(100).map((e) => e.pid)).toEqual(groupMembers(table, 100).map((e) => e.pid));
+    expect(t.group(999)).toEqual([]);
+    expect(t.get(103)).toMatchObject({ ppid: 102, pgrp: 102 });
+    expect(t.get(5)).toBeUndefined();
   });
 
   it('reads this machine: the test process is in the table with its parent', () => {

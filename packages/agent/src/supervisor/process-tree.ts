@@ -37,25 +37,54 @@ export const isLive = (e: ProcEntry) => e.state !== 'Z' && e.state !== 'X';
 
 /** The descendants of `roots` (not the roots themselves), by parent links, breadth first. */
 export function descendantsOf(entries: readonly ProcEntry[], roots: Iterable<number>): ProcEntry[] {
-  const children = new Map<number, ProcEntry[]>();
-  for (const e of entries) {
-    const list = children.get(e.ppid);
-    if (list) list.push(e);
-    else children.set(e.ppid, [e]);
-  }
-  const out: ProcEntry[] = [];
-  const seen = new Set<number>(roots);
-  const queue = [...seen];
-  while (queue.length) {
-    const pid = queue.shift()!;
-    for (const c of children.get(pid) ?? []) {
-      if (seen.has(c.pid)) continue;
-      seen.add(c.pid);
-      out.push(c);
-      queue.push(c.pid);
+  return new ProcTable(entries).descendants(roots);
+}
+
+/**
+ * One snapshot indexed by pid, parent and group, for looking at many services' trees in one
+ * pass: built once, each lookup is a map read instead of a walk over every process.
+ */
+export class ProcTable {
+  private readonly byPid = new Map<number, ProcEntry>();
+  private readonly children = new Map<number, ProcEntry[]>();
+  private readonly groups = new Map<number, ProcEntry[]>();
+
+  constructor(entries: readonly ProcEntry[]) {
+    for (const e of entries) {
+      this.byPid.set(e.pid, e);
+      push(this.children, e.ppid, e);
+      push(this.groups, e.pgrp, e);
     }
   }
-  return out;
+
+  get(pid: number): ProcEntry | undefined {
+    return this.byPid.get(pid);
+  }
+
+  group(pgid: number): readonly ProcEntry[] {
+    return this.groups.get(pgid) ?? [];
+  }
+
+  /** The descendants of `roots` (not the roots themselves), by parent links, breadth first. */
+  descendants(roots: Iterable<number>): ProcEntry[] {
+    const out: ProcEntry[] = [];
+    const seen = new Set<number>(roots);
+    const queue = [...seen];
+    for (let i = 0; i < queue.length; i++)
+      for (const c of this.children.get(queue[i]!) ?? []) {
+        if (seen.has(c.pid)) continue;
+        seen.add(c.pid);
+        out.push(c);
+        queue.push(c.pid);
+      }
+    return out;
+  }
+}
+
+function push(m: Map<number, ProcEntry[]>, key: number, e: ProcEntry): void {
+  const list = m.get(key);
+  if (list) list.push(e);
+  else m.set(key, [e]);
 }
 
 export function groupMembers(entries: readonly ProcEntry[], pgid: number): ProcEntry[] {
