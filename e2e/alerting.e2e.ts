@@ -50,6 +50,8 @@ async function seenFiringInConsole(serverUrl: string, fingerprint: string): Prom
     await page.getByTestId('login-username').fill('admin');
     await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
     await page.getByTestId('login-submit').click();
+    // The console opens on its overview; the alert is on the Alerts page.
+    await page.getByTestId('nav-alerts').click();
     await page
       .getByTestId(`alert-row-${fingerprint}`)
       .locator('[data-testid="alert-state"][data-state="firing"]')
