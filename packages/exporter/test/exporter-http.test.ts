@@ -2,7 +2,7 @@ import { type Cloudsim, type SimWorld, startCloudsim } from '@opsfleet/cloudsim'
 import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
 import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { silentLogger } from '@opsfleet/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildConfig, parseAccountsFile, parseServerFile } from '../src/config/load.ts';
 import { createExporter, type Exporter } from '../src/exporter.ts';
 import { defaultMappingPath, loadMappings } from '../src/mappings/catalog.ts';
@@ -79,7 +79,7 @@ async function makeExporter(
   aliyunSecret?: string,
   now?: () => Date,
 ) {
-  const server = parseServerFile('server:\n  page_size: 1000\n  discovery_ttl: 2s\n', env);
+  const server = parseServerFile('server:\n  page_size: 1000\n  discovery_ttl: 1m\n', env);
   const accounts = parseAccountsFile(accountsYaml(sim, aliyunSecret), env);
   const config = buildConfig(server, accounts, resourceVocabulary(), env);
   const { catalog } = loadMappings(defaultMappingPath());
@@ -160,8 +160,8 @@ describe('exporter HTTP surface against cloudsim', () => {
   });
 
   it('populates the self-metrics with the public names', async () => {
-    // The caches hold entries for discovery_ttl (2 s here): read them right after a collection,
-    // not after however long the earlier tests took on a busy machine.
+    // The caches hold entries for discovery_ttl (1 min here, far longer than a collection on a
+    // busy machine): one collection right before makes the test independent of earlier ones.
     await exporter.collectOnce();
     const text = await metricsText(exporter);
     expect(
@@ -224,8 +224,14 @@ describe('exporter HTTP surface against cloudsim', () => {
     expect(lineOf(await metricsText(exporter), 'clb_active_connection', 'resource_id="lb-2"')).toBeDefined();
     const before = sim.state.world.resources;
     sim.state.world.resources = before.filter((r) => r.id !== 'lb-2');
-    await new Promise((r) => setTimeout(r, 2100)); // discovery_ttl is 2s
-    await exporter.collectOnce();
+    // Move the clock past discovery_ttl instead of sleeping through it: only Date is faked,
+    // the collection's own timers and sockets stay real.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+    try {
+      await exporter.collectOnce();
+    } finally {
+      vi.useRealTimers();
+    }
     const text = await metricsText(exporter);
     expect(text).not.toContain('resource_id="lb-2"');
     expect(lineOf(text, 'clb_active_connection', 'resource_id="lb-1"')).toBeDefined();
