@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sleep } from '@opsfleet/core';
-import { isSameProcess, readStat, startedAtMs } from '../proc/stat.ts';
+import { readStat, startedAtMs } from '../proc/stat.ts';
 import type { Service } from '../spec.ts';
 import { type AccountFiles, resolveIdentity } from './accounts.ts';
+import { AdoptedWatch } from './adopted-watch.ts';
 import { readEnvFile } from './env-file.ts';
 import {
   descendantsOf,
@@ -112,9 +113,11 @@ export async function spawnService(spec: Service, opts: SpawnOptions): Promise<S
   return proc;
 }
 
+const watches = new Map<number, AdoptedWatch>();
+
 /**
  * Takes over a process an earlier agent started, if `pid` is still the process that had
- * `startTime` (a reused pid is not). Its end is noticed by polling /proc every `pollMs`.
+ * `startTime` (a reused pid is not). Its end is noticed by the shared watch polling every `pollMs`.
  */
 export function adoptProcess(
   saved: { pid: number; pgid: number; startTime: number },
@@ -122,13 +125,11 @@ export function adoptProcess(
 ): ServiceProcess | undefined {
   const stat = readStat(saved.pid);
   if (!stat || stat.startTime !== saved.startTime || !isLive(stat)) return undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let watch = watches.get(pollMs);
+  if (!watch) watches.set(pollMs, (watch = new AdoptedWatch(pollMs)));
+  let stop = () => {};
   const exited = new Promise<Exit>((res) => {
-    timer = setInterval(() => {
-      if (isSameProcess(saved.pid, saved.startTime)) return;
-      clearInterval(timer);
-      res({ code: null, signal: null });
-    }, pollMs);
+    stop = watch.watch(saved.pid, saved.startTime, () => res({ code: null, signal: null }));
   });
   return {
     pid: saved.pid,
@@ -138,7 +139,7 @@ export function adoptProcess(
     startedAtMs: startedAtMs(stat),
     adopted: true,
     exited,
-    release: () => clearInterval(timer),
+    release: () => stop(),
   };
 }
 
