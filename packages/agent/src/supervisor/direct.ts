@@ -125,8 +125,8 @@ export function adoptProcess(
 ): ServiceProcess | undefined {
   const stat = readStat(saved.pid);
   if (!stat || stat.startTime !== saved.startTime || !isLive(stat)) return undefined;
-  let watch = watches.get(pollMs);
-  if (!watch) watches.set(pollMs, (watch = new AdoptedWatch(pollMs)));
+  const watch = watches.get(pollMs) ?? new AdoptedWatch(pollMs);
+  watches.set(pollMs, watch);
   let stop = () => {};
   const exited = new Promise<Exit>((res) => {
     stop = watch.watch(saved.pid, saved.startTime, () => res({ code: null, signal: null }));
