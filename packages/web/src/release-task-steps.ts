@@ -1,0 +1,67 @@
+/**
+ * Which steps a deploy task offers in each state, as the server's task life allows them
+ * (packages/server/src/release/state.ts): a step the server would refuse is not offered.
+ */
+import type { TaskState, TaskStep, TaskTarget } from './api/release.ts';
+
+export interface StepChoice {
+  step: TaskStep;
+  label: string;
+  past: string;
+  danger?: boolean;
+}
+
+export const STEPS: readonly StepChoice[] = [
+  { step: 'approve', label: 'Approve', past: 'Approved' },
+  { step: 'promote', label: 'Promote', past: 'Promoted' },
+  { step: 'resume', label: 'Resume', past: 'Resumed' },
+  { step: 'retry', label: 'Retry failed', past: 'Retrying the failed targets' },
+  { step: 'pause', label: 'Pause', past: 'Paused' },
+  { step: 'cancel', label: 'Cancel', past: 'Cancelled', danger: true },
+];
+
+const OVER: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
+
+function allowed(step: TaskStep, state: TaskState, anyFailed: boolean): boolean {
+  switch (step) {
+    case 'approve':
+      return state === 'awaiting_approval';
+    case 'promote':
+      return state === 'awaiting_promotion';
+    case 'resume':
+      return state === 'paused';
+    // The server retries a paused task too, but one paused by hand has no failure to run again.
+    case 'retry':
+      return state === 'failed' || (state === 'paused' && anyFailed);
+    case 'pause':
+      return state === 'pending' || state === 'running';
+    case 'cancel':
+      return !OVER.includes(state);
+  }
+}
+
+export function stepsFor(state: TaskState, targets: readonly TaskTarget[] = []): StepChoice[] {
+  const anyFailed = targets.some((t) => t.state === 'failed' || t.state === 'skipped');
+  return STEPS.filter((s) => allowed(s.step, state, anyFailed));
+}
+
+export const isOver = (state: TaskState): boolean => OVER.includes(state);
+
+export const TASK_STATE_COLORS: Record<TaskState, string> = {
+  awaiting_approval: 'gold',
+  pending: 'default',
+  running: 'blue',
+  paused: 'orange',
+  awaiting_promotion: 'purple',
+  succeeded: 'green',
+  failed: 'red',
+  cancelled: 'default',
+};
+
+export const TARGET_STATE_COLORS: Record<TaskTarget['state'], string> = {
+  pending: 'default',
+  running: 'blue',
+  succeeded: 'green',
+  failed: 'red',
+  skipped: 'default',
+};
