@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Strategy } from './api/release.ts';
 import {
   previewBatches,
   selectionBody,
+  strategyText,
   taskBody,
   WIZARD_DEFAULTS,
   type WizardValues,
@@ -61,7 +63,7 @@ describe('the deploy wizard → request bodies', () => {
       ...base,
       operation: 'update',
       failureStrategy: 'pause',
-      scheduledAt: '2026-12-08T10:00:00.000Z',
+      scheduledAt: '2026-12-08T10:00',
     });
     expect(built).toEqual({
       ok: true,
@@ -73,9 +75,15 @@ describe('the deploy wizard → request bodies', () => {
         version: 'ver-1',
         operation: 'update',
         failure_strategy: 'pause',
-        scheduled_at: '2026-12-08T10:00:00.000Z',
+        // The browser's local time, sent as UTC.
+        scheduled_at: new Date(2026, 11, 8, 10, 0).toISOString(),
       },
     });
+  });
+
+  it('refuses a start that is not a date', () => {
+    const built = taskBody('p1', { ...base, scheduledAt: 'tomorrow' });
+    expect(built.ok ? [] : Object.keys(built.problems)).toEqual(['scheduledAt']);
   });
 
   it('the task needs a version, and reports it with the selection problems', () => {
@@ -93,5 +101,17 @@ describe('the preview by batch', () => {
       { batch: 1, agents: ['a', 'b'] },
       { batch: 2, agents: ['c'] },
     ]);
+  });
+});
+
+describe('a strategy in words', () => {
+  it.each([
+    [{ type: 'all-at-once' }, 'all at once'],
+    [{ type: 'rolling', batchSize: 2, intervalSeconds: 30 }, 'rolling, 2 at a time, 30 s apart'],
+    [{ type: 'canary', percent: 10 }, 'canary: 10 % first'],
+    [{ type: 'canary', targets: ['a'] }, 'canary: 1 chosen target first'],
+    [{ type: 'canary', targets: ['a', 'b'] }, 'canary: 2 chosen targets first'],
+  ] as const)('%j → %s', (strategy, text) => {
+    expect(strategyText(strategy as Strategy)).toBe(text);
   });
 });

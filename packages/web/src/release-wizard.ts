@@ -27,7 +27,7 @@ export interface WizardValues {
   canaryTargets?: string[];
   canaryPercent?: number;
   failureStrategy: FailureStrategy;
-  /** An ISO time, or empty: start now. */
+  /** A local date and time as a `datetime-local` input gives it (`2026-12-08T10:00`), or empty: now. */
   scheduledAt?: string;
 }
 
@@ -85,6 +85,8 @@ export function taskBody(project: string, v: WizardValues): Built<TaskBody> {
   const selection = selectionBody(project, v);
   const problems = selection.ok ? {} : { ...selection.problems };
   if (!v.version) problems.version = 'pick the version';
+  const start = v.scheduledAt ? new Date(v.scheduledAt) : undefined;
+  if (start && Number.isNaN(start.getTime())) problems.scheduledAt = 'a date and time, or empty to start now';
   if (!selection.ok || Object.keys(problems).length) return { ok: false, problems };
   return {
     ok: true,
@@ -93,7 +95,7 @@ export function taskBody(project: string, v: WizardValues): Built<TaskBody> {
       version: v.version as string,
       operation: v.operation,
       failure_strategy: v.failureStrategy,
-      ...(v.scheduledAt ? { scheduled_at: v.scheduledAt } : {}),
+      ...(start ? { scheduled_at: start.toISOString() } : {}),
     },
   };
 }
@@ -103,4 +105,14 @@ export function previewBatches(preview: Preview): { batch: number; agents: strin
   const batches = new Map<number, string[]>();
   for (const t of preview.targets) batches.set(t.batch, [...(batches.get(t.batch) ?? []), t.agent.name]);
   return [...batches.entries()].sort(([a], [b]) => a - b).map(([batch, agents]) => ({ batch, agents }));
+}
+
+/** A strategy in a few words, for lists and the task page. */
+export function strategyText(s: Strategy): string {
+  if (s.type === 'rolling') return `rolling, ${s.batchSize} at a time, ${s.intervalSeconds} s apart`;
+  if (s.type === 'canary')
+    return s.targets?.length
+      ? `canary: ${s.targets.length} chosen target${s.targets.length === 1 ? '' : 's'} first`
+      : `canary: ${s.percent ?? 0} % first`;
+  return 'all at once';
 }

@@ -10,6 +10,7 @@ import {
   KeyOutlined,
   LockOutlined,
   LogoutOutlined,
+  RocketOutlined,
   SendOutlined,
   StopOutlined,
   TeamOutlined,
@@ -30,6 +31,15 @@ const SilencesPage = lazy(() =>
   import('../pages/SilencesPage.tsx').then((m) => ({ default: m.SilencesPage })),
 );
 const AgentsPage = lazy(() => import('../pages/AgentsPage.tsx').then((m) => ({ default: m.AgentsPage })));
+const ReleaseProjectsPage = lazy(() =>
+  import('../pages/release/ReleaseProjectsPage.tsx').then((m) => ({ default: m.ReleaseProjectsPage })),
+);
+const ReleaseProjectPage = lazy(() =>
+  import('../pages/release/ReleaseProjectPage.tsx').then((m) => ({ default: m.ReleaseProjectPage })),
+);
+const ReleaseTaskPage = lazy(() =>
+  import('../pages/release/ReleaseTaskPage.tsx').then((m) => ({ default: m.ReleaseTaskPage })),
+);
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
 const AuditPage = lazy(() => import('../pages/AuditPage.tsx').then((m) => ({ default: m.AuditPage })));
@@ -112,11 +122,36 @@ function route(path: string, admin: boolean): Route | undefined {
   }
   if (path === '/silences') return { menu: '/silences', title: 'Silences', page: <SilencesPage /> };
   if (path === '/agents') return { menu: '/agents', title: 'Agents', page: <AgentsPage /> };
+  const release = releaseRoute(path);
+  if (release) return release;
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
   if (admin && path === '/admin/api-keys') return { menu: path, title: 'API keys', page: <ApiKeysPage /> };
   if (admin && path === '/admin/audit') return { menu: path, title: 'Audit log', page: <AuditPage /> };
+  return undefined;
+}
+
+const PROJECT_TABS = ['environments', 'targets', 'versions', 'tasks', 'installations'] as const;
+
+/** `/release`, `/release/projects/<id>[/<tab>]`, `/release/tasks/<id>`. */
+function releaseRoute(path: string): Route | undefined {
+  if (path === '/release') return { menu: '/release', title: 'Releases', page: <ReleaseProjectsPage /> };
+  const project = /^\/release\/projects\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
+  const tab = PROJECT_TABS.find((t) => t === (project?.[2] ?? 'environments'));
+  if (project?.[1] && tab) {
+    const id = decodeURIComponent(project[1]);
+    return {
+      menu: '/release',
+      title: 'Release project',
+      page: <ReleaseProjectPage key={id} id={id} tab={tab} />,
+    };
+  }
+  const task = /^\/release\/tasks\/([^/]+)$/.exec(path);
+  if (task?.[1]) {
+    const id = decodeURIComponent(task[1]);
+    return { menu: '/release', title: 'Deploy task', page: <ReleaseTaskPage key={id} id={id} /> };
+  }
   return undefined;
 }
 
@@ -146,6 +181,7 @@ export function AppShell({ user }: { user: User }) {
     nav('/alerts', 'Alerts', 'nav-alerts', <AlertOutlined />),
     nav('/silences', 'Silences', 'nav-silences', <StopOutlined />),
     nav('/agents', 'Agents', 'nav-agents', <CloudServerOutlined />),
+    nav('/release', 'Releases', 'nav-release', <RocketOutlined />),
     {
       type: 'group' as const,
       key: 'notify',
