@@ -170,7 +170,10 @@ export interface LogLine {
 
 export interface LogPage {
   items: LogLine[];
-  nextAfter: number;
+  /** Null while the target has no command yet. */
+  nextAfter: number | null;
+  /** The command whose output this is: a retry sends a new one, whose lines start again. */
+  commandId: string | null;
 }
 
 export type TaskStep = 'approve' | 'pause' | 'resume' | 'cancel' | 'retry' | 'promote';

@@ -1,19 +1,12 @@
 import { Alert, App, Button, Collapse, Descriptions, Space, Spin, Table, Typography } from 'antd';
 import { type HTMLAttributes, useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from '../../api/client.ts';
-import {
-  getTask,
-  type LogLine,
-  stepTask,
-  type TargetState,
-  type TaskTarget,
-  targetLog,
-} from '../../api/release.ts';
+import { getTask, stepTask, type TargetState, type TaskTarget, targetLog } from '../../api/release.ts';
 import { clipped } from '../../components/ListPage.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { dateTime } from '../../format.ts';
 import { useLoad } from '../../hooks.ts';
-import { appendLog, keepPolling } from '../../release-log.ts';
+import { appendLog, EMPTY_LOG, type HeldLog, keepPolling } from '../../release-log.ts';
 import { isOver, type StepChoice, stepsFor } from '../../release-task-steps.ts';
 import { strategyText } from '../../release-wizard.ts';
 import { navigate } from '../../router.ts';
@@ -188,9 +181,10 @@ function TargetLog({
   state: TargetState;
   name: string;
 }) {
-  const [lines, setLines] = useState<LogLine[]>([]);
+  const [log, setLog] = useState<HeldLog>(EMPTY_LOG);
   const [error, setError] = useState<string>();
-  const after = useRef(0);
+  // The log held, for the polling loop (which outlives renders).
+  const held = useRef<HeldLog>(EMPTY_LOG);
   const box = useRef<HTMLPreElement>(null);
 
   useEffect(() => {
@@ -199,19 +193,23 @@ function TargetLog({
     let polls = 0;
     const tick = async () => {
       let size = 0;
+      let again = false;
       try {
-        const page = await targetLog(taskId, targetId, after.current, abort.signal);
+        const page = await targetLog(taskId, targetId, held.current.after, abort.signal);
         if (abort.signal.aborted) return;
-        after.current = Math.max(after.current, page.nextAfter);
+        const next = appendLog(held.current, page);
+        held.current = next.held;
+        setLog(next.held);
         size = page.items.length;
-        setLines((held) => appendLog(held, page));
+        again = next.restart;
         setError(undefined);
       } catch (err) {
         if (abort.signal.aborted) return;
         setError(errorText(err));
       }
       polls += 1;
-      if (keepPolling(state, size, polls)) timer = setTimeout(() => void tick(), LOG_POLL_MS);
+      if (again) void tick();
+      else if (keepPolling(state, size, polls)) timer = setTimeout(() => void tick(), LOG_POLL_MS);
     };
     void tick();
     return () => {
@@ -225,7 +223,7 @@ function TargetLog({
   useEffect(() => {
     const el = box.current;
     if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 80) el.scrollTop = el.scrollHeight;
-  }, [lines]);
+  }, [log]);
 
   return (
     <div data-testid={`task-log-${name}`}>
@@ -237,13 +235,13 @@ function TargetLog({
           style={{ marginBottom: 8 }}
         />
       )}
-      {lines.length === 0 && !error ? (
+      {log.lines.length === 0 && !error ? (
         <Typography.Text type="secondary">
           {state === 'pending' ? 'Not started yet.' : 'No lines yet.'}
         </Typography.Text>
       ) : (
         <pre ref={box} className="opsfleet-log" data-testid="task-log-lines">
-          {lines.map((l) => (
+          {log.lines.map((l) => (
             <div key={l.seq} className={`opsfleet-log-${l.level}`}>
               <span className="opsfleet-log-meta">
                 {l.at.slice(11, 19)} {l.stage}
