@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@opsfleet/core/testing';
@@ -104,6 +104,33 @@ describe('the demo', () => {
     );
     expect(ping.result).toMatchObject({ name: 'demo-host' });
     expect(output).toContain('demo-host');
+    // The release the demo deployed: the task succeeded, the installation says so, and the
+    // agent switched `current` to it and started the app, detached.
+    const taskPath = output.match(
+      /release\s+http:\/\/127\.0\.0\.1:\d+(\/api\/v1\/release\/tasks\/[\w-]+)/,
+    )![1]!;
+    const task = await eventually(
+      'the demo deploy over',
+      () => get<{ state: string; projectId: string; targets: { error: string | null }[] }>(taskPath),
+      { ok: (t) => ['succeeded', 'failed', 'cancelled'].includes(t.state), timeoutMs: 60_000 },
+    );
+    expect(task.state, JSON.stringify(task.targets)).toBe('succeeded');
+    const installed = await get<{ items: { agent: { name: string }; version: string; state: string }[] }>(
+      `/api/v1/release/projects/${task.projectId}/installations`,
+    );
+    expect(installed.items).toEqual([
+      expect.objectContaining({
+        agent: expect.objectContaining({ name: 'demo-host' }),
+        version: '1.0.0',
+        state: 'installed',
+      }),
+    ]);
+    const app = join(dir, 'agent', 'deploys', 'demo-app', 'demo');
+    expect(readlinkSync(join(app, 'current'))).toBe('releases/1.0.0');
+    const appPid = Number(readFileSync(join(app, 'run.pid'), 'utf8'));
+    expect(readFileSync(`/proc/${appPid}/cmdline`, 'utf8')).toContain(
+      join(app, 'releases', '1.0.0', 'bin', 'start'),
+    );
 
     const members = () =>
       execFileSync('ps', ['-o', 'pid=', '-g', String(demo!.pid)], { encoding: 'utf8' })
@@ -122,7 +149,7 @@ describe('the demo', () => {
         return true; // ps exits 1 when the group is empty
       }
     });
-    // The agent's services run in sessions of their own: they must be gone too.
+    // The agent's services and the deployed app run in sessions of their own: they must be gone too.
     const leftovers = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
       .split('\n')
       .filter((l) => l.includes(dir));

@@ -11,6 +11,7 @@ import { parseAllowList } from '@opsfleet/server';
 import { demoAgent, demoPing } from './demo-agent.ts';
 import { demoData } from './demo-data.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
+import { DEMO_PROJECT, DEMO_VERSION, demoRelease, stopDemoApp } from './demo-release.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 import { startServer } from './server.ts';
 
@@ -119,6 +120,9 @@ export async function demo(_args: string[]): Promise<number> {
   const token = await adminToken(server.url, adminPassword);
   const receiver = await demoNotifications(server.url, token);
   await demoData({ base: server.url, token, dir });
+  // The app the demo deploys outlives the agent by design; it is stopped after the agent, so a
+  // deploy that the agent's stop interrupts cannot start it behind this.
+  onShutdown(() => stopDemoApp(join(dir, 'agent')));
   const agent = await demoAgent({
     base: server.url,
     adminToken: token,
@@ -131,8 +135,14 @@ export async function demo(_args: string[]): Promise<number> {
   // The demo's services end with the demo.
   onShutdown(() => agent.close(false));
   const ping = await demoPing(server.url, token, 'demo-host');
+  // Set up while the first collection runs, so the deploy does not hold the URLs back.
+  const releasing = demoRelease({ base: server.url, token, dir, agentName: 'demo-host' });
+  // Its failure is reported where it is awaited, not as an unhandled rejection meanwhile.
+  releasing.catch(() => {});
   process.stdout.write('running the first collection…\n');
   await exporter.firstCollection();
+  const release = await releasing;
+  onShutdown(release.close);
   process.stdout.write(
     `\n  metrics     ${exporter.url}/metrics   (${exporter.seriesCount()} business series)\n` +
       `  status      ${exporter.url}/status\n` +
@@ -146,6 +156,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  agent       gRPC ${agent.grpcAddress}, metrics http://${agent.httpAddress}/metrics   (AGENT_CONFIG=${dir}/agent.yaml opsfleet agent status)\n` +
       `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
       `  commands    ${server.url}/api/v1/commands/${ping}   (a ping sent to demo-host over the command channel, and its answer)\n` +
+      `  release     ${server.url}/api/v1/release/tasks/${release.taskId}   (${DEMO_PROJECT} ${DEMO_VERSION} deployed to demo-host with docs/templates/deploy-script.sh; on disk in ${dir}/agent/deploys/${DEMO_PROJECT})\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n` +
       `  history     ${server.url}/alerts   (a week of demo alerts: resolved, flapping, acknowledged, silenced; a dead letter in ${server.url}/notify/dead-letters)\n\nCtrl-C stops the demo.\n`,
   );
