@@ -196,6 +196,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     app,
     new ReleaseService(
       db,
+      commands,
       (...entry) => identity.audit(...entry),
       () => release.kick(),
     ),

@@ -269,4 +269,126 @@ describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => 
     expect(await installed(t, f.project.id)).toContain('web-1:1.0.0:installed');
     expect((await t.api('POST', `${R}/tasks/${second.id}/retry`)).status).toBe(409);
   });
+
+  it('holds a canary after its first batch until someone promotes it; the rest then deploys', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const agents = f.agents as Record<string, { id: string; key: string }>;
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'deploy',
+      auto_select_clients: false,
+      client_ids: Object.values(agents).map((a) => a.id),
+      strategy: { type: 'canary', targets: [agents['web-1']!.id] },
+    });
+    const [canary] = await poll(t, agents['web-1']!);
+    await answer(t, agents['web-1']!, canary!.id, true);
+    await eventually('the canary to wait for promotion', () => ok(t, 'GET', `${R}/tasks/${task.id}`), {
+      ok: (v) => v.state === 'awaiting_promotion',
+    });
+    const held = await ok(t, 'GET', `${R}/tasks/${task.id}`);
+    expect(held.blockedBy).toMatch(/promote/);
+    // Nothing reaches the other targets while the canary waits.
+    expect(await poll(t, agents['web-2']!, '1s')).toEqual([]);
+    expect((await t.api('POST', `${R}/tasks/${task.id}/resume`)).status).toBe(409);
+
+    const promoted = await ok(t, 'POST', `${R}/tasks/${task.id}/promote`);
+    expect(promoted).toMatchObject({ promotedBy: 'admin', blockedBy: null });
+    for (const name of ['web-2', 'web-3']) {
+      const [c] = await poll(t, agents[name]!);
+      await answer(t, agents[name]!, c!.id, true);
+    }
+    await eventually('the task to succeed', () => taskState(t, task.id), { ok: (s) => s === 'succeeded' });
+    expect((await t.api('POST', `${R}/tasks/${task.id}/promote`)).status).toBe(409);
+    const audit = await ok(t, 'GET', `/api/v1/audit?resource=release-task:${task.id}`);
+    expect(audit.map((e: { action: string }) => e.action)).toContain('release.task.promote');
+  });
+
+  it('starts no task outside its environment’s release window and says when it opens', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const agents = f.agents as Record<string, { id: string; key: string }>;
+    // A window that is closed now: the one hour of each day that ended an hour ago.
+    const hh = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:00`;
+    const now = Date.now();
+    const window = {
+      timezone: 'UTC',
+      days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+      start: hh(new Date(now - 2 * 3_600_000)),
+      end: hh(new Date(now - 3_600_000)),
+    };
+    await ok(t, 'PATCH', `${R}/projects/${f.project.id}/environments/${f.prod.id}`, {
+      release_window: window,
+    });
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'deploy',
+      client_ids: [agents['web-1']!.id],
+    });
+    expect(await poll(t, agents['web-1']!, '1s')).toEqual([]);
+    const waiting = await ok(t, 'GET', `${R}/tasks/${task.id}`);
+    expect(waiting.state).toBe('pending');
+    expect(waiting.blockedBy).toMatch(
+      /outside environment prod's release window .*: the task starts when it opens; it opens at \d{4}-/,
+    );
+
+    // Opened (a window covering the whole day), the task starts: a window change wakes the runner.
+    await ok(t, 'PATCH', `${R}/projects/${f.project.id}/environments/${f.prod.id}`, {
+      release_window: { ...window, start: '00:00', end: '00:00' },
+    });
+    expect(await poll(t, agents['web-1']!)).toHaveLength(1);
+    const bad = await t.api('PATCH', `${R}/projects/${f.project.id}/environments/${f.prod.id}`, {
+      release_window: { ...window, timezone: 'Mars/Olympus' },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/release_window.*timezone|timezone.*IANA/);
+  });
+
+  it('cancelling a task cancels the running targets’ commands; their live log is kept', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const agents = f.agents as Record<string, { id: string; key: string }>;
+    const task = await ok(t, 'POST', `${R}/tasks`, {
+      project: f.project.id,
+      environment: f.prod.id,
+      version: f.v1.id,
+      operation: 'deploy',
+      client_ids: [agents['web-1']!.id],
+    });
+    const [c] = await poll(t, agents['web-1']!);
+    const target = (await ok(t, 'GET', `${R}/tasks/${task.id}`)).targets[0];
+    const log = `${R}/tasks/${task.id}/targets/${target.targetId}/log`;
+    const lines = [1, 2, 3].map((seq) => ({
+      seq,
+      stage: 'script',
+      level: 'info',
+      line: `step ${seq}`,
+      time: new Date().toISOString(),
+    }));
+    await as(t, agents['web-1']!.key, 'POST', `/api/v1/agent/commands/${c!.id}/output`, { lines });
+    const first = await ok(t, 'GET', `${log}?limit=2`);
+    expect(first.items.map((l: { line: string }) => l.line)).toEqual(['step 1', 'step 2']);
+    expect(first.commandId).toBe(c!.id);
+    expect((await ok(t, 'GET', `${log}?after=${first.nextAfter}`)).items).toMatchObject([{ line: 'step 3' }]);
+
+    const cancelled = await ok(t, 'POST', `${R}/tasks/${task.id}/cancel`);
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.targets[0]).toMatchObject({
+      state: 'failed',
+      error: 'cancelled by admin with the task',
+    });
+    expect((await ok(t, 'GET', `/api/v1/commands/${c!.id}`)).state).toBe('cancelled');
+    // The agent learns at its next output batch that it is to stop; a late result changes nothing.
+    const more = await as(t, agents['web-1']!.key, 'POST', `/api/v1/agent/commands/${c!.id}/output`, {
+      lines: [{ ...lines[2], seq: 4, line: 'step 4' }],
+    });
+    expect(more.body.state).toBe('cancelled');
+    expect(await installed(t, f.project.id)).toEqual(['web-1:1.0.0:failed']);
+    expect((await ok(t, 'GET', log)).items).toHaveLength(3);
+    expect((await t.api('GET', `${R}/tasks/${task.id}/targets/${f.project.id}/log`)).status).toBe(404);
+  });
 });

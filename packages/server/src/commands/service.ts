@@ -268,6 +268,23 @@ export class CommandService {
     return viewOf(after);
   }
 
+  /**
+   * Cancels a command inside the caller's transaction (a release task's cancel), if it is still
+   * open; answers whether it was. The caller audits it with `auditCancel` after its commit.
+   */
+  async cancelIn(tx: Pick<Db, 'execute'>, actor: string, id: string): Promise<boolean> {
+    const row = await commandStore.lock(tx, id);
+    if (!row) return false;
+    const t = transition(row.state, new Date(row.deadline), new Date(row.now), { type: 'cancel' });
+    if (!t.ok) return false;
+    await commandStore.setState(tx, id, t.state, { error: `cancelled by ${actor}` });
+    return true;
+  }
+
+  async auditCancel(actor: string, id: string): Promise<void> {
+    await this.audit(actor, 'command.cancel', resource(id), undefined, { state: 'cancelled' });
+  }
+
   /** Writes down the expiry of commands past their deadline (for the housekeeping job). */
   async housekeep(): Promise<number> {
     const expired = await commandStore.expireDue(this.db);

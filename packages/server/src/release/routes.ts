@@ -5,6 +5,7 @@ import { actorOf } from '../identity/auth.ts';
 import { INSTALLATION_STATES } from './select.ts';
 import { OPERATIONS, projectView, type ReleaseService } from './service.ts';
 import { TARGET_STATES, TASK_STATES } from './state.ts';
+import { knownZone } from './window.ts';
 
 const MAX_JSON = 64 * 1024;
 const MAX_SCRIPT = 256 * 1024;
@@ -46,7 +47,12 @@ const ContainerNaming = z
 
 const ReleaseWindow = z
   .object({
-    timezone: z.string().min(1).max(64).describe('an IANA zone, e.g. Europe/Berlin'),
+    timezone: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine(knownZone, 'not a time zone this server knows: use an IANA name such as Europe/Berlin or UTC')
+      .describe('an IANA zone, e.g. Europe/Berlin'),
     days: z
       .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
       .min(1)
@@ -56,7 +62,9 @@ const ReleaseWindow = z
   })
   .strict()
   .nullable()
-  .describe('when deploys may run; stored for the runner, which does not exist yet');
+  .describe(
+    'when deploys may start: local start–end on these days (end at or before start: past midnight); a batch started inside runs to its end',
+  );
 
 const Approvers = z
   .array(z.string().min(1).max(100))
@@ -226,6 +234,12 @@ const TaskView = z.object({
   scheduledAt: z.string().nullable(),
   approvedBy: z.string().nullable(),
   approvedAt: z.string().nullable(),
+  promotedBy: z.string().nullable(),
+  promotedAt: z.string().nullable(),
+  blockedBy: z
+    .string()
+    .nullable()
+    .describe('why a task that is not over does not move now (window, schedule, approval, promotion)'),
   createdBy: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -560,7 +574,39 @@ export function releaseRoutes(app: App, release: ReleaseService): void {
     },
     async (req) => release.getTask(req.params.id),
   );
-  for (const event of ['approve', 'pause', 'resume', 'cancel', 'retry'] as const)
+  app.get(
+    `${base}/tasks/:id/targets/:sub/log`,
+    {
+      config: read,
+      schema: {
+        tags,
+        summary:
+          "A target's deploy output, live: poll with after=nextAfter (the latest attempt after a retry)",
+        params: Sub,
+        querystring: z.object({
+          after: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(1000).default(500),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                seq: z.number(),
+                stage: z.string(),
+                level: z.string(),
+                line: z.string(),
+                at: z.string(),
+              }),
+            ),
+            nextAfter: z.number().nullable(),
+            commandId: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (req) => release.targetLog(req.params.id, req.params.sub, req.query.after, req.query.limit),
+  );
+  for (const event of ['approve', 'pause', 'resume', 'promote', 'cancel', 'retry'] as const)
     app.post(
       `${base}/tasks/:id/${event}`,
       {

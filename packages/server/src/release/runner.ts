@@ -4,8 +4,9 @@ import type { Db } from '../db/database.ts';
 import { loggableError } from '../http/log-error.ts';
 import type { Strategy } from './plan.ts';
 import type { Audit, Operation } from './service.ts';
-import { settle } from './state.ts';
+import { batchHold, settle } from './state.ts';
 import { releaseStore as store, type VersionRow } from './store.ts';
+import { type ReleaseWindow, windowState } from './window.ts';
 
 /** The command kind the agent's deploy handler takes. */
 export const DEPLOY_KIND = 'deploy.run';
@@ -22,9 +23,10 @@ function scriptFor(op: Operation, v: VersionRow, previous: string | null): strin
 }
 
 /**
- * Moves tasks along: starts pending tasks whose time has come, sends `deploy.run` for the
- * pending targets of the current batch once the batch before is over (and, rolling, its
- * interval has passed), and settles the task from its targets' states. A target's outcome is
+ * Moves tasks along: starts pending tasks whose time has come inside the release window, sends
+ * `deploy.run` for the pending targets of the current batch once the batch before is over (and,
+ * rolling, its interval has passed; canary, it was promoted; always, inside the window), and
+ * settles the task from its targets' states. A target's outcome is
  * recorded, with its installation row, in the transaction that stores the command's result.
  * Each task is advanced under its row lock, skipped by a replica that finds it held.
  */
@@ -72,7 +74,9 @@ export class ReleaseRunner {
       const task = await store.claimTask(tx, id);
       if (!task) return [];
       let state = task.state;
-      if (state === 'pending' && (!task.scheduled_at || new Date(task.scheduled_at) <= new Date())) {
+      const opening = windowState(parsed(task.release_window) as ReleaseWindow | null, new Date());
+      const due = !task.scheduled_at || new Date(task.scheduled_at) <= new Date();
+      if (state === 'pending' && due && opening.open) {
         state = 'running';
         await store.setTaskState(tx, id, state);
       }
@@ -107,6 +111,14 @@ export class ReleaseRunner {
       const current = open.filter((t) => t.batch === batch);
       if (current.some((t) => t.state === 'running')) return [];
       const strategy = parsed(task.strategy) as Strategy;
+      const hold = batchHold({
+        canary: strategy.type === 'canary',
+        batch,
+        promoted: task.promoted_at !== null,
+        window: opening,
+      });
+      if (hold === 'promotion') await store.setTaskState(tx, id, 'awaiting_promotion');
+      if (hold) return [];
       if (strategy.type === 'rolling' && batch > 0) {
         const since = await store.secondsSinceBatch(tx, id, batch - 1);
         if (since !== null && since < strategy.intervalSeconds) return [];

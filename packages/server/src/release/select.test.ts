@@ -24,9 +24,9 @@ describe('autoSelect', () => {
       want: ['2', '1'],
     },
     {
-      name: 'leaves out failed, uninstalled and rolled back rows',
-      targets: [t('1'), t('2'), t('3'), t('4')],
-      inst: [i('1', 'v1'), i('2', 'v1', 'failed'), i('3', 'v1', 'uninstalled'), i('4', 'v1', 'rolled_back')],
+      name: 'leaves out failed and uninstalled rows',
+      targets: [t('1'), t('2'), t('3')],
+      inst: [i('1', 'v1'), i('2', 'v1', 'failed'), i('3', 'v1', 'uninstalled')],
       source: 'v1',
       want: ['1'],
     },

@@ -10,8 +10,8 @@ export interface SelectableTarget {
   priority: number;
 }
 
-export type InstallationState = 'installed' | 'failed' | 'uninstalled' | 'rolled_back';
-export const INSTALLATION_STATES = ['installed', 'failed', 'uninstalled', 'rolled_back'] as const;
+export type InstallationState = 'installed' | 'failed' | 'uninstalled';
+export const INSTALLATION_STATES = ['installed', 'failed', 'uninstalled'] as const;
 
 export interface SelectableInstallation {
   targetId: string;

@@ -1,3 +1,4 @@
+import type { CommandService, OutputLine } from '../commands/service.ts';
 import type { Db } from '../db/database.ts';
 import { pageOf } from '../http/list-query.ts';
 import { badRequest, conflict, notFound, Problem } from '../http/problem.ts';
@@ -15,6 +16,7 @@ import {
   type VersionInput,
   type VersionRow,
 } from './store.ts';
+import { describeWindow, type ReleaseWindow, windowState } from './window.ts';
 
 /** Who writes the audit log: the identity service's `audit`. */
 export type Audit = (
@@ -116,7 +118,35 @@ const taskTargetView = (r: TaskTargetRow) => ({
   finishedAt: iso(r.finished_at),
 });
 
-export const taskView = (r: TaskRow, targets?: TaskTargetRow[]) => ({
+/**
+ * Why a task that is not over does not move now, in a sentence for people; null when it moves
+ * (or is over, or paused: its state says why).
+ */
+export function blockedBy(r: TaskRow, now: Date): string | null {
+  const window = parsed(r.release_window) as ReleaseWindow | null;
+  switch (r.state) {
+    case 'awaiting_approval':
+      return 'awaiting approval (POST …/approve by someone with release:approve other than its creator)';
+    case 'awaiting_promotion':
+      return 'the canary batch is over: promote the task (POST …/promote) to deploy to the other targets';
+    case 'pending':
+      if (r.scheduled_at && new Date(r.scheduled_at) > now)
+        return `scheduled to start at ${iso(r.scheduled_at)}`;
+      break;
+    case 'running':
+      break;
+    default:
+      return null;
+  }
+  const state = windowState(window, now);
+  if (state.open || !window) return null;
+  const opens = state.opensAt ? `; it opens at ${state.opensAt.toISOString()}` : '';
+  return `outside environment ${r.environment_name}'s release window (${describeWindow(window)}): ${
+    r.state === 'pending' ? 'the task starts' : 'the next batch starts'
+  } when it opens${opens}`;
+}
+
+export const taskView = (r: TaskRow, targets?: TaskTargetRow[], now = new Date()) => ({
   id: r.id,
   projectId: r.project_id,
   environment: { id: r.environment_id, name: r.environment_name },
@@ -130,6 +160,9 @@ export const taskView = (r: TaskRow, targets?: TaskTargetRow[]) => ({
   scheduledAt: iso(r.scheduled_at),
   approvedBy: r.approved_by,
   approvedAt: iso(r.approved_at),
+  promotedBy: r.promoted_by,
+  promotedAt: iso(r.promoted_at),
+  blockedBy: blockedBy(r, now),
   createdBy: r.created_by,
   createdAt: iso(r.created_at)!,
   updatedAt: iso(r.updated_at)!,
@@ -144,6 +177,7 @@ export const taskView = (r: TaskRow, targets?: TaskTargetRow[]) => ({
 export class ReleaseService {
   constructor(
     private readonly db: Db,
+    private readonly commands: CommandService,
     private readonly audit: Audit,
     /** Tells the runner a task may have work now (created, approved, resumed). */
     private readonly onTaskChange: () => void = () => {},
@@ -226,6 +260,8 @@ export class ReleaseService {
       environmentView(before),
       e,
     );
+    // A window or approval change can let waiting tasks go.
+    this.onTaskChange();
     return environmentView(row);
   }
 
@@ -472,11 +508,31 @@ export class ReleaseService {
   }
 
   /**
-   * Approve, pause, resume, cancel or retry (the failed targets, and those an abort skipped). Approval is refused to the task's creator, and to anyone
-   * not among the environment's approvers when it names some.
+   * What the agent printed while it deployed this target (the latest attempt's command, after a
+   * retry), in order from `after`; empty until the command is sent.
+   */
+  async targetLog(
+    taskId: string,
+    targetId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ items: OutputLine[]; nextAfter: number | null; commandId: string | null }> {
+    await this.getTask(taskId);
+    const target = await store.targetCommand(this.db, taskId, targetId);
+    if (!target) throw notFound(`no target ${targetId} in task ${taskId}`);
+    if (!target.command_id) return { items: [], nextAfter: null, commandId: null };
+    return { ...(await this.commands.output(target.command_id, after, limit)), commandId: target.command_id };
+  }
+
+  /**
+   * Approve, pause, resume, promote, cancel or retry (the failed targets, and those an abort
+   * skipped). Approval is refused to the task's creator, and to anyone not among the
+   * environment's approvers when it names some. A cancel also cancels the commands of the targets
+   * running now (the agent stops their scripts); those targets fail, and so do their installations,
+   * since how far a stopped script got is unknown.
    */
   async step(actor: string, id: string, event: Exclude<TaskEvent, 'start'>) {
-    const before = await this.db.transaction(async (tx) => {
+    const { before, cancelled } = await this.db.transaction(async (tx) => {
       const row = await store.task(tx, id, true);
       if (!row) throw notFound(`no release task ${id}`);
       const next = taskStep(row.state, event);
@@ -495,11 +551,30 @@ export class ReleaseService {
       }
       if (event === 'retry' && !(await store.retryFailed(tx, id)))
         throw conflict(`task ${id} has no failed targets to retry`);
-      await store.setTaskState(tx, id, next.state, event === 'approve' ? actor : undefined);
-      if (next.state === 'cancelled') await store.skipPending(tx, id);
-      return row.state;
+      await store.setTaskState(tx, id, next.state, {
+        approvedBy: event === 'approve' ? actor : undefined,
+        promotedBy: event === 'promote' ? actor : undefined,
+      });
+      const cancelled: string[] = [];
+      if (next.state === 'cancelled') {
+        for (const t of await store.runningCommands(tx, id)) {
+          if (await this.commands.cancelIn(tx, actor, t.command_id)) cancelled.push(t.command_id);
+          await store.setTarget(tx, id, t.target_id, 'failed', {
+            error: `cancelled by ${actor} with the task`,
+          });
+          await store.recordInstallation(tx, {
+            targetId: t.target_id,
+            version: row.version,
+            state: 'failed',
+            taskId: id,
+          });
+        }
+        await store.skipPending(tx, id);
+      }
+      return { before: row.state, cancelled };
     });
     this.onTaskChange();
+    for (const commandId of cancelled) await this.commands.auditCancel(actor, commandId);
     const view = await this.getTask(id);
     await this.audit(
       actor,

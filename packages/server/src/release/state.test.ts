@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { settle, type TargetState, type TaskEvent, type TaskState, targetStep, taskStep } from './state.ts';
+import {
+  batchHold,
+  settle,
+  type TargetState,
+  type TaskEvent,
+  type TaskState,
+  targetStep,
+  taskStep,
+} from './state.ts';
 
 describe('taskStep', () => {
   it.each<[TaskState, TaskEvent, TaskState | null]>([
@@ -23,6 +31,12 @@ describe('taskStep', () => {
     ['succeeded', 'retry', null],
     ['cancelled', 'retry', null],
     ['running', 'retry', null],
+    ['awaiting_promotion', 'promote', 'running'],
+    ['running', 'promote', null],
+    ['paused', 'promote', null],
+    ['awaiting_promotion', 'cancel', 'cancelled'],
+    ['awaiting_promotion', 'pause', null],
+    ['awaiting_promotion', 'resume', null],
   ])('%s + %s → %s', (from, event, to) => {
     const got = taskStep(from, event);
     if (to) expect(got).toEqual({ ok: true, state: to });
@@ -72,4 +86,34 @@ describe('settle', () => {
       skipPending: false,
     });
   });
+});
+
+describe('batchHold', () => {
+  const open = { open: true } as const;
+  const closed = { open: false, opensAt: null } as const;
+  it.each<[string, Parameters<typeof batchHold>[0], 'promotion' | 'window' | null]>([
+    ['a first batch inside the window goes', { canary: true, batch: 0, promoted: false, window: open }, null],
+    [
+      'a canary waits for promotion before its second batch',
+      { canary: true, batch: 1, promoted: false, window: open },
+      'promotion',
+    ],
+    ['a promoted canary goes on', { canary: true, batch: 1, promoted: true, window: open }, null],
+    ['rolling batches need no promotion', { canary: false, batch: 3, promoted: false, window: open }, null],
+    [
+      'no batch starts outside the window',
+      { canary: false, batch: 0, promoted: false, window: closed },
+      'window',
+    ],
+    [
+      'promotion is asked for first, even outside the window',
+      { canary: true, batch: 1, promoted: false, window: closed },
+      'promotion',
+    ],
+    [
+      'a promoted canary still waits for the window',
+      { canary: true, batch: 1, promoted: true, window: closed },
+      'window',
+    ],
+  ])('%s', (_name, input, want) => expect(batchHold(input)).toBe(want));
 });

@@ -1,3 +1,5 @@
+import type { WindowState } from './window.ts';
+
 /**
  * The life of a deploy task and of each of its targets, as pure functions: the routes and the
  * runner ask here whether a step is allowed and what follows from a target's outcome.
@@ -7,6 +9,7 @@ export const TASK_STATES = [
   'pending',
   'running',
   'paused',
+  'awaiting_promotion',
   'succeeded',
   'failed',
   'cancelled',
@@ -18,7 +21,7 @@ export type TargetState = (typeof TARGET_STATES)[number];
 
 export type FailureStrategy = 'continue' | 'pause' | 'abort';
 
-export type TaskEvent = 'approve' | 'start' | 'pause' | 'resume' | 'cancel' | 'retry';
+export type TaskEvent = 'approve' | 'start' | 'pause' | 'resume' | 'cancel' | 'retry' | 'promote';
 
 export type Step<S> = { ok: true; state: S } | { ok: false; reason: string };
 
@@ -49,6 +52,13 @@ export function taskStep(state: TaskState, event: TaskEvent): Step<TaskState> {
       return state === 'paused'
         ? { ok: true, state: 'running' }
         : { ok: false, reason: `only a paused task resumes; this one is ${state}` };
+    case 'promote':
+      return state === 'awaiting_promotion'
+        ? { ok: true, state: 'running' }
+        : {
+            ok: false,
+            reason: `only a canary that finished its first batch is promoted; this task is ${state}`,
+          };
     case 'cancel':
       return { ok: true, state: 'cancelled' };
   }
@@ -91,4 +101,19 @@ export function settle(
   if (!open) return { state: failed ? 'failed' : 'succeeded', skipPending: false };
   if (newFailure && failure === 'pause') return { state: 'paused', skipPending: false };
   return { state: 'running', skipPending: false };
+}
+
+/**
+ * Why the runner may not send the next batch now (null: it may). A canary's later batches wait
+ * for a person to promote it; no batch starts outside the environment's release window (one
+ * already running goes on to its end).
+ */
+export function batchHold(h: {
+  canary: boolean;
+  batch: number;
+  promoted: boolean;
+  window: WindowState;
+}): 'promotion' | 'window' | null {
+  if (h.canary && h.batch > 0 && !h.promoted) return 'promotion';
+  return h.window.open ? null : 'window';
 }

@@ -86,10 +86,14 @@ export interface TaskRow {
   scheduled_at: Time | null;
   approved_by: string | null;
   approved_at: Time | null;
+  promoted_by: string | null;
+  promoted_at: Time | null;
   created_by: string;
   created_at: Time;
   updated_at: Time;
   finished_at: Time | null;
+  /** The environment's, read with the task: the runner and the view need it. */
+  release_window: unknown;
 }
 
 export interface TaskTargetRow {
@@ -120,7 +124,8 @@ const TARGET_FROM = sql`release_targets t JOIN release_environments e ON e.id = 
   JOIN agents a ON a.id = t.agent_id`;
 const TASK_COLUMNS = sql`k.id, k.project_id, k.environment_id, e.name AS environment_name, k.version_id,
   v.version, k.operation, k.auto_select_clients, k.source_version, k.strategy, k.failure_strategy, k.state,
-  k.scheduled_at, k.approved_by, k.approved_at, k.created_by, k.created_at, k.updated_at, k.finished_at`;
+  k.scheduled_at, k.approved_by, k.approved_at, k.promoted_by, k.promoted_at, k.created_by, k.created_at,
+  k.updated_at, k.finished_at, e.release_window`;
 const TASK_FROM = sql`release_tasks k JOIN release_environments e ON e.id = k.environment_id
   JOIN release_versions v ON v.id = k.version_id`;
 
@@ -457,11 +462,19 @@ export const releaseStore = {
     );
   },
 
-  async setTaskState(tx: Tx, id: string, state: TaskState, approvedBy?: string): Promise<void> {
+  async setTaskState(
+    tx: Tx,
+    id: string,
+    state: TaskState,
+    by: { approvedBy?: string; promotedBy?: string } = {},
+  ): Promise<void> {
+    const [approved, promoted] = [by.approvedBy ?? null, by.promotedBy ?? null];
     await tx.execute(sql`
       UPDATE release_tasks SET state = ${state}, updated_at = now(),
-        approved_by = coalesce(${approvedBy ?? null}, approved_by),
-        approved_at = CASE WHEN ${approvedBy ?? null}::text IS NULL THEN approved_at ELSE now() END,
+        approved_by = coalesce(${approved}, approved_by),
+        approved_at = CASE WHEN ${approved}::text IS NULL THEN approved_at ELSE now() END,
+        promoted_by = coalesce(${promoted}, promoted_by),
+        promoted_at = CASE WHEN ${promoted}::text IS NULL THEN promoted_at ELSE now() END,
         finished_at = CASE WHEN ${state} IN ('succeeded', 'failed', 'cancelled') THEN now() ELSE NULL END
       WHERE id = ${id}::uuid`);
   },
@@ -551,6 +564,28 @@ export const releaseStore = {
           finished_at = NULL
         WHERE task_id = ${taskId}::uuid AND state IN ('failed', 'skipped') RETURNING target_id`),
     ).length;
+  },
+
+  /** The command sent to one target of a task (the latest, after a retry); undefined if none yet. */
+  async targetCommand(
+    db: Tx,
+    taskId: string,
+    targetId: string,
+  ): Promise<{ command_id: string | null } | undefined> {
+    return rowsOf<{ command_id: string | null }>(
+      await db.execute(sql`
+        SELECT command_id FROM release_task_targets
+        WHERE task_id = ${taskId}::uuid AND target_id = ${targetId}::uuid`),
+    )[0];
+  },
+
+  /** The running targets' commands, for a cancel to stop them. */
+  async runningCommands(tx: Tx, taskId: string): Promise<{ target_id: string; command_id: string }[]> {
+    return rowsOf(
+      await tx.execute(sql`
+        SELECT target_id, command_id FROM release_task_targets
+        WHERE task_id = ${taskId}::uuid AND state = 'running' AND command_id IS NOT NULL`),
+    );
   },
 
   /** Targets not started yet will not be: a cancelled or aborted task. */
