@@ -14,7 +14,8 @@
 #
 # Settings (environment of the agent, or set at the top of the version's copy of this script):
 #   KEEP_RELEASES   releases kept for rollback, the current one included (default 3)
-#   DETACH_METHOD   auto (systemd-run where systemd runs, else setsid), systemd-run, setsid, nohup
+#   DETACH_METHOD   auto (systemd-run where systemd runs and the agent is root, else setsid),
+#                   systemd-run, setsid, nohup
 #   HEALTH_URL      polled until it answers 2xx; without it, the started pid must be alive
 #   HEALTH_TIMEOUT  seconds to wait for health (default 30)
 #   STOP_TIMEOUT    seconds the old process has to stop after SIGTERM (default 15)

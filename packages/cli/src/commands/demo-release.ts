@@ -108,8 +108,8 @@ export async function demoRelease(opts: {
     agent: agent.id,
     labels: { role: 'demo' },
   });
-  // setsid rather than systemd-run even where systemd runs: the demo stops the app on Ctrl-C,
-  // and a user's agent may not create system units.
+  // setsid even where systemd-run would be the default (systemd, the demo run as root): the
+  // demo stops the app on Ctrl-C by its process group, which a transient unit is not.
   const script = `DETACH_METHOD=setsid\n${readFileSync(TEMPLATE, 'utf8')}`;
   const version = (await call(base, token, 'POST', `/api/v1/release/projects/${project.id}/versions`, {
     version: DEMO_VERSION,

@@ -25,14 +25,22 @@ export interface Detached {
   unit?: string;
 }
 
-/** systemd is the init system (what sd_booted(3) checks): only then is systemd-run usable. */
-export function systemdBooted(): boolean {
-  return existsSync('/run/systemd/system');
+/**
+ * Whether `systemd-run` can start a system unit from here: systemd is the init system (what
+ * sd_booted(3) checks) and the agent is root. An unprivileged agent (the shipped
+ * opsfleet-agent-user.service) is refused by polkit with no one to ask, so every detached start,
+ * and the deploy with it, would fail.
+ */
+export function systemdRunUsable(
+  booted = existsSync('/run/systemd/system'),
+  uid = process.getuid?.() ?? -1,
+): boolean {
+  return booted && uid === 0;
 }
 
-/** The method when none is asked for: systemd-run where systemd runs, else setsid. */
-export function defaultMethod(booted = systemdBooted()): DetachMethod {
-  return booted ? 'systemd-run' : 'setsid';
+/** The method when none is asked for: systemd-run where it is usable, else setsid. */
+export function defaultMethod(usable = systemdRunUsable()): DetachMethod {
+  return usable ? 'systemd-run' : 'setsid';
 }
 
 /** A name systemd takes as a unit name: `opsfleet-<project>-<version>` with other characters as `_`. */
@@ -109,7 +117,10 @@ export const DETACH_USAGE =
   'usage: opsfleet agent detach [--method auto|systemd-run|setsid|nohup] [--log FILE] [--unit NAME] [--pid-file FILE] [--cwd DIR] -- command [args...]';
 
 /** The detach entry's arguments; a problem is thrown naming the flag and what it takes. */
-export function parseDetachArgs(argv: string[], booted?: boolean): DetachRequest & { pidFile?: string } {
+export function parseDetachArgs(
+  argv: string[],
+  systemdUsable?: boolean,
+): DetachRequest & { pidFile?: string } {
   const end = argv.indexOf('--');
   if (end === -1 || end === argv.length - 1)
     throw new Error(`the command to start goes after --\n${DETACH_USAGE}`);
@@ -126,7 +137,7 @@ export function parseDetachArgs(argv: string[], booted?: boolean): DetachRequest
   const asked = flags.get('--method') ?? 'auto';
   if (asked !== 'auto' && !DETACH_METHODS.includes(asked as DetachMethod))
     throw new Error(`--method: ${asked} is none of auto, ${DETACH_METHODS.join(', ')}`);
-  const method = asked === 'auto' ? defaultMethod(booted) : (asked as DetachMethod);
+  const method = asked === 'auto' ? defaultMethod(systemdUsable) : (asked as DetachMethod);
   const log = flags.get('--log');
   if (method !== 'systemd-run' && !log)
     throw new Error(`--log: the ${method} method needs a file for the process's output\n${DETACH_USAGE}`);
