@@ -259,7 +259,8 @@ function PreviewPanel({ preview }: { preview: PreviewState }) {
           </Typography.Text>
           {previewBatches(preview.preview).map((b) => (
             <div key={b.batch} data-testid="deploy-preview-batch" data-batch={b.batch}>
-              <Typography.Text type="secondary">Batch {b.batch}: </Typography.Text>
+              {/* The server counts batches from 0. */}
+              <Typography.Text type="secondary">Batch {b.batch + 1}: </Typography.Text>
               {b.agents.map((a) => (
                 <Tag key={a} style={{ marginInlineEnd: 4 }}>
                   {a}

@@ -144,7 +144,8 @@ function TargetsTable({ targets }: { targets: TaskTarget[] }) {
       onRow={(t) => ({ 'data-testid': `task-target-${t.agent.name}` }) as HTMLAttributes<HTMLElement>}
       columns={clipped<TaskTarget>([
         { title: 'Target', key: 'agent', render: (_: unknown, t) => t.agent.name },
-        { title: 'Batch', dataIndex: 'batch', width: 70, align: 'right' },
+        // The server counts batches from 0.
+        { title: 'Batch', dataIndex: 'batch', width: 70, align: 'right', render: (b: number) => b + 1 },
         {
           title: 'State',
           dataIndex: 'state',
