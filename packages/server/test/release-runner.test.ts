@@ -391,4 +391,39 @@ describe.each(all)('release runner on $name', { timeout: 90_000 }, (backend) => 
     expect((await ok(t, 'GET', log)).items).toHaveLength(3);
     expect((await t.api('GET', `${R}/tasks/${task.id}/targets/${f.project.id}/log`)).status).toBe(404);
   });
+
+  it('a failed update remembers what the target had: the retry updates from it, the script and env name the host', async () => {
+    const t = await start();
+    const f = await fleet(t);
+    const web1 = (f.agents as Record<string, { id: string; key: string }>)['web-1']!;
+    const deploy = (version: string) =>
+      ok(t, 'POST', `${R}/tasks`, {
+        project: f.project.id,
+        environment: f.prod.id,
+        version,
+        operation: 'deploy',
+        client_ids: [web1.id],
+      });
+    const first = await deploy(f.v1.id);
+    const [c1] = await poll(t, web1);
+    expect(c1!.payload).toMatchObject({ target: 'web-1', previousVersion: null, script: 'install 1.0.0' });
+    await answer(t, web1, c1!.id, true);
+    await eventually('v1 to be installed', () => taskState(t, first.id), { ok: (s) => s === 'succeeded' });
+
+    const second = await deploy(f.v2.id);
+    const [c2] = await poll(t, web1);
+    expect(c2!.payload).toMatchObject({ previousVersion: '1.0.0', script: 'update to 2.0.0' });
+    await answer(t, web1, c2!.id, false);
+    await eventually('v2 to fail', () => taskState(t, second.id), { ok: (s) => s === 'failed' });
+    const [row] = (await ok(t, 'GET', `${R}/projects/${f.project.id}/installations`)).items;
+    expect(row).toMatchObject({ version: '2.0.0', state: 'failed', previousVersion: '1.0.0' });
+
+    await ok(t, 'POST', `${R}/tasks/${second.id}/retry`);
+    const [c3] = await poll(t, web1);
+    expect(c3!.payload).toMatchObject({ previousVersion: '1.0.0', script: 'update to 2.0.0' });
+    await answer(t, web1, c3!.id, true);
+    await eventually('the retry to succeed', () => taskState(t, second.id), { ok: (s) => s === 'succeeded' });
+    const [after] = (await ok(t, 'GET', `${R}/projects/${f.project.id}/installations`)).items;
+    expect(after).toMatchObject({ version: '2.0.0', state: 'installed', previousVersion: '1.0.0' });
+  });
 });

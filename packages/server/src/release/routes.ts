@@ -213,6 +213,10 @@ const InstallationView = z.object({
   agent: Ref,
   version: z.string(),
   state: z.enum(INSTALLATION_STATES),
+  previousVersion: z
+    .string()
+    .nullable()
+    .describe('the version installed before this row’s step; after a failure, most likely what still runs'),
   taskId: z.string().nullable(),
   updatedAt: z.string(),
 });

@@ -138,7 +138,7 @@ export class ReleaseRunner {
             env: task.environment_name,
             version: version.version,
             previousVersion: previous,
-            target: t.target_id,
+            target: t.agent_name,
             operation: task.operation,
             artifact: version.artifact_url
               ? { url: version.artifact_url, sha256: version.artifact_sha256 }

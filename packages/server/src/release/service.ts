@@ -103,6 +103,7 @@ export const installationView = (r: InstallationRow) => ({
   agent: { id: r.agent_id, name: r.agent_name },
   version: r.version,
   state: r.state,
+  previousVersion: r.previous_version,
   taskId: r.task_id,
   updatedAt: iso(r.updated_at)!,
 });

@@ -66,6 +66,7 @@ export interface InstallationRow {
   agent_name: string;
   version: string;
   state: InstallationState;
+  previous_version: string | null;
   task_id: string | null;
   updated_at: Time;
 }
@@ -376,7 +377,8 @@ export const releaseStore = {
     return rowsOf(
       await db.execute(sql`
         SELECT i.target_id, i.project_id, i.environment_id, e.name AS environment_name, t.agent_id,
-          a.name AS agent_name, i.version, i.state, i.task_id, i.updated_at, ${INSTALLATIONS.key}
+          a.name AS agent_name, i.version, i.state, i.previous_version, i.task_id, i.updated_at,
+          ${INSTALLATIONS.key}
         FROM release_installations i JOIN ${TARGET_FROM} ON t.id = i.target_id
         WHERE i.project_id = ${projectId}::uuid AND ${INSTALLATIONS.after(f.cursor)}
           ${f.sourceVersion === undefined ? sql`` : sql`AND i.version = ${f.sourceVersion}`}
@@ -395,7 +397,10 @@ export const releaseStore = {
       SELECT t.id, t.project_id, t.environment_id, ${i.version}, ${i.state}, ${i.taskId}::uuid
       FROM release_targets t WHERE t.id = ${i.targetId}::uuid
       ON CONFLICT (target_id) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
-        task_id = EXCLUDED.task_id, updated_at = now()`);
+        task_id = EXCLUDED.task_id, updated_at = now(),
+        previous_version = CASE
+          WHEN release_installations.state = 'installed' AND release_installations.version <> EXCLUDED.version
+          THEN release_installations.version ELSE release_installations.previous_version END`);
   },
 
   async insertTask(
@@ -546,12 +551,16 @@ export const releaseStore = {
     return row?.s === null || row?.s === undefined ? null : Number(row.s);
   },
 
+  /**
+   * The version a target runs as far as we know: the installed one, or after a failed step the
+   * one it had before; null when nothing is (or after an uninstall).
+   */
   async installedVersion(db: Tx, targetId: string): Promise<string | null> {
     return (
-      rowsOf<{ version: string }>(
-        await db.execute(
-          sql`SELECT version FROM release_installations WHERE target_id = ${targetId}::uuid AND state = 'installed'`,
-        ),
+      rowsOf<{ version: string | null }>(
+        await db.execute(sql`
+          SELECT CASE state WHEN 'installed' THEN version WHEN 'failed' THEN previous_version END AS version
+          FROM release_installations WHERE target_id = ${targetId}::uuid`),
       )[0]?.version ?? null
     );
   },

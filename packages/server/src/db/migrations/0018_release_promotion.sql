@@ -10,3 +10,6 @@ UPDATE release_installations SET state = 'installed' WHERE state = 'rolled_back'
 ALTER TABLE release_installations DROP CONSTRAINT release_installations_state_check;
 ALTER TABLE release_installations ADD CONSTRAINT release_installations_state_check
   CHECK (state IN ('installed', 'failed', 'uninstalled'));
+-- What the target had installed before a failed step: most deploy scripts switch atomically, so
+-- it most likely still runs that, and a retry is an update from it.
+ALTER TABLE release_installations ADD COLUMN previous_version text;
