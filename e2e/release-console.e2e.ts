@@ -236,4 +236,51 @@ services: []
       }
     });
   });
+
+  it('a canary stops after its first batch, says why, and goes on when promoted', async () => {
+    const { page, step, baseUrl } = session;
+    await step('canary-awaiting-promotion', async () => {
+      await page.goto(`${baseUrl}/release/projects/${ids.project}/tasks`);
+      await page.getByTestId('release-deploy').click();
+      await choose('deploy-env', 'prod');
+      await choose('deploy-version', '1.0.0');
+      await choose('deploy-source-version', '2.0.0');
+      await page.getByTestId('deploy-strategy').getByText('Canary').click();
+      const preview = page.getByTestId('deploy-preview');
+      // 10 % of two targets, rounded up: the higher priority one goes first.
+      await expect
+        .poll(() => preview.getByTestId('deploy-preview-batch').count(), { timeout: 10_000 })
+        .toBe(2);
+      expect(await preview.getByTestId('deploy-preview-batch').nth(0).textContent()).toMatch(
+        /Batch 1:.*rel-web-1/,
+      );
+      await page.getByTestId('release-deploy-form-submit').click();
+      const state = page.getByTestId('release-task').getByTestId('task-state').first();
+      await expect
+        .poll(() => state.getAttribute('data-state'), { timeout: 60_000, interval: 500 })
+        .toBe('awaiting_promotion');
+      expect(await page.getByTestId('task-blocked-by').textContent()).toMatch(/promote/);
+      expect(
+        await page
+          .getByTestId('task-target-rel-web-2')
+          .getByTestId('target-state')
+          .getAttribute('data-state'),
+      ).toBe('pending');
+      // Only promote and cancel: a canary waiting for promotion neither pauses nor resumes.
+      await expect.poll(() => page.getByTestId('task-promote').count()).toBe(1);
+      expect(await page.getByTestId('task-pause').count()).toBe(0);
+      expect(await page.getByTestId('task-cancel').count()).toBe(1);
+    });
+    await step('canary-promoted', async () => {
+      await page.getByTestId('task-promote').click();
+      const state = page.getByTestId('release-task').getByTestId('task-state').first();
+      await expect
+        .poll(() => state.getAttribute('data-state'), { timeout: 60_000, interval: 500 })
+        .toBe('succeeded');
+      await page.getByTestId('task-blocked-by').waitFor({ state: 'detached' });
+      await expect
+        .poll(() => page.getByTestId('task-log-rel-web-2').textContent(), { timeout: 15_000 })
+        .toMatch(/deploying 1\.0\.0[\s\S]*done 1\.0\.0/);
+    });
+  });
 });

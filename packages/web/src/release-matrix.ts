@@ -54,5 +54,4 @@ export const INSTALLATION_COLORS: Record<InstallationState, string> = {
   installed: 'green',
   failed: 'red',
   uninstalled: 'default',
-  rolled_back: 'orange',
 };

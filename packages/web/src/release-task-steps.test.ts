@@ -31,7 +31,7 @@ describe('the steps a task page offers', () => {
   });
 
   // The server's task life is the authority: a step offered is one it takes.
-  const events: TaskEvent[] = ['approve', 'pause', 'resume', 'cancel', 'retry'];
+  const events: TaskEvent[] = ['approve', 'promote', 'pause', 'resume', 'cancel', 'retry'];
   it.each([...TASK_STATES])('agrees with the server for %s', (state) => {
     const offered = stepsFor(state as TaskState, [target('failed')]).map((s) => s.step as string);
     for (const event of events) expect(offered.includes(event), event).toBe(taskStep(state, event).ok);

@@ -72,7 +72,7 @@ export interface Version {
   updatedAt: string;
 }
 
-export type InstallationState = 'installed' | 'failed' | 'uninstalled' | 'rolled_back';
+export type InstallationState = 'installed' | 'failed' | 'uninstalled';
 
 export interface Installation {
   targetId: string;
@@ -126,11 +126,13 @@ export interface Task {
   strategy: Strategy;
   failureStrategy: FailureStrategy;
   state: TaskState;
-  /** Why a pending or running task is not moving; null when it is, or when it is over. */
-  blockedBy?: string | null;
+  /** Why a task that is not over does not move now (window, schedule, approval, promotion). */
+  blockedBy: string | null;
   scheduledAt: string | null;
   approvedBy: string | null;
   approvedAt: string | null;
+  promotedBy: string | null;
+  promotedAt: string | null;
   createdBy: string;
   createdAt: string;
   updatedAt: string;

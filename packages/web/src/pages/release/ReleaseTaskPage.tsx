@@ -105,6 +105,15 @@ export function ReleaseTaskPage({ id }: { id: string }) {
             label: 'Approved',
             children: task.approvedBy ? `${dateTime(task.approvedAt)} by ${task.approvedBy}` : '—',
           },
+          ...(task.strategy.type === 'canary'
+            ? [
+                {
+                  key: 'promoted',
+                  label: 'Promoted',
+                  children: task.promotedBy ? `${dateTime(task.promotedAt)} by ${task.promotedBy}` : '—',
+                },
+              ]
+            : []),
           { key: 'finished', label: 'Finished', children: task.finishedAt ? dateTime(task.finishedAt) : '—' },
         ]}
       />
