@@ -148,6 +148,53 @@ services: []
     });
   });
 
+  it('creates an environment with a release window, a target and a version through the forms', async () => {
+    const { page, step, pick, apiGet } = session;
+    await step('environment-created', async () => {
+      await page.getByTestId('release-tab-environments').click();
+      await page.getByTestId('release-env-new').click();
+      await page.getByTestId('release-env-name').fill('staging');
+      await page.locator('#release-env_approvalRequired').click();
+      await page.locator('#release-env_windowOn').click();
+      await page.locator('#release-env_timezone').fill('Europe/Berlin');
+      await page.getByTestId('release-env-form-submit').click();
+      const table = page.getByTestId('release-envs-table');
+      await expect
+        .poll(() => table.textContent())
+        .toMatch(/staging\s*mon, tue, wed, thu, fri 09:00–17:00 Europe\/Berlin\s*required/);
+    });
+    await step('target-added', async () => {
+      await page.getByTestId('release-tab-targets').click();
+      await page.getByTestId('release-target-new').click();
+      await pick('release-target-env', 'staging');
+      await pick('release-target-agent', 'rel-web-1');
+      await page.locator('#release-target_labels').fill('zone=z9, tier=canary');
+      await page.getByTestId('release-target-form-submit').click();
+      const table = page.getByTestId('release-targets-table');
+      await expect.poll(() => table.locator('tbody tr.ant-table-row').count()).toBe(3);
+      expect(await table.textContent()).toMatch(/rel-web-1\s*staging\s*tier=canary\s*zone=z9/);
+    });
+    await step('version-edited', async () => {
+      await page.getByTestId('release-tab-versions').click();
+      await page.getByTestId('release-version-new').click();
+      await page.getByTestId('release-version-name').fill('3.0.0-rc1');
+      await page.getByTestId('release-version-installScript').fill('echo install 3');
+      await page.getByTestId('release-version-form-submit').click();
+      await page.getByTestId('release-version-edit-3.0.0-rc1').click();
+      expect(await page.getByTestId('release-version-installScript').inputValue()).toBe('echo install 3');
+      await page.getByTestId('release-version-updateScript').fill('echo update 3');
+      await page.getByTestId('release-version-form-submit').click();
+      await page.getByTestId('release-version-updateScript').waitFor({ state: 'hidden' });
+      const versions = await apiGet<{
+        items: { version: string; installScript: string; updateScript: string }[];
+      }>(`${R}/projects/${ids.project}/versions`);
+      expect(versions.items.find((v) => v.version === '3.0.0-rc1')).toMatchObject({
+        installScript: 'echo install 3',
+        updateScript: 'echo update 3',
+      });
+    });
+  });
+
   it("the wizard shows the server's reason when auto-select takes nothing", async () => {
     const { page, step, expectErrors } = session;
     // Chromium logs the preview's 400 answer as a console error.
@@ -230,7 +277,7 @@ services: []
     await step('matrix-updated', async () => {
       await page.goto(`${baseUrl}/release/projects/${ids.project}/installations`);
       for (const host of HOSTS) {
-        const cell = page.getByTestId(`release-matrix-row-${host}`).getByTestId('release-matrix-cell');
+        const cell = page.getByTestId(`release-matrix-row-prod-${host}`).getByTestId('release-matrix-cell');
         await expect.poll(() => cell.getAttribute('data-version'), { timeout: 10_000 }).toBe('2.0.0');
         expect(await cell.getAttribute('data-state')).toBe('installed');
       }

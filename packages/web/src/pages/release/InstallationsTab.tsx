@@ -75,7 +75,11 @@ export function InstallationsTab({ projectId }: { projectId: string }) {
         loading={loading && !data}
         dataSource={data?.rows ?? []}
         data-testid="release-matrix"
-        onRow={(row) => ({ 'data-testid': `release-matrix-row-${row.agent}` }) as HTMLAttributes<HTMLElement>}
+        onRow={(row) =>
+          ({
+            'data-testid': `release-matrix-row-${row.environment}-${row.agent}`,
+          }) as HTMLAttributes<HTMLElement>
+        }
         locale={{ emptyText: 'No targets yet.' }}
         columns={columns}
       />
