@@ -330,4 +330,21 @@ services: []
         .toMatch(/deploying 1\.0\.0[\s\S]*done 1\.0\.0/);
     });
   });
+
+  it('fits a phone: the task page and the matrix scroll inside their tables, never sideways', async () => {
+    const { page, step, baseUrl } = session;
+    const sideways = () =>
+      page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await step('task-390', async () => {
+      await page.reload();
+      await page.getByTestId('task-log-rel-web-2').getByTestId('task-log-lines').waitFor();
+      expect(await sideways()).toBe(0);
+    });
+    await step('matrix-390', async () => {
+      await page.goto(`${baseUrl}/release/projects/${ids.project}/installations`);
+      await page.getByTestId('release-matrix-row-prod-rel-web-2').waitFor();
+      expect(await sideways()).toBe(0);
+    });
+  });
 });

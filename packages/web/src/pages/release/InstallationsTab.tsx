@@ -27,7 +27,12 @@ export function InstallationsTab({ projectId }: { projectId: string }) {
   const [auto, setAuto] = useAutoRefresh(reload, REFRESH_MS, true);
 
   const columns: TableColumnsType<MatrixRow> = [
-    { title: 'Target', dataIndex: 'agent', fixed: 'start' },
+    {
+      title: 'Target',
+      dataIndex: 'agent',
+      fixed: 'start',
+      render: (agent: string) => <span className="opsfleet-nowrap">{agent}</span>,
+    },
     { title: 'Environment', dataIndex: 'environment' },
     ...(data?.versions ?? []).map((version) => ({
       title: version,

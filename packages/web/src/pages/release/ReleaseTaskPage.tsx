@@ -152,7 +152,11 @@ function TargetsTable({ targets }: { targets: TaskTarget[] }) {
       data-testid="task-targets"
       onRow={(t) => ({ 'data-testid': `task-target-${t.agent.name}` }) as HTMLAttributes<HTMLElement>}
       columns={clipped<TaskTarget>([
-        { title: 'Target', key: 'agent', render: (_: unknown, t) => t.agent.name },
+        {
+          title: 'Target',
+          key: 'agent',
+          render: (_: unknown, t) => <span className="opsfleet-nowrap">{t.agent.name}</span>,
+        },
         // The server counts batches from 0.
         { title: 'Batch', dataIndex: 'batch', width: 70, align: 'right', render: (b: number) => b + 1 },
         {
@@ -165,13 +169,21 @@ function TargetsTable({ targets }: { targets: TaskTarget[] }) {
           title: 'Started',
           dataIndex: 'startedAt',
           width: 110,
-          render: (v: string | null) => <RelativeTime iso={v} />,
+          render: (v: string | null) => (
+            <span className="opsfleet-nowrap">
+              <RelativeTime iso={v} />
+            </span>
+          ),
         },
         {
           title: 'Finished',
           dataIndex: 'finishedAt',
           width: 110,
-          render: (v: string | null) => <RelativeTime iso={v} />,
+          render: (v: string | null) => (
+            <span className="opsfleet-nowrap">
+              <RelativeTime iso={v} />
+            </span>
+          ),
         },
         { title: 'Error', dataIndex: 'error', ellipsis: true, render: (v: string | null) => v ?? '—' },
       ])}

@@ -62,7 +62,11 @@ export function TargetsTab({ projectId }: { projectId: string }) {
         data-testid="release-targets-table"
         locale={{ emptyText: 'No targets: add a registered agent to an environment.' }}
         columns={clipped<Target>([
-          { title: 'Agent', key: 'agent', render: (_: unknown, t) => t.agent.name },
+          {
+            title: 'Agent',
+            key: 'agent',
+            render: (_: unknown, t) => <span className="opsfleet-nowrap">{t.agent.name}</span>,
+          },
           { title: 'Environment', key: 'env', render: (_: unknown, t) => t.environment.name },
           {
             title: 'Labels',
