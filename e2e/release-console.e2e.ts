@@ -20,6 +20,8 @@ import { peerAvailable, waitFor } from './peers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const R = '/api/v1/release';
+/** How long the page may take to show something (a busy machine), as playwright's own waits. */
+const UI = { timeout: 10_000, interval: 200 };
 const HOSTS = ['rel-web-1', 'rel-web-2'] as const;
 const SCRIPT = (v: string) =>
   `echo "deploying $OPSFLEET_VERSION"\necho "step 2 of 2 for $OPSFLEET_PROJECT/$OPSFLEET_ENV"\necho "done ${v}"\n`;
@@ -43,10 +45,10 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the release console in Ch
    */
   async function choose(testId: string, label: string): Promise<void> {
     const preview = session.page.getByTestId('deploy-preview');
-    await expect.poll(() => preview.getAttribute('data-state')).not.toBe('loading');
-    await expect.poll(() => session.page.locator('.ant-select-dropdown:visible').count()).toBe(0);
+    await expect.poll(() => preview.getAttribute('data-state'), UI).not.toBe('loading');
+    await expect.poll(() => session.page.locator('.ant-select-dropdown:visible').count(), UI).toBe(0);
     await session.pick(testId, label);
-    await expect.poll(() => preview.getAttribute('data-state')).not.toBe('loading');
+    await expect.poll(() => preview.getAttribute('data-state'), UI).not.toBe('loading');
   }
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -143,7 +145,7 @@ services: []
       await page.getByTestId('release-project').waitFor();
       await page.getByTestId('release-tab-targets').click();
       const table = page.getByTestId('release-targets-table');
-      await expect.poll(() => table.locator('tbody tr.ant-table-row').count()).toBe(2);
+      await expect.poll(() => table.locator('tbody tr.ant-table-row').count(), UI).toBe(2);
       expect(await table.textContent()).toMatch(/rel-web-1[\s\S]*zone=z1/);
     });
   });
@@ -160,7 +162,7 @@ services: []
       await page.getByTestId('release-env-form-submit').click();
       const table = page.getByTestId('release-envs-table');
       await expect
-        .poll(() => table.textContent())
+        .poll(() => table.textContent(), UI)
         .toMatch(/staging\s*mon, tue, wed, thu, fri 09:00–17:00 Europe\/Berlin\s*required/);
     });
     await step('target-added', async () => {
@@ -171,7 +173,7 @@ services: []
       await page.locator('#release-target_labels').fill('zone=z9, tier=canary');
       await page.getByTestId('release-target-form-submit').click();
       const table = page.getByTestId('release-targets-table');
-      await expect.poll(() => table.locator('tbody tr.ant-table-row').count()).toBe(3);
+      await expect.poll(() => table.locator('tbody tr.ant-table-row').count(), UI).toBe(3);
       expect(await table.textContent()).toMatch(/rel-web-1\s*staging\s*tier=canary\s*zone=z9/);
     });
     await step('version-edited', async () => {
@@ -246,7 +248,7 @@ services: []
         .fill('1');
       await expect.poll(() => preview.getAttribute('data-state'), { timeout: 10_000 }).toBe('ok');
       const batches = preview.getByTestId('deploy-preview-batch');
-      await expect.poll(() => batches.count()).toBe(2);
+      await expect.poll(() => batches.count(), UI).toBe(2);
       // Higher priority first.
       expect(await batches.nth(0).textContent()).toMatch(/Batch 1:.*rel-web-1/);
       expect(await batches.nth(1).textContent()).toMatch(/Batch 2:.*rel-web-2/);
@@ -314,7 +316,7 @@ services: []
           .getAttribute('data-state'),
       ).toBe('pending');
       // Only promote and cancel: a canary waiting for promotion neither pauses nor resumes.
-      await expect.poll(() => page.getByTestId('task-promote').count()).toBe(1);
+      await expect.poll(() => page.getByTestId('task-promote').count(), UI).toBe(1);
       expect(await page.getByTestId('task-pause').count()).toBe(0);
       expect(await page.getByTestId('task-cancel').count()).toBe(1);
     });

@@ -30,6 +30,10 @@ describe('the steps a task page offers', () => {
     expect(stepsFor(state, targets.map(target)).map((s) => s.step)).toEqual(steps);
   });
 
+  it('offers no approval to the task creator, who the server refuses', () => {
+    expect(stepsFor('awaiting_approval', [], true).map((s) => s.step)).toEqual(['cancel']);
+  });
+
   // The server's task life is the authority: a step offered is one it takes.
   const events: TaskEvent[] = ['approve', 'promote', 'pause', 'resume', 'cancel', 'retry'];
   it.each([...TASK_STATES])('agrees with the server for %s', (state) => {

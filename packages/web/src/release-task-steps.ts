@@ -22,10 +22,16 @@ export const STEPS: readonly StepChoice[] = [
 
 const OVER: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
 
-function allowed(step: TaskStep, state: TaskState, anyFailed: boolean): boolean {
+interface Facts {
+  anyFailed: boolean;
+  /** The server refuses an approval by the task's creator. */
+  mine: boolean;
+}
+
+function allowed(step: TaskStep, state: TaskState, { anyFailed, mine }: Facts): boolean {
   switch (step) {
     case 'approve':
-      return state === 'awaiting_approval';
+      return state === 'awaiting_approval' && !mine;
     case 'promote':
       return state === 'awaiting_promotion';
     case 'resume':
@@ -40,9 +46,10 @@ function allowed(step: TaskStep, state: TaskState, anyFailed: boolean): boolean 
   }
 }
 
-export function stepsFor(state: TaskState, targets: readonly TaskTarget[] = []): StepChoice[] {
+/** `mine`: the person looking created the task. */
+export function stepsFor(state: TaskState, targets: readonly TaskTarget[] = [], mine = false): StepChoice[] {
   const anyFailed = targets.some((t) => t.state === 'failed' || t.state === 'skipped');
-  return STEPS.filter((s) => allowed(s.step, state, anyFailed));
+  return STEPS.filter((s) => allowed(s.step, state, { anyFailed, mine }));
 }
 
 export const isOver = (state: TaskState): boolean => OVER.includes(state);

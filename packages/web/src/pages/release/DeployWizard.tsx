@@ -109,7 +109,8 @@ export function DeployWizard({
               .map(([k, m]) => `${k}: ${m}`)
               .join('; '),
           );
-        if (preview.state !== 'ok') throw new Error('the preview takes no targets: see why above');
+        if (preview.state === 'loading') throw new Error('the preview has not answered yet: try again');
+        if (preview.state !== 'ok') throw new Error('this task would take no targets: the preview says why');
         const task = await createTask(built.body);
         navigate(taskPath(task.id));
       }}

@@ -5,7 +5,7 @@ import { getTask, stepTask, type TargetState, type TaskTarget, targetLog } from 
 import { clipped } from '../../components/ListPage.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { dateTime } from '../../format.ts';
-import { useLoad } from '../../hooks.ts';
+import { useLoad, useSession } from '../../hooks.ts';
 import { appendLog, EMPTY_LOG, type HeldLog, keepPolling } from '../../release-log.ts';
 import { isOver, type StepChoice, stepsFor } from '../../release-task-steps.ts';
 import { strategyText } from '../../release-wizard.ts';
@@ -24,15 +24,17 @@ export function ReleaseTaskPage({ id }: { id: string }) {
   const { data: task, error, reload } = useLoad(load);
   const [busy, setBusy] = useState<string>();
   const canDeploy = useCanDeploy();
+  const username = useSession()?.user.username;
 
+  const loaded = task !== undefined;
   const over = task ? isOver(task.state) : false;
   useEffect(() => {
-    if (!task || over) return;
+    if (!loaded || over) return;
     const timer = setInterval(() => {
       if (!document.hidden) reload();
     }, TASK_POLL_MS);
     return () => clearInterval(timer);
-  }, [task, over, reload]);
+  }, [loaded, over, reload]);
 
   const step = async (choice: StepChoice) => {
     setBusy(choice.step);
@@ -50,7 +52,7 @@ export function ReleaseTaskPage({ id }: { id: string }) {
   if (error && !task) return <Alert type="error" showIcon title={error} />;
   if (!task) return <Spin />;
   const targets = task.targets ?? [];
-  const steps = canDeploy ? stepsFor(task.state, targets) : [];
+  const steps = canDeploy ? stepsFor(task.state, targets, task.createdBy === username) : [];
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }} data-testid="release-task">
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
