@@ -9,10 +9,9 @@ import { createServer, openDatabase, type Server } from '@opsfleet/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.ts';
 import { CommandChannel } from '../src/commands/channel.ts';
-import { CommandClient } from '../src/commands/client.ts';
 import type { CommandHandler } from '../src/commands/handler.ts';
 import { Journal } from '../src/commands/journal.ts';
-import { ServerCallError } from '../src/registration/server.ts';
+import { ServerApi, ServerCallError } from '../src/server-api.ts';
 
 /**
  * The real agent's command channel against the real control plane (in process, PGlite), through
@@ -194,7 +193,7 @@ describe('agent command channel', { timeout: 120_000 }, () => {
 
     // Another agent's key can neither read this agent's command nor answer it.
     const db = await t.server.identity.createApiKey('admin', 'db-1-key', 'agent');
-    const other = new CommandClient(t.serverUrl, db.key);
+    const other = new ServerApi(t.serverUrl, db.key);
     const signal = AbortSignal.timeout(10_000);
     const refused = async (p: Promise<unknown>) => {
       const err = await p.then(
@@ -268,7 +267,7 @@ describe('agent command channel', { timeout: 120_000 }, () => {
   it('a cancel at the server, or the deadline, stops the handler at work', async () => {
     const t = await setup();
     const web = await t.server.identity.createApiKey('admin', 'web-1-key', 'agent');
-    const client = new CommandClient(t.serverUrl, web.key);
+    const client = new ServerApi(t.serverUrl, web.key);
     await client.call(
       'POST',
       '/api/v1/agents/register',

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { backoffDelay } from '@opsfleet/core';
-import { ServerCallError } from '../registration/server.ts';
-import { CommandClient } from './client.ts';
+import { pause, ServerApi, ServerCallError } from '../server-api.ts';
 import type { CommandHandler, CommandHost, OutputLevel } from './handler.ts';
 import { Journal, type JournalEntry, type Outcome } from './journal.ts';
 import { HANDLERS } from './kinds.ts';
@@ -63,7 +62,7 @@ const HOUR = 3_600_000;
  */
 export class CommandChannel {
   private readonly stop = new AbortController();
-  private readonly client: CommandClient;
+  private readonly client: ServerApi;
   private readonly handlers: Map<string, CommandHandler>;
   readonly journal: Journal;
   /** Ids being run or answered by this process: handed out again meanwhile, they are skipped. */
@@ -76,7 +75,7 @@ export class CommandChannel {
   readonly status: ChannelStatus = { polls: 0, failures: 0, ran: 0, answeredFromJournal: 0, running: 0 };
 
   constructor(private readonly opts: CommandChannelOptions) {
-    this.client = new CommandClient(opts.url, opts.token);
+    this.client = new ServerApi(opts.url, opts.token);
     this.handlers = new Map((opts.handlers ?? HANDLERS).map((h) => [h.kind, h]));
     this.journal = new Journal(join(opts.dataDir, 'commands'));
   }
@@ -96,20 +95,6 @@ export class CommandChannel {
     clearInterval(this.pruneTimer);
     await this.loop;
     await Promise.allSettled([...this.busy.values()]);
-  }
-
-  private wait(ms: number): Promise<void> {
-    const signal = this.stop.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   private delay(failures: number): number {
@@ -157,7 +142,7 @@ export class CommandChannel {
         if (signal.aborted) break;
         this.status.failures += 1;
         this.failed(err, 'command poll failed');
-        await this.wait(this.delay(this.status.failures));
+        await pause(this.delay(this.status.failures), this.stop.signal);
       }
     }
   }
@@ -294,7 +279,7 @@ export class CommandChannel {
         }
         failures += 1;
         this.failed(err, 'sending a command result failed');
-        await this.wait(this.delay(failures));
+        await pause(this.delay(failures), this.stop.signal);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelay } from '@opsfleet/core';
-import { type HttpAnswer, httpRequest } from '../http-client.ts';
+import { pause, ServerApi, ServerCallError } from '../server-api.ts';
 import {
   type AgentFacts,
   quietLog,
@@ -58,21 +58,6 @@ export interface LinkStatus {
   clockSkewMs?: number;
 }
 
-/** An answer of the server that is not a success, with its problem+json detail. */
-export class ServerCallError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ServerCallError';
-  }
-  /** The server does not know this agent (never registered, forgotten, a new database). */
-  get unknownAgent(): boolean {
-    return this.status === 404 || this.status === 410;
-  }
-}
-
 /**
  * The agent's link to the server: registers at start, then heartbeats with the services every
  * `heartbeatMs`. While the server cannot be reached (or answers 5xx, 429), calls are retried
@@ -84,7 +69,7 @@ export class ServerCallError extends Error {
 export class ServerRegistration extends EventEmitter {
   private readonly stop = new AbortController();
   private readonly startedAt: Date;
-  private readonly base: string;
+  private readonly api: ServerApi;
   private loop?: Promise<void>;
   private lastServices: ReturnType<typeof wireService>[] = [];
   private interval: number;
@@ -95,7 +80,7 @@ export class ServerRegistration extends EventEmitter {
     super();
     if (!(opts.heartbeatMs > 0)) throw new Error('the heartbeat interval must be positive');
     this.startedAt = opts.startedAt ?? new Date();
-    this.base = opts.url.replace(/\/+$/, '');
+    this.api = new ServerApi(opts.url, opts.token);
     this.interval = opts.heartbeatMs;
     this.status = {
       state: 'idle',
@@ -139,27 +124,12 @@ export class ServerRegistration extends EventEmitter {
   private async call(path: string, body: unknown): Promise<ServerAnswer> {
     const timeout = Math.min(this.opts.requestTimeoutMs ?? 10_000, Math.max(1000, this.interval));
     const sentAt = Date.now();
-    let res: HttpAnswer;
-    try {
-      res = await httpRequest(`${this.base}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(timeout)]),
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ServerCallError(0, `the server cannot be reached (${code ?? (err as Error).message})`);
-    }
-    const text = res.body.toString('utf8');
-    if (!res.ok) {
-      let detail = text.slice(0, 300);
-      try {
-        detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
-      } catch {}
-      throw new ServerCallError(res.status, `${res.status}: ${detail || res.reason}`);
-    }
-    const answer = JSON.parse(text) as ServerAnswer;
+    const answer = await this.api.call<ServerAnswer>(
+      'POST',
+      path,
+      body,
+      AbortSignal.any([this.stop.signal, AbortSignal.timeout(timeout)]),
+    );
     const server = Date.parse(answer.serverTime);
     if (Number.isFinite(server)) this.status.clockSkewMs = Math.round(server - (sentAt + Date.now()) / 2);
     // The server's threshold assumes its interval: never beat less often than it expects.
@@ -200,20 +170,6 @@ export class ServerRegistration extends EventEmitter {
     this.status.heartbeats += 1;
     this.status.lastHeartbeatAt = new Date().toISOString();
     this.emit('heartbeat', answer);
-  }
-
-  private wait(ms: number): Promise<void> {
-    const signal = this.stop.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   private failed(err: unknown): number {
@@ -259,7 +215,7 @@ export class ServerRegistration extends EventEmitter {
           this.log.info({ after: this.status.failures }, 'server reachable again');
         this.status.failures = 0;
         this.lastLogged = undefined;
-        await this.wait(this.interval);
+        await pause(this.interval, this.stop.signal);
       } catch (err) {
         if (this.stop.signal.aborted) break;
         if (err instanceof ServerCallError && err.unknownAgent && registered) {
@@ -268,7 +224,7 @@ export class ServerRegistration extends EventEmitter {
           registered = false;
           continue;
         }
-        await this.wait(this.failed(err));
+        await pause(this.failed(err), this.stop.signal);
       }
     }
     this.status.state = 'closed';

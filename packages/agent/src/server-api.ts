@@ -1,8 +1,23 @@
-import { type HttpAnswer, httpRequest } from '../http-client.ts';
-import { ServerCallError } from '../registration/server.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type HttpAnswer, httpRequest } from './http-client.ts';
 
-/** The agent's side of the command API, signed with its own key. */
-export class CommandClient {
+/** An answer of the server that is not a success, with its problem+json detail (status 0: unreachable). */
+export class ServerCallError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServerCallError';
+  }
+  /** The server does not know this agent (never registered, forgotten, a new database). */
+  get unknownAgent(): boolean {
+    return this.status === 404 || this.status === 410;
+  }
+}
+
+/** The agent's calls to the server's API, signed with its own key: registration, heartbeats, commands. */
+export class ServerApi {
   private readonly base: string;
 
   constructor(
@@ -12,7 +27,7 @@ export class CommandClient {
     this.base = url.replace(/\/+$/, '');
   }
 
-  /** The answer's JSON; a ServerCallError (status 0 when unreachable) otherwise. */
+  /** The answer's JSON; a ServerCallError otherwise. */
   async call<T>(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<T> {
     let res: HttpAnswer;
     try {
@@ -40,3 +55,7 @@ export class CommandClient {
     return JSON.parse(text) as T;
   }
 }
+
+/** Waits `ms`, or less when `signal` aborts first (the agent is stopping); never rejects. */
+export const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, { signal }).catch(() => {});
