@@ -286,6 +286,43 @@ services: []
     });
   });
 
+  it('a task in an environment that needs approval waits for it; its creator may only cancel it', async () => {
+    const { page, step, baseUrl, pick } = session;
+    await step('approval-awaited', async () => {
+      await page.goto(`${baseUrl}/release/projects/${ids.project}/tasks`);
+      await page.getByTestId('release-deploy').click();
+      // Picking first: auto-select in staging, where nothing is installed, would be refused.
+      await page.getByTestId('deploy-selection').getByText('Pick targets').click();
+      await choose('deploy-env', 'staging');
+      await choose('deploy-version', '2.0.0');
+      await pick('deploy-clients', 'rel-web-1');
+      await page.keyboard.press('Escape');
+      const preview = page.getByTestId('deploy-preview');
+      await expect.poll(() => preview.getAttribute('data-state'), UI).toBe('ok');
+      expect(await preview.getByTestId('deploy-preview-batch').textContent()).toMatch(/Batch 1:.*rel-web-1/);
+      await page.getByTestId('release-deploy-form-submit').click();
+      const state = page.getByTestId('release-task').getByTestId('task-state').first();
+      await expect.poll(() => state.getAttribute('data-state'), UI).toBe('awaiting_approval');
+      expect(await page.getByTestId('task-blocked-by').textContent()).toMatch(/approval/);
+      // The server refuses its creator's approval, so none is offered; cancelling is.
+      expect(await page.getByTestId('task-approve').count()).toBe(0);
+      expect(await page.getByTestId('task-pause').count()).toBe(0);
+    });
+    await step('approval-cancelled', async () => {
+      await page.getByTestId('task-cancel').click();
+      await page.getByTestId('task-cancel-confirm').click();
+      const state = page.getByTestId('release-task').getByTestId('task-state').first();
+      await expect.poll(() => state.getAttribute('data-state'), UI).toBe('cancelled');
+      await expect.poll(() => page.getByTestId('task-cancel').count(), UI).toBe(0);
+      expect(
+        await page
+          .getByTestId('task-target-rel-web-1')
+          .getByTestId('target-state')
+          .getAttribute('data-state'),
+      ).toBe('skipped');
+    });
+  });
+
   it('a canary stops after its first batch, says why, and goes on when promoted', async () => {
     const { page, step, baseUrl } = session;
     await step('canary-awaiting-promotion', async () => {

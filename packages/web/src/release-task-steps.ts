@@ -9,6 +9,8 @@ export interface StepChoice {
   label: string;
   past: string;
   danger?: boolean;
+  /** Asked before the step is taken: it cannot be undone. */
+  confirm?: string;
 }
 
 export const STEPS: readonly StepChoice[] = [
@@ -17,7 +19,13 @@ export const STEPS: readonly StepChoice[] = [
   { step: 'resume', label: 'Resume', past: 'Resumed' },
   { step: 'retry', label: 'Retry failed', past: 'Retrying the failed targets' },
   { step: 'pause', label: 'Pause', past: 'Paused' },
-  { step: 'cancel', label: 'Cancel', past: 'Cancelled', danger: true },
+  {
+    step: 'cancel',
+    label: 'Cancel task',
+    past: 'Cancelled',
+    danger: true,
+    confirm: 'Cancel this task? Running targets are stopped, those not started are skipped.',
+  },
 ];
 
 const OVER: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];

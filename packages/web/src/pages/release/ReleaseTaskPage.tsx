@@ -1,4 +1,16 @@
-import { Alert, App, Button, Collapse, Descriptions, Space, Spin, Table, Typography } from 'antd';
+import {
+  Alert,
+  App,
+  Button,
+  type ButtonProps,
+  Collapse,
+  Descriptions,
+  Popconfirm,
+  Space,
+  Spin,
+  Table,
+  Typography,
+} from 'antd';
 import { type HTMLAttributes, useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from '../../api/client.ts';
 import { getTask, stepTask, type TargetState, type TaskTarget, targetLog } from '../../api/release.ts';
@@ -66,19 +78,35 @@ export function ReleaseTaskPage({ id }: { id: string }) {
           <TaskStateTag state={task.state} />
         </Space>
         <Space wrap>
-          {steps.map((s) => (
-            <Button
-              key={s.step}
-              danger={s.danger}
-              type={s.step === 'approve' || s.step === 'promote' ? 'primary' : 'default'}
-              loading={busy === s.step}
-              disabled={busy !== undefined && busy !== s.step}
-              onClick={() => void step(s)}
-              data-testid={`task-${s.step}`}
-            >
-              {s.label}
-            </Button>
-          ))}
+          {steps.map((s) => {
+            const button = (
+              <Button
+                key={s.step}
+                danger={s.danger}
+                type={s.step === 'approve' || s.step === 'promote' ? 'primary' : 'default'}
+                loading={busy === s.step}
+                disabled={busy !== undefined && busy !== s.step}
+                onClick={s.confirm ? undefined : () => void step(s)}
+                data-testid={`task-${s.step}`}
+              >
+                {s.label}
+              </Button>
+            );
+            return s.confirm ? (
+              <Popconfirm
+                key={s.step}
+                title={s.confirm}
+                okText={s.label}
+                okButtonProps={{ danger: s.danger, 'data-testid': `task-${s.step}-confirm` } as ButtonProps}
+                cancelText="Keep"
+                onConfirm={() => step(s)}
+              >
+                {button}
+              </Popconfirm>
+            ) : (
+              button
+            );
+          })}
         </Space>
       </Space>
       {task.blockedBy && <Alert type="info" showIcon title={task.blockedBy} data-testid="task-blocked-by" />}
