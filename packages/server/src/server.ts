@@ -22,6 +22,8 @@ import { type App, buildApp, type MetricsAuth } from './http/app.ts';
 
 export type { MetricsAuth } from './http/app.ts';
 
+import { datasourceRoutes } from './datasources/routes.ts';
+import { DatasourceService } from './datasources/service.ts';
 import { loggableError } from './http/log-error.ts';
 import { Outbound } from './http/outbound.ts';
 import { enforcePermissions } from './identity/auth.ts';
@@ -201,6 +203,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       () => release.kick(),
     ),
   );
+  datasourceRoutes(app, new DatasourceService(db, box, net, (...entry) => identity.audit(...entry)));
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;

@@ -113,6 +113,12 @@ export interface OutboundOptions {
   resolve?: Resolver;
 }
 
+/** Per call: how much of the answer to read, and TLS settings (an https agent keys its pool by them). */
+export interface CallOptions {
+  maxAnswerBytes?: number;
+  tls?: { ca?: string; rejectUnauthorized?: boolean; servername?: string };
+}
+
 export type OutboundAnswer =
   | { status: number; text: string; ms: number }
   /** `refused`: the address policy said no; trying again changes nothing until an admin does. */
@@ -193,16 +199,35 @@ export class Outbound {
    * origin only. Failures are answered, never thrown; their text never holds the answer's body.
    */
   async post(url: string, body: string, headers: Record<string, string>): Promise<OutboundAnswer> {
+    return this.send('POST', url, body, headers, {});
+  }
+
+  /**
+   * GETs `url` for a caller that needs the answer itself (a data source's API): up to
+   * `maxAnswerBytes` of it, with the TLS settings given. Same address policy, redirects and
+   * failures-as-answers as `post`.
+   */
+  async get(url: string, headers: Record<string, string>, opts: CallOptions = {}): Promise<OutboundAnswer> {
+    return this.send('GET', url, undefined, headers, opts);
+  }
+
+  private async send(
+    firstMethod: string,
+    url: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    opts: CallOptions,
+  ): Promise<OutboundAnswer> {
     const t0 = performance.now();
     const signal = AbortSignal.timeout(this.timeoutMs);
-    let method = 'POST';
+    let method = firstMethod;
     let payload: string | undefined = body;
     try {
       let target = new URL(url);
       const origin = target.origin;
       for (let hop = 0; ; hop++) {
         const sent = target.origin === origin ? headers : {};
-        const res = await this.once(target, method, payload, sent, signal);
+        const res = await this.once(target, method, payload, sent, signal, opts);
         if (!REDIRECTS.has(res.status) || !res.location)
           return { status: res.status, text: res.text, ms: performance.now() - t0 };
         if (hop >= this.maxRedirects)
@@ -240,11 +265,12 @@ export class Outbound {
     body: string | undefined,
     headers: Record<string, string>,
     signal: AbortSignal,
+    opts: CallOptions,
   ): Promise<{ status: number; location?: string; text: string }> {
     // An address literal never reaches the lookup: net.connect uses it as it is.
     if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await this.resolve(url.hostname);
     try {
-      return await this.exchange(url, method, body, headers, signal);
+      return await this.exchange(url, method, body, headers, signal, opts);
     } catch (err) {
       // A kept-alive connection the receiver closed just as it was reused: the request never
       // reached it, so it goes once more on a fresh connection (Node's documented remedy).
@@ -252,7 +278,7 @@ export class Outbound {
         (err as { reusedSocket?: boolean }).reusedSocket &&
         (err as { code?: string }).code === 'ECONNRESET'
       )
-        return this.exchange(url, method, body, headers, signal);
+        return this.exchange(url, method, body, headers, signal, opts);
       throw err;
     }
   }
@@ -263,8 +289,11 @@ export class Outbound {
     body: string | undefined,
     headers: Record<string, string>,
     signal: AbortSignal,
+    opts: CallOptions,
   ): Promise<{ status: number; location?: string; text: string }> {
     const protocol = url.protocol as 'http:' | 'https:';
+    const max = opts.maxAnswerBytes ?? this.maxAnswerBytes;
+    const tls = protocol === 'https:' ? (opts.tls ?? {}) : {};
     return new Promise((resolve, reject) => {
       const req = (protocol === 'https:' ? https : http).request(
         url,
@@ -272,6 +301,7 @@ export class Outbound {
           method,
           agent: this.agents[protocol],
           lookup: this.lookup,
+          ...tls,
           signal,
           headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
         },
@@ -285,10 +315,10 @@ export class Outbound {
               text: Buffer.concat(chunks).toString('utf8'),
             });
           res.on('data', (chunk: Buffer) => {
-            if (size >= this.maxAnswerBytes) return;
-            chunks.push(chunk.subarray(0, this.maxAnswerBytes - size));
+            if (size >= max) return;
+            chunks.push(chunk.subarray(0, max - size));
             size += chunk.length;
-            if (size >= this.maxAnswerBytes) {
+            if (size >= max) {
               done();
               res.destroy();
             }

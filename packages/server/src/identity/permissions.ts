@@ -31,6 +31,8 @@ export const PERMISSIONS = [
   'release:read',
   'release:deploy',
   'release:approve',
+  'datasource:read',
+  'datasource:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -55,6 +57,8 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'release:read',
     'release:deploy',
     'release:approve',
+    'datasource:read',
+    'datasource:write',
   ],
   viewer: [
     'alert:read',
@@ -64,6 +68,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'agents:read',
     'commands:read',
     'release:read',
+    'datasource:read',
   ],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
@@ -76,8 +81,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 export const ROLE_PURPOSE: Record<Role, string> = {
   admin: 'manages users, API keys and everything else',
   operator:
-    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands, manages releases and approves deploys',
-  viewer: 'reads alerts, silences, rules, notifications, agents, commands and releases; changes nothing',
+    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands, manages releases and approves deploys, manages data sources',
+  viewer:
+    'reads alerts, silences, rules, notifications, agents, commands, releases and data sources (and queries them); changes nothing',
   ingest: 'an API key for a sender (Alertmanager, vmalert): pushes alerts and nothing else',
   agent:
     "the host agent's API key: registers and heartbeats as itself, reports health as alerts, takes and answers its own commands",
