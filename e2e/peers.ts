@@ -59,6 +59,8 @@ export interface PrometheusOptions {
   alertmanagers?: string[];
   /** More command-line flags, e.g. `--web.enable-remote-write-receiver`. */
   extraArgs?: string[];
+  /** Headers the readiness probe sends (a Prometheus behind `--web.config.file` basic auth). */
+  readyHeaders?: Record<string, string>;
 }
 
 const yamlList = (items: string[]) => `[${items.map((t) => JSON.stringify(t)).join(', ')}]`;
@@ -89,7 +91,9 @@ export async function startPrometheus(targets: string[], options?: PrometheusOpt
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('prometheus ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined));
+  await waitFor('prometheus ready', async () =>
+    (await fetch(`${url}/-/ready`, { headers: options?.readyHeaders })).ok ? true : undefined,
+  );
   return {
     url,
     process: proc,
