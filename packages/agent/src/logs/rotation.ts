@@ -240,6 +240,10 @@ export async function rotateIfNeeded(
     result.droppedBytes = from;
     if (cut <= from) collapse = false;
 
+    // `.rotating` exists from before the shift to the naming of `.1`: a follower that finds it
+    // waits, instead of taking a folder with no `.1`, or a hole in the middle, for all copies.
+    out = await open(tmp, 'w');
+
     // 1. Shift: .i becomes .i+1; what would go beyond .keep, or not fit in the cap together
     //    with the copy about to be made, goes first (oldest first).
     const rotated = (await listLogFiles(dir, t.name)).filter((f) => f.index > 0);
@@ -255,7 +259,6 @@ export async function rotateIfNeeded(
     for (const f of [...keepers].reverse()) await rename(f.path, logPath(dir, t.name, f.index + 1));
 
     // 2. Copy. Collapse: exactly [from, cut), which no writer touches any more.
-    out = await open(tmp, 'w');
     const buf = Buffer.allocUnsafe(BULK);
     let copied = from;
     if (collapse) {

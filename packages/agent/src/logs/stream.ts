@@ -14,7 +14,10 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } fro
  *   read, or whose bytes just before that position changed. The rotated copies and the live
  *   file, read one after the other (`.k … .1`, live), continue the log the follower was
  *   reading: it finds the `k` for which that sequence holds, at its position, the 64 bytes it
- *   read last, gives out what follows in the copies, and goes on in the live file;
+ *   read last, gives out what follows in the copies, and goes on in the live file. Near the
+ *   start of the live file those bytes are partly the end of the copy read before, which the
+ *   follower holds open: `.1` being another file is then what tells a rotation, and where that
+ *   copy has been shifted to gives `k`;
  * - a replaced file (another inode at the path) is read to its end, then the new one from 0.
  * The copies are read as one rotation left them (a rotation in progress is waited for; files are
  * told apart by device and inode). When no copy fits (the copy dropped its head, or was deleted
@@ -153,12 +156,27 @@ export class LogFollower implements AsyncIterable<LogLine> {
     let fh: FileHandle | undefined;
     let ino = -1;
     let pos = 0;
+    // The last bytes read, whichever file they came from: right after moving from the copies to
+    // the live file, some of them are the end of a copy.
     let fp = Buffer.alloc(0);
+    // The rotated copy whose end the live file's first byte follows (`.1` when the position was
+    // taken). Every rotation names a new `.1`, so `.1` being another file says the log rotated
+    // even where the live file's bytes cannot tell (its position near 0). Held open: the inode
+    // number of a deleted file could be given to the next copy.
+    let prev: Copy | undefined;
+    const setPrev = async (c: Copy | undefined) => {
+      if (prev && prev !== c) await prev.fh.close().catch(() => {});
+      prev = c;
+    };
+    // Needed only while the live file holds fewer than FP of the bytes read last: else those
+    // bytes tell a rotation, and the follower reads on while a rotation copies.
+    const firstMoved = async () => pos < FP && (await this.copyId(1)) !== prev?.id;
     let lastData = Date.now();
     const splitter = new LineSplitter(this.cap, 0, live);
     const buf = Buffer.allocUnsafe(READ_CHUNK);
 
     const openLive = async (): Promise<boolean> => {
+      await setPrev(await this.openCopy(1));
       try {
         const h = await open(this.path, 'r');
         fh = h;
@@ -173,12 +191,13 @@ export class LogFollower implements AsyncIterable<LogLine> {
       fp = Buffer.concat([fp, chunk]);
       if (fp.length > FP) fp = Buffer.from(fp.subarray(fp.length - FP));
     };
+    /** Whether the live file holds, before `at`, the bytes read last (those of them it can). */
     const fpAt = async (h: FileHandle, at: number): Promise<boolean> => {
-      if (fp.length === 0) return true;
-      if (at < fp.length) return false;
-      const b = Buffer.alloc(fp.length);
-      const { bytesRead } = await h.read(b, 0, fp.length, at - fp.length);
-      return bytesRead === fp.length && b.equals(fp);
+      const n = Math.min(fp.length, at);
+      if (n === 0) return true;
+      const b = Buffer.alloc(n);
+      const { bytesRead } = await h.read(b, 0, n, at - n);
+      return bytesRead === n && b.equals(fp.subarray(fp.length - n));
     };
 
     try {
@@ -221,12 +240,12 @@ export class LogFollower implements AsyncIterable<LogLine> {
         }
         const h = fh!;
         const size = (await h.stat()).size;
-        if (size < pos || (size > pos && !(await fpAt(h, pos)))) {
+        if (size < pos || (size > pos && !(await fpAt(h, pos))) || (await firstMoved())) {
           // Rotated: what followed `pos` is in the rotated copies, then the live file.
           this.stats.rotations++;
-          pos = yield* this.afterRotation(pos, fp, splitter, remember);
-          // Keep only the remembered bytes that are in the live file now.
-          if (fp.length > pos) fp = Buffer.from(fp.subarray(fp.length - pos));
+          const after = yield* this.afterRotation(pos, fp, prev?.id, splitter, remember);
+          await setPrev(after.first);
+          pos = after.pos;
           splitter.continueIn(live, pos);
           continue;
         }
@@ -235,8 +254,9 @@ export class LogFollower implements AsyncIterable<LogLine> {
           const { bytesRead } = await h.read(buf, 0, n, pos);
           if (bytesRead === 0) continue;
           // A rotation between the check above and the read shifts the file under `pos`; the
-          // bytes before `pos` still being the ones read last says the chunk is what followed.
-          if (!(await fpAt(h, pos))) continue;
+          // bytes before `pos` still being the ones read last, and `.1` the same file (a rotation
+          // names its copy before it cuts the live file), say the chunk is what followed.
+          if (!(await fpAt(h, pos)) || (await firstMoved())) continue;
           this.stats.bytesRead += bytesRead;
           const chunk = buf.subarray(0, bytesRead);
           const lines = splitter.push(chunk, pos);
@@ -273,21 +293,39 @@ export class LogFollower implements AsyncIterable<LogLine> {
       watcher?.close();
       wake?.();
       await fh?.close().catch(() => {});
+      await setPrev(undefined);
     }
   }
 
-  /** `.1`, `.2`, … as they are now, each open, with its identity. */
-  private async openCopies(): Promise<Copy[]> {
+  /** `.i`, open, with its identity; undefined if there is none. */
+  private async openCopy(i: number): Promise<Copy | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(logPath(this.dir, this.name, i), 'r');
+    } catch {
+      return undefined;
+    }
+    const st = await fh.stat();
+    return { file: logFileName(this.name, i), fh, size: st.size, id: `${st.dev}:${st.ino}` };
+  }
+
+  private async copyId(i: number): Promise<string | undefined> {
+    try {
+      const st = await stat(logPath(this.dir, this.name, i));
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `.1`, `.2`, … as they are now, each open, with its identity; up to the one `last` names. */
+  private async openCopies(last: string | undefined): Promise<Copy[]> {
     const copies: Copy[] = [];
-    for (let i = 1; i <= 16; i++) {
-      let fh: FileHandle;
-      try {
-        fh = await open(logPath(this.dir, this.name, i), 'r');
-      } catch {
-        break;
-      }
-      const st = await fh.stat();
-      copies.push({ file: logFileName(this.name, i), fh, size: st.size, id: `${st.dev}:${st.ino}` });
+    for (let i = 1; ; i++) {
+      const c = await this.openCopy(i);
+      if (!c) break;
+      copies.push(c);
+      if (c.id === last) break;
     }
     return copies;
   }
@@ -312,9 +350,10 @@ export class LogFollower implements AsyncIterable<LogLine> {
   private async *afterRotation(
     pos: number,
     fp: Buffer,
+    prevId: string | undefined,
     splitter: LineSplitter,
     remember: (chunk: Buffer) => void,
-  ): AsyncGenerator<LogLine, number> {
+  ): AsyncGenerator<LogLine, { pos: number; first: Copy | undefined }> {
     let copies: Copy[] = [];
     let liveFh: FileHandle | undefined;
     try {
@@ -323,7 +362,7 @@ export class LogFollower implements AsyncIterable<LogLine> {
       // are told apart by device and inode; the set is opened again until no rotation ran.
       let liveSize = 0;
       for (let attempt = 0; ; attempt++) {
-        copies = await this.openCopies();
+        copies = await this.openCopies(prevId);
         liveFh = await open(this.path, 'r').catch(() => undefined);
         liveSize = liveFh ? (await liveFh.stat()).size : 0;
         const settled =
@@ -335,53 +374,85 @@ export class LogFollower implements AsyncIterable<LogLine> {
         await liveFh?.close().catch(() => {});
         await new Promise((r) => setTimeout(r, SNAPSHOT_WAIT_MS));
       }
-      for (let k = 1; k <= copies.length; k++) {
-        // Oldest first: .k, …, .1, then the live file.
+      // `k` rotations ran since the position was taken when the copy the live file continued is
+      // `.k+1` now (or, when there was none, every copy is newer). The others are tried too: that
+      // copy may be gone (retention), or the live file shortened without a copy (`keep: 0`).
+      const n = copies.length;
+      const likely = prevId === undefined ? n : copies.findIndex((c) => c.id === prevId);
+      const ks = [likely, ...Array.from({ length: n }, (_, i) => i + 1).filter((k) => k !== likely)];
+      for (const k of ks) {
+        if (k < 1) continue;
+        // Oldest first: .k, …, .1, then the live file; after the copy before them, if it is
+        // there, which holds the first of the bytes read last when `pos` is near 0.
         const seq = copies.slice(0, k).reverse();
         const rotated = seq.reduce((a, c) => a + c.size, 0);
         if (rotated + liveSize < pos) continue;
+        const before = copies[k];
         const parts = [
+          ...(before ? [before] : []),
           ...seq,
           ...(liveFh ? [{ file: liveFile(this.name), fh: liveFh, size: liveSize }] : []),
         ];
-        if (!(await matchesAt(parts, pos, fp))) continue;
+        if (!(await matchesAt(parts, pos + (before?.size ?? 0), fp))) continue;
         // Give out what follows `pos` in the copies; the live file is read by the caller.
-        let base = 0;
-        for (const c of seq) {
-          const from = Math.max(0, pos - base);
-          if (from < c.size) {
-            splitter.continueIn(c.file, from);
-            for (let at = from; at < c.size; ) {
-              const b = Buffer.allocUnsafe(Math.min(READ_CHUNK, c.size - at));
-              const { bytesRead } = await c.fh.read(b, 0, b.length, at);
-              if (bytesRead === 0) break;
-              this.stats.bytesRead += bytesRead;
-              const chunk = b.subarray(0, bytesRead);
-              for (const raw of splitter.push(chunk, at)) {
-                const l = this.match(raw, c.file);
-                if (l) yield l;
-              }
-              remember(chunk);
-              at += bytesRead;
-            }
-          }
-          base += c.size;
-        }
-        return Math.max(0, pos - rotated);
+        yield* this.giveOut(seq, pos, splitter, remember);
+        return { pos: Math.max(0, pos - rotated), first: copies[0] };
       }
       // The copies are gone (retention, `keep` smaller than the lag), but what was read last may
       // still be in the live file: going on after it gives out nothing twice.
       const after = liveFh ? await endOfLast(liveFh, liveSize, fp) : -1;
       if (after >= 0) {
         splitter.reset(after, liveFile(this.name));
-        return after;
+        return { pos: after, first: copies[0] };
+      }
+      // Or in a copy at another offset: one that dropped its head (more than `maxSize × keep`
+      // written between two checks), or copy-truncate's copy named before the live file was cut.
+      // Newest first, down to the copy the live file continued.
+      const last = likely < 0 ? n - 1 : Math.min(likely, n - 1);
+      for (let i = 0; i <= last; i++) {
+        const at = await endOfLast(copies[i]!.fh, copies[i]!.size, fp);
+        if (at < 0) continue;
+        splitter.reset(at, copies[i]!.file);
+        yield* this.giveOut(copies.slice(0, i + 1).reverse(), at, splitter, remember);
+        return { pos: 0, first: copies[0] };
       }
       this.stats.gaps++;
       splitter.reset(0, liveFile(this.name));
-      return 0;
+      return { pos: 0, first: copies[0] };
     } finally {
-      await Promise.all(copies.map((c) => c.fh.close().catch(() => {})));
+      // `.1` stays open: the caller holds it as the copy the live file continues.
+      await Promise.all(copies.slice(1).map((c) => c.fh.close().catch(() => {})));
       await liveFh?.close().catch(() => {});
+    }
+  }
+
+  /** The lines of `seq`, read one after the other, from offset `pos` of them all. */
+  private async *giveOut(
+    seq: Copy[],
+    pos: number,
+    splitter: LineSplitter,
+    remember: (chunk: Buffer) => void,
+  ): AsyncGenerator<LogLine> {
+    let base = 0;
+    for (const c of seq) {
+      const from = Math.max(0, pos - base);
+      if (from < c.size) {
+        splitter.continueIn(c.file, from);
+        for (let at = from; at < c.size; ) {
+          const b = Buffer.allocUnsafe(Math.min(READ_CHUNK, c.size - at));
+          const { bytesRead } = await c.fh.read(b, 0, b.length, at);
+          if (bytesRead === 0) break;
+          this.stats.bytesRead += bytesRead;
+          const chunk = b.subarray(0, bytesRead);
+          for (const raw of splitter.push(chunk, at)) {
+            const l = this.match(raw, c.file);
+            if (l) yield l;
+          }
+          remember(chunk);
+          at += bytesRead;
+        }
+      }
+      base += c.size;
     }
   }
 }
@@ -427,35 +498,43 @@ const exists = (path: string) =>
 /** The offset just after the last place `fp` is found in `[0, size)`, or -1. */
 async function endOfLast(fh: FileHandle, size: number, fp: Buffer): Promise<number> {
   if (fp.length === 0 || size > SEARCH_LIMIT) return -1;
-  const b = Buffer.alloc(size);
-  const { bytesRead } = await fh.read(b, 0, size, 0);
-  const at = b.subarray(0, bytesRead).lastIndexOf(fp);
-  return at < 0 ? -1 : at + fp.length;
+  // Backwards in chunks that overlap by the length of `fp`: the last place is found first.
+  const b = Buffer.allocUnsafe(READ_CHUNK + fp.length);
+  for (let end = size; end >= fp.length; end -= READ_CHUNK) {
+    const start = Math.max(0, end - b.length);
+    const { bytesRead } = await fh.read(b, 0, end - start, start);
+    const at = b.subarray(0, bytesRead).lastIndexOf(fp);
+    if (at >= 0) return start + at + fp.length;
+  }
+  return -1;
 }
 
-/** Whether the files read one after the other hold `fp` just before offset `pos`. */
+/**
+ * Whether the files read one after the other hold `fp` just before offset `pos` (its last
+ * `pos` bytes when `pos` is shorter: there is nothing before the first file to compare).
+ */
 async function matchesAt(
   parts: { fh: FileHandle; size: number }[],
   pos: number,
   fp: Buffer,
 ): Promise<boolean> {
-  if (fp.length === 0) return true;
-  if (pos < fp.length) return false;
-  const got = Buffer.alloc(fp.length);
-  let want = pos - fp.length;
+  const want = fp.subarray(fp.length - Math.min(fp.length, pos));
+  if (want.length === 0) return true;
+  const got = Buffer.alloc(want.length);
+  let at = pos - want.length;
   let filled = 0;
   let base = 0;
   for (const p of parts) {
-    if (filled === fp.length) break;
-    if (want < base + p.size) {
-      const from = want - base;
-      const n = Math.min(p.size - from, fp.length - filled);
+    if (filled === want.length) break;
+    if (at < base + p.size) {
+      const from = at - base;
+      const n = Math.min(p.size - from, want.length - filled);
       const { bytesRead } = await p.fh.read(got, filled, n, from);
       if (bytesRead !== n) return false;
       filled += n;
-      want += n;
+      at += n;
     }
     base += p.size;
   }
-  return filled === fp.length && got.equals(fp);
+  return filled === want.length && got.equals(want);
 }

@@ -198,7 +198,13 @@ export function agentLogs(service: string, options: LogsOptions, env: Env = proc
     const c = connect(env);
     const stub = new c.v1.Package(c.address, c.creds);
     const stream = stub.StreamLogs(request, c.meta);
-    stream.on('data', print);
+    // A reader that stops (a pager, a stalled pipe) stops the stream: gRPC flow control then
+    // holds the agent's follower, instead of this process buffering every line in memory.
+    stream.on('data', (l: { text: string }) => {
+      if (print(l) || stream.isPaused()) return;
+      stream.pause();
+      process.stdout.once('drain', () => stream.resume());
+    });
     return new Promise<number>((resolve) => {
       stream.on('error', (err: grpc.ServiceError) => {
         if (err.code !== grpc.status.CANCELLED) process.stderr.write(`opsfleet agent logs: ${err.details}\n`);
