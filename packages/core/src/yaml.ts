@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { ConfigError, type ConfigProblem } from './config.ts';
 
 /**
@@ -65,4 +65,12 @@ export function parseYaml(text: string, label = 'yaml', limits: YamlLimits = {})
   const r = readYaml(text, limits);
   if (!r.ok) throw new ConfigError(label, r.problems);
   return r.value;
+}
+
+/**
+ * YAML for files other programs read (rule files, configurations): block style, no anchors or
+ * aliases, long strings never folded, so the output diffs line by line.
+ */
+export function writeYaml(value: unknown): string {
+  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
