@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueryAnswer } from './api/datasources.ts';
+import type { QueryAnswer, Sample } from './api/datasources.ts';
 import { instantRows, RANGES, rangeBody, rangeChart, seriesName, stepFor } from './datasource-query.ts';
 
 describe('the step of a range', () => {
@@ -42,13 +42,16 @@ describe('series names', () => {
 
 const matrix = (n: number): QueryAnswer => ({
   resultType: 'matrix',
-  result: Array.from({ length: n }, (_, i) => ({
-    metric: { __name__: 'up', instance: `h${i}` },
-    values: [
-      [1000, '1'],
-      [1015, 'NaN'],
-    ],
-  })),
+  result: Array.from(
+    { length: n },
+    (_, i): Sample => ({
+      metric: { __name__: 'up', instance: `h${i}` },
+      values: [
+        [1000, '1'],
+        [1015, 'NaN'],
+      ],
+    }),
+  ),
 });
 
 describe('the range chart', () => {

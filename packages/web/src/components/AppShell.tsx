@@ -5,6 +5,7 @@ import {
   BranchesOutlined,
   CloudServerOutlined,
   DashboardOutlined,
+  DatabaseOutlined,
   FileTextOutlined,
   InboxOutlined,
   KeyOutlined,
@@ -39,6 +40,12 @@ const ReleaseProjectPage = lazy(() =>
 );
 const ReleaseTaskPage = lazy(() =>
   import('../pages/release/ReleaseTaskPage.tsx').then((m) => ({ default: m.ReleaseTaskPage })),
+);
+const DatasourcesPage = lazy(() =>
+  import('../pages/datasources/DatasourcesPage.tsx').then((m) => ({ default: m.DatasourcesPage })),
+);
+const DatasourcePage = lazy(() =>
+  import('../pages/datasources/DatasourcePage.tsx').then((m) => ({ default: m.DatasourcePage })),
 );
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
@@ -124,6 +131,12 @@ function route(path: string, admin: boolean): Route | undefined {
   if (path === '/agents') return { menu: '/agents', title: 'Agents', page: <AgentsPage /> };
   const release = releaseRoute(path);
   if (release) return release;
+  if (path === '/datasources') return { menu: path, title: 'Data sources', page: <DatasourcesPage /> };
+  const datasource = /^\/datasources\/([^/]+)$/.exec(path);
+  if (datasource?.[1]) {
+    const id = decodeURIComponent(datasource[1]);
+    return { menu: '/datasources', title: 'Data source', page: <DatasourcePage key={id} id={id} /> };
+  }
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
@@ -182,6 +195,7 @@ export function AppShell({ user }: { user: User }) {
     nav('/silences', 'Silences', 'nav-silences', <StopOutlined />),
     nav('/agents', 'Agents', 'nav-agents', <CloudServerOutlined />),
     nav('/release', 'Releases', 'nav-release', <RocketOutlined />),
+    nav('/datasources', 'Data sources', 'nav-datasources', <DatabaseOutlined />),
     {
       type: 'group' as const,
       key: 'notify',
