@@ -1,6 +1,14 @@
 /** The query preview: the range it covers, its step, and answers shaped for the chart and the table. */
+
+import type { LineSeriesOption } from 'echarts/charts';
+import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
+import type { ComposeOption } from 'echarts/core';
 import type { QueryAnswer, Sample } from './api/datasources.ts';
-import type { ChartOption } from './components/EChart.tsx';
+
+/** What the preview chart is given: a subset of what the console's EChart draws. */
+export type LineChartOption = ComposeOption<
+  LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
+>;
 
 export const RANGES = [
   { key: '15m', label: 'Last 15 min', seconds: 15 * 60 },
@@ -48,7 +56,7 @@ const number = (v: string): number | null => {
 export function rangeChart(
   answer: QueryAnswer,
   cap = MAX_SERIES,
-): { option: ChartOption; drawn: number; total: number } {
+): { option: LineChartOption; drawn: number; total: number } {
   const series = answer.resultType === 'matrix' ? (answer.result as Sample[]) : [];
   const drawn = series.slice(0, cap);
   return {

@@ -68,7 +68,10 @@ export function DatasourcesPage() {
             title: 'Name',
             dataIndex: 'name',
             render: (name: string, ds) => (
-              <Typography.Link onClick={() => navigate(`/datasources/${encodeURIComponent(ds.id)}`)}>
+              <Typography.Link
+                onClick={() => navigate(`/datasources/${encodeURIComponent(ds.id)}`)}
+                data-testid="datasource-open"
+              >
                 {name}
               </Typography.Link>
             ),
