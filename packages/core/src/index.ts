@@ -4,6 +4,7 @@ export * from './config.ts';
 export * from './duration.ts';
 export * from './errors.ts';
 export * from './fnv.ts';
+export * from './line-diff.ts';
 export * from './logger.ts';
 export * from './rate-limit.ts';
 export * from './retry.ts';

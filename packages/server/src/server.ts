@@ -50,6 +50,8 @@ import { ReleaseRunner } from './release/runner.ts';
 import { ReleaseService } from './release/service.ts';
 import { Retention, scheduleRetention } from './retention/retention.ts';
 import type { RetentionSettings } from './retention/settings.ts';
+import { ruleGroupRoutes } from './rules/routes.ts';
+import { RuleService } from './rules/service.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -203,6 +205,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       () => release.kick(),
     ),
   );
+  ruleGroupRoutes(app, new RuleService(db, (...entry) => identity.audit(...entry)));
   datasourceRoutes(app, new DatasourceService(db, box, net, (...entry) => identity.audit(...entry)));
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;

@@ -33,6 +33,8 @@ export const PERMISSIONS = [
   'release:approve',
   'datasource:read',
   'datasource:write',
+  'alertrule:read',
+  'alertrule:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -59,6 +61,8 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'release:approve',
     'datasource:read',
     'datasource:write',
+    'alertrule:read',
+    'alertrule:write',
   ],
   viewer: [
     'alert:read',
@@ -69,6 +73,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'commands:read',
     'release:read',
     'datasource:read',
+    'alertrule:read',
   ],
   // For machines that only push alerts (Alertmanager, vmalert, agents): their key can do nothing else.
   ingest: ['alert:ingest'],
@@ -81,9 +86,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
 export const ROLE_PURPOSE: Record<Role, string> = {
   admin: 'manages users, API keys and everything else',
   operator:
-    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands, manages releases and approves deploys, manages data sources',
+    'runs the alerting: acts on alerts, edits silences, rules and notifications, manages agents and sends them commands, manages releases and approves deploys, manages data sources and alerting rules',
   viewer:
-    'reads alerts, silences, rules, notifications, agents, commands, releases and data sources (and queries them); changes nothing',
+    'reads alerts, silences, rules, notifications, agents, commands, releases, data sources (and queries them) and alerting rules; changes nothing',
   ingest: 'an API key for a sender (Alertmanager, vmalert): pushes alerts and nothing else',
   agent:
     "the host agent's API key: registers and heartbeats as itself, reports health as alerts, takes and answers its own commands",
