@@ -13,7 +13,7 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } fro
  * - a rotation (collapse or copy-truncate) shows as a live file shorter than the position
  *   read, or whose bytes just before that position changed. The rotated copies and the live
  *   file, read one after the other (`.k … .1`, live), continue the log the follower was
- *   reading: it finds the `k` for which that sequence holds, at its position, the 64 bytes it
+ *   reading: it finds the `k` for which that sequence holds, at its position, the 1 KiB it
  *   read last, gives out what follows in the copies, and goes on in the live file. Near the
  *   start of the live file those bytes are partly the end of the copy read before, which the
  *   follower holds open: `.1` being another file is then what tells a rotation, and where that
@@ -21,8 +21,8 @@ import { DEFAULT_MAX_LINE_BYTES, LineSplitter, linesBackward, type RawLine } fro
  * - a replaced file (another inode at the path) is read to its end, then the new one from 0.
  * The copies are read as one rotation left them (a rotation in progress is waited for; files are
  * told apart by device and inode). When no copy fits (the copy dropped its head, or was deleted
- * already), reading goes on after the bytes read last if the live file still holds them, else
- * from 0, and `stats.gaps` counts it. A log of identical lines can fool the 64-byte check: then
+ * already), reading goes on after the bytes read last where the live file or a copy still holds
+ * them, else with the copies made since, whole, then the live file, and `stats.gaps` counts it. A log of identical lines can fool the 1 KiB check: then
  * some of those identical lines may be given out twice or not at all.
  * Lines are given out once complete; a last line without its newline after `partialFlushMs`.
  * Ends without error when `signal` aborts or the consumer stops iterating.
@@ -55,7 +55,12 @@ const READ_CHUNK = 256 * 1024;
  * a query is, so a client asking for a huge tail of a huge log cannot fill the agent's heap.
  */
 const FIRST_LINES_MAX_BYTES = 8 * 1024 * 1024;
-const FP = 64;
+/**
+ * The bytes read last, which a rotated copy must hold for the follower to go on there: long
+ * enough to span several lines, as lines that differ only in a counter at their start (most
+ * logs) share their last few dozen bytes.
+ */
+const FP = 1024;
 /** How long a follower waits for a rotation in progress to finish (tries × wait). */
 const SNAPSHOT_TRIES = 200;
 const SNAPSHOT_WAIT_MS = 10;
@@ -416,8 +421,12 @@ export class LogFollower implements AsyncIterable<LogLine> {
         yield* this.giveOut(copies.slice(0, i + 1).reverse(), at, splitter, remember);
         return { pos: 0, first: copies[0] };
       }
+      // Not on disk any more: the copies made after the one the live file continued (all there
+      // are, if that one is gone) hold only what followed, and are given out whole.
       this.stats.gaps++;
-      splitter.reset(0, liveFile(this.name));
+      const newer = copies.slice(0, likely < 0 ? n : likely).reverse();
+      splitter.reset(0, newer[0]?.file ?? liveFile(this.name));
+      yield* this.giveOut(newer, 0, splitter, remember);
       return { pos: 0, first: copies[0] };
     } finally {
       // `.1` stays open: the caller holds it as the copy the live file continues.
