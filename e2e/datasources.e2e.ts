@@ -113,6 +113,41 @@ describe.runIf(
     expect(JSON.stringify(refused.body)).not.toContain('not-it');
   });
 
+  it('tests a rule on the data source: which series would be pending and firing, and when', async () => {
+    const id = (await api('GET', '/api/v1/datasources')).body.items.find(
+      (d: { name: string }) => d.name === 'prom',
+    ).id;
+    await api('PUT', `/api/v1/datasources/${id}`, {
+      name: 'prom',
+      kind: 'prometheus',
+      url: prom.url,
+      auth: { type: 'basic', username: 'reader', password: PASSWORD },
+    });
+    // True for the first 10 minutes of every 20: Prometheus computes it for any past time.
+    const res = await api('POST', '/api/v1/rule-groups/test-rule', {
+      datasource_id: id,
+      expr: 'vector(1) and on() (vector(time()) % 1200 < 600)',
+      for: '5m',
+      hours: 3,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.step).toBe(45);
+    const [series] = res.body.series;
+    expect(series.episodes.length).toBeGreaterThanOrEqual(8);
+    // Whole episodes (not cut by the range's edges) last 10 min and fire 5 min in, to a step.
+    const whole = series.episodes.filter(
+      (e: { start: number; end: number }) => e.start > res.body.start && e.end < res.body.end - 60,
+    );
+    expect(whole.length).toBeGreaterThanOrEqual(7);
+    for (const e of whole) {
+      expect(e.end - e.start).toBeGreaterThan(600 - 2 * 45);
+      expect(e.firingAt - e.start).toBeGreaterThanOrEqual(300);
+      expect(e.firingAt - e.start).toBeLessThan(300 + 45);
+    }
+    const scalar = await api('POST', '/api/v1/rule-groups/test-rule', { datasource_id: id, expr: '1 + 1' });
+    expect([scalar.status, scalar.body.errors?.[0]?.path]).toEqual([400, 'body.expr']);
+  });
+
   it('reaches Alertmanager and reports its version', async () => {
     const created = await api('POST', '/api/v1/datasources', {
       name: 'am',

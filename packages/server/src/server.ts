@@ -205,8 +205,9 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       () => release.kick(),
     ),
   );
-  ruleGroupRoutes(app, new RuleService(db, (...entry) => identity.audit(...entry)));
-  datasourceRoutes(app, new DatasourceService(db, box, net, (...entry) => identity.audit(...entry)));
+  const datasources = new DatasourceService(db, box, net, (...entry) => identity.audit(...entry));
+  datasourceRoutes(app, datasources);
+  ruleGroupRoutes(app, new RuleService(db, datasources, (...entry) => identity.audit(...entry)));
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;

@@ -110,6 +110,32 @@ export function ruleGroupRoutes(app: App, rules: RuleService): void {
     },
     async (req, reply) => reply.code(201).send(await rules.create(actorOf(req), input(req.body))),
   );
+  app.post(
+    `${base}/test-rule`,
+    {
+      config: read,
+      schema: {
+        tags,
+        summary:
+          'Run an expression on a data source now and over the last hours: which series would be pending and firing when (nothing is saved)',
+        body: z
+          .object({
+            datasource_id: z.uuid(),
+            expr: z.string().trim().min(1).max(10_000),
+            for: z.string().max(20).default(''),
+            hours: z.number().int().min(1).max(24).default(3),
+          })
+          .strict(),
+      },
+    },
+    async (req) =>
+      rules.testRule({
+        datasourceId: req.body.datasource_id,
+        expr: req.body.expr,
+        for: req.body.for,
+        hours: req.body.hours,
+      }),
+  );
   app.get(
     `${base}/:id`,
     { config: read, schema: { tags, params: Id, response: { 200: Group } } },

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { lineDiff, unifiedDiff } from '@opsfleet/core';
+import type { DatasourceService } from '../datasources/service.ts';
 import { datasourceStore } from '../datasources/store.ts';
 import type { Db } from '../db/database.ts';
-import { badRequest, type FieldProblem, notFound } from '../http/problem.ts';
+import { badRequest, type FieldProblem, notFound, Problem } from '../http/problem.ts';
 import type { Audit } from '../release/service.ts';
+import { durationSeconds, episodes, previewStep, type RangeSeries } from './firing.ts';
 import { type AlertRule, type Flavor, renderGroup } from './render.ts';
 import { type GroupContent, type GroupRow, type RevisionRow, ruleStore as store } from './store.ts';
 import { type RuleProblem, validateGroup } from './validate.ts';
@@ -69,6 +71,7 @@ function problemsAsFields(problems: RuleProblem[], rules: AlertRule[]): FieldPro
 export class RuleService {
   constructor(
     private readonly db: Db,
+    private readonly sources: DatasourceService,
     private readonly audit: Audit,
   ) {}
 
@@ -180,5 +183,48 @@ export class RuleService {
       ...old,
       comment: comment || `restored revision ${revision}`,
     });
+  }
+
+  /**
+   * What a rule would do on its data source, without saving it: the series its expression
+   * returns now, and over the last `hours` when each would have been pending and firing.
+   * opsfleet evaluates nothing itself: both answers are the data source's.
+   */
+  async testRule(t: { datasourceId: string; expr: string; for: string; hours: number }) {
+    if (t.for && !/^(\d+(ms|s|m|h|d|w|y))+$/.test(t.for))
+      throw badRequest(`body.for: "${t.for}" is not a duration`, [
+        { path: 'body.for', message: 'a duration such as 5m' },
+      ]);
+    const client = await this.sources.client(t.datasourceId, ['prometheus', 'victoriametrics']);
+    const end = Math.floor(Date.now() / 1000);
+    const range = t.hours * 3600;
+    const step = previewStep(range);
+    const [now, past] = await Promise.all([
+      client.query(t.expr),
+      client.queryRange(t.expr, String(end - range), String(end), String(step)),
+    ]);
+    for (const [what, a] of [
+      ['query', now],
+      ['range query', past],
+    ] as const)
+      if (!a.ok) throw new Problem(502, 'Bad Gateway', `${what}: ${a.error}`);
+    const matrix = (past.ok ? past.data : { result: [] }) as { resultType?: string; result: RangeSeries[] };
+    const instant = (now.ok ? now.data : { result: [] }) as { resultType?: string; result: unknown[] };
+    if (instant.resultType !== 'vector')
+      throw badRequest(
+        `body.expr: an alerting rule's expression must give an instant vector; this gives ${instant.resultType ?? 'something else'}`,
+        [{ path: 'body.expr', message: 'must give an instant vector (series), not a scalar or string' }],
+      );
+    const forSeconds = durationSeconds(t.for);
+    return {
+      step,
+      start: end - range,
+      end,
+      firingNow: instant.result.length,
+      series: matrix.result
+        .slice(0, 500)
+        .map((s) => ({ labels: s.metric, episodes: episodes(s.values, step, forSeconds) })),
+      truncated: matrix.result.length > 500,
+    };
   }
 }
