@@ -184,7 +184,9 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
         .catch((err) => opts.log.warn({ err: loggableError(err) }, 'alert feed publish failed'));
     },
   });
-  alertRoutes(app, alerts);
+  const datasources = new DatasourceService(db, box, net, (...entry) => identity.audit(...entry));
+  const alertRules = new RuleService(db, datasources, (...entry) => identity.audit(...entry));
+  alertRoutes(app, alerts, (ruleId) => alertRules.ruleOf(ruleId));
   alertStreamRoute(app, alerts, feed, identity);
   silenceRoutes(app, silences, alerts, identity);
   const agents = new AgentService(db, opts.agents);
@@ -205,9 +207,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       () => release.kick(),
     ),
   );
-  const datasources = new DatasourceService(db, box, net, (...entry) => identity.audit(...entry));
   datasourceRoutes(app, datasources);
-  ruleGroupRoutes(app, new RuleService(db, datasources, (...entry) => identity.audit(...entry)));
+  ruleGroupRoutes(app, alertRules);
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;

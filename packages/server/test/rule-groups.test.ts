@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../src/alerts/fingerprint.ts';
 import { backends } from './backends.ts';
 import { type TestServer, testServer } from './test-server.ts';
 
@@ -120,6 +121,44 @@ describe.runIf(have('promtool') && have('vmalert')).each(all)(
       const dup = await t.api('POST', G, { name: 'bad', rules: [down, down] });
       expect(dup.body.errors[0].path).toBe('body.rules[1].name');
       expect((await t.api('GET', G)).body.items).toEqual([]);
+    });
+
+    it('links an alert raised by a platform rule to that rule, by its opsfleet_rule label', async () => {
+      const t = await start();
+      const group = (await t.api('POST', G, { name: 'node', rules: [down] })).body;
+      const ruleId = group.rules[0].id;
+      const labels = {
+        alertname: 'TargetDown',
+        instance: 'web-1:9100',
+        severity: 'warning',
+        opsfleet_rule: ruleId,
+      };
+      const res = await t.s.app.inject({
+        method: 'POST',
+        url: '/api/v1/webhooks/alertmanager',
+        headers: {
+          'x-api-key': (await t.api('POST', '/api/v1/api-keys', { name: 'am', role: 'ingest' })).body.key,
+        },
+        payload: {
+          version: '4',
+          alerts: [
+            {
+              status: 'firing',
+              labels,
+              annotations: {},
+              startsAt: new Date().toISOString(),
+              endsAt: '0001-01-01T00:00:00Z',
+            },
+          ],
+        },
+      });
+      expect(res.statusCode).toBe(202);
+      const detail = (await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body;
+      expect(detail.rule).toEqual({ groupId: group.id, group: 'node', ruleId, name: 'TargetDown' });
+
+      // A rule that is gone (or a forged label) links to nothing.
+      await t.api('PUT', `${G}/${group.id}`, { name: 'node', rules: [cpu] });
+      expect((await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body.rule).toBeNull();
     });
   },
 );

@@ -5,6 +5,7 @@ import { labelFilter } from '../http/list-query.ts';
 import { badRequest } from '../http/problem.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { Permission } from '../identity/permissions.ts';
+import { RULE_LABEL } from '../rules/render.ts';
 import { type InboundAlert, IngestError, parseAlertmanager, parseGeneric, parseVmalert } from './ingest.ts';
 import type { AlertService, UserAction } from './service.ts';
 
@@ -101,6 +102,10 @@ const Stats = z.object({
 });
 const AlertDetail = z.object({
   alert: AlertSummary,
+  rule: z
+    .object({ groupId: z.string(), group: z.string(), ruleId: z.string(), name: z.string() })
+    .nullable()
+    .describe('the platform rule that raised it (its opsfleet_rule label), when it still exists'),
   instances: z.array(Instance),
   instancesCursor: nextCursor,
   history: z.array(HistoryEntry),
@@ -112,7 +117,12 @@ const AlertDetail = z.object({
  * shape) and the alert center's query and action API. Ingestion answers 202 once the batch is
  * committed, so a re-send after a timeout is harmless.
  */
-export function alertRoutes(app: App, alerts: AlertService): void {
+/** The platform rule an `opsfleet_rule` label names (rules/), when it still exists. */
+export type RuleLookup = (
+  ruleId: string,
+) => Promise<{ groupId: string; group: string; ruleId: string; name: string } | null>;
+
+export function alertRoutes(app: App, alerts: AlertService, ruleOf: RuleLookup = async () => null): void {
   const ingest = (parse: (body: unknown) => InboundAlert[]) => async (req: FastifyRequest) => {
     let batch: InboundAlert[];
     try {
@@ -214,7 +224,11 @@ export function alertRoutes(app: App, alerts: AlertService): void {
       config: { permission: 'alert:read' },
       schema: { tags: ['alerts'], params: Fingerprint, response: { 200: AlertDetail } },
     },
-    async (req) => alerts.get(req.params.fingerprint),
+    async (req) => {
+      const detail = await alerts.get(req.params.fingerprint);
+      const ruleId = detail.alert.labels[RULE_LABEL];
+      return { ...detail, rule: ruleId ? await ruleOf(ruleId) : null };
+    },
   );
   const Page = z.object({
     cursor: z.string().max(512).optional(),

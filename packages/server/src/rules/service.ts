@@ -109,6 +109,12 @@ export class RuleService {
     return (await store.list(this.db)).map(groupView);
   }
 
+  /** The rule an alert's `opsfleet_rule` label names, for the alert detail's link. */
+  async ruleOf(ruleId: string) {
+    const r = await store.rule(this.db, ruleId);
+    return r ? { groupId: r.group_id, group: r.group_name, ruleId, name: r.name } : null;
+  }
+
   async get(id: string) {
     return groupView(await this.row(id));
   }

@@ -89,6 +89,20 @@ export const ruleStore = {
     )[0];
   },
 
+  /** The group and name of a rule in its group's current revision. */
+  async rule(
+    db: Tx,
+    ruleId: string,
+  ): Promise<{ group_id: string; group_name: string; name: string } | undefined> {
+    return rowsOf<{ group_id: string; group_name: string; name: string }>(
+      await db.execute(sql`
+        SELECT g.id AS group_id, g.name AS group_name, x->>'name' AS name
+        FROM rule_groups g JOIN rule_group_revisions r ON r.group_id = g.id AND r.revision = g.revision,
+          jsonb_array_elements(r.content->'rules') x
+        WHERE x->>'id' = ${ruleId} LIMIT 1`),
+    )[0];
+  },
+
   async remove(db: Tx, id: string): Promise<boolean> {
     return (
       rowsOf(await db.execute(sql`DELETE FROM rule_groups WHERE id = ${id}::uuid RETURNING id`)).length > 0
