@@ -124,7 +124,7 @@ const RULE_FIELDS: Record<string, keyof RuleValues> = {
   enabled: 'enabled',
 };
 
-export type FieldPath = (string | number)[];
+export type FieldPath = [keyof GroupValues] | ['rules', number, keyof RuleValues];
 
 /**
  * The form field a problem's path names: `body.rules[1].expr` → ['rules', 1, 'expr'];

@@ -15,6 +15,7 @@ import {
   SendOutlined,
   StopOutlined,
   TeamOutlined,
+  ThunderboltOutlined,
 } from '@ant-design/icons';
 import { Alert, Button, Grid, Layout, Menu, type MenuProps, Space, Spin, Tooltip, Typography } from 'antd';
 import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
@@ -46,6 +47,12 @@ const DatasourcesPage = lazy(() =>
 );
 const DatasourcePage = lazy(() =>
   import('../pages/datasources/DatasourcePage.tsx').then((m) => ({ default: m.DatasourcePage })),
+);
+const RuleGroupsPage = lazy(() =>
+  import('../pages/rules/RuleGroupsPage.tsx').then((m) => ({ default: m.RuleGroupsPage })),
+);
+const RuleGroupPage = lazy(() =>
+  import('../pages/rules/RuleGroupPage.tsx').then((m) => ({ default: m.RuleGroupPage })),
 );
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
@@ -137,6 +144,12 @@ function route(path: string, admin: boolean): Route | undefined {
     const id = decodeURIComponent(datasource[1]);
     return { menu: '/datasources', title: 'Data source', page: <DatasourcePage key={id} id={id} /> };
   }
+  if (path === '/alerting-rules') return { menu: path, title: 'Alerting rules', page: <RuleGroupsPage /> };
+  const group = /^\/alerting-rules\/([^/]+)$/.exec(path);
+  if (group?.[1]) {
+    const id = decodeURIComponent(group[1]);
+    return { menu: '/alerting-rules', title: 'Rule group', page: <RuleGroupPage key={id} id={id} /> };
+  }
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
@@ -196,6 +209,7 @@ export function AppShell({ user }: { user: User }) {
     nav('/agents', 'Agents', 'nav-agents', <CloudServerOutlined />),
     nav('/release', 'Releases', 'nav-release', <RocketOutlined />),
     nav('/datasources', 'Data sources', 'nav-datasources', <DatabaseOutlined />),
+    nav('/alerting-rules', 'Alerting rules', 'nav-alerting-rules', <ThunderboltOutlined />),
     {
       type: 'group' as const,
       key: 'notify',
