@@ -407,7 +407,8 @@ export class LogFollower implements AsyncIterable<LogLine> {
       // still be in the live file: going on after it gives out nothing twice.
       const after = liveFh ? await endOfLast(liveFh, liveSize, fp) : -1;
       if (after >= 0) {
-        splitter.reset(after, liveFile(this.name));
+        // The line in progress goes on there: the bytes read last end with what it has.
+        splitter.continueIn(liveFile(this.name), after);
         return { pos: after, first: copies[0] };
       }
       // Or in a copy at another offset: one that dropped its head (more than `maxSize × keep`
@@ -417,7 +418,6 @@ export class LogFollower implements AsyncIterable<LogLine> {
       for (let i = 0; i <= last; i++) {
         const at = await endOfLast(copies[i]!.fh, copies[i]!.size, fp);
         if (at < 0) continue;
-        splitter.reset(at, copies[i]!.file);
         yield* this.giveOut(copies.slice(0, i + 1).reverse(), at, splitter, remember);
         return { pos: 0, first: copies[0] };
       }

@@ -181,6 +181,25 @@ describe('followLog', () => {
     expect(f.follower.stats).toMatchObject({ rotations: 1, gaps: 0 });
   });
 
+  it.skipIf(!canCollapse)('a line in progress across such a rotation comes out whole', async () => {
+    const d = await dir();
+    await writeFile(logPath(d, 's'), lines('a', 1, 400));
+    const f = follow(d, 's', { lines: 1, watch: false, pollInterval: 50, partialFlushMs: 60_000 });
+    await f.until(1);
+    await appendFile(logPath(d, 's'), 'half a l');
+    const read = f.follower.stats.bytesRead;
+    for (const t = Date.now(); f.follower.stats.bytesRead === read && Date.now() - t < 10_000; )
+      await sleep(5);
+    const r = await rotateIfNeeded(d, { name: 's', maxSize: 1 << 20, keep: 0 }, { force: true });
+    expect(r).toMatchObject({ method: 'collapse' });
+    await appendFile(logPath(d, 's'), 'ine\nnext\n');
+    await f.until(3);
+    await f.stop();
+    // Before, the half it had read was forgotten: `ine` came out as a line.
+    expect(f.texts()).toEqual([...split(lines('a', 400, 400)), 'half a line', 'next']);
+    expect(f.follower.stats.gaps).toBe(0);
+  });
+
   it('a rotated copy that dropped its head: a gap is counted, what it kept is given out, then the rest', async () => {
     const d = await dir();
     await writeFile(logPath(d, 's'), lines('a', 1, 400));
