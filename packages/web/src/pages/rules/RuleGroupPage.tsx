@@ -194,6 +194,10 @@ function GroupEditor({
                   )
                 }
               >
+                {/* Registered so the save sends it: antd submits only the fields it has items for. */}
+                <Form.Item name={[field.name, 'id']} hidden>
+                  <Input />
+                </Form.Item>
                 <Space align="start" wrap style={{ width: '100%' }}>
                   <Form.Item
                     name={[field.name, 'name']}
