@@ -155,13 +155,13 @@ function GroupEditor({
     <Form<GroupValues> form={form} name="rule-group" layout="vertical" requiredMark={false} onFinish={save}>
       <Space align="start" wrap style={{ width: '100%' }}>
         <Form.Item name="name" label="Name" rules={[{ required: true, whitespace: true, message: 'a name' }]}>
-          <Input data-testid="group-name" style={{ width: 260 }} />
+          <Input data-testid="group-name" style={{ width: 'min(260px, 80vw)' }} />
         </Form.Item>
         <Form.Item name="datasourceId" label="Data source" extra="Where it runs, and what Test queries.">
           <Select
             data-testid="group-datasource"
             allowClear
-            style={{ width: 260 }}
+            style={{ width: 'min(260px, 80vw)' }}
             placeholder="none"
             options={(sources?.items ?? [])
               .filter((s) => s.kind !== 'alertmanager')
@@ -204,7 +204,7 @@ function GroupEditor({
                     label="Alert name"
                     rules={[{ required: true, whitespace: true, message: 'a name' }]}
                   >
-                    <Input data-testid="rule-name" style={{ width: 240 }} />
+                    <Input data-testid="rule-name" style={{ width: 'min(240px, 80vw)' }} />
                   </Form.Item>
                   <Form.Item name={[field.name, 'for']} label="For">
                     <Input data-testid="rule-for" placeholder="5m" style={{ width: 100 }} />
@@ -233,7 +233,11 @@ function GroupEditor({
                 </Form.Item>
                 <Space align="start" wrap style={{ width: '100%' }}>
                   <Form.Item name={[field.name, 'labels']} label="Labels (name=value, comma separated)">
-                    <Input data-testid="rule-labels" placeholder="team=ops" style={{ width: 320 }} />
+                    <Input
+                      data-testid="rule-labels"
+                      placeholder="team=ops"
+                      style={{ width: 'min(320px, 80vw)' }}
+                    />
                   </Form.Item>
                   <Form.Item name={[field.name, 'annotations']} label="Annotations (name=value, one a line)">
                     <Input.TextArea
@@ -241,7 +245,7 @@ function GroupEditor({
                       className="opsfleet-mono"
                       autoSize={{ minRows: 1, maxRows: 8 }}
                       placeholder="summary={{ $labels.instance }} is down"
-                      style={{ width: 480 }}
+                      style={{ width: 'min(480px, 80vw)' }}
                     />
                   </Form.Item>
                 </Space>
