@@ -52,6 +52,8 @@ import { Retention, scheduleRetention } from './retention/retention.ts';
 import type { RetentionSettings } from './retention/settings.ts';
 import { ruleGroupRoutes } from './rules/routes.ts';
 import { RuleService } from './rules/service.ts';
+import { SyncService } from './rules/sync.ts';
+import { syncTargetRoutes } from './rules/sync-routes.ts';
 
 export interface ServerOptions {
   database: Database;
@@ -185,7 +187,15 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     },
   });
   const datasources = new DatasourceService(db, box, net, (...entry) => identity.audit(...entry));
-  const alertRules = new RuleService(db, datasources, (...entry) => identity.audit(...entry));
+  const sync = new SyncService(db, (...entry) => identity.audit(...entry));
+  const alertRules = new RuleService(
+    db,
+    datasources,
+    (...entry) => identity.audit(...entry),
+    async (ids) => {
+      for (const id of new Set(ids)) await sync.refreshDatasource(id);
+    },
+  );
   alertRoutes(app, alerts, (ruleId) => alertRules.ruleOf(ruleId));
   alertStreamRoute(app, alerts, feed, identity);
   silenceRoutes(app, silences, alerts, identity);
@@ -209,6 +219,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   );
   datasourceRoutes(app, datasources);
   ruleGroupRoutes(app, alertRules);
+  syncTargetRoutes(app, sync);
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;

@@ -73,6 +73,8 @@ export class RuleService {
     private readonly db: Db,
     private readonly sources: DatasourceService,
     private readonly audit: Audit,
+    /** The groups of these data sources changed: config sync renders their targets again. */
+    private readonly onChange: (datasourceIds: (string | null)[]) => Promise<void> = async () => {},
   ) {}
 
   private async row(id: string): Promise<GroupRow> {
@@ -124,6 +126,7 @@ export class RuleService {
     const id = randomUUID();
     await this.db.transaction((tx) => store.insert(tx, id, content, actor, g.comment));
     await this.audit(actor, 'rulegroup.create', `rulegroup:${id}`, undefined, { name: g.name, revision: 1 });
+    await this.onChange([content.datasourceId]);
     return this.get(id);
   }
 
@@ -137,6 +140,7 @@ export class RuleService {
       await store.revise(tx, id, row.revision + 1, content, actor, g.comment);
       return row.revision + 1;
     });
+    if (revision !== null) await this.onChange([current.datasourceId, content.datasourceId]);
     if (revision !== null)
       await this.audit(actor, 'rulegroup.update', `rulegroup:${id}`, undefined, {
         name: g.name,
@@ -149,6 +153,7 @@ export class RuleService {
   async remove(actor: string, id: string) {
     const before = await this.row(id);
     await store.remove(this.db, id);
+    await this.onChange([parsed<GroupContent>(before.content).datasourceId]);
     await this.audit(actor, 'rulegroup.delete', `rulegroup:${id}`, {
       name: before.name,
       revision: before.revision,

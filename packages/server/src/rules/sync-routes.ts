@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { App } from '../http/app.ts';
+import { actorOf } from '../identity/auth.ts';
+import type { SyncService } from './sync.ts';
+import { TARGET_KINDS } from './sync-store.ts';
+
+const Body = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    kind: z.enum(TARGET_KINDS),
+    agent_id: z.uuid().nullable().default(null).describe('the host whose ConfigAgent applies it'),
+    datasource_id: z
+      .uuid()
+      .nullable()
+      .default(null)
+      .describe('prometheus/vmalert: its rules are this data source’s rule groups'),
+    base_config: z
+      .string()
+      .max(1024 * 1024)
+      .default('')
+      .describe("alertmanager: the operator's alertmanager.yml"),
+    webhook_url: z
+      .string()
+      .max(2000)
+      .default('')
+      .describe("alertmanager: the server's webhook URL as Alertmanager reaches it"),
+    password_file: z
+      .string()
+      .max(1000)
+      .default('')
+      .describe('alertmanager: where the ingest key lives on its host'),
+  })
+  .strict();
+
+const Id = z.object({ id: z.uuid() });
+const Version = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
+
+/** Config sync targets under /api/v1/sync-targets: versions, diff, dry run, pin (rollback). */
+export function syncTargetRoutes(app: App, sync: SyncService): void {
+  const tags = ['rules'];
+  const read = { permission: 'alertrule:read' as const };
+  const write = { permission: 'alertrule:write' as const };
+  const base = '/api/v1/sync-targets';
+  const input = (b: z.infer<typeof Body>) => ({
+    name: b.name,
+    kind: b.kind,
+    agentId: b.agent_id,
+    datasourceId: b.datasource_id,
+    baseConfig: b.base_config,
+    webhookUrl: b.webhook_url,
+    passwordFile: b.password_file,
+  });
+
+  app.get(base, { config: read, schema: { tags } }, async () => ({ items: await sync.list() }));
+  app.post(base, { config: write, schema: { tags, body: Body } }, async (req, reply) =>
+    reply.code(201).send(await sync.create(actorOf(req), input(req.body))),
+  );
+  app.get(`${base}/:id`, { config: read, schema: { tags, params: Id } }, async (req) =>
+    sync.get(req.params.id),
+  );
+  app.put(`${base}/:id`, { config: write, schema: { tags, params: Id, body: Body } }, async (req) =>
+    sync.update(actorOf(req), req.params.id, input(req.body)),
+  );
+  app.delete(`${base}/:id`, { config: write, schema: { tags, params: Id } }, async (req, reply) => {
+    await sync.remove(actorOf(req), req.params.id);
+    return reply.code(204).send(null);
+  });
+  app.get(
+    `${base}/:id/versions`,
+    { config: read, schema: { tags, summary: 'Versions, newest first', params: Id } },
+    async (req) => ({
+      items: await sync.versions(req.params.id),
+    }),
+  );
+  app.get(
+    `${base}/:id/versions/:version`,
+    { config: read, schema: { tags, summary: 'A version with its files', params: Version } },
+    async (req) => sync.version(req.params.id, req.params.version),
+  );
+  app.get(
+    `${base}/:id/diff`,
+    {
+      config: read,
+      schema: {
+        tags,
+        params: Id,
+        querystring: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }),
+      },
+    },
+    async (req) => sync.diff(req.params.id, req.query.from, req.query.to),
+  );
+  app.get(
+    `${base}/:id/dry-run`,
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: 'What a sync would change on the peer: applied version → what it should load now',
+        params: Id,
+      },
+    },
+    async (req) => sync.dryRun(req.params.id),
+  );
+  app.post(
+    `${base}/:id/pin`,
+    {
+      config: write,
+      schema: {
+        tags,
+        summary: 'Pin a version (roll back to it), or unpin with null: the target then follows the newest',
+        params: Id,
+        body: z.object({ version: z.number().int().min(1).nullable() }).strict(),
+      },
+    },
+    async (req) => sync.pin(actorOf(req), req.params.id, req.body.version),
+  );
+}
