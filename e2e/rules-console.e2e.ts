@@ -161,5 +161,27 @@ describe.runIf(
       const after = (await groups()).items[0]!;
       expect(after).toMatchObject({ revision: 3, rules: [{ id: ruleId, for: '5m' }] });
     });
+
+    await step('alert-links-rule', async () => {
+      // An alert the rendered rule raised carries its opsfleet_rule label: its page links back.
+      const { key } = await session.server.identity.createApiKey('admin', 'vmalert', 'ingest');
+      const labels = { alertname: 'HalfTheTime', severity: 'warning', opsfleet_rule: ruleId };
+      const sent = await fetch(`${session.serverUrl}/api/v1/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ name: 'HalfTheTime', labels, status: 'firing' }),
+      });
+      expect(sent.status, await sent.text()).toBe(202);
+      const listed = await session.apiGet<{
+        items: { fingerprint: string; labels: Record<string, string> }[];
+      }>('/api/v1/alerts?limit=50');
+      const alert = listed.items.find((a) => a.labels.opsfleet_rule === ruleId);
+      expect(alert).toBeDefined();
+      await page.goto(`${session.baseUrl}/alerts/${alert!.fingerprint}`);
+      const link = page.getByTestId('alert-rule-link');
+      await expect.poll(() => link.textContent(), UI).toBe('half-the-time / HalfTheTime');
+      await link.click();
+      await expect.poll(() => new URL(page.url()).pathname, UI).toMatch(/^\/alerting-rules\/[0-9a-f-]{36}$/);
+    });
   });
 });

@@ -1,6 +1,6 @@
 /** A rule test's answer as a chart of WHEN it would have fired: per series a step line 0 / 1 / 2. */
 import type { RuleTest } from './api/rule-groups.ts';
-import type { ChartOption } from './components/EChart.tsx';
+import type { ChartOption } from './chart-option.ts';
 
 export const STATES = ['inactive', 'pending', 'firing'] as const;
 

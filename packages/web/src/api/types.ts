@@ -59,6 +59,8 @@ export interface HistoryEntry {
 
 export interface AlertDetail {
   alert: AlertSummary;
+  /** The platform rule that raised it (its opsfleet_rule label), while that rule exists. */
+  rule: { groupId: string; group: string; ruleId: string; name: string } | null;
   instances: AlertInstance[];
   /** Older instances and history entries page with these; null when there are no more. */
   instancesCursor: string | null;

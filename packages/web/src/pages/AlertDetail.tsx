@@ -27,6 +27,7 @@ import { LabelTags, SeverityTag, StateTag } from '../components/Tags.tsx';
 import { slicePage } from '../cursor-pages.ts';
 import { dateTime, STATE_COLORS } from '../format.ts';
 import { useLoad, useSession } from '../hooks.ts';
+import { navigate } from '../router.ts';
 
 const EVENT_COLORS: Record<string, string> = {
   fire: 'red',
@@ -145,6 +146,16 @@ export function AlertDetail({
                   )}
                 </Space>
               </Descriptions.Item>
+              {detail.rule && (
+                <Descriptions.Item label="Rule" span={2}>
+                  <Typography.Link
+                    data-testid="alert-rule-link"
+                    onClick={() => navigate(`/alerting-rules/${detail.rule!.groupId}`)}
+                  >
+                    {detail.rule.group} / {detail.rule.name}
+                  </Typography.Link>
+                </Descriptions.Item>
+              )}
               <Descriptions.Item label="Started">
                 <RelativeTime iso={alert.startsAt} /> ({dateTime(alert.startsAt)})
               </Descriptions.Item>
