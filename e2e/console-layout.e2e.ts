@@ -162,7 +162,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console at 1400 and 3
     expect(dead.items.length).toBeGreaterThan(0);
 
     // An agent with a few services, registered with its own key as the real agent does.
-    const { key: agentKey } = await server.identity.createApiKey('admin', 'web-01', 'agent');
+    const { key: agentKey, id: agentId } = await server.identity.createApiKey('admin', 'web-01', 'agent');
     await call(
       'POST',
       '/api/v1/agents/register',
@@ -177,6 +177,39 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console at 1400 and 3
       },
       agentKey,
     );
+
+    // A release project with the agent as its target; a data source; an alerting rule group.
+    const project = await call('POST', '/api/v1/release/projects', { name: 'shop-api' });
+    const env = await call('POST', `/api/v1/release/projects/${project.id}/environments`, {
+      name: 'production',
+    });
+    await call('POST', `/api/v1/release/projects/${project.id}/targets`, {
+      environment: env.id,
+      agent: agentId,
+      labels: { zone: 'eu-central-1a' },
+    });
+    await call('POST', `/api/v1/release/projects/${project.id}/versions`, {
+      version: '2026.12.07-1',
+      status: 'active',
+    });
+    const source = await call('POST', '/api/v1/datasources', {
+      name: 'prometheus-main',
+      kind: 'prometheus',
+      url: 'https://prometheus.internal.example.com/prometheus',
+      auth: { type: 'bearer', token: 'layout-token' },
+      labels: { region: 'eu' },
+    });
+    await call('POST', '/api/v1/rule-groups', {
+      name: 'node-exporter',
+      datasource_id: source.id,
+      rules: [
+        {
+          name: 'NodeFilesystemAlmostFull',
+          expr: 'node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.05',
+          for: '15m',
+        },
+      ],
+    });
 
     pages.push(
       { name: 'overview', path: '/overview', ready: '[data-testid="overview"][data-loaded="24h"] canvas' },
@@ -196,6 +229,11 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console at 1400 and 3
       { name: 'users', path: '/admin/users', ready: '[data-testid="user-row-admin"]' },
       { name: 'api-keys', path: '/admin/api-keys', ready: '[data-testid="apikey-row-web-01"]' },
       { name: 'audit', path: '/admin/audit', ready: ROW },
+      { name: 'releases', path: '/release', ready: '[data-testid="release-project-open-shop-api"]' },
+      { name: 'release-targets', path: `/release/projects/${project.id}/targets`, ready: ROW },
+      { name: 'release-versions', path: `/release/projects/${project.id}/versions`, ready: ROW },
+      { name: 'datasources', path: '/datasources', ready: '[data-testid="datasource-open"]' },
+      { name: 'alerting-rules', path: '/alerting-rules', ready: '[data-testid="rule-group-open"]' },
     );
   });
 

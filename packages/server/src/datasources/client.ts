@@ -17,6 +17,12 @@ export type PeerAnswer<T> =
   | { ok: true; data: T; ms: number }
   | { ok: false; status: number; error: string; ms: number };
 
+/** A query's `data`: Prometheus's resultType (vector, matrix, scalar, string) and result. */
+export interface QueryResult {
+  resultType: string;
+  result: unknown[];
+}
+
 /** Query answers can be large; past this the answer is refused rather than cut. */
 const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
@@ -119,11 +125,11 @@ export class PeerClient {
     return this.get(`/api/v1/label/${encodeURIComponent(name)}/values`, { 'match[]': match });
   }
 
-  query(expr: string, time?: string): Promise<PeerAnswer<unknown>> {
+  query(expr: string, time?: string): Promise<PeerAnswer<QueryResult>> {
     return this.get('/api/v1/query', { query: expr, time });
   }
 
-  queryRange(expr: string, start: string, end: string, step: string): Promise<PeerAnswer<unknown>> {
+  queryRange(expr: string, start: string, end: string, step: string): Promise<PeerAnswer<QueryResult>> {
     return this.get('/api/v1/query_range', { query: expr, start, end, step });
   }
 }

@@ -73,6 +73,12 @@ const View = z.object({
 });
 
 const Id = z.object({ id: z.uuid() });
+const Names = { 200: z.object({ items: z.array(z.string()) }) };
+const QueryAnswer = {
+  200: z
+    .object({ resultType: z.string(), result: z.array(z.unknown()) })
+    .describe("the data source's own answer: resultType (vector, matrix, scalar, string) and result"),
+};
 const Match = z.object({
   match: z.string().max(2000).optional().describe('a series selector to narrow by, e.g. {job="node"}'),
 });
@@ -165,7 +171,13 @@ export function datasourceRoutes(app: App, sources: DatasourceService): void {
     `${base}/:id/metrics`,
     {
       config: read,
-      schema: { tags, summary: 'Metric names (__name__ values)', params: Id, querystring: Match },
+      schema: {
+        tags,
+        summary: 'Metric names (__name__ values)',
+        params: Id,
+        querystring: Match,
+        response: Names,
+      },
     },
     async (req) => ({
       items: unwrap(
@@ -176,7 +188,10 @@ export function datasourceRoutes(app: App, sources: DatasourceService): void {
   );
   app.get(
     `${base}/:id/labels`,
-    { config: read, schema: { tags, summary: 'Label names', params: Id, querystring: Match } },
+    {
+      config: read,
+      schema: { tags, summary: 'Label names', params: Id, querystring: Match, response: Names },
+    },
     async (req) => ({
       items: unwrap(
         await (await sources.client(req.params.id, promOnly)).labels(req.query.match),
@@ -196,6 +211,7 @@ export function datasourceRoutes(app: App, sources: DatasourceService): void {
           name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a label name'),
         }),
         querystring: Match,
+        response: Names,
       },
     },
     async (req) => ({
@@ -216,6 +232,7 @@ export function datasourceRoutes(app: App, sources: DatasourceService): void {
         summary: "An instant query's result, as the data source answers it (resultType and result)",
         params: Id,
         body: z.object({ query: Expr, time: Time.optional() }).strict(),
+        response: QueryAnswer,
       },
     },
     async (req) =>
@@ -240,6 +257,7 @@ export function datasourceRoutes(app: App, sources: DatasourceService): void {
             step: z.string().max(20).describe('seconds or a duration, e.g. 60 or 1m'),
           })
           .strict(),
+        response: QueryAnswer,
       },
     },
     async (req) =>

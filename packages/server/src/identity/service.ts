@@ -19,6 +19,8 @@ import {
 import { LoginThrottle, type ThrottlePolicy } from './throttle.ts';
 import { AccessTokens } from './tokens.ts';
 
+/** A refresh token presented again within this of its use is a race, not a theft (see refresh). */
+const REUSE_LEEWAY_MS = 10_000;
 /** Who is calling: a user (by token) or an API key. */
 export interface Principal {
   kind: 'user' | 'apikey';
@@ -327,6 +329,12 @@ export class IdentityService {
       );
       if (!row) throw unauthorized('unknown refresh token: log in again');
       if (!row.revoked_at) throw unauthorized('refresh token expired: log in again');
+      // Used a moment ago: a racing duplicate of the refresh that won (two tabs, a retry), not
+      // a stolen token; ending the session here would log the winner out too.
+      if (this.now().getTime() - new Date(row.revoked_at).getTime() < REUSE_LEEWAY_MS)
+        throw unauthorized(
+          'this refresh token was used a moment ago by another request: use the tokens that request got',
+        );
       await this.endSession(row.family);
       throw unauthorized('this refresh token was already used; its session is ended: log in again');
     }

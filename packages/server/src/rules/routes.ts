@@ -62,6 +62,37 @@ const Group = z.object({
   updatedAt: z.string(),
 });
 const Id = z.object({ id: z.uuid() });
+const Episode = z.object({ start: z.number(), end: z.number(), firingAt: z.number().nullable() });
+const RuleTest = z.object({
+  step: z.number(),
+  start: z.number(),
+  end: z.number(),
+  firingNow: z.number(),
+  series: z.array(z.object({ labels: z.record(z.string(), z.string()), episodes: z.array(Episode) })),
+  truncated: z.boolean(),
+});
+const Revisions = z.object({
+  items: z.array(
+    z.object({
+      revision: z.number(),
+      author: z.string(),
+      comment: z.string(),
+      createdAt: z.string(),
+      rules: z.number(),
+    }),
+  ),
+});
+const Rendered = z.object({
+  text: z.string(),
+  dropped: z.array(z.object({ rule: z.string(), field: z.string(), why: z.string() })),
+});
+const Diff = z.object({
+  from: z.number(),
+  to: z.number(),
+  flavor: z.string(),
+  diff: z.string(),
+  changed: z.boolean(),
+});
 const Rev = z.object({ id: z.uuid(), revision: z.coerce.number().int().min(1) });
 const Flavor = z.enum(['prometheus', 'vmalert']).default('prometheus');
 
@@ -126,6 +157,7 @@ export function ruleGroupRoutes(app: App, rules: RuleService): void {
             hours: z.number().int().min(1).max(24).default(3),
           })
           .strict(),
+        response: { 200: RuleTest },
       },
     },
     async (req) =>
@@ -165,7 +197,10 @@ export function ruleGroupRoutes(app: App, rules: RuleService): void {
   );
   app.get(
     `${base}/:id/revisions`,
-    { config: read, schema: { tags, summary: 'Revisions, newest first', params: Id } },
+    {
+      config: read,
+      schema: { tags, summary: 'Revisions, newest first', params: Id, response: { 200: Revisions } },
+    },
     async (req) => ({ items: await rules.revisions(req.params.id) }),
   );
   app.get(
@@ -177,6 +212,7 @@ export function ruleGroupRoutes(app: App, rules: RuleService): void {
         summary: 'The rule file a peer gets (at a revision; default the current one)',
         params: Id,
         querystring: z.object({ flavor: Flavor, revision: z.coerce.number().int().min(1).optional() }),
+        response: { 200: Rendered },
       },
     },
     async (req) => rules.rendered(req.params.id, req.query.flavor, req.query.revision),
@@ -194,6 +230,7 @@ export function ruleGroupRoutes(app: App, rules: RuleService): void {
           to: z.coerce.number().int().min(1),
           flavor: Flavor,
         }),
+        response: { 200: Diff },
       },
     },
     async (req) => rules.diff(req.params.id, req.query.from, req.query.to, req.query.flavor),

@@ -32,6 +32,36 @@ const Body = z
   })
   .strict();
 
+const Target = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(TARGET_KINDS),
+  agentId: z.string().nullable(),
+  datasourceId: z.string().nullable(),
+  baseConfig: z.string(),
+  webhookUrl: z.string(),
+  passwordFile: z.string(),
+  latestVersion: z.number().nullable(),
+  pinnedVersion: z.number().nullable(),
+  desiredVersion: z.number().nullable(),
+  appliedVersion: z.number().nullable(),
+  inSync: z.boolean(),
+  lastAttemptAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const Versions = z.object({
+  items: z.array(
+    z.object({ version: z.number(), hash: z.string(), files: z.array(z.string()), createdAt: z.string() }),
+  ),
+});
+const VersionFiles = z.object({
+  version: z.number(),
+  hash: z.string(),
+  files: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+});
 const Id = z.object({ id: z.uuid() });
 const Version = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
 
@@ -51,30 +81,52 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
     passwordFile: b.password_file,
   });
 
-  app.get(base, { config: read, schema: { tags } }, async () => ({ items: await sync.list() }));
-  app.post(base, { config: write, schema: { tags, body: Body } }, async (req, reply) =>
-    reply.code(201).send(await sync.create(actorOf(req), input(req.body))),
+  app.get(
+    base,
+    { config: read, schema: { tags, response: { 200: z.object({ items: z.array(Target) }) } } },
+    async () => ({
+      items: await sync.list(),
+    }),
   );
-  app.get(`${base}/:id`, { config: read, schema: { tags, params: Id } }, async (req) =>
-    sync.get(req.params.id),
+  app.post(
+    base,
+    { config: write, schema: { tags, body: Body, response: { 201: Target } } },
+    async (req, reply) => reply.code(201).send(await sync.create(actorOf(req), input(req.body))),
   );
-  app.put(`${base}/:id`, { config: write, schema: { tags, params: Id, body: Body } }, async (req) =>
-    sync.update(actorOf(req), req.params.id, input(req.body)),
+  app.get(
+    `${base}/:id`,
+    { config: read, schema: { tags, params: Id, response: { 200: Target } } },
+    async (req) => sync.get(req.params.id),
   );
-  app.delete(`${base}/:id`, { config: write, schema: { tags, params: Id } }, async (req, reply) => {
-    await sync.remove(actorOf(req), req.params.id);
-    return reply.code(204).send(null);
-  });
+  app.put(
+    `${base}/:id`,
+    { config: write, schema: { tags, params: Id, body: Body, response: { 200: Target } } },
+    async (req) => sync.update(actorOf(req), req.params.id, input(req.body)),
+  );
+  app.delete(
+    `${base}/:id`,
+    { config: write, schema: { tags, params: Id, response: { 204: z.null().describe('deleted') } } },
+    async (req, reply) => {
+      await sync.remove(actorOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
   app.get(
     `${base}/:id/versions`,
-    { config: read, schema: { tags, summary: 'Versions, newest first', params: Id } },
+    {
+      config: read,
+      schema: { tags, summary: 'Versions, newest first', params: Id, response: { 200: Versions } },
+    },
     async (req) => ({
       items: await sync.versions(req.params.id),
     }),
   );
   app.get(
     `${base}/:id/versions/:version`,
-    { config: read, schema: { tags, summary: 'A version with its files', params: Version } },
+    {
+      config: read,
+      schema: { tags, summary: 'A version with its files', params: Version, response: { 200: VersionFiles } },
+    },
     async (req) => sync.version(req.params.id, req.params.version),
   );
   app.get(
@@ -85,6 +137,7 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
         tags,
         params: Id,
         querystring: z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }),
+        response: { 200: z.object({ from: z.number(), to: z.number(), diff: z.string() }) },
       },
     },
     async (req) => sync.diff(req.params.id, req.query.from, req.query.to),
@@ -97,6 +150,9 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
         tags,
         summary: 'What a sync would change on the peer: applied version → what it should load now',
         params: Id,
+        response: {
+          200: z.object({ appliedVersion: z.number().nullable(), changed: z.boolean(), diff: z.string() }),
+        },
       },
     },
     async (req) => sync.dryRun(req.params.id),
@@ -110,6 +166,7 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
         summary: 'Pin a version (roll back to it), or unpin with null: the target then follows the newest',
         params: Id,
         body: z.object({ version: z.number().int().min(1).nullable() }).strict(),
+        response: { 200: Target },
       },
     },
     async (req) => sync.pin(actorOf(req), req.params.id, req.body.version),
