@@ -10,6 +10,7 @@ import { type LoadedConfig, parseAgentConfig } from './config/load.ts';
 import { maskedPaths, maskValue, maskYaml } from './config/mask.ts';
 import { settingsNeedingRestart } from './config/restart-settings.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
+import { ConfigSync } from './config-sync/index.ts';
 import { AgentError } from './errors.ts';
 import { HealthMonitor } from './health/monitor.ts';
 import { HealthReporter } from './health/report.ts';
@@ -56,6 +57,7 @@ export class Agent implements AgentOps {
   private watcher?: ConfigWatcher;
   private registrations?: Registrations;
   private commands?: CommandChannel;
+  private configSync?: ConfigSync;
   private reporter?: HealthReporter;
   private systemd?: SystemdBackend;
   /** The systemd services' last known status, refreshed every few seconds and after commands. */
@@ -153,6 +155,14 @@ export class Agent implements AgentOps {
     });
     if (settings.server) {
       const host = hostname();
+      if (settings.configSync)
+        agent.configSync = new ConfigSync({
+          settings: settings.configSync,
+          server: settings.server,
+          dataDir: settings.dataDir,
+          host: settings.name ?? host,
+          log: opts.log,
+        }).start();
       agent.commands = new CommandChannel({
         url: settings.server.url,
         token: settings.server.token,
@@ -163,6 +173,7 @@ export class Agent implements AgentOps {
           version: opts.version ?? '0.1.0',
           services: () => agent!.services(),
           command: (service, action) => agent!.command(service, action),
+          ...(agent.configSync ? { syncConfig: () => agent!.configSync!.syncNow() } : {}),
         },
         log: opts.log,
       }).start();
@@ -415,6 +426,7 @@ export class Agent implements AgentOps {
     this.watcher?.close();
     clearInterval(this.systemdTimer);
     await this.commands?.close();
+    await this.configSync?.close();
     await this.registrations?.close();
     await this.rpc?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));

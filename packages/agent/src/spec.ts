@@ -134,6 +134,55 @@ export const ServiceSpec = z.strictObject({
     .default({ maxSize: 10 * 1024 * 1024, keep: 5 }),
 });
 
+const AbsolutePath = z.string().refine((p) => p.startsWith('/'), { message: 'must be an absolute path' });
+
+/**
+ * A peer whose configuration the ConfigAgent applies: `name` is the sync target's name on the
+ * server. The agent writes only the paths named here, whatever the server asks.
+ */
+export const ConfigTargetSpec = z
+  .strictObject({
+    name: z.string().min(1),
+    kind: z.enum(['prometheus', 'vmalert', 'alertmanager']),
+    /** prometheus/vmalert: the folder of opsfleet's rule files (its `opsfleet-*.yml` are opsfleet's). */
+    rulesDir: AbsolutePath.optional(),
+    /** alertmanager: the configuration file the peer loads (opsfleet writes all of it). */
+    configFile: AbsolutePath.optional(),
+    /** alertmanager: where the ingest key goes (mode 0600); the server's `password_file` must name it. */
+    passwordFile: AbsolutePath.optional(),
+    /** The peer's HTTP base: `POST /-/reload` and `/metrics`. */
+    url: z.string().url(),
+    /** `http`: POST /-/reload (Prometheus needs --web.enable-lifecycle); `sighup`: a signal to the pid in pidFile. */
+    reload: z.enum(['http', 'sighup']).default('http'),
+    pidFile: AbsolutePath.optional(),
+  })
+  .superRefine((t, ctx) => {
+    const need = (key: 'rulesDir' | 'configFile' | 'passwordFile' | 'pidFile', why: string) => {
+      if (!t[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+    };
+    if (t.kind === 'alertmanager') {
+      need('configFile', 'for an alertmanager: the file it loads');
+      need('passwordFile', "for an alertmanager: where its webhook's ingest key is written");
+    } else need('rulesDir', `for a ${t.kind}: the folder its rule_files glob reads`);
+    if (t.reload === 'sighup') need('pidFile', 'with reload: sighup');
+  });
+
+export const ConfigSyncSpec = z.strictObject({
+  /** How often the agent asks the server for its targets' versions (the server also pushes `config.sync`). */
+  interval: Duration.default(30_000),
+  /** Each tool run, and each reload's verification, gets this long. */
+  timeout: Duration.default(10_000),
+  /** The validating tools; default: on PATH. */
+  tools: z
+    .strictObject({
+      promtool: z.string().default('promtool'),
+      amtool: z.string().default('amtool'),
+      vmalert: z.string().default('vmalert'),
+    })
+    .default({ promtool: 'promtool', amtool: 'amtool', vmalert: 'vmalert' }),
+  targets: z.array(ConfigTargetSpec).min(1),
+});
+
 export const AgentSpec = z.strictObject({
   agent: z
     .strictObject({
@@ -194,10 +243,20 @@ export const AgentSpec = z.strictObject({
           systemctl: z.string().default('systemctl'),
         })
         .optional(),
+      /** The ConfigAgent: applies the server's rule files and Alertmanager configuration to peers on this host. */
+      configSync: ConfigSyncSpec.optional(),
       /** Folders whose `package.json` files become services (`opsfleet.service` in the file, or its start script). */
       discover: z.array(z.string()).default([]),
     })
-    .default(() => AgentSettingsDefaults()),
+    .default(() => AgentSettingsDefaults())
+    .superRefine((a, ctx) => {
+      if (a.configSync && !a.server)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['configSync'],
+          message: 'needs agent.server: the configurations come from the server',
+        });
+    }),
   services: z.array(ServiceSpec).default([]),
 });
 
@@ -230,6 +289,8 @@ export type Check = z.output<typeof CheckSpec>;
 export type Service = z.output<typeof ServiceSpec>;
 export type AgentConfig = z.output<typeof AgentSpec>;
 export type AgentSettings = AgentConfig['agent'];
+export type ConfigTarget = z.output<typeof ConfigTargetSpec>;
+export type ConfigSyncSettings = z.output<typeof ConfigSyncSpec>;
 
 /** Where a supervised service is in its life. */
 export type ServiceState =

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PassResult } from '../config-sync/index.ts';
 import type { CommandAction, ServiceView } from '../rpc/ops.ts';
 
 export type OutputLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -11,6 +12,8 @@ export interface CommandHost {
   version: string;
   services(): ServiceView[];
   command(service: string, action: CommandAction): Promise<ServiceView>;
+  /** A ConfigAgent pass now, when agent.yaml enables `configSync`. */
+  syncConfig?(): Promise<PassResult[]>;
 }
 
 export interface CommandContext {

@@ -1,3 +1,4 @@
+import { configSyncHandler } from './config/index.ts';
 import { deployRunHandler } from './deploy/index.ts';
 import type { CommandHandler } from './handler.ts';
 import { pingHandler } from './ping/index.ts';
@@ -16,4 +17,5 @@ export const HANDLERS: readonly CommandHandler[] = [
   serviceStopHandler,
   serviceRestartHandler,
   deployRunHandler,
+  configSyncHandler,
 ];
