@@ -41,15 +41,16 @@ export type Verdict = 'ok' | 'failed' | 'waiting';
  * Whether a reload asked for at `startedSec` (whole seconds, as the peers write their
  * timestamps) has happened and worked, from the facts before and after. vmalert answers its
  * reload endpoint 200 even when it rejects the rules and reloads in the background, so its
- * attempt counter must move first; a `successful 0` left over from an earlier failure is not
- * this reload's verdict.
+ * attempt counter must move first (and is the only evidence: its success timestamp stays at its
+ * start); a `successful 0` left over from an earlier failure is not this reload's verdict.
  */
 export function reloadVerdict(before: ReloadFacts, after: ReloadFacts, startedSec: number): Verdict {
   const attempted =
     after.attempts === undefined || before.attempts === undefined || after.attempts > before.attempts;
   if (!attempted) return 'waiting';
-  if (after.successful === 1 && (after.successAt ?? 0) >= startedSec) return 'ok';
   const counted = after.attempts !== undefined && before.attempts !== undefined;
+  // vmalert 1.79 leaves its success timestamp at its start time: its counter is the evidence.
+  if (after.successful === 1 && (counted || (after.successAt ?? 0) >= startedSec)) return 'ok';
   if (after.successful === 0 && (counted || before.successful !== 0)) return 'failed';
   return 'waiting';
 }
