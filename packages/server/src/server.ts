@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { agentRoutes } from './agents/routes.ts';
 import { type AgentOptions, AgentService } from './agents/service.ts';
 import { AlertFeed } from './alerts/feed.ts';
+import { parseGeneric } from './alerts/ingest.ts';
 import { alertMetrics } from './alerts/metrics.ts';
 import { AlertOverview, alertOverviewRoutes } from './alerts/overview.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -187,7 +188,20 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     },
   });
   const datasources = new DatasourceService(db, box, net, (...entry) => identity.audit(...entry));
-  const sync = new SyncService(db, (...entry) => identity.audit(...entry));
+  const commands = await CommandService.open(
+    opts.database,
+    (...entry) => identity.audit(...entry),
+    opts.commands,
+  );
+  const sync = new SyncService(db, (...entry) => identity.audit(...entry), {
+    box,
+    keys: identity,
+    commands,
+    raise: async (report) => {
+      await alerts.ingest(parseGeneric(report, new Date()), 'config-sync');
+    },
+    log: opts.log,
+  });
   const alertRules = new RuleService(
     db,
     datasources,
@@ -201,11 +215,6 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   silenceRoutes(app, silences, alerts, identity);
   const agents = new AgentService(db, opts.agents);
   agentRoutes(app, agents, identity);
-  const commands = await CommandService.open(
-    opts.database,
-    (...entry) => identity.audit(...entry),
-    opts.commands,
-  );
   commandRoutes(app, commands);
   const release = new ReleaseRunner(db, commands, (...entry) => identity.audit(...entry), opts.log);
   releaseRoutes(

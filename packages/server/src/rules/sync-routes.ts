@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
+import { Problem } from '../http/problem.ts';
 import { actorOf } from '../identity/auth.ts';
 import type { SyncService } from './sync.ts';
 import { TARGET_KINDS } from './sync-store.ts';
@@ -41,6 +43,9 @@ const Target = z.object({
   baseConfig: z.string(),
   webhookUrl: z.string(),
   passwordFile: z.string(),
+  hasIngestKey: z
+    .boolean()
+    .describe('alertmanager: an ingest key for its webhook exists; only its ConfigAgent receives it'),
   latestVersion: z.number().nullable(),
   pinnedVersion: z.number().nullable(),
   desiredVersion: z.number().nullable(),
@@ -62,10 +67,55 @@ const VersionFiles = z.object({
   files: z.record(z.string(), z.string()),
   createdAt: z.string(),
 });
+/** A target as its ConfigAgent loads it: the desired version's files. */
+const AgentTarget = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(TARGET_KINDS),
+  version: z.number().describe('the desired version: the pinned one, else the newest'),
+  hash: z.string(),
+  files: z.record(z.string(), z.string()).describe('file name → content'),
+  passwordFile: z.string().nullable().describe('alertmanager: where to write ingestKey'),
+  ingestKey: z
+    .string()
+    .nullable()
+    .describe('alertmanager: the API key its webhook sends (basic auth api_key:<key>)'),
+});
+const Status = z
+  .object({
+    appliedVersion: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .describe('the version the peer runs now (after a revert: the last good one); null when unknown'),
+    attemptedVersion: z.number().int().min(1).nullable().describe('the version this attempt tried to apply'),
+    ok: z.boolean(),
+    error: z.string().max(16_000).optional().describe('why it failed: the tool output, the reload error'),
+  })
+  .strict();
 const Id = z.object({ id: z.uuid() });
 const Version = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
 
-/** Config sync targets under /api/v1/sync-targets: versions, diff, dry run, pin (rollback). */
+/**
+ * The ConfigAgent a request comes from: its API key, of the role agent (as for its commands).
+ * Which targets are its own is the server's record, never something the body says.
+ */
+function agentOf(req: FastifyRequest): { id: string; actor: string } {
+  const p = req.principal!;
+  if (p.kind !== 'apikey' || p.role !== 'agent')
+    throw new Problem(
+      403,
+      'Forbidden',
+      `${p.name} is not an agent: a ConfigAgent calls with its agent's own API key (role agent)`,
+    );
+  return { id: p.id, actor: p.name };
+}
+
+/**
+ * Config sync targets under /api/v1/sync-targets: versions, diff, dry run, pin (rollback); and
+ * under /api/v1/agent/sync-targets what a ConfigAgent loads and reports.
+ */
 export function syncTargetRoutes(app: App, sync: SyncService): void {
   const tags = ['rules'];
   const read = { permission: 'alertrule:read' as const };
@@ -170,5 +220,34 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
       },
     },
     async (req) => sync.pin(actorOf(req), req.params.id, req.body.version),
+  );
+
+  const agent = { permission: 'agent:commands' as const };
+  app.get(
+    '/api/v1/agent/sync-targets',
+    {
+      config: agent,
+      schema: {
+        tags,
+        summary: "The calling agent's targets that have a desired version, with that version's files",
+        response: { 200: z.object({ items: z.array(AgentTarget) }) },
+      },
+    },
+    async (req) => sync.agentTargets(agentOf(req).id),
+  );
+  app.post(
+    '/api/v1/agent/sync-targets/:id/status',
+    {
+      config: agent,
+      schema: {
+        tags,
+        summary:
+          'The outcome of a sync of one of its targets; a failure raises an alert, the next success resolves it',
+        params: Id,
+        body: Status,
+        response: { 200: z.object({ inSync: z.boolean() }) },
+      },
+    },
+    async (req) => sync.report(agentOf(req), req.params.id, req.body),
   );
 }

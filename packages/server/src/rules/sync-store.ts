@@ -20,6 +20,9 @@ export interface SyncTargetRow {
   applied_version: number | null;
   last_attempt_at: string | Date | null;
   last_error: string | null;
+  ingest_key_id: string | null;
+  sealed_ingest_key: string | null;
+  failing_since: string | Date | null;
   latest_version: number | null;
   created_at: string | Date;
   updated_at: string | Date;
@@ -44,12 +47,28 @@ export interface VersionRow {
 
 const COLUMNS = sql`t.id, t.name, t.kind, t.agent_id, t.datasource_id, t.base_config, t.webhook_url, t.password_file,
   t.pinned_version,
-  t.applied_version, t.last_attempt_at, t.last_error, t.created_at, t.updated_at,
+  t.applied_version, t.last_attempt_at, t.last_error, t.ingest_key_id, t.sealed_ingest_key, t.failing_since,
+  t.created_at, t.updated_at,
   (SELECT max(version) FROM sync_target_versions v WHERE v.target_id = t.id) AS latest_version`;
 
 export const syncStore = {
   async list(db: Tx): Promise<SyncTargetRow[]> {
     return rowsOf(await db.execute(sql`SELECT ${COLUMNS} FROM sync_targets t ORDER BY t.name`));
+  },
+
+  /** The targets a ConfigAgent applies. */
+  async ofAgent(db: Tx, agentId: string): Promise<SyncTargetRow[]> {
+    return rowsOf(
+      await db.execute(
+        sql`SELECT ${COLUMNS} FROM sync_targets t WHERE t.agent_id = ${agentId}::uuid ORDER BY t.name`,
+      ),
+    );
+  },
+
+  async agentName(db: Tx, agentId: string): Promise<string | undefined> {
+    return rowsOf<{ name: string }>(
+      await db.execute(sql`SELECT name FROM agents WHERE id = ${agentId}::uuid`),
+    )[0]?.name;
   },
 
   async get(db: Tx, id: string, lock = false): Promise<SyncTargetRow | undefined> {
@@ -89,6 +108,33 @@ export const syncStore = {
     await db.execute(
       sql`UPDATE sync_targets SET pinned_version = ${version}, updated_at = now() WHERE id = ${id}::uuid`,
     );
+  },
+
+  /** False once the key was revoked (by hand: the target then gets a new one at its next save). */
+  async keyActive(db: Tx, keyId: string): Promise<boolean> {
+    return (
+      rowsOf(await db.execute(sql`SELECT 1 FROM api_keys WHERE id = ${keyId}::uuid AND revoked_at IS NULL`))
+        .length > 0
+    );
+  },
+
+  async setIngestKey(db: Tx, id: string, key: { id: string; sealed: string } | null): Promise<void> {
+    await db.execute(sql`
+      UPDATE sync_targets SET ingest_key_id = ${key?.id ?? null}::uuid, sealed_ingest_key = ${key?.sealed ?? null}
+      WHERE id = ${id}::uuid`);
+  },
+
+  /** A ConfigAgent's report of one attempt; `failingSince` is null after a success. */
+  async report(
+    tx: Tx,
+    id: string,
+    r: { appliedVersion: number | null; error: string | null; failingSince: Date | null },
+  ): Promise<void> {
+    await tx.execute(sql`
+      UPDATE sync_targets SET applied_version = COALESCE(${r.appliedVersion}::integer, applied_version),
+        last_attempt_at = now(), last_error = ${r.error},
+        failing_since = ${r.failingSince?.toISOString() ?? null}::timestamptz
+      WHERE id = ${id}::uuid`);
   },
 
   async versions(db: Tx, id: string): Promise<VersionRow[]> {
