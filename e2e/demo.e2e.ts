@@ -132,6 +132,20 @@ describe('the demo', () => {
       join(app, 'releases', '1.0.0', 'bin', 'start'),
     );
 
+    // With Debian's prometheus and victoria-metrics, the rules loop: the demo agent's
+    // ConfigAgent loaded the demo rule group into the demo's Prometheus.
+    if (/rules\s+http:/.test(output)) {
+      const synced = await eventually(
+        'the demo sync target applied',
+        () =>
+          get<{ items: { name: string; inSync: boolean; lastError: string | null }[] }>(
+            '/api/v1/sync-targets',
+          ),
+        { ok: (l) => l.items.some((t) => t.name === 'demo-prometheus' && t.inSync), timeoutMs: 60_000 },
+      );
+      expect(synced.items.find((t) => t.name === 'demo-prometheus')?.lastError).toBeNull();
+    } else expect(output).toMatch(/rules\s+not set up: .* not installed/);
+
     const members = () =>
       execFileSync('ps', ['-o', 'pid=', '-g', String(demo!.pid)], { encoding: 'utf8' })
         .trim()

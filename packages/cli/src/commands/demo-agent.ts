@@ -46,6 +46,8 @@ export async function demoAgent(opts: {
   grpcPort: number;
   httpPort: number;
   webPort: number;
+  /** agent.yaml lines under `agent:` for the ConfigAgent, when the demo runs a Prometheus. */
+  configSync?: string;
   log: Logger;
 }): Promise<Agent> {
   const key = await agentKey(opts.base, opts.adminToken, opts.dir);
@@ -60,7 +62,7 @@ agent:
   grpc: { listen: "127.0.0.1:${opts.grpcPort}" }
   http: { listen: "127.0.0.1:${opts.httpPort}" }
   server: { url: "${opts.base}", token: "${key}" }
-services:
+${opts.configSync ?? ''}services:
   - name: demo-web
     command: ${process.execPath}
     args: ["${join(SERVICES, 'web.mjs')}"]

@@ -12,6 +12,7 @@ import { demoAgent, demoPing } from './demo-agent.ts';
 import { demoData } from './demo-data.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
 import { DEMO_PROJECT, DEMO_VERSION, demoRelease, stopDemoApp } from './demo-release.ts';
+import { demoConfigSyncYaml, demoRules, startDemoPrometheus } from './demo-rules.ts';
 import { loadConfigOrReport, startExporter } from './exporter.ts';
 import { startServer } from './server.ts';
 
@@ -120,6 +121,14 @@ export async function demo(_args: string[]): Promise<number> {
   const token = await adminToken(server.url, adminPassword);
   const receiver = await demoNotifications(server.url, token);
   await demoData({ base: server.url, token, dir });
+  const prometheus = await startDemoPrometheus({
+    dir,
+    port: await freePort(Number(process.env.PROMETHEUS_PORT ?? 9090)),
+    exporterUrl: exporter.url,
+    serverUrl: server.url,
+    adminToken: token,
+  });
+  if (typeof prometheus !== 'string') onShutdown(prometheus.close);
   // The app the demo deploys outlives the agent by design; it is stopped after the agent, so a
   // deploy that the agent's stop interrupts cannot start it behind this.
   onShutdown(() => stopDemoApp(join(dir, 'agent')));
@@ -130,11 +139,14 @@ export async function demo(_args: string[]): Promise<number> {
     grpcPort: await freePort(Number(process.env.AGENT_GRPC_PORT ?? 7070)),
     httpPort: await freePort(Number(process.env.AGENT_HTTP_PORT ?? 9102)),
     webPort: await freePort(18090),
+    ...(typeof prometheus === 'string' ? {} : { configSync: demoConfigSyncYaml(prometheus) }),
     log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'console', name: 'agent' }),
   });
   // The demo's services end with the demo.
   onShutdown(() => agent.close(false));
   const ping = await demoPing(server.url, token, 'demo-host');
+  const rules =
+    typeof prometheus === 'string' ? prometheus : await demoRules(server.url, token, 'demo-host', prometheus);
   // Set up while the first collection runs, so the deploy does not hold the URLs back.
   const releasing = demoRelease({ base: server.url, token, dir, agentName: 'demo-host' });
   // Its failure is reported where it is awaited, not as an unhandled rejection meanwhile.
@@ -157,6 +169,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  agents      ${server.url}/agents   (demo-host: demo-web healthy, demo-worker crash-loops into an alert)\n` +
       `  commands    ${server.url}/api/v1/commands/${ping}   (a ping sent to demo-host over the command channel, and its answer)\n` +
       `  release     ${server.url}/api/v1/release/tasks/${release.taskId}   (${DEMO_PROJECT} ${DEMO_VERSION} deployed to demo-host with docs/templates/deploy-script.sh; on disk in ${dir}/agent/deploys/${DEMO_PROJECT})\n` +
+      `  rules       ${rules}\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n` +
       `  history     ${server.url}/alerts   (a week of demo alerts: resolved, flapping, acknowledged, silenced; a dead letter in ${server.url}/notify/dead-letters)\n\nCtrl-C stops the demo.\n`,
   );
