@@ -210,6 +210,19 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console at 1400 and 3
         },
       ],
     });
+    // A config sync target its agent reports in sync (a failure would raise an alert, and notify).
+    const syncTarget = await call('POST', '/api/v1/sync-targets', {
+      name: 'prometheus-main-rules',
+      kind: 'prometheus',
+      agent_id: agentId,
+      datasource_id: source.id,
+    });
+    await call(
+      'POST',
+      `/api/v1/agent/sync-targets/${syncTarget.id}/status`,
+      { appliedVersion: 1, attemptedVersion: 1, ok: true },
+      agentKey,
+    );
 
     pages.push(
       { name: 'overview', path: '/overview', ready: '[data-testid="overview"][data-loaded="24h"] canvas' },
@@ -234,6 +247,12 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the console at 1400 and 3
       { name: 'release-versions', path: `/release/projects/${project.id}/versions`, ready: ROW },
       { name: 'datasources', path: '/datasources', ready: '[data-testid="datasource-open"]' },
       { name: 'alerting-rules', path: '/alerting-rules', ready: '[data-testid="rule-group-open"]' },
+      { name: 'config-sync', path: '/config-sync', ready: '[data-testid="sync-target-open"]' },
+      {
+        name: 'sync-target',
+        path: `/config-sync/${syncTarget.id}`,
+        ready: '[data-testid="sync-state"][data-state="in-sync"]',
+      },
     );
   });
 

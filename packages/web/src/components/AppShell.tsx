@@ -14,6 +14,7 @@ import {
   RocketOutlined,
   SendOutlined,
   StopOutlined,
+  SyncOutlined,
   TeamOutlined,
   ThunderboltOutlined,
 } from '@ant-design/icons';
@@ -53,6 +54,12 @@ const RuleGroupsPage = lazy(() =>
 );
 const RuleGroupPage = lazy(() =>
   import('../pages/rules/RuleGroupPage.tsx').then((m) => ({ default: m.RuleGroupPage })),
+);
+const SyncTargetsPage = lazy(() =>
+  import('../pages/sync/SyncTargetsPage.tsx').then((m) => ({ default: m.SyncTargetsPage })),
+);
+const SyncTargetPage = lazy(() =>
+  import('../pages/sync/SyncTargetPage.tsx').then((m) => ({ default: m.SyncTargetPage })),
 );
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
@@ -150,6 +157,12 @@ function route(path: string, admin: boolean): Route | undefined {
     const id = decodeURIComponent(group[1]);
     return { menu: '/alerting-rules', title: 'Rule group', page: <RuleGroupPage key={id} id={id} /> };
   }
+  if (path === '/config-sync') return { menu: path, title: 'Config sync', page: <SyncTargetsPage /> };
+  const target = /^\/config-sync\/([^/]+)$/.exec(path);
+  if (target?.[1]) {
+    const id = decodeURIComponent(target[1]);
+    return { menu: '/config-sync', title: 'Sync target', page: <SyncTargetPage key={id} id={id} /> };
+  }
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
@@ -210,6 +223,7 @@ export function AppShell({ user }: { user: User }) {
     nav('/release', 'Releases', 'nav-release', <RocketOutlined />),
     nav('/datasources', 'Data sources', 'nav-datasources', <DatabaseOutlined />),
     nav('/alerting-rules', 'Alerting rules', 'nav-alerting-rules', <ThunderboltOutlined />),
+    nav('/config-sync', 'Config sync', 'nav-config-sync', <SyncOutlined />),
     {
       type: 'group' as const,
       key: 'notify',
