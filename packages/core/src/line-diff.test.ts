@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineDiff, unifiedDiff } from './line-diff.ts';
+import { DiffTooLong, lineDiff, unifiedDiff } from './line-diff.ts';
 
 const ops = (a: string, b: string) => lineDiff(a, b).map((l) => `${l.op}${l.line}`);
 
@@ -31,8 +31,22 @@ describe('lineDiff', () => {
     ).toBe(b.trimEnd());
   });
 
-  it('refuses inputs too long to diff in bounded memory', () => {
-    expect(() => lineDiff('x\n'.repeat(6000), '')).toThrow(/too long to diff/);
+  it('refuses a changed middle too long to diff in bounded memory', () => {
+    expect(() => lineDiff('x\n'.repeat(6000), '')).toThrow(DiffTooLong);
+  });
+
+  it('diffs a small edit to a file far longer than the limit', () => {
+    const big = Array.from({ length: 20_000 }, (_, k) => `line ${k}`);
+    const edited = [...big];
+    edited[10_000] = 'changed';
+    const d = lineDiff(big.join('\n'), edited.join('\n'));
+    expect(d).toHaveLength(20_001);
+    expect(d.filter((l) => l.op !== ' ')).toEqual([
+      { op: '-', line: 'line 10000' },
+      { op: '+', line: 'changed' },
+    ]);
+    expect(d[9_999]).toEqual({ op: ' ', line: 'line 9999' });
+    expect(d.at(-1)).toEqual({ op: ' ', line: 'line 19999' });
   });
 });
 

@@ -4,19 +4,44 @@ export interface DiffLine {
   line: string;
 }
 
-/** Beyond this many lines on a side the diff is refused rather than computed in quadratic memory. */
+/**
+ * Beyond this many changed lines on a side (after the common head and tail are set aside) the
+ * diff is refused rather than computed in quadratic memory.
+ */
 export const MAX_DIFF_LINES = 5000;
+
+/** Two texts whose differing middle is too long to diff: callers answer it as a client error. */
+export class DiffTooLong extends Error {
+  override name = 'DiffTooLong';
+  constructor(readonly lines: number) {
+    super(`too long to diff: ${lines} changed lines (at most ${MAX_DIFF_LINES})`);
+  }
+}
 
 /**
  * The lines of `after` against `before`, by longest common subsequence: every line of both, in
- * order, marked kept, removed or added. Rule files and configurations are small; inputs above
- * MAX_DIFF_LINES lines throw.
+ * order, marked kept, removed or added. The lines both share at the start and at the end are
+ * kept without entering the quadratic part, so a small edit to a large file is cheap; a middle
+ * above MAX_DIFF_LINES lines throws DiffTooLong.
  */
 export function lineDiff(before: string, after: string): DiffLine[] {
   const a = before === '' ? [] : before.replace(/\n$/, '').split('\n');
   const b = after === '' ? [] : after.replace(/\n$/, '').split('\n');
-  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES)
-    throw new Error(`too long to diff: ${Math.max(a.length, b.length)} lines (at most ${MAX_DIFF_LINES})`);
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
+    tail++;
+  const kept = (lines: string[]): DiffLine[] => lines.map((line) => ({ op: ' ', line }));
+  return [
+    ...kept(a.slice(0, head)),
+    ...middleDiff(a.slice(head, a.length - tail), b.slice(head, b.length - tail)),
+    ...kept(a.slice(a.length - tail)),
+  ];
+}
+
+function middleDiff(a: string[], b: string[]): DiffLine[] {
+  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) throw new DiffTooLong(Math.max(a.length, b.length));
   const w = b.length + 1;
   // lcs[i * w + j]: the longest common subsequence of a[i..] and b[j..].
   const lcs = new Uint16Array((a.length + 1) * w);

@@ -156,5 +156,32 @@ describe.runIf(have('promtool') && have('vmalert')).each(all)(
         expect([res.status, res.body.errors?.[0]?.path], JSON.stringify(res.body)).toEqual([400, path]);
       }
     });
+
+    it('diffs a small change to a large Alertmanager configuration, and refuses one too changed to diff with a 422', async () => {
+      const t = await start();
+      const receivers = (n: number, tag: string) =>
+        Array.from(
+          { length: n },
+          (_, k) => `  - name: r${k}\n    webhook_configs: [{url: "http://h/${tag}${k}"}]\n`,
+        ).join('');
+      const base = (tag: string, changed = '') =>
+        `route:\n  receiver: r0\nreceivers:\n${receivers(3000, tag)}${changed}`;
+      const body = (base_config: string) => ({
+        name: 'am-big',
+        kind: 'alertmanager',
+        base_config,
+        webhook_url: 'http://o/api/v1/webhooks/alertmanager',
+        password_file: '/k',
+      });
+      const { id } = (await t.api('POST', S, body(base('a')))).body;
+      expect((await t.api('PUT', `${S}/${id}`, body(base('a', '  - name: extra\n')))).status).toBe(200);
+      const small = await t.api('GET', `${S}/${id}/diff?from=1&to=2`);
+      expect(small.status).toBe(200);
+      expect(small.body.diff).toMatch(/^\+ +- name: extra$/m);
+      expect((await t.api('PUT', `${S}/${id}`, body(base('b')))).status).toBe(200);
+      const huge = await t.api('GET', `${S}/${id}/diff?from=1&to=3`);
+      expect(huge.status, JSON.stringify(huge.body)).toBe(422);
+      expect(huge.body.detail).toMatch(/too long to diff: \d+ changed lines \(at most 5000\)/);
+    });
   },
 );

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { DiffTooLong } from '@opsfleet/core';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -152,6 +153,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
         .type(PROBLEM)
         .send(new Problem(400, 'Bad Request', detail, errors).body(instance));
     }
+    if (err instanceof DiffTooLong)
+      return reply
+        .code(422)
+        .type(PROBLEM)
+        .send(
+          new Problem(
+            422,
+            'Unprocessable Content',
+            `${err.message}: read the two versions and compare them outside opsfleet`,
+          ).body(instance),
+        );
     // A rename onto a name in use: the unique index answers, whichever table it is.
     if (((err as { cause?: { code?: string } }).cause?.code ?? err.code) === '23505')
       return reply
