@@ -214,8 +214,10 @@ describe.runIf(
         .fill('route:\n  receiver: pager\nreceivers:\n  - name: pager\n');
       await page.getByTestId('sync-target-form-submit').click();
       await expect.poll(() => desired.textContent(), UI).toBe('1');
+      // The server minted the key its Alertmanager sends alerts with; the page says so, never shows it.
+      expect(await page.getByTestId('sync-ingest-key').textContent()).toMatch(/^held by the server/);
       const am = (await targets()).items.find((t) => t.name === 'am-eu');
-      expect(am).toMatchObject({ desiredVersion: 1 });
+      expect(am).toMatchObject({ desiredVersion: 1, hasIngestKey: true });
     });
   });
 });

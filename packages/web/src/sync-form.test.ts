@@ -19,6 +19,7 @@ const stored: SyncTarget = {
   baseConfig: 'route:\n  receiver: pager\nreceivers:\n  - name: pager\n',
   webhookUrl: 'http://10.0.0.5:8080/api/v1/webhooks/alertmanager',
   passwordFile: '/etc/alertmanager/opsfleet.key',
+  hasIngestKey: true,
   latestVersion: 2,
   pinnedVersion: null,
   desiredVersion: 2,

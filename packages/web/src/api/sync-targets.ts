@@ -21,7 +21,7 @@ export interface SyncTarget {
   webhookUrl: string;
   passwordFile: string;
   /** Alertmanager: whether the server holds the ingest key its ConfigAgent writes to `passwordFile`. */
-  hasIngestKey?: boolean;
+  hasIngestKey: boolean;
   latestVersion: number | null;
   pinnedVersion: number | null;
   /** The pinned version, else the newest: what the peer should load. */

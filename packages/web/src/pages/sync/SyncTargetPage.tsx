@@ -167,6 +167,15 @@ export function SyncTargetPage({ id }: { id: string }) {
                   label: 'Password file',
                   children: <span className="opsfleet-mono">{t.passwordFile}</span>,
                 },
+                {
+                  key: 'key',
+                  label: 'Ingest key',
+                  children: (
+                    <span data-testid="sync-ingest-key">
+                      {t.hasIngestKey ? 'held by the server, written there by the ConfigAgent' : 'none yet'}
+                    </span>
+                  ),
+                },
               ]
             : []),
         ]}

@@ -275,11 +275,11 @@ export function SyncTargetForm({
             name="passwordFile"
             label="Password file"
             extra={`Where the ConfigAgent writes the ingest key on the Alertmanager host (an absolute path).${
-              stored?.hasIngestKey === undefined
-                ? ''
-                : stored.hasIngestKey
+              stored
+                ? stored.hasIngestKey
                   ? ' The server holds its key.'
                   : ' The server holds no key for it yet.'
+                : ' The server makes the key.'
             }`}
             rules={[{ required: true, whitespace: true, message: 'an absolute path' }]}
           >
