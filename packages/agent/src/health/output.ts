@@ -41,8 +41,13 @@ export function keptText(kept: Buffer, total: number): string {
     : body;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** `text` cut to `limit` bytes of UTF-8, with the same note as BoundedOutput when it was cut. */
 export function boundText(text: string, limit = MAX_OUTPUT): string {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8, so a short text fits whole, and without
+  // surrogates encoding and decoding it gives it back unchanged: most outputs need no copy.
+  if (text.length * 3 <= limit && !SURROGATE.test(text)) return text;
   const out = new BoundedOutput(limit);
   out.add(text);
   return out.text();

@@ -555,7 +555,7 @@ export class Rotator {
     this.counters.checks++;
     const now = this.now();
     let next = this.interval;
-    let all = await listAllLogFiles(dir);
+    let all = listAllLogFiles(dir);
     // Bytes per ms each live file grew since the last check (its size then was taken after
     // that check's rotation).
     const rates = new Map<string, number>();
@@ -575,7 +575,7 @@ export class Rotator {
         this.error(err, t.name);
       }
     }
-    if (changed) all = await listAllLogFiles(dir);
+    if (changed) all = listAllLogFiles(dir);
     for (const t of this.targets.values()) {
       const files = (all.get(t.name) ?? []).filter((f) => f.index >= 0);
       const s = this.service(t.name);
