@@ -237,6 +237,9 @@ services: []
       // The ingest key is on the Alertmanager host only, readable by its owner.
       expect(readFileSync(paths.amKey, 'utf8')).toMatch(/\S{20,}/);
       expect((await target(ids.am)).lastError).toBeNull();
+    // Each agent report says how the peer itself is: up, and its own last reload worked.
+    for (const id of [ids.prom, ids.vm, ids.am])
+      expect((await target(id)).peer).toMatchObject({ up: true, reloadSuccessful: true });
     });
 
     it('brings the alert in through Alertmanager and through vmalert, linked to its rule', async () => {

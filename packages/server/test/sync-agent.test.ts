@@ -157,6 +157,24 @@ describe.each(all)('the ConfigAgent’s calls on $name', { timeout: 60_000 }, (b
     let target = (await t.api('GET', `${S}/${id}`)).body;
     expect(target).toMatchObject({ appliedVersion: 1, desiredVersion: 1, inSync: true, lastError: null });
     expect(Date.now() - Date.parse(target.lastAttemptAt)).toBeLessThan(60_000);
+    expect(target.peer).toBeNull();
+
+    // The peer as the agent sees it is kept until a report says otherwise.
+    const down = { up: false, reloadSuccessful: null, error: 'http://127.0.0.1:9093/metrics: ECONNREFUSED' };
+    await status({ appliedVersion: 1, attemptedVersion: 1, ok: true, peer: down });
+    await status({ appliedVersion: 1, attemptedVersion: 1, ok: true });
+    target = (await t.api('GET', `${S}/${id}`)).body;
+    expect(target.peer).toMatchObject(down);
+    expect(Date.now() - Date.parse(target.peer.checkedAt)).toBeLessThan(60_000);
+    await status({
+      appliedVersion: 1,
+      attemptedVersion: 1,
+      ok: true,
+      peer: { up: true, reloadSuccessful: true },
+    });
+    expect((await t.api('GET', `${S}/${id}`)).body.peer).toMatchObject({ up: true, reloadSuccessful: true });
+    const badPeer = await status({ appliedVersion: 1, attemptedVersion: 1, ok: true, peer: { up: 'yes' } });
+    expect([badPeer.status, badPeer.body.errors?.[0]?.path]).toEqual([400, 'body.peer.up']);
 
     // Another agent's target, or none, is not found; a version the target never had is refused.
     expect((await status({ appliedVersion: 1, attemptedVersion: 1, ok: true }, db)).status).toBe(404);

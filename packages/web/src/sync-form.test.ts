@@ -27,6 +27,7 @@ const stored: SyncTarget = {
   inSync: false,
   lastAttemptAt: null,
   lastError: null,
+  peer: null,
   createdAt: '2026-12-07T00:00:00Z',
   updatedAt: '2026-12-07T00:00:00Z',
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstLine, syncSummary, versionsText } from './sync-status.ts';
+import { firstLine, peerSummary, syncSummary, versionsText } from './sync-status.ts';
 
 const base = {
   agentId: 'a1',
@@ -85,5 +85,31 @@ describe('a sync target’s state', () => {
     ['reload failed', 'reload failed'],
   ])('takes the first line of %j', (text, line) => {
     expect(firstLine(text)).toBe(line);
+  });
+});
+
+describe('the peer as its ConfigAgent saw it', () => {
+  const at = '2026-12-07T19:00:00.000Z';
+  it.each([
+    [null, 'not reported'],
+    [
+      { up: false, reloadSuccessful: null, error: 'http://p/metrics: connect ECONNREFUSED', checkedAt: at },
+      'unreachable',
+    ],
+    [{ up: true, reloadSuccessful: false, checkedAt: at }, 'last reload failed'],
+    [{ up: true, reloadSuccessful: true, checkedAt: at }, 'up'],
+    [{ up: true, reloadSuccessful: null, checkedAt: at }, 'up'],
+  ] as const)('%j → %s', (peer, label) => {
+    expect(peerSummary(peer).label).toBe(label);
+  });
+  it('says why an unreachable peer is', () => {
+    expect(
+      peerSummary({
+        up: false,
+        reloadSuccessful: null,
+        error: 'http://p/metrics: connect ECONNREFUSED',
+        checkedAt: at,
+      }).detail,
+    ).toContain('ECONNREFUSED');
   });
 });

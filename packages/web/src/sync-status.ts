@@ -73,3 +73,19 @@ export function firstLine(text: string | null): string {
       .find((l) => l !== '') ?? ''
   );
 }
+
+/** The peer as its ConfigAgent last saw it, in a few words and a colour. */
+export function peerSummary(peer: SyncTarget['peer']): { label: string; color: string; detail: string } {
+  if (!peer)
+    return { label: 'not reported', color: 'default', detail: 'Its ConfigAgent has not looked at it yet.' };
+  if (!peer.up)
+    return { label: 'unreachable', color: 'red', detail: peer.error ?? 'Its /metrics did not answer.' };
+  if (peer.reloadSuccessful === false)
+    return {
+      label: 'last reload failed',
+      color: 'red',
+      detail:
+        'The peer says its last configuration reload failed; it keeps running the configuration before it.',
+    };
+  return { label: 'up', color: 'green', detail: 'It answers, and its last reload worked.' };
+}

@@ -4,7 +4,7 @@ import type { ConfigSyncSettings, ConfigTarget } from '../spec.ts';
 import { writeFileAtomic } from '../supervisor/state-file.ts';
 import { readOwned, writeKeeping, writeOwned } from './disk.ts';
 import { changedPaths, type DiskFiles, placeFiles } from './layout.ts';
-import { reloadAndVerify, validate } from './peer-io.ts';
+import { type PeerHealth, reloadAndVerify, validate } from './peer-io.ts';
 
 /** A target's desired version as the server hands it to this agent. */
 export interface Desired {
@@ -34,6 +34,7 @@ export interface Report {
   attemptedVersion: number | null;
   ok: boolean;
   error?: string;
+  peer?: PeerHealth;
 }
 
 export interface ApplyContext {

@@ -11,6 +11,7 @@ import {
   repairDrift,
   type TargetState,
 } from './apply.ts';
+import { peerHealth } from './peer-io.ts';
 
 export interface ConfigSyncLog {
   info(obj: object, msg: string): void;
@@ -52,7 +53,7 @@ export class ConfigSync {
   private saved: Saved;
   /** Reports not yet taken by the server, and the last one it took, per target id. */
   private readonly pending = new Map<string, Report>();
-  private readonly acked = new Map<string, string>();
+  private readonly acked = new Map<string, Report>();
   private pass: Promise<PassResult[]> = Promise.resolve([]);
   private loop?: Promise<void>;
   private lastProblem?: string;
@@ -120,7 +121,12 @@ export class ConfigSync {
 
   private async one(want: Desired, force: boolean): Promise<PassResult> {
     const target = this.opts.settings.targets.find((t) => t.name === want.name);
-    const result = (report: Report): PassResult => {
+    // Every report carries the peer as it is now, so a change of either is sent.
+    const result = async (bare: Report): Promise<PassResult> => {
+      const report =
+        target && target.kind === want.kind
+          ? { ...bare, peer: await peerHealth(target, this.opts.settings.timeout, this.stop.signal) }
+          : bare;
       const old = this.pending.get(want.id);
       // A repair this pass stays the news until the server has it.
       if (report.ok && old && !old.ok && old.appliedVersion === report.appliedVersion)
@@ -149,8 +155,10 @@ export class ConfigSync {
         this.save(target.name, { ...state, targetId: want.id, version: want.version });
       return result({ appliedVersion: want.version, attemptedVersion: want.version, ok: true });
     }
-    if (state.failedHash === want.hash && !force)
-      return resultOf(want, this.pending.get(want.id) ?? failedAgain(state, want));
+    if (state.failedHash === want.hash && !force) {
+      const last = this.pending.get(want.id) ?? this.acked.get(want.id);
+      return last && !last.ok ? result(last) : resultOf(want, failedAgain(state, want));
+    }
     const out = await applyVersion(this.context(target), state, want);
     this.save(target.name, out.state);
     this.opts.log[out.report.ok ? 'info' : 'warn'](
@@ -166,14 +174,13 @@ export class ConfigSync {
 
   private async sendReports(): Promise<void> {
     for (const [id, report] of this.pending) {
-      const key = JSON.stringify(report);
-      if (this.acked.get(id) === key) {
+      if (JSON.stringify(this.acked.get(id)) === JSON.stringify(report)) {
         this.pending.delete(id);
         continue;
       }
       try {
         await this.client.call('POST', `/api/v1/agent/sync-targets/${id}/status`, report, this.stop.signal);
-        this.acked.set(id, key);
+        this.acked.set(id, report);
         this.pending.delete(id);
       } catch (err) {
         this.problem(`status of ${id}: ${(err as Error).message}`);

@@ -54,6 +54,30 @@ async function facts(target: ConfigTarget, signal: AbortSignal): Promise<ReloadF
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
+/** What the server shows of the peer: its /metrics answers, and its own last reload verdict. */
+export interface PeerHealth {
+  up: boolean;
+  reloadSuccessful: boolean | null;
+  error?: string;
+}
+
+export async function peerHealth(
+  target: ConfigTarget,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<PeerHealth> {
+  try {
+    const f = await facts(target, AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]));
+    return { up: true, reloadSuccessful: f.successful === undefined ? null : f.successful === 1 };
+  } catch (err) {
+    return {
+      up: false,
+      reloadSuccessful: null,
+      error: `${target.url}/metrics: ${(err as Error).message}`.slice(0, 1000),
+    };
+  }
+}
+
 /**
  * Asks the peer to reload and waits until its own metrics say the reload happened and worked:
  * `*_config_last_reload_successful` and a success timestamp not older than the request

@@ -34,6 +34,14 @@ const Body = z
   })
   .strict();
 
+const PeerHealth = z.object({
+  up: z.boolean().describe('its /metrics answered'),
+  reloadSuccessful: z
+    .boolean()
+    .nullable()
+    .describe('its own *_config_last_reload_successful; null when it does not say'),
+  error: z.string().max(1000).optional().describe('why it could not be read'),
+});
 const Target = z.object({
   id: z.string(),
   name: z.string(),
@@ -53,6 +61,9 @@ const Target = z.object({
   inSync: z.boolean(),
   lastAttemptAt: z.string().nullable(),
   lastError: z.string().nullable(),
+  peer: PeerHealth.extend({ checkedAt: z.string() })
+    .nullable()
+    .describe('what its ConfigAgent last saw of the peer; null until it reported'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -92,6 +103,7 @@ const Status = z
     attemptedVersion: z.number().int().min(1).nullable().describe('the version this attempt tried to apply'),
     ok: z.boolean(),
     error: z.string().max(16_000).optional().describe('why it failed: the tool output, the reload error'),
+    peer: PeerHealth.strict().optional().describe('the peer as the agent sees it now'),
   })
   .strict();
 const Id = z.object({ id: z.uuid() });

@@ -23,6 +23,8 @@ export interface SyncTargetRow {
   ingest_key_id: string | null;
   sealed_ingest_key: string | null;
   failing_since: string | Date | null;
+  peer_health: unknown;
+  peer_checked_at: string | Date | null;
   latest_version: number | null;
   created_at: string | Date;
   updated_at: string | Date;
@@ -47,7 +49,7 @@ export interface VersionRow {
 
 const COLUMNS = sql`t.id, t.name, t.kind, t.agent_id, t.datasource_id, t.base_config, t.webhook_url, t.password_file,
   t.pinned_version,
-  t.applied_version, t.last_attempt_at, t.last_error, t.ingest_key_id, t.sealed_ingest_key, t.failing_since,
+  t.applied_version, t.last_attempt_at, t.last_error, t.ingest_key_id, t.sealed_ingest_key, t.failing_since, t.peer_health, t.peer_checked_at,
   t.created_at, t.updated_at,
   (SELECT max(version) FROM sync_target_versions v WHERE v.target_id = t.id) AS latest_version`;
 
@@ -128,12 +130,15 @@ export const syncStore = {
   async report(
     tx: Tx,
     id: string,
-    r: { appliedVersion: number | null; error: string | null; failingSince: Date | null },
+    r: { appliedVersion: number | null; error: string | null; failingSince: Date | null; peer?: object },
   ): Promise<void> {
+    const peer = r.peer ? JSON.stringify(r.peer) : null;
     await tx.execute(sql`
       UPDATE sync_targets SET applied_version = COALESCE(${r.appliedVersion}::integer, applied_version),
         last_attempt_at = now(), last_error = ${r.error},
-        failing_since = ${r.failingSince?.toISOString() ?? null}::timestamptz
+        failing_since = ${r.failingSince?.toISOString() ?? null}::timestamptz,
+        peer_health = COALESCE(${peer}::jsonb, peer_health),
+        peer_checked_at = CASE WHEN ${peer}::jsonb IS NULL THEN peer_checked_at ELSE now() END
       WHERE id = ${id}::uuid`);
   },
 

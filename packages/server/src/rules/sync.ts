@@ -45,6 +45,7 @@ export const syncTargetView = (r: SyncTargetRow) => {
     inSync: desired !== null && r.applied_version === desired,
     lastAttemptAt: iso(r.last_attempt_at),
     lastError: r.last_error,
+    peer: r.peer_health ? { ...parsed<PeerHealth>(r.peer_health), checkedAt: iso(r.peer_checked_at)! } : null,
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!,
   };
@@ -81,11 +82,19 @@ export const SYNC_COMMAND = 'config.sync';
 const SYNC_COMMAND_TIMEOUT_MS = 5 * 60_000;
 
 /** What a ConfigAgent reports after applying (or failing to apply) a target's configuration. */
+/** What the ConfigAgent sees of the peer: whether its /metrics answers, and its own last reload verdict. */
+export interface PeerHealth {
+  up: boolean;
+  reloadSuccessful: boolean | null;
+  error?: string;
+}
+
 export interface SyncStatus {
   appliedVersion: number | null;
   attemptedVersion: number | null;
   ok: boolean;
   error?: string;
+  peer?: PeerHealth;
 }
 
 /**
@@ -394,6 +403,7 @@ export class SyncService {
         appliedVersion: s.appliedVersion,
         error,
         failingSince: streak.failingSince,
+        ...(s.peer ? { peer: s.peer } : {}),
       });
       return { before: { since, error: locked.last_error }, after: (await store.get(tx, id))!, streak };
     });

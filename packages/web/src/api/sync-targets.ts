@@ -32,8 +32,19 @@ export interface SyncTarget {
   lastAttemptAt: string | null;
   /** The tool output of the last failed attempt; null after a good one. */
   lastError: string | null;
+  /** What its ConfigAgent last saw of the peer; null until it reported. */
+  peer: PeerHealth | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface PeerHealth {
+  /** Its /metrics answered. */
+  up: boolean;
+  /** Its own `*_config_last_reload_successful`; null when it does not say. */
+  reloadSuccessful: boolean | null;
+  error?: string;
+  checkedAt: string;
 }
 
 export interface SyncTargetBody {

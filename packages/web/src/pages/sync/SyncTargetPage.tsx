@@ -31,7 +31,7 @@ import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { dateTime } from '../../format.ts';
 import { useAutoRefresh, useLoad } from '../../hooks.ts';
 import { navigate } from '../../router.ts';
-import { syncSummary } from '../../sync-status.ts';
+import { peerSummary, syncSummary } from '../../sync-status.ts';
 import { useCanWriteRules } from '../rules/RuleGroupsPage.tsx';
 import { loadSyncNames, nameOf, SyncBadge, SyncTargetForm } from './SyncTargetsPage.tsx';
 
@@ -58,6 +58,7 @@ export function SyncTargetPage({ id }: { id: string }) {
   if (!data) return null;
   const { target: t, names } = data;
   const summary = syncSummary(t);
+  const peer = peerSummary(t.peer);
 
   const pin = async (version: number | null) => {
     try {
@@ -159,6 +160,18 @@ export function SyncTargetPage({ id }: { id: string }) {
             key: 'attempt',
             label: 'Last attempt',
             children: <RelativeTime iso={t.lastAttemptAt} />,
+          },
+          {
+            key: 'peer',
+            label: 'Peer',
+            children: (
+              <Space size={4} wrap>
+                <Tag color={peer.color} title={peer.detail} data-testid="sync-peer">
+                  {peer.label}
+                </Tag>
+                {t.peer && <RelativeTime iso={t.peer.checkedAt} />}
+              </Space>
+            ),
           },
           ...(t.kind === 'alertmanager'
             ? [
