@@ -237,9 +237,9 @@ services: []
       // The ingest key is on the Alertmanager host only, readable by its owner.
       expect(readFileSync(paths.amKey, 'utf8')).toMatch(/\S{20,}/);
       expect((await target(ids.am)).lastError).toBeNull();
-    // Each agent report says how the peer itself is: up, and its own last reload worked.
-    for (const id of [ids.prom, ids.vm, ids.am])
-      expect((await target(id)).peer).toMatchObject({ up: true, reloadSuccessful: true });
+      // Each agent report says how the peer itself is: up, and its own last reload worked.
+      for (const id of [ids.prom, ids.vm, ids.am])
+        expect((await target(id)).peer).toMatchObject({ up: true, reloadSuccessful: true });
     });
 
     it('brings the alert in through Alertmanager and through vmalert, linked to its rule', async () => {
@@ -276,6 +276,15 @@ services: []
       await waitFor('vmalert runs the edited rule', async () =>
         (await vmRules())[0]?.query.includes('-1') ? true : undefined,
       );
+
+      // The server pushed the new version: a config.sync command the agent ran.
+      const pushed = await waitFor('a config.sync command answered', async () => {
+        const list = (await api('GET', `/api/v1/commands?agent=${ids.agent}&kind=config.sync&limit=50`))
+          .items as Answer[];
+        return list.find((c) => c.state === 'succeeded');
+      });
+      const ran = await api('GET', `/api/v1/commands/${pushed.id}`);
+      expect(ran.result.targets.map((r: Answer) => r.target).sort()).toEqual(['am', 'prom', 'vm']);
 
       await api('POST', `/api/v1/sync-targets/${ids.prom}/pin`, { version: 1 });
       await waitFor('Prometheus back on version 1', async () => {
