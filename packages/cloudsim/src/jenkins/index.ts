@@ -1,0 +1,5 @@
+export * from './console.ts';
+export * from './crumb.ts';
+export * from './json.ts';
+export * from './model.ts';
+export * from './server.ts';
