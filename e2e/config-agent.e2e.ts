@@ -8,6 +8,7 @@ import {
   repairDrift,
   type TargetState,
 } from '../packages/agent/src/config-sync/apply.ts';
+import { ConfigSync } from '../packages/agent/src/config-sync/index.ts';
 import { ConfigSyncSpec, type ConfigTarget } from '../packages/agent/src/spec.ts';
 import {
   type Peer,
@@ -174,6 +175,31 @@ describe.runIf(peerAvailable('prometheus', 'prometheus') && peerAvailable('vmale
       expect(readdirSync(join(dir, 'prom')).sort()).toEqual(['operator-own.yml', 'opsfleet-g-abc123.yml']);
       expect((await rulesOf(prom.url)).sort()).toEqual(['vector(1)', 'vector(2)']);
       expect(await repairDrift(ctx, state)).toBeUndefined();
+    });
+
+    it('keeps repairing the last good files while the server cannot be reached', async () => {
+      const agentDir = join(dir, 'agent');
+      mkdirSync(join(agentDir, 'config-sync'), { recursive: true });
+      writeFileSync(join(agentDir, 'config-sync', 'state.json'), JSON.stringify({ targets: { t: state } }));
+      const warnings: string[] = [];
+      const sync = new ConfigSync({
+        settings: ConfigSyncSpec.parse({ timeout: '10s', targets: [promTarget()] }),
+        server: { url: 'http://127.0.0.1:9', token: 'k' },
+        dataDir: agentDir,
+        host: 'h',
+        log: { info: () => {}, warn: (_o, msg) => warnings.push(msg) },
+      });
+      const file = join(dir, 'prom', 'opsfleet-g-abc123.yml');
+      for (const pass of [1, 2]) {
+        writeFileSync(file, BROKEN);
+        expect(await sync.syncNow()).toEqual([]);
+        expect(readFileSync(file, 'utf8'), `pass ${pass}`).toBe(GOOD('vector(1)'));
+      }
+      expect(await rulesOf(prom.url)).toContain('vector(1)');
+      // The server being down is said once, however many passes find it so.
+      expect(warnings.filter((w) => w.includes('the server did not answer'))).toHaveLength(1);
+      expect(warnings.filter((w) => w.includes('a report did not reach the server'))).toHaveLength(1);
+      await sync.close();
     });
 
     it('waits for vmalert’s own verdict: its reload endpoint says 200 even when it refuses', async () => {

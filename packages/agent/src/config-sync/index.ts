@@ -56,7 +56,8 @@ export class ConfigSync {
   private readonly acked = new Map<string, Report>();
   private pass: Promise<PassResult[]> = Promise.resolve([]);
   private loop?: Promise<void>;
-  private lastProblem?: string;
+  /** The last problem logged per call, so a server that stays down is one line, not one a pass. */
+  private readonly problems = new Map<'fetch' | 'report', string>();
 
   constructor(private readonly opts: ConfigSyncOptions) {
     this.client = new ServerApi(opts.server.url, opts.server.token);
@@ -109,9 +110,9 @@ export class ConfigSync {
           this.stop.signal,
         )
       ).items;
-      this.lastProblem = undefined;
+      this.problems.delete('fetch');
     } catch (err) {
-      this.problem((err as Error).message);
+      this.problem('fetch', (err as Error).message);
     }
     const results: PassResult[] = [];
     for (const want of desired ?? []) results.push(await this.one(want, force));
@@ -182,8 +183,9 @@ export class ConfigSync {
         await this.client.call('POST', `/api/v1/agent/sync-targets/${id}/status`, report, this.stop.signal);
         this.acked.set(id, report);
         this.pending.delete(id);
+        this.problems.delete('report');
       } catch (err) {
-        this.problem(`status of ${id}: ${(err as Error).message}`);
+        this.problem('report', (err as Error).message);
         return;
       }
     }
@@ -198,13 +200,14 @@ export class ConfigSync {
     };
   }
 
-  /** Logged once until it changes: a server that stays down is one line, not one a pass. */
-  private problem(message: string): void {
-    if (message === this.lastProblem) return;
-    this.lastProblem = message;
+  private problem(call: 'fetch' | 'report', message: string): void {
+    if (this.problems.get(call) === message) return;
+    this.problems.set(call, message);
     this.opts.log.warn(
       { err: message },
-      'config sync: the server did not answer; keeping the last good configurations',
+      call === 'fetch'
+        ? 'config sync: the server did not answer; keeping the last good configurations'
+        : 'config sync: a report did not reach the server; it is sent again next pass',
     );
   }
 
