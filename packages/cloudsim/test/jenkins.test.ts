@@ -216,6 +216,7 @@ describe('Jenkins simulator over HTTP', () => {
     const root = await ok.json();
     expect(root.jobs.map((j: { name: string }) => j.name)).toEqual(['dumps', 'off', 'plain', 'stuck']);
     expect((await get('/api/json', {})).status).toBe(403);
+    expect((await (await get('/me/api/json')).json()).id).toBe('ci');
   });
 
   it('needs a crumb bound to the session for password auth; an API token needs none', async () => {
@@ -305,6 +306,17 @@ describe('Jenkins simulator over HTTP', () => {
     expect(folder.jobs).toEqual([
       expect.objectContaining({ name: 'analyse', url: `${url}/job/dumps/job/analyse/` }),
     ]);
+    // A tree asking for nested jobs gets them (how python-jenkins walks folders); depth 0 does not.
+    const plainRoot = await (await get('/api/json')).json();
+    expect(plainRoot.jobs.find((j: { name: string }) => j.name === 'dumps').jobs).toBeUndefined();
+    const deep = await (await get('/api/json?tree=jobs[name,jobs[name,url]]')).json();
+    expect(deep.jobs.find((j: { name: string }) => j.name === 'dumps')).toEqual({
+      _class: 'com.cloudbees.hudson.plugins.folder.Folder',
+      name: 'dumps',
+      jobs: [
+        { _class: 'hudson.model.FreeStyleProject', name: 'analyse', url: `${url}/job/dumps/job/analyse/` },
+      ],
+    });
     expect((await get('/job/plain/999/api/json')).status).toBe(404);
     expect((await get('/queue/item/99999/api/json')).status).toBe(404);
   });

@@ -40,16 +40,27 @@ export function jobColor(job: JobState, now: number): string {
 const buildRef = (base: string, b: Build | undefined) =>
   b ? { _class: BUILD_CLASS, number: b.number, url: `${jobUrl(base, b.job)}${b.number}/` } : null;
 
-/** Item summary as folders and the root list their children. */
-export function itemSummary(model: JenkinsModel, base: string, name: string, now: number) {
+/**
+ * Item summary as folders and the root list their children. `deep` nests a folder's own jobs:
+ * Jenkins exports them when a `tree` asks for them (`jobs[name,jobs[name]]`), not at depth 0.
+ */
+export function itemSummary(
+  model: JenkinsModel,
+  base: string,
+  name: string,
+  now: number,
+  deep: boolean,
+): Record<string, unknown> {
   const job = model.jobs.get(name);
   const short = name.split('/').at(-1);
-  return job
-    ? { _class: JOB_CLASS, name: short, url: jobUrl(base, name), color: jobColor(job, now) }
-    : { _class: FOLDER_CLASS, name: short, url: jobUrl(base, name) };
+  if (job) return { _class: JOB_CLASS, name: short, url: jobUrl(base, name), color: jobColor(job, now) };
+  const folder = { _class: FOLDER_CLASS, name: short, url: jobUrl(base, name) };
+  return deep
+    ? { ...folder, jobs: model.children(name).map((c) => itemSummary(model, base, c, now, deep)) }
+    : folder;
 }
 
-export function folderJson(model: JenkinsModel, base: string, name: string, now: number) {
+export function folderJson(model: JenkinsModel, base: string, name: string, now: number, deep: boolean) {
   return {
     _class: FOLDER_CLASS,
     actions: [],
@@ -59,7 +70,7 @@ export function folderJson(model: JenkinsModel, base: string, name: string, now:
     fullName: name,
     name: name.split('/').at(-1),
     url: jobUrl(base, name),
-    jobs: model.children(name).map((c) => itemSummary(model, base, c, now)),
+    jobs: model.children(name).map((c) => itemSummary(model, base, c, now, deep)),
   };
 }
 

@@ -265,7 +265,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
           quietingDown: false,
           useCrumbs: opts.crumbIssuer !== false,
           useSecurity: true,
-          jobs: model.children('').map((c) => itemSummary(model, base, c, t)),
+          jobs: model.children('').map((c) => itemSummary(model, base, c, t, tree !== null)),
         },
         tree,
       );
@@ -277,6 +277,18 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
         authorities: auth.user ? ['authenticated'] : [],
         name: userName,
       });
+    if (seg.join('/') === 'me/api/json' && auth.user)
+      return json(
+        {
+          _class: 'hudson.model.User',
+          absoluteUrl: `${base}/user/${encodeURIComponent(userName)}`,
+          description: null,
+          fullName: userName,
+          id: userName,
+          property: [],
+        },
+        tree,
+      );
     if (seg.join('/') === 'crumbIssuer/api/json') {
       if (opts.crumbIssuer === false) return html(404, 'Not Found', path);
       let session = sessionOf(req);
@@ -313,7 +325,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
     const rest = seg.slice(i);
     if (!name || (!model.jobs.has(name) && !model.isFolder(name))) return html(404, 'Not Found', path);
     if (!model.jobs.has(name)) {
-      if (rest.join('/') === 'api/json') return json(folderJson(model, base, name, t), tree);
+      if (rest.join('/') === 'api/json') return json(folderJson(model, base, name, t, tree !== null), tree);
       if (rest.length === 0)
         return { status: 200, headers: { 'content-type': 'text/html' }, body: `<html>${name}</html>` };
       return html(404, 'Not Found', path);
