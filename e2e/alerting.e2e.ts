@@ -1,13 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cloudsim, DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
-import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { silentLogger } from '@opsfleet/core';
 import { createServer, openDatabase, type Server } from '@opsfleet/server';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExporterOnCloudsim, startExporterOnCloudsim } from './exporter-process.ts';
 import {
   checkConfig,
   freePort,
@@ -27,8 +26,6 @@ import {
  * → the alert is firing in the server's API and in its console → cloudsim lowers the value → the
  * alert resolves.
  */
-
-const CLI = join(import.meta.dirname, '../packages/cli/bin/opsfleet.mjs');
 
 const HAVE_PROMETHEUS = peerAvailable('prometheus', 'prometheus');
 const HAVE_ALERTMANAGER = peerAvailable('prometheus-alertmanager', 'prometheus-alertmanager');
@@ -111,8 +108,7 @@ interface AlertDetail {
 describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
   'the alert pipeline with real peers: exporter → Prometheus → Alertmanager / vmalert → server',
   () => {
-    let sim: Cloudsim;
-    let exporter: ChildProcess | undefined;
+    let exporter: ExporterOnCloudsim;
     let server: Server | undefined;
     let prom: Prometheus | undefined;
     let alertmanager: Peer | undefined;
@@ -178,25 +174,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'e2e-alerting-'));
-      sim = await startCloudsim({ world: demoWorld(), clouds: { tencent: { handler: tencentHandler } } });
-      const lines = ['accounts:', '  tencent:'];
-      for (const a of DEMO_ACCOUNTS.filter((x) => x.cloud === 'tencent'))
-        lines.push(
-          `    - {account_id: ${a.accountId}, access_key_id: ${a.accessKeyId}, access_key_secret: ${a.accessKeySecret}, regions: ${JSON.stringify(a.regions)}, endpoint: "${sim.endpoints.tencent}"}`,
-        );
-      writeFileSync(join(dir, 'accounts.yaml'), `${lines.join('\n')}\n`);
-      writeFileSync(join(dir, 'server.yaml'), 'server:\n  scrape_interval: 2s\n  page_size: 1000\n');
-      const exporterPort = await freePort();
-      const exporterUrl = `http://127.0.0.1:${exporterPort}`;
-      exporter = spawn(process.execPath, [CLI, 'exporter'], {
-        env: {
-          ...process.env,
-          SERVER_PATH: join(dir, 'server.yaml'),
-          ACCOUNTS_PATH: join(dir, 'accounts.yaml'),
-          EXPORTER_PORT: String(exporterPort),
-        },
-        stdio: 'ignore',
-      });
+      exporter = await startExporterOnCloudsim(dir, ['tencent'], '2s');
 
       // The console must be built before the server starts, which serves it when it exists.
       if (HAVE_CHROMIUM)
@@ -242,12 +220,8 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
         ruleFiles = [rules];
       }
 
-      await waitFor(
-        'exporter ready',
-        async () => ((await fetch(`${exporterUrl}/readyz`)).ok ? true : undefined),
-        90_000,
-      );
-      prom = await startPrometheus([`127.0.0.1:${exporterPort}`], { ruleFiles, alertmanagers: amTarget });
+      await exporter.ready();
+      prom = await startPrometheus([exporter.target], { ruleFiles, alertmanagers: amTarget });
     });
 
     afterAll(async () => {
@@ -255,10 +229,9 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
         vmalert?.stop(),
         stopProcess(prom?.process),
         alertmanager?.stop(),
-        stopProcess(exporter),
+        exporter?.stop(),
       ]);
       await server?.close();
-      await sim?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -272,7 +245,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
           const diagnose = async () =>
             `${await promState()}\nalertmanager output:\n${alertmanager!.output()}`;
 
-          sim.state.values.set(connections(AM_VIP), 9000);
+          exporter.sim.state.values.set(connections(AM_VIP), 9000);
           const firing = await eventually(
             `${AM_ALERT} firing in the server`,
             () => firingIn(AM_ALERT),
@@ -302,7 +275,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
           expect(inAm.map((a) => a.fingerprint)).toEqual([firing.fingerprint]);
           if (HAVE_CHROMIUM) await seenFiringInConsole(serverUrl, firing.fingerprint);
 
-          sim.state.values.set(connections(AM_VIP), 10);
+          exporter.sim.state.values.set(connections(AM_VIP), 10);
           const detail = await eventually(
             `${AM_ALERT} resolved in the server`,
             () => resolved(firing.fingerprint),
@@ -342,7 +315,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
           return `${await promState()}\nvmalert alerts: ${JSON.stringify(groups)}\nvmalert output:\n${vmalert!.output()}`;
         };
 
-        sim.state.values.set(connections(VM_VIP), 9000);
+        exporter.sim.state.values.set(connections(VM_VIP), 9000);
         const firing = await eventually(
           `${VM_ALERT} firing in the server`,
           () => firingIn(VM_ALERT),
@@ -363,7 +336,7 @@ describe.runIf(HAVE_PROMETHEUS && (HAVE_ALERTMANAGER || HAVE_VMALERT))(
           annotations: { summary: `${VM_VIP} has 9000 active connections` },
         });
 
-        sim.state.values.set(connections(VM_VIP), 10);
+        exporter.sim.state.values.set(connections(VM_VIP), 10);
         const detail = await eventually(
           `${VM_ALERT} resolved in the server`,
           () => resolved(firing.fingerprint),

@@ -2,10 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cloudsim, DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
-import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExporterOnCloudsim, startExporterOnCloudsim } from './exporter-process.ts';
 import {
   freePort,
   type Peer,
@@ -42,8 +40,7 @@ describe.runIf(peers)(
   { timeout: 240_000 },
   () => {
     let dir = '';
-    let sim: Cloudsim;
-    let exporter: ChildProcess;
+    let exporter: ExporterOnCloudsim;
     let am: Peer;
     let prom: Prometheus;
     let vm: Peer;
@@ -108,30 +105,7 @@ describe.runIf(peers)(
       paths.amConfig = join(dir, 'am', 'alertmanager.yml');
       paths.amKey = join(dir, 'am', 'opsfleet.key');
 
-      sim = await startCloudsim({
-        world: demoWorld(),
-        clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
-      });
-      const lines = ['accounts:'];
-      for (const cloud of ['aliyun', 'tencent'] as const) {
-        lines.push(`  ${cloud}:`);
-        for (const a of DEMO_ACCOUNTS.filter((x) => x.cloud === cloud))
-          lines.push(
-            `    - {account_id: ${a.accountId}, access_key_id: ${a.accessKeyId}, access_key_secret: ${a.accessKeySecret}, regions: ${JSON.stringify(a.regions)}, endpoint: "${sim.endpoints[cloud]}"}`,
-          );
-      }
-      writeFileSync(join(dir, 'accounts.yaml'), `${lines.join('\n')}\n`);
-      writeFileSync(join(dir, 'server.yaml'), 'server:\n  scrape_interval: 5s\n  page_size: 1000\n');
-      const exporterPort = await freePort();
-      exporter = spawn(process.execPath, [CLI, 'exporter'], {
-        env: {
-          ...process.env,
-          SERVER_PATH: join(dir, 'server.yaml'),
-          ACCOUNTS_PATH: join(dir, 'accounts.yaml'),
-          EXPORTER_PORT: String(exporterPort),
-        },
-        stdio: 'ignore',
-      });
+      exporter = await startExporterOnCloudsim(dir, ['aliyun', 'tencent']);
 
       const port = await freePort();
       server = startServerProcess({ dataDir: join(dir, 'server') }, port, { OUTBOUND_ALLOW: '127.0.0.1/32' });
@@ -143,7 +117,7 @@ describe.runIf(peers)(
         'route:\n  receiver: none\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: none\n';
       writeFileSync(paths.amConfig, base);
       am = await startAlertmanager(paths.amConfig);
-      prom = await startPrometheus([`127.0.0.1:${exporterPort}`], {
+      prom = await startPrometheus([exporter.target], {
         ruleFiles: [`${paths.promRules}/*.yml`],
         alertmanagers: [new URL(am.url).host],
         extraArgs: ['--web.enable-lifecycle'],
@@ -216,8 +190,7 @@ services: []
       await prom?.stop();
       await am?.stop();
       await server?.stop();
-      exporter?.kill('SIGTERM');
-      await sim?.close();
+      await exporter?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 

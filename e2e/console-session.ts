@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@opsfleet/core';
@@ -194,4 +194,20 @@ async function serveConsole(serverUrl: string): Promise<{ url: string; preview?:
     throw new Error(`${err.message}:\n${output}`);
   });
   return { url, preview };
+}
+
+/**
+ * With OPSFLEET_SCREENSHOTS=docs/screenshots, copies a story's screenshots the docs show there:
+ * `kept` maps a step's name to the docs' file name. A step that threw left
+ * `NN-<step>-failed.png`, which is never kept.
+ */
+export function keepScreenshots(suite: string, kept: Record<string, string>): void {
+  const wanted = process.env.OPSFLEET_SCREENSHOTS;
+  if (!wanted) return;
+  const shots = join(ROOT, 'test-artifacts', suite);
+  mkdirSync(join(ROOT, wanted), { recursive: true });
+  for (const file of readdirSync(shots)) {
+    const match = Object.entries(kept).find(([step]) => new RegExp(`^\\d+-${step}\\.png$`).test(file));
+    if (match) copyFileSync(join(shots, file), join(ROOT, wanted, match[1]));
+  }
 }

@@ -1,9 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleSession, openConsoleSession } from './console-session.ts';
-import { type Prometheus, peerAvailable, startPrometheus, waitFor } from './peers.ts';
+import { type ConsoleSession, keepScreenshots, openConsoleSession } from './console-session.ts';
+import { type Prometheus, peerAvailable, READER, startAuthedPrometheus, waitFor } from './peers.ts';
 
 /**
  * The data source pages in a real browser against a real Prometheus behind its own basic auth
@@ -18,12 +15,7 @@ import { type Prometheus, peerAvailable, startPrometheus, waitFor } from './peer
  * copied there as datasource-query.png.
  */
 
-const ROOT = join(import.meta.dirname, '..');
 const SUITE = 'datasource-console';
-const PASSWORD = 'e2e-reader-pass';
-// bcrypt (cost 4) of PASSWORD: Prometheus's web config takes only hashes.
-const HASH = '$2b$04$2.T6hCTt3MH5kPqT8vJrlu5qaCuaa9ozH0.Kh1nhuauxxHjW9AfDO';
-const BASIC = `Basic ${Buffer.from(`reader:${PASSWORD}`).toString('base64')}`;
 /** How long the page may take to show something (a busy machine), as playwright's own waits. */
 const UI = { timeout: 10_000, interval: 200 };
 const KEPT: Record<string, string> = { 'query-up': 'datasource-query.png' };
@@ -33,31 +25,16 @@ describe.runIf(peerAvailable('chromium', 'chromium') && peerAvailable('prometheu
   () => {
     let session: ConsoleSession;
     let prom: Prometheus;
-    let dir = '';
 
     beforeAll(async () => {
       session = await openConsoleSession({ suite: SUITE, server: { outboundAllow: ['127.0.0.1/32'] } });
-      dir = mkdtempSync(join(tmpdir(), 'e2e-datasource-console-'));
-      writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  reader: ${HASH}\n`);
-      prom = await startPrometheus([new URL(session.serverUrl).host], {
-        extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`],
-        readyHeaders: { authorization: BASIC },
-      });
+      prom = await startAuthedPrometheus([new URL(session.serverUrl).host]);
     });
 
     afterAll(async () => {
       await session?.close();
       await prom?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      const wanted = process.env.OPSFLEET_SCREENSHOTS;
-      if (wanted) {
-        const shots = join(ROOT, 'test-artifacts', SUITE);
-        mkdirSync(join(ROOT, wanted), { recursive: true });
-        for (const file of readdirSync(shots)) {
-          const kept = Object.entries(KEPT).find(([step]) => file.endsWith(`-${step}.png`));
-          if (kept) copyFileSync(join(shots, file), join(ROOT, wanted, kept[1]));
-        }
-      }
+      keepScreenshots(SUITE, KEPT);
     });
 
     it('creates a Prometheus data source, tests it, browses `up` and charts it; a wrong password shows the 401', async () => {
@@ -74,7 +51,7 @@ describe.runIf(peerAvailable('chromium', 'chromium') && peerAvailable('prometheu
         await page.getByTestId('datasource-url').fill(prom.url);
         await session.pick('datasource-auth', 'basic');
         await page.getByTestId('datasource-username').fill('reader');
-        await page.getByTestId('datasource-password').fill(PASSWORD);
+        await page.getByTestId('datasource-password').fill(READER.password);
         await form.getByPlaceholder('team=ops, region=eu').fill('team=ops');
         await page.getByTestId('datasource-form-submit').click();
         await row.waitFor();

@@ -7,8 +7,9 @@ import {
   type Peer,
   type Prometheus,
   peerAvailable,
+  READER,
   startAlertmanager,
-  startPrometheus,
+  startAuthedPrometheus,
   waitFor,
 } from './peers.ts';
 import { adminToken, type ServerProcess, startServerProcess } from './server-process.ts';
@@ -18,12 +19,8 @@ import { adminToken, type ServerProcess, startServerProcess } from './server-pro
  * `--web.config.file`, bcrypt hash of the password below) and scrapes itself, and an
  * Alertmanager. The server process reaches them only because OUTBOUND_ALLOW names loopback.
  */
-const PASSWORD = 'e2e-reader-pass';
-// bcrypt (cost 4) of PASSWORD: Prometheus's web config takes only hashes.
-const HASH = '$2b$04$2.T6hCTt3MH5kPqT8vJrlu5qaCuaa9ozH0.Kh1nhuauxxHjW9AfDO';
 // biome-ignore lint/suspicious/noExplicitAny: answers are JSON of many shapes, read field by field.
 type Answer = any;
-const BASIC = `Basic ${Buffer.from(`reader:${PASSWORD}`).toString('base64')}`;
 
 describe.runIf(
   peerAvailable('prometheus', 'prometheus') &&
@@ -47,11 +44,7 @@ describe.runIf(
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'e2e-datasources-'));
-    writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  reader: ${HASH}\n`);
-    prom = await startPrometheus([], {
-      extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`],
-      readyHeaders: { authorization: BASIC },
-    });
+    prom = await startAuthedPrometheus([]);
     writeFileSync(join(dir, 'am.yml'), 'route: {receiver: none}\nreceivers: [{name: none}]\n');
     am = await startAlertmanager(join(dir, 'am.yml'));
     const port = await freePort();
@@ -73,7 +66,7 @@ describe.runIf(
       name: 'prom',
       kind: 'prometheus',
       url: prom.url,
-      auth: { type: 'basic', username: 'reader', password: PASSWORD },
+      auth: { type: 'basic', username: 'reader', password: READER.password },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id;
@@ -121,7 +114,7 @@ describe.runIf(
       name: 'prom',
       kind: 'prometheus',
       url: prom.url,
-      auth: { type: 'basic', username: 'reader', password: PASSWORD },
+      auth: { type: 'basic', username: 'reader', password: READER.password },
     });
     // True for the first 10 minutes of every 20: Prometheus computes it for any past time.
     const res = await api('POST', '/api/v1/rule-groups/test-rule', {

@@ -1,63 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cloudsim, DEMO_ACCOUNTS, demoWorld, startCloudsim } from '@opsfleet/cloudsim';
-import { aliyunHandler } from '@opsfleet/cloudsim/aliyun/index.ts';
-import { tencentHandler } from '@opsfleet/cloudsim/tencent/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Prometheus, peerAvailable, startPrometheus, waitFor } from './peers.ts';
-
-const CLI = join(import.meta.dirname, '../packages/cli/bin/opsfleet.mjs');
+import { type ExporterOnCloudsim, startExporterOnCloudsim } from './exporter-process.ts';
+import { type Prometheus, peerAvailable, startPrometheus, waitFor } from './peers.ts';
 
 describe.runIf(peerAvailable('prometheus', 'prometheus'))(
   'a real Prometheus 2.42 scraping the exporter on cloudsim',
   () => {
-    let sim: Cloudsim;
-    let exporter: ChildProcess;
+    let exporter: ExporterOnCloudsim;
     let prom: Prometheus;
-    let exporterUrl = '';
 
     beforeAll(async () => {
-      sim = await startCloudsim({
-        world: demoWorld(),
-        clouds: { aliyun: { handler: aliyunHandler }, tencent: { handler: tencentHandler } },
-      });
-      const dir = mkdtempSync(join(tmpdir(), 'e2e-exporter-'));
-      const lines = ['accounts:'];
-      for (const cloud of ['aliyun', 'tencent'] as const) {
-        lines.push(`  ${cloud}:`);
-        for (const a of DEMO_ACCOUNTS.filter((x) => x.cloud === cloud)) {
-          lines.push(
-            `    - {account_id: ${a.accountId}, access_key_id: ${a.accessKeyId}, access_key_secret: ${a.accessKeySecret}, regions: ${JSON.stringify(a.regions)}, endpoint: "${sim.endpoints[cloud]}"}`,
-          );
-        }
-      }
-      writeFileSync(join(dir, 'accounts.yaml'), `${lines.join('\n')}\n`);
-      writeFileSync(join(dir, 'server.yaml'), 'server:\n  scrape_interval: 5s\n  page_size: 1000\n');
-      const port = await freePort();
-      exporterUrl = `http://127.0.0.1:${port}`;
-      exporter = spawn(process.execPath, [CLI, 'exporter'], {
-        env: {
-          ...process.env,
-          SERVER_PATH: join(dir, 'server.yaml'),
-          ACCOUNTS_PATH: join(dir, 'accounts.yaml'),
-          EXPORTER_PORT: String(port),
-        },
-        stdio: 'ignore',
-      });
-      await waitFor(
-        'exporter ready',
-        async () => ((await fetch(`${exporterUrl}/readyz`)).ok ? true : undefined),
-        90_000,
-      );
-      prom = await startPrometheus([`127.0.0.1:${port}`]);
+      exporter = await startExporterOnCloudsim(mkdtempSync(join(tmpdir(), 'e2e-exporter-')), [
+        'aliyun',
+        'tencent',
+      ]);
+      await exporter.ready();
+      prom = await startPrometheus([exporter.target]);
     });
 
     afterAll(async () => {
       await prom?.stop();
-      exporter?.kill('SIGTERM');
-      await sim?.close();
+      await exporter?.stop();
     });
 
     it('scrapes /metrics without errors: the target is up', async () => {
@@ -103,7 +68,7 @@ describe.runIf(peerAvailable('prometheus', 'prometheus'))(
     });
 
     it('follows a value cloudsim changes at the next collection', async () => {
-      sim.state.values.set(
+      exporter.sim.state.values.set(
         { cloud: 'tencent', namespace: 'QCE/LB', metric: 'VIntraffic', resourceId: '10.1.1.10' },
         42,
       );

@@ -112,6 +112,29 @@ export async function startPrometheus(targets: string[], options?: PrometheusOpt
   };
 }
 
+/** The reader of a Prometheus behind basic auth (startAuthedPrometheus). */
+export const READER = { username: 'reader', password: 'e2e-reader-pass' } as const;
+// bcrypt (cost 4) of READER.password: Prometheus's web config takes only hashes.
+const READER_HASH = '$2b$04$2.T6hCTt3MH5kPqT8vJrlu5qaCuaa9ozH0.Kh1nhuauxxHjW9AfDO';
+export const READER_BASIC = `Basic ${Buffer.from(`${READER.username}:${READER.password}`).toString('base64')}`;
+
+/** A Prometheus that demands READER's basic auth (its own `--web.config.file`), scraping `targets`. */
+export async function startAuthedPrometheus(targets: string[]): Promise<Prometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-web-'));
+  writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  ${READER.username}: ${READER_HASH}\n`);
+  const prom = await startPrometheus(targets, {
+    extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`],
+    readyHeaders: { authorization: READER_BASIC },
+  });
+  return {
+    ...prom,
+    stop: async () => {
+      await prom.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Runs a config checker (`promtool check rules f`, `amtool check-config f`); throws with its output if it refuses. */
 export function checkConfig(binary: string, args: string[]): void {
   const r = spawnSync(binary, args, { encoding: 'utf8' });

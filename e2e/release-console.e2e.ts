@@ -1,10 +1,10 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '@opsfleet/agent';
 import { createLogger } from '@opsfleet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleSession, openConsoleSession } from './console-session.ts';
+import { type ConsoleSession, keepScreenshots, openConsoleSession } from './console-session.ts';
 import { peerAvailable, waitFor } from './peers.ts';
 
 /**
@@ -18,7 +18,7 @@ import { peerAvailable, waitFor } from './peers.ts';
  * are copied there as release-*.png.
  */
 
-const ROOT = join(import.meta.dirname, '..');
+const SUITE = 'release-console';
 const R = '/api/v1/release';
 /** How long the page may take to show something (a busy machine), as playwright's own waits. */
 const UI = { timeout: 10_000, interval: 200 };
@@ -63,7 +63,7 @@ describe.runIf(peerAvailable('chromium', 'chromium'))('the release console in Ch
   }
 
   beforeAll(async () => {
-    session = await openConsoleSession({ suite: 'release-console' });
+    session = await openConsoleSession({ suite: SUITE });
     adminKey = (await session.server.identity.createApiKey('admin', 'e2e-release', 'admin')).key;
     dir = mkdtempSync(join(tmpdir(), 'e2e-release-console-'));
     const agentIds: string[] = [];
@@ -125,15 +125,7 @@ services: []
     for (const agent of agents) await agent.close(false);
     await session?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    const wanted = process.env.OPSFLEET_SCREENSHOTS;
-    if (wanted) {
-      const shots = join(ROOT, 'test-artifacts', 'release-console');
-      mkdirSync(join(ROOT, wanted), { recursive: true });
-      for (const file of readdirSync(shots)) {
-        const kept = Object.entries(KEPT).find(([step]) => file.endsWith(`-${step}.png`));
-        if (kept) copyFileSync(join(shots, file), join(ROOT, wanted, kept[1]));
-      }
-    }
+    keepScreenshots(SUITE, KEPT);
   });
 
   it('opens the project from the list and shows its targets', async () => {

@@ -1,9 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type ConsoleSession, openConsoleSession } from './console-session.ts';
-import { type Prometheus, peerAvailable, startPrometheus } from './peers.ts';
+import {
+  ADMIN_PASSWORD,
+  type ConsoleSession,
+  keepScreenshots,
+  openConsoleSession,
+} from './console-session.ts';
+import { type Prometheus, peerAvailable, READER, startAuthedPrometheus } from './peers.ts';
 
 /**
  * The alerting rule pages in a real browser, with the real promtool and vmalert checking every
@@ -17,12 +19,7 @@ import { type Prometheus, peerAvailable, startPrometheus } from './peers.ts';
  * copied there as rules-editor.png.
  */
 
-const ROOT = join(import.meta.dirname, '..');
 const SUITE = 'rules-console';
-const PASSWORD = 'e2e-reader-pass';
-// bcrypt (cost 4) of PASSWORD: Prometheus's web config takes only hashes.
-const HASH = '$2b$04$2.T6hCTt3MH5kPqT8vJrlu5qaCuaa9ozH0.Kh1nhuauxxHjW9AfDO';
-const BASIC = `Basic ${Buffer.from(`reader:${PASSWORD}`).toString('base64')}`;
 /** True for the first 10 minutes of every 20: Prometheus computes it for any past time. */
 const HALF_THE_TIME = 'vector(1) and on() (vector(time()) % 1200 < 600)';
 const UI = { timeout: 10_000, interval: 200 };
@@ -42,16 +39,10 @@ describe.runIf(
 )('the alerting rule console in Chromium', () => {
   let session: ConsoleSession;
   let prom: Prometheus;
-  let dir = '';
 
   beforeAll(async () => {
     session = await openConsoleSession({ suite: SUITE, server: { outboundAllow: ['127.0.0.1/32'] } });
-    dir = mkdtempSync(join(tmpdir(), 'e2e-rules-console-'));
-    writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  reader: ${HASH}\n`);
-    prom = await startPrometheus([new URL(session.serverUrl).host], {
-      extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`],
-      readyHeaders: { authorization: BASIC },
-    });
+    prom = await startAuthedPrometheus([new URL(session.serverUrl).host]);
     const login = await fetch(`${session.serverUrl}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -65,7 +56,7 @@ describe.runIf(
         name: 'prom',
         kind: 'prometheus',
         url: prom.url,
-        auth: { type: 'basic', username: 'reader', password: PASSWORD },
+        auth: { type: 'basic', username: 'reader', password: READER.password },
       }),
     });
     expect(created.status).toBe(201);
@@ -74,16 +65,7 @@ describe.runIf(
   afterAll(async () => {
     await session?.close();
     await prom?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    const wanted = process.env.OPSFLEET_SCREENSHOTS;
-    if (wanted) {
-      const shots = join(ROOT, 'test-artifacts', SUITE);
-      mkdirSync(join(ROOT, wanted), { recursive: true });
-      for (const file of readdirSync(shots)) {
-        const kept = Object.entries(KEPT).find(([step]) => file.endsWith(`-${step}.png`));
-        if (kept) copyFileSync(join(shots, file), join(ROOT, wanted, kept[1]));
-      }
-    }
+    keepScreenshots(SUITE, KEPT);
   });
 
   it('creates a group past promtool, tests its rule, diffs two revisions and restores the first', async () => {

@@ -1,7 +1,5 @@
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleSession, openConsoleSession } from './console-session.ts';
+import { type ConsoleSession, keepScreenshots, openConsoleSession } from './console-session.ts';
 import { peerAvailable } from './peers.ts';
 
 /**
@@ -18,7 +16,6 @@ import { peerAvailable } from './peers.ts';
  * page after the failure is copied there as config-sync.png.
  */
 
-const ROOT = join(import.meta.dirname, '..');
 const SUITE = 'sync-console';
 const UI = { timeout: 10_000, interval: 200 };
 const KEPT: Record<string, string> = { failed: 'config-sync.png' };
@@ -89,16 +86,7 @@ describe.runIf(
 
   afterAll(async () => {
     await session?.close();
-    const wanted = process.env.OPSFLEET_SCREENSHOTS;
-    if (wanted) {
-      const shots = join(ROOT, 'test-artifacts', SUITE);
-      mkdirSync(join(ROOT, wanted), { recursive: true });
-      for (const file of readdirSync(shots)) {
-        // `NN-<step>.png`: a step that threw left `NN-<step>-failed.png`, not kept.
-        const kept = Object.entries(KEPT).find(([step]) => new RegExp(`^\\d+-${step}\\.png$`).test(file));
-        if (kept) copyFileSync(join(ROOT, 'test-artifacts', SUITE, file), join(ROOT, wanted, kept[1]));
-      }
-    }
+    keepScreenshots(SUITE, KEPT);
   });
 
   it('creates a target, diffs two versions, pins one and shows a failed attempt', async () => {

@@ -32,6 +32,7 @@ import {
   testRule,
   updateRuleGroup,
 } from '../../api/rule-groups.ts';
+import { DiffLines } from '../../components/DiffLines.tsx';
 import { EChart } from '../../components/EChart.tsx';
 import { RelativeTime } from '../../components/RelativeTime.tsx';
 import { useLoad } from '../../hooks.ts';
@@ -442,23 +443,7 @@ function DiffView({ groupId, from, to }: { groupId: string; from: number; to: nu
   return (
     <Card size="small" title={`Revision ${from} → ${to} (Prometheus rule file)`} style={{ marginTop: 16 }}>
       {data.changed ? (
-        <pre className="opsfleet-mono opsfleet-diff" data-testid="revision-diff">
-          {data.diff.split('\n').map((line, i) => {
-            const op = line.startsWith('@@')
-              ? 'hunk'
-              : line[0] === '+'
-                ? 'add'
-                : line[0] === '-'
-                  ? 'del'
-                  : 'same';
-            return (
-              // biome-ignore lint/suspicious/noArrayIndexKey: the diff's lines are fixed once drawn
-              <div key={i} className={`opsfleet-diff-${op}`} data-op={op}>
-                {line || ' '}
-              </div>
-            );
-          })}
-        </pre>
+        <DiffLines diff={data.diff} testId="revision-diff" />
       ) : (
         <Typography.Text data-testid="revision-diff-none">The rule files are the same.</Typography.Text>
       )}
