@@ -223,7 +223,8 @@ services: []
           const seen = new Set(list.map((a) => a.source));
           return seen.has('alertmanager') && seen.has('vmalert') ? list : undefined;
         },
-        120_000,
+        // The exporter's first collection from cloudsim comes first: up to a minute on a busy machine.
+        180_000,
       );
       for (const a of sources) {
         const detail = await api('GET', `/api/v1/alerts/${a.fingerprint}`);
