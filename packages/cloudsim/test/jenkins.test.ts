@@ -39,7 +39,8 @@ describe('Jenkins simulator over HTTP', () => {
           name: 'dumps/analyse',
           parameters: [{ name: 'URL' }, { name: 'APP', default: 'java' }, { name: 'RESULT' }],
           resultParam: 'RESULT',
-          durationMs: 300,
+          // Long enough to be seen running on a loaded machine.
+          durationMs: 800,
           lines: ['downloading', 'analysing', 'done'],
         },
         { name: 'plain', durationMs: 100 },
@@ -61,7 +62,7 @@ describe('Jenkins simulator over HTTP', () => {
     ]);
     expect(job.inQueue).toBe(false);
 
-    const trigger = await post('/job/dumps/job/analyse/buildWithParameters?URL=s3://b/heap.hprof');
+    const trigger = await post('/job/dumps/job/analyse/buildWithParameters?URL=s3://b/heap.hprof&delay=1sec');
     expect(trigger.status).toBe(201);
     expect(await trigger.text()).toBe('');
     const location = trigger.headers.get('location')!;
@@ -118,7 +119,7 @@ describe('Jenkins simulator over HTTP', () => {
     ).json();
     expect(done.building).toBe(false);
     expect(done.result).toBe('SUCCESS');
-    expect(done.duration).toBeGreaterThanOrEqual(300);
+    expect(done.duration).toBeGreaterThanOrEqual(800);
     expect(done.actions[0].parameters).toEqual([
       { _class: 'hudson.model.StringParameterValue', name: 'URL', value: 's3://b/heap.hprof' },
       { _class: 'hudson.model.StringParameterValue', name: 'APP', value: 'java' },
@@ -128,10 +129,11 @@ describe('Jenkins simulator over HTTP', () => {
   });
 
   it('folds an identical queued request visibly: 303 to the same item; other parameters get a new one', async () => {
+    // The first waits 2 s, so the others certainly find it queued; the folded one shortens the wait.
     const first = await post(
       '/job/dumps/job/analyse/buildWithParameters',
       TOKEN,
-      'URL=s3://b/x&RESULT=FAILURE',
+      'URL=s3://b/x&RESULT=FAILURE&delay=2sec',
     );
     const again = await post(
       '/job/dumps/job/analyse/buildWithParameters?URL=s3://b/x&RESULT=FAILURE&IGNORED=1',
