@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { consoleAt, progressiveText } from './console.ts';
-import { CRUMB_FIELD, crumbValid, issueCrumb, newSalt } from './crumb.ts';
-import { applyTree, buildJson, folderJson, itemSummary, jobJson, parseTree, queueItemJson } from './json.ts';
+import { CRUMB_FIELD } from './crumb.ts';
+import { buildJson, folderJson, itemSummary, jobJson, queueItemJson } from './json.ts';
 import {
   type Build,
   DEFAULT_DURATION_MS,
@@ -13,18 +12,11 @@ import {
   type Params,
   resultAt,
 } from './model.ts';
-
-export interface JenkinsUser {
-  name: string;
-  /** Basic auth with the password works but, unlike an API token, needs a crumb for POSTs. */
-  password?: string;
-  apiTokens?: string[];
-  /** `read` users get 403 on build, stop and cancel (default `build`). */
-  permission?: 'read' | 'build';
-}
+import { html, json, parseDelay, type Reply, redirect, withHeaders } from './reply.ts';
+import { type Auth, basicAuth, CrumbSessions, type JenkinsUser } from './security.ts';
 
 /**
- * Faults a test injects: `server_error` answers 500 (Jenkins's "Oops" page), `slow` answers after
+ * Faults a test injects: `server_error` answers 500, `slow` answers after
  * `delayMs`, `timeout` holds the request `delayMs` and drops the connection. `path` limits the
  * fault to request paths starting with it; it fires `times` times (default 1; Infinity = always).
  */
@@ -81,52 +73,6 @@ export interface JenkinsSim {
   close(): Promise<void>;
 }
 
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** An error's message, for the trigger record. */
-  message?: string;
-}
-
-interface Auth {
-  user?: JenkinsUser;
-  viaToken: boolean;
-}
-
-const html = (status: number, message: string, uri: string): Reply => ({
-  status,
-  message,
-  headers: { 'content-type': 'text/html;charset=iso-8859-1' },
-  body:
-    `<html><head><meta http-equiv="Content-Type" content="text/html;charset=utf-8"/><title>Error ${status} ${message}</title></head>` +
-    `<body><h2>HTTP ERROR ${status} ${message}</h2><table><tr><th>URI:</th><td>${uri}</td></tr>` +
-    `<tr><th>STATUS:</th><td>${status}</td></tr><tr><th>MESSAGE:</th><td>${message}</td></tr>` +
-    '<tr><th>SERVLET:</th><td>Stapler</td></tr></table></body></html>',
-});
-
-const json = (value: unknown, tree?: string | null): Reply => ({
-  status: 200,
-  headers: { 'content-type': 'application/json;charset=utf-8' },
-  body: JSON.stringify(tree ? applyTree(value, parseTree(tree)) : value),
-});
-
-const withHeaders = (r: Reply, headers: Record<string, string>): Reply => ({
-  ...r,
-  headers: { ...r.headers, ...headers },
-});
-
-const redirect = (status: number, location: string): Reply => ({ status, headers: { location }, body: '' });
-
-/** Jenkins's `TimeDuration`: `10`, `10sec`, `500ms`, `2min`; a bare number is seconds. */
-function parseDelay(s: string | null): number | undefined {
-  const m = s?.trim().match(/^(\d+)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)?$/i);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 'sec').toLowerCase();
-  return unit.startsWith('ms') || unit.startsWith('milli') ? n : unit.startsWith('m') ? n * 60_000 : n * 1000;
-}
-
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -162,10 +108,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
   const version = opts.version ?? '2.479.3';
   const triggers: TriggerRecord[] = [];
   let faults: (JenkinsFault & { times: number })[] = [];
-  let salt = newSalt();
-  let instance = randomBytes(16).toString('hex');
-  const sessions = new Set<string>();
-  const cookieName = () => `JSESSIONID.${instance.slice(0, 8)}`;
+  const csrf = new CrumbSessions(opts.excludeSessionId ?? false);
 
   const takeFault = (path: string) => {
     const f = faults.find((x) => !x.path || path.startsWith(x.path));
@@ -176,27 +119,17 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
   };
 
   const authenticate = (req: IncomingMessage): Auth | Reply => {
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Basic ')) return { viaToken: false };
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const name = colon < 0 ? decoded : decoded.slice(0, colon);
-    const secret = colon < 0 ? '' : decoded.slice(colon + 1);
-    const user = opts.users.find((u) => u.name === name);
-    if (user?.apiTokens?.includes(secret)) return { user, viaToken: true };
-    if (user?.password !== undefined && user.password === secret) return { user, viaToken: false };
-    return withHeaders(
-      html(401, `Invalid password/token for user: ${name}`, new URL(req.url ?? '/', 'http://x').pathname),
-      {
-        'www-authenticate': 'Basic realm="Jenkins"',
-      },
-    );
-  };
-
-  const sessionOf = (req: IncomingMessage): string | undefined => {
-    const cookies = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='));
-    const id = cookies.find(([k]) => k === cookieName())?.[1];
-    return id && sessions.has(id) ? id : undefined;
+    const out = basicAuth(opts.users, req.headers.authorization);
+    if ('failed' in out)
+      return withHeaders(
+        html(
+          401,
+          `Invalid password/token for user: ${out.failed}`,
+          new URL(req.url ?? '/', 'http://x').pathname,
+        ),
+        { 'www-authenticate': 'Basic realm="Jenkins"' },
+      );
+    return out;
   };
 
   const clientIp = (req: IncomingMessage) => req.socket.remoteAddress ?? '';
@@ -229,11 +162,8 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
     if (method === 'POST' && opts.crumbIssuer !== false && !auth.viaToken) {
       const crumb =
         (req.headers[CRUMB_FIELD.toLowerCase()] as string | undefined) ?? form.get(CRUMB_FIELD) ?? undefined;
-      const session = opts.excludeSessionId ? undefined : sessionOf(req);
-      const ok =
-        (opts.excludeSessionId || session !== undefined) &&
-        crumbValid(crumb, { user: userName, session, ip: clientIp(req), salt });
-      if (!ok) return html(403, 'No valid crumb was included in the request', path);
+      if (!csrf.valid(crumb, userName, req.headers.cookie, clientIp(req)))
+        return html(403, 'No valid crumb was included in the request', path);
     }
 
     if (!auth.user && !opts.anonymousRead)
@@ -291,19 +221,8 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
       );
     if (seg.join('/') === 'crumbIssuer/api/json') {
       if (opts.crumbIssuer === false) return html(404, 'Not Found', path);
-      let session = sessionOf(req);
-      const headers: Record<string, string> = {};
-      if (!session) {
-        session = randomBytes(12).toString('hex');
-        sessions.add(session);
-        headers['set-cookie'] = `${cookieName()}=${session}; Path=/; HttpOnly`;
-      }
-      const crumb = issueCrumb({
-        user: userName,
-        session: opts.excludeSessionId ? undefined : session,
-        ip: clientIp(req),
-        salt,
-      });
+      const { crumb, setCookie } = csrf.issue(userName, req.headers.cookie, clientIp(req));
+      const headers: Record<string, string> = setCookie ? { 'set-cookie': setCookie } : {};
       return withHeaders(
         json(
           { _class: 'hudson.security.csrf.DefaultCrumbIssuer', crumb, crumbRequestField: CRUMB_FIELD },
@@ -534,7 +453,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
       res.writeHead(out.status, {
         'x-jenkins': version,
         'x-hudson': '1.395',
-        'x-jenkins-session': instance.slice(0, 8),
+        'x-jenkins-session': csrf.instanceId(),
         ...out.headers,
       });
       res.end(out.body ?? '');
@@ -554,9 +473,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
       faults.push({ ...fault, times: fault.times ?? 1 });
     },
     restart() {
-      salt = newSalt();
-      instance = randomBytes(16).toString('hex');
-      sessions.clear();
+      csrf.restart();
       model.restart();
     },
     close: () =>
