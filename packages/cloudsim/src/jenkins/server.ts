@@ -204,7 +204,7 @@ export async function startJenkinsSim(opts: JenkinsSimOptions): Promise<JenkinsS
         _class: 'hudson.security.WhoAmI',
         anonymous: !auth.user,
         authenticated: true,
-        authorities: auth.user ? ['authenticated'] : [],
+        authorities: auth.user ? ['authenticated'] : ['anonymous'],
         name: userName,
       });
     if (seg.join('/') === 'me/api/json' && auth.user)
