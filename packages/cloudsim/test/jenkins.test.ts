@@ -366,3 +366,38 @@ describe('Jenkins simulator: left queue items expire', () => {
     }
   });
 });
+
+describe('Jenkins simulator: crumb issuer settings', () => {
+  const auth = { authorization: basic('ci', 'pw') };
+  const build = (url: string, headers: Record<string, string>) =>
+    fetch(`${url}/job/j/build`, { method: 'POST', headers, redirect: 'manual' });
+
+  it('without a crumb issuer, its URL 404s and a password POST needs no crumb', async () => {
+    const sim = await startJenkinsSim({
+      users: [{ name: 'ci', password: 'pw' }],
+      jobs: [{ name: 'j' }],
+      crumbIssuer: false,
+    });
+    try {
+      expect((await fetch(`${sim.url}/crumbIssuer/api/json`, { headers: auth })).status).toBe(404);
+      expect((await build(sim.url, auth)).status).toBe(201);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('excluding the session id, a crumb is valid without the cookie', async () => {
+    const sim = await startJenkinsSim({
+      users: [{ name: 'ci', password: 'pw' }],
+      jobs: [{ name: 'j' }],
+      excludeSessionId: true,
+    });
+    try {
+      const { crumb } = await (await fetch(`${sim.url}/crumbIssuer/api/json`, { headers: auth })).json();
+      expect((await build(sim.url, { ...auth, 'jenkins-crumb': crumb })).status).toBe(201);
+      expect((await build(sim.url, { ...auth, 'jenkins-crumb': 'f'.repeat(64) })).status).toBe(403);
+    } finally {
+      await sim.close();
+    }
+  });
+});
