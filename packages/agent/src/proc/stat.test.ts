@@ -18,6 +18,11 @@ describe('parseStat', () => {
       '4242 (a) S 9 9) R 1 4242 4242 0 -1 4194560 1 0 0 0 150 25 0 0 20 0 11 0 123456 1000000 2500 0',
       'a) S 9 9',
     ],
+    [
+      'other white space between fields',
+      '4242 (node) S  1 4242\t4242 0 -1 4194560 1 0 0 0 150 25 0 0 20 0 11 0 123456 1000000 2500 0\n',
+      'node',
+    ],
   ])('%s', (_, line, comm) => {
     const s = parseStat(line);
     expect(s).toMatchObject({

@@ -29,15 +29,19 @@ export interface ProcStat {
   rss: number;
 }
 
+/** White space other than single spaces. */
+const OTHER_SPACING = /[^\S ]| {2}/;
+
 export function parseStat(text: string): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new Error(`not a /proc/<pid>/stat line: ${text.slice(0, 80)}`);
-  // Fields from the 3rd (state) on; field n of proc(5) is rest[n - 3].
-  const rest = text
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
+  // Fields from the 3rd (state) on; field n of proc(5) is rest[n - 3]. The kernel puts one
+  // space between fields, and when no other white space is there a split on ' ' gives the same
+  // fields as one on /\s+/ at a fraction of the cost (every process's stat is read every few
+  // seconds).
+  const tail = text.slice(close + 2).trim();
+  const rest = OTHER_SPACING.test(tail) ? tail.split(/\s+/) : tail.split(' ');
   const num = (field: number) => Number(rest[field - 3]);
   return {
     pid: Number(text.slice(0, open).trim()),
