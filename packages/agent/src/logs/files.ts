@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 /**
  * Where service logs live: `<dataDir>/logs/<name>.log` is the live file the service writes to
@@ -96,10 +96,14 @@ export function listAllLogFiles(dir: string): Map<string, LogFile[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return byName;
     throw err;
   }
+  // join() normalises its whole argument each call, costly for every file every few seconds;
+  // a name from readdir has no separator and is never . or .., so appending it is the same.
+  const root = join(dir);
+  const base = root === '.' ? '' : root.endsWith(sep) ? root : root + sep;
   for (const file of entries) {
     const p = parseLogFileName(file);
     if (!p) continue;
-    const path = join(dir, file);
+    const path = base + file;
     const s = statSync(path, { throwIfNoEntry: false });
     if (!s?.isFile()) continue;
     const list = byName.get(p.name) ?? [];

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { bootTimeMs, clockTicks, type ProcStat, readStat } from '../proc/stat.ts';
 import type { ServiceState } from '../spec.ts';
 
@@ -68,7 +67,8 @@ export function processTree(table: ProcessTable, rootPid: number): ProcStat[] {
  */
 export function countOpenFiles(pid: number, proc = '/proc'): number | undefined {
   try {
-    return readdirSync(join(proc, String(pid), 'fd')).length;
+    // Built as readStat builds its path: join() normalises the whole path on every call.
+    return readdirSync(`${proc}/${pid}/fd`).length;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') return undefined;

@@ -27,7 +27,7 @@ export function snapshot(proc = '/proc'): ProcEntry[] {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     const s = readStat(Number(name), proc);
-    if (s) out.push({ pid: s.pid, ppid: s.ppid, pgrp: s.pgrp, startTime: s.startTime, state: s.state });
+    if (s) out.push(s);
   }
   return out;
 }
