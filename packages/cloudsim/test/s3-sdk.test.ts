@@ -209,6 +209,75 @@ describe('S3 simulator with the AWS SDK v3', () => {
     );
   });
 
+  it('completes a FULL_OBJECT CRC32C upload with the whole object’s CRC, and refuses a wrong one', async () => {
+    const parts = [bytes(5 * MiB, 4), bytes(777, 5)];
+    const whole = Buffer.concat(parts);
+    const start = async (Key: string) => {
+      const { UploadId } = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: 'files',
+          Key,
+          ChecksumAlgorithm: 'CRC32C',
+          ChecksumType: 'FULL_OBJECT',
+        }),
+      );
+      const Parts = [];
+      for (const [i, Body] of parts.entries()) {
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: 'files',
+            Key,
+            UploadId,
+            PartNumber: i + 1,
+            Body,
+            ChecksumAlgorithm: 'CRC32C',
+          }),
+        );
+        Parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32C: r.ChecksumCRC32C });
+      }
+      return { UploadId, Parts };
+    };
+    const a = await start('full/ok.bin');
+    const out = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'files',
+        Key: 'full/ok.bin',
+        UploadId: a.UploadId,
+        MultipartUpload: { Parts: a.Parts },
+        ChecksumCRC32C: await checksumOf('CRC32C', whole),
+        ChecksumType: 'FULL_OBJECT',
+        MpuObjectSize: whole.length,
+      }),
+    );
+    expect([out.ChecksumCRC32C, out.ChecksumType]).toEqual([
+      await checksumOf('CRC32C', whole),
+      'FULL_OBJECT',
+    ]);
+    // The SDK validates a FULL_OBJECT checksum against the bytes it reads.
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: 'files', Key: 'full/ok.bin', ChecksumMode: 'ENABLED' }),
+    );
+    expect(digest(await got.Body!.transformToByteArray())).toBe(digest(whole));
+    expect(got.ChecksumType).toBe('FULL_OBJECT');
+    const b = await start('full/bad.bin');
+    const err = await s3
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'files',
+          Key: 'full/bad.bin',
+          UploadId: b.UploadId,
+          MultipartUpload: { Parts: b.Parts },
+          ChecksumCRC32C: await checksumOf('CRC32C', parts[0]!),
+          ChecksumType: 'FULL_OBJECT',
+        }),
+      )
+      .catch((e) => e);
+    expect(err.name).toBe('BadDigest');
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: 'files', Key: 'full/bad.bin', UploadId: b.UploadId }),
+    );
+  });
+
   it('refuses small parts, bad ETags, part order and part numbers like S3', async () => {
     const Key = 'big/refused.bin';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'files', Key }));

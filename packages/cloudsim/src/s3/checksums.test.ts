@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checksumOf, compositeChecksum, isWellFormed, multipartEtag, newHasher } from './checksums.ts';
+import {
+  checksumOf,
+  combinedCrc,
+  compositeChecksum,
+  crcCombine,
+  isWellFormed,
+  multipartEtag,
+  newHasher,
+} from './checksums.ts';
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
@@ -44,5 +52,29 @@ describe('S3 checksums', () => {
     ];
     const raw = Buffer.concat(parts.map((p) => Buffer.from(p, 'base64')));
     expect(await compositeChecksum('CRC32C', parts)).toBe(`${await checksumOf('CRC32C', raw)}-2`);
+  });
+});
+
+describe('CRC combination (FULL_OBJECT multipart checksums)', () => {
+  it.each(['CRC32', 'CRC32C'] as const)('%s of parts combines to the CRC of the whole', async (alg) => {
+    const whole = Buffer.from('The quick brown fox jumps over the lazy dog, twice or thrice.');
+    for (const cuts of [[1], [5, 17], [30, 31, 59], [0]]) {
+      const bounds = [0, ...cuts.filter((c) => c > 0), whole.length];
+      const parts = await Promise.all(
+        bounds.slice(1).map(async (end, i) => {
+          const data = whole.subarray(bounds[i]!, end);
+          return { checksum: await checksumOf(alg, data), size: data.length };
+        }),
+      );
+      expect(combinedCrc(alg, parts)).toBe(await checksumOf(alg, whole));
+    }
+  });
+
+  it('combines over lengths beyond 32 bits', () => {
+    // Appending 2^32 + 8 zero bytes by combination equals appending them in two steps.
+    const zeros = 0x1_0000_0008;
+    const once = crcCombine('CRC32C', 0x12345678, 0, zeros);
+    const twice = crcCombine('CRC32C', crcCombine('CRC32C', 0x12345678, 0, 0x1_0000_0000), 0, 8);
+    expect(once).toBe(twice);
   });
 });

@@ -92,3 +92,45 @@ export async function compositeChecksum(alg: ChecksumAlgorithm, partChecksums: s
   const raw = Buffer.concat(partChecksums.map((c) => Buffer.from(c, 'base64')));
   return `${await checksumOf(alg, raw)}-${partChecksums.length}`;
 }
+
+/** Reflected polynomials of the two CRCs S3 can combine into a FULL_OBJECT multipart checksum. */
+const POLY = { CRC32: 0xedb88320, CRC32C: 0x82f63b78 } as const;
+
+const gf2Times = (mat: number[], vec: number) => {
+  let sum = 0;
+  for (let i = 0; vec !== 0; i++, vec >>>= 1) if (vec & 1) sum ^= mat[i]!;
+  return sum >>> 0;
+};
+const gf2Square = (mat: number[]) => mat.map((row) => gf2Times(mat, row));
+
+/**
+ * The CRC of `a ‖ b` from crc(a), crc(b) and b's length, without the bytes (zlib's
+ * crc32_combine): S3's FULL_OBJECT checksum of a multipart object is the CRC of the whole
+ * object, which this derives from the part CRCs.
+ */
+export function crcCombine(alg: 'CRC32' | 'CRC32C', crcA: number, crcB: number, lengthB: number): number {
+  if (lengthB <= 0) return crcA >>> 0;
+  // The operator for one zero bit, then squared to two and four bits: a zero byte is 8 bits.
+  let op = [POLY[alg], ...Array.from({ length: 31 }, (_, n) => (1 << n) >>> 0)];
+  op = gf2Square(gf2Square(op));
+  let crc = crcA >>> 0;
+  let len = lengthB;
+  while (len > 0) {
+    op = gf2Square(op);
+    if (len % 2 === 1) crc = gf2Times(op, crc);
+    len = Math.floor(len / 2);
+  }
+  return (crc ^ crcB) >>> 0;
+}
+
+/** FULL_OBJECT checksum of parts given as base64 CRCs and sizes, in order. */
+export function combinedCrc(alg: 'CRC32' | 'CRC32C', parts: { checksum: string; size: number }[]): string {
+  let crc = 0;
+  for (const [i, p] of parts.entries()) {
+    const partCrc = Buffer.from(p.checksum, 'base64').readUInt32BE(0);
+    crc = i === 0 ? partCrc : crcCombine(alg, crc, partCrc, p.size);
+  }
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc);
+  return out.toString('base64');
+}

@@ -35,6 +35,7 @@ export interface Upload {
   contentType: string;
   metadata: Record<string, string>;
   algorithm?: ChecksumAlgorithm;
+  checksumType: 'FULL_OBJECT' | 'COMPOSITE';
   parts: Map<number, UploadedPart>;
 }
 

@@ -6,12 +6,24 @@ import { pipeline } from 'node:stream/promises';
 import { sleep } from '@opsfleet/core';
 import { type Authenticated, authenticate } from './auth.ts';
 import { ConnectionCut, receiveBody } from './body.ts';
-import { type ChecksumAlgorithm, compositeChecksum, headerOf, multipartEtag } from './checksums.ts';
+import {
+  type ChecksumAlgorithm,
+  combinedCrc,
+  compositeChecksum,
+  headerOf,
+  multipartEtag,
+} from './checksums.ts';
 import { S3Error } from './errors.ts';
 import { S3Faults } from './faults.ts';
 import { decodeToken, encodeToken, listKeys, pageAfter } from './listing.ts';
-import type { Bucket, S3Object } from './model.ts';
-import { MAX_PART_SIZE, MIN_PART_SIZE, parsePartNumber, partsToComplete } from './multipart.ts';
+import type { Bucket, ObjectChecksum, S3Object, Upload } from './model.ts';
+import {
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  parsePartNumber,
+  partsToComplete,
+  type StoredPart,
+} from './multipart.ts';
 import { type Blob, diskStorage, memoryStorage, readRange, type Storage } from './storage.ts';
 import { checksumXml, doc, el, errorXml, NS, parseCompleteParts, requestId } from './xml.ts';
 
@@ -319,12 +331,15 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
         const b = bucketOf(t.bucket!);
         await readSmall(req);
         const algorithm = requestedAlgorithm(req);
-        const type = req.headers['x-amz-checksum-type'];
-        if (type !== undefined && String(type).toUpperCase() !== 'COMPOSITE') {
+        const checksumType = String(req.headers['x-amz-checksum-type'] ?? 'COMPOSITE').toUpperCase();
+        if (checksumType !== 'COMPOSITE' && checksumType !== 'FULL_OBJECT') {
+          throw new S3Error(400, 'InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+        }
+        if (checksumType === 'FULL_OBJECT' && algorithm !== 'CRC32' && algorithm !== 'CRC32C') {
           throw new S3Error(
             400,
             'InvalidRequest',
-            'The simulator supports only the COMPOSITE checksum type for multipart uploads.',
+            `The FULL_OBJECT checksum type cannot be used with the ${algorithm ?? 'absent'} checksum algorithm.`,
           );
         }
         const id = randomBytes(24).toString('base64url');
@@ -335,12 +350,13 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
           contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'),
           metadata: metadataOf(req),
           algorithm,
+          checksumType: checksumType as Upload['checksumType'],
           parts: new Map(),
         });
         return xmlAnswer(
           200,
           `<InitiateMultipartUploadResult xmlns="${NS}">${el({ Bucket: b.name, Key: t.key!, UploadId: id })}</InitiateMultipartUploadResult>`,
-          algorithm ? { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': 'COMPOSITE' } : {},
+          algorithm ? { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': checksumType } : {},
         );
       }
       case 'UploadPart':
@@ -496,20 +512,20 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       );
     }
     const chosen = partsToComplete(requested, u.parts, u.algorithm, minPartSize);
-    const partChecksums = chosen.map((p) => p.checksum);
-    const checksum =
-      u.algorithm && partChecksums.every((c) => c !== undefined)
-        ? {
-            algorithm: u.algorithm,
-            value: await compositeChecksum(u.algorithm, partChecksums as string[]),
-            type: 'COMPOSITE' as const,
-          }
-        : undefined;
+    const checksum = await objectChecksum(req, u, chosen);
+    const declaredSize = req.headers['x-amz-mp-object-size'];
     const blobs = chosen.map((p) => u.parts.get(p.n)!.blob);
     const blob: Blob = {
       segments: blobs.flatMap((x) => x.segments),
       size: blobs.reduce((s, x) => s + x.size, 0),
     };
+    if (declaredSize !== undefined && Number(declaredSize) !== blob.size) {
+      throw new S3Error(
+        400,
+        'InvalidRequest',
+        `The provided x-amz-mp-object-size header value ${declaredSize} does not match the object size ${blob.size}.`,
+      );
+    }
     if (blob.size > MAX_OBJECT) {
       throw new S3Error(
         400,
@@ -538,8 +554,39 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       `<CompleteMultipartUploadResult xmlns="${NS}">${el({ Location: location, Bucket: b.name, Key: key, ETag: etag })}${checksumXml(
         checksum?.algorithm,
         checksum?.value,
-      )}${checksum ? '<ChecksumType>COMPOSITE</ChecksumType>' : ''}</CompleteMultipartUploadResult>`,
+      )}${checksum ? el({ ChecksumType: checksum.type }) : ''}</CompleteMultipartUploadResult>`,
     );
+  }
+
+  /**
+   * The object checksum of a completed upload: COMPOSITE (checksum of the part checksums, `-N`)
+   * or FULL_OBJECT (the CRC of the whole object, combined from the part CRCs), checked against
+   * the one the Complete request sends, if any.
+   */
+  async function objectChecksum(
+    req: IncomingMessage,
+    u: Upload,
+    chosen: StoredPart[],
+  ): Promise<ObjectChecksum | undefined> {
+    const alg = u.algorithm;
+    if (!alg || chosen.some((p) => p.checksum === undefined)) return undefined;
+    const parts = chosen as (StoredPart & { checksum: string })[];
+    const value =
+      u.checksumType === 'FULL_OBJECT'
+        ? combinedCrc(alg as 'CRC32' | 'CRC32C', parts)
+        : await compositeChecksum(
+            alg,
+            parts.map((p) => p.checksum),
+          );
+    const given = req.headers[headerOf(alg)];
+    if (typeof given === 'string' && given.replace(/-\d+$/, '') !== value.replace(/-\d+$/, '')) {
+      throw new S3Error(
+        400,
+        'BadDigest',
+        `The ${alg.toLowerCase()} you specified did not match the calculated checksum.`,
+      );
+    }
+    return { algorithm: alg, value, type: u.checksumType };
   }
 
   function listParts(b: Bucket, key: string, q: URLSearchParams): Answer {
@@ -566,7 +613,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
         IsTruncated: page.truncated,
         StorageClass: STORAGE_CLASS,
         ChecksumAlgorithm: u.algorithm,
-        ChecksumType: u.algorithm ? 'COMPOSITE' : undefined,
+        ChecksumType: u.algorithm ? u.checksumType : undefined,
       })}${parts}</ListPartsResult>`,
     );
   }
