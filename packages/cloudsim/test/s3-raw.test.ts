@@ -102,6 +102,67 @@ describe('S3 simulator: raw payload modes and disk storage', () => {
     expect([short.status, short.text.includes('<Code>IncompleteBody</Code>')]).toEqual([400, true]);
   });
 
+  it('decodes STREAMING-AWS4-HMAC-SHA256-PAYLOAD and refuses a chunk signed out of chain', async () => {
+    // Seed and chunk signatures come from the SDK's signer (its key derivation, not ours).
+    const signer = sdkSigner(accessKeyId, secretAccessKey);
+    const signingDate = new Date();
+    const chunks = [Buffer.alloc(70_000, 'x'), Buffer.from('tail'), Buffer.alloc(0)];
+    const decoded = Buffer.concat(chunks);
+    const encodedLength = chunks.reduce(
+      (n, c) => n + `${c.length.toString(16)};chunk-signature=`.length + 64 + 4 + c.length,
+      0,
+    );
+    const signed = await signer.sign(
+      {
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: sim.port,
+        path: '/disk/chained.bin',
+        query: {},
+        headers: {
+          host: `127.0.0.1:${sim.port}`,
+          'content-encoding': 'aws-chunked',
+          'content-length': String(encodedLength),
+          'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+          'x-amz-decoded-content-length': String(decoded.length),
+        },
+      },
+      { signingDate },
+    );
+    const seed = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization!)![1]!;
+    const amzDate = signed.headers['x-amz-date']!;
+    const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const body = async (order: number[]) => {
+      let prev = seed;
+      const out: Buffer[] = [];
+      for (const i of order) {
+        const c = chunks[i]!;
+        const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, prev, sha(Buffer.alloc(0)), sha(c)].join(
+          '\n',
+        );
+        prev = await signer.sign(toSign, { signingDate });
+        out.push(Buffer.from(`${c.length.toString(16)};chunk-signature=${prev}\r\n`), c, Buffer.from('\r\n'));
+      }
+      return Buffer.concat(out);
+    };
+    const send = async (b: Buffer) => {
+      const res = await fetch(`${sim.endpoint}/disk/chained.bin`, {
+        method: 'PUT',
+        headers: signed.headers,
+        body: new Uint8Array(b),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    expect((await send(await body([0, 1, 2]))).status).toBe(200);
+    expect(digest(await sim.objectBytes('disk', 'chained.bin'))).toBe(digest(decoded));
+    // The second chunk signed from the seed instead of the first chunk's signature: the chain breaks.
+    const wrong = Buffer.concat([await body([0]), await body([1, 2])]);
+    const bad = await send(wrong);
+    expect([bad.status, bad.text.includes('<Code>SignatureDoesNotMatch</Code>')]).toEqual([403, true]);
+  });
+
   it('keeps multipart objects in files, byte-exact, and removes them with the object', async () => {
     const Key = 'disk/big.bin';
     const { UploadId } = await s3.send(
