@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,6 +42,8 @@ export interface S3SimOptions {
   virtualHostSuffixes?: string[];
   /** S3's 5 MiB; lower it only for tests that cannot afford real part sizes. */
   minPartSize?: number;
+  /** Serve HTTPS with this key and certificate (an uploader's TLS and CA settings are tested so). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface S3Call {
@@ -51,7 +54,7 @@ export interface S3Call {
 }
 
 export interface S3Sim {
-  /** `http://127.0.0.1:<port>` (path style). */
+  /** `http(s)://127.0.0.1:<port>` (path style). */
   endpoint: string;
   port: number;
   faults: S3Faults;
@@ -548,7 +551,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       checksum,
       parts: chosen.map((p) => ({ n: p.n, size: p.size, checksum: p.checksum })),
     });
-    const location = `http://${host}/${encodeURIComponent(b.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const location = `${opts.tls ? 'https' : 'http'}://${host}/${encodeURIComponent(b.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
     return xmlAnswer(
       200,
       `<CompleteMultipartUploadResult xmlns="${NS}">${el({ Location: location, Bucket: b.name, Key: key, ETag: etag })}${checksumXml(
@@ -726,15 +729,16 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     }
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch(() => res.destroy());
-  });
+  };
+  const server = opts.tls ? createHttpsServer(opts.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   host = `${opts.host ?? '127.0.0.1'}:${port}`;
 
   return {
-    endpoint: `http://${host}`,
+    endpoint: `${opts.tls ? 'https' : 'http'}://${host}`,
     port,
     faults,
     calls,
