@@ -61,6 +61,16 @@ describe('S3 simulator: raw payload modes and disk storage', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('answers a path that does not percent-decode with 400 InvalidURI, and an unsigned request with 403', async () => {
+    const bad = await fetch(`${sim.endpoint}/disk/%E0%A4%A`);
+    expect([bad.status, (await bad.text()).includes('<Code>InvalidURI</Code>')]).toEqual([400, true]);
+    const anonymous = await fetch(`${sim.endpoint}/disk/signed.txt`);
+    expect([anonymous.status, (await anonymous.text()).includes('<Code>AccessDenied</Code>')]).toEqual([
+      403,
+      true,
+    ]);
+  });
+
   it('checks a signed payload hash against the body', async () => {
     const body = 'signed body';
     const sha = createHash('sha256').update(body).digest('hex');

@@ -394,6 +394,35 @@ describe('S3 simulator with the AWS SDK v3', () => {
     expect(digest(await sim.objectBytes('files', Key))).toBe(digest(body));
   });
 
+  it('stores nothing of a part whose client goes away mid-body (an uploader killed mid-part)', async () => {
+    const Key = 'big/killed.bin';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'files', Key }));
+    const abort = new AbortController();
+    async function* slowBody() {
+      yield bytes(MiB, 1);
+      abort.abort();
+      await new Promise((r) => setTimeout(r, 200));
+      yield bytes(MiB, 2);
+    }
+    const err = await s3
+      .send(
+        new UploadPartCommand({
+          Bucket: 'files',
+          Key,
+          UploadId,
+          PartNumber: 1,
+          Body: Readable.from(slowBody()),
+          ContentLength: 2 * MiB,
+        }),
+        { abortSignal: abort.signal },
+      )
+      .catch((e) => e);
+    expect(err.name).toBe('AbortError');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await s3.send(new ListPartsCommand({ Bucket: 'files', Key, UploadId }))).Parts ?? []).toEqual([]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'files', Key, UploadId }));
+  });
+
   it('answers 503 SlowDown and 500 InternalError when told; the SDK retries them', async () => {
     sim.faults.fail({ status: 503, times: 2 });
     const before = sim.calls.length;

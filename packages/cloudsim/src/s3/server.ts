@@ -74,6 +74,8 @@ const STORAGE_CLASS = 'STANDARD';
 interface Target {
   bucket?: string;
   key?: string;
+  /** A path whose percent-encoding does not decode. */
+  badUri?: boolean;
 }
 
 interface Answer {
@@ -95,16 +97,20 @@ function target(req: IncomingMessage, url: URL, suffixes: string[]): Target {
     .replace(/:\d+$/, '')
     .toLowerCase();
   const path = url.pathname;
-  const suffix = suffixes.find((s) => hostname.endsWith(`.${s}`));
-  if (suffix) {
-    const key = decodeURIComponent(path.slice(1));
-    return { bucket: hostname.slice(0, -suffix.length - 1), key: key || undefined };
+  try {
+    const suffix = suffixes.find((s) => hostname.endsWith(`.${s}`));
+    if (suffix) {
+      const key = decodeURIComponent(path.slice(1));
+      return { bucket: hostname.slice(0, -suffix.length - 1), key: key || undefined };
+    }
+    const slash = path.indexOf('/', 1);
+    if (path === '/') return {};
+    if (slash === -1) return { bucket: decodeURIComponent(path.slice(1)) };
+    const key = decodeURIComponent(path.slice(slash + 1));
+    return { bucket: decodeURIComponent(path.slice(1, slash)), key: key || undefined };
+  } catch {
+    return { badUri: true };
   }
-  const slash = path.indexOf('/', 1);
-  if (path === '/') return {};
-  if (slash === -1) return { bucket: decodeURIComponent(path.slice(1)) };
-  const key = decodeURIComponent(path.slice(slash + 1));
-  return { bucket: decodeURIComponent(path.slice(1, slash)), key: key || undefined };
 }
 
 /** The S3 operation a request is, from its method, target and sub-resources. */
@@ -708,6 +714,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       await send(req.method === 'HEAD' ? { status: e.status, headers: { 'x-amz-error-code': e.code } } : a);
     };
     try {
+      if (t.badUri) throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
       const delay = faults.delayFor(op);
       if (delay) await sleep(delay);
       const injected = faults.errorFor(op);
