@@ -447,6 +447,42 @@ describe('S3 simulator with the AWS SDK v3', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
   });
 
+  it('honours conditional writes and reads (If-None-Match: *, If-Match, If-None-Match)', async () => {
+    const put = () =>
+      s3.send(new PutObjectCommand({ Bucket: 'files', Key: 'once.txt', Body: 'first', IfNoneMatch: '*' }));
+    const { ETag } = await put();
+    const again = await put().catch((e) => e);
+    expect([again.name, again.$metadata.httpStatusCode]).toEqual(['PreconditionFailed', 412]);
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'files', Key: 'once.txt' }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: 'files', Key: 'once.txt', UploadId, PartNumber: 1, Body: 'second' }),
+    );
+    const complete = await s3
+      .send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'files',
+          Key: 'once.txt',
+          UploadId,
+          IfNoneMatch: '*',
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      )
+      .catch((e) => e);
+    expect(complete.$metadata.httpStatusCode).toBe(412);
+    expect((await sim.objectBytes('files', 'once.txt'))?.toString()).toBe('first');
+    const wrong = await s3
+      .send(new GetObjectCommand({ Bucket: 'files', Key: 'once.txt', IfMatch: '"0000"' }))
+      .catch((e) => e);
+    expect(wrong.$metadata.httpStatusCode).toBe(412);
+    const same = await s3
+      .send(new HeadObjectCommand({ Bucket: 'files', Key: 'once.txt', IfNoneMatch: ETag }))
+      .catch((e) => e);
+    expect(same.$metadata.httpStatusCode).toBe(304);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'files', Key: 'once.txt', UploadId }));
+  });
+
   it('pages ListObjectsV2 with prefix, delimiter, max-keys and continuation tokens', async () => {
     for (const Key of ['list/a.txt', 'list/b/1.txt', 'list/b/2.txt', 'list/c.txt', 'list/d/1.txt']) {
       await s3.send(new PutObjectCommand({ Bucket: 'files', Key, Body: Key }));

@@ -92,6 +92,13 @@ const xmlAnswer = (status: number, body: string, headers: Record<string, string>
 
 const iso = (d: Date) => d.toISOString();
 
+/** Whether an If-Match / If-None-Match list (`"a", "b"` or `*`) names this quoted ETag. */
+const etagListHas = (list: string, etag: string) =>
+  list
+    .split(',')
+    .map((e) => e.trim().replace(/^W\//, ''))
+    .some((e) => e === '*' || e === etag || `"${e}"` === etag);
+
 function target(req: IncomingMessage, url: URL, suffixes: string[]): Target {
   const hostname = String(req.headers.host ?? '')
     .replace(/:\d+$/, '')
@@ -293,6 +300,18 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       case 'HeadObject': {
         const o = bucketOf(t.bucket!).objects.get(t.key!);
         if (!o) throw new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
+        const ifMatch = req.headers['if-match'];
+        if (ifMatch !== undefined && !etagListHas(ifMatch, o.etag)) {
+          throw new S3Error(
+            412,
+            'PreconditionFailed',
+            'At least one of the pre-conditions you specified did not hold',
+          );
+        }
+        const ifNoneMatch = req.headers['if-none-match'];
+        if (ifNoneMatch !== undefined && etagListHas(ifNoneMatch, o.etag)) {
+          return { status: 304, headers: { etag: o.etag, 'last-modified': o.lastModified.toUTCString() } };
+        }
         const range = parseRange(req.headers.range, o.size);
         const [start, end] = range ?? [0, o.size - 1];
         const headers = objectHeaders(req, o, !range);
@@ -443,6 +462,17 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     return xmlAnswer(200, `<ListBucketResult xmlns="${NS}">${head}${contents}${prefixes}</ListBucketResult>`);
   }
 
+  /** `If-None-Match: *` on a write: only when no object has the key (S3's conditional writes). */
+  function refuseIfExists(req: IncomingMessage, b: Bucket, key: string) {
+    if (req.headers['if-none-match'] === '*' && b.objects.has(key)) {
+      throw new S3Error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      );
+    }
+  }
+
   async function putObject(
     req: IncomingMessage,
     b: Bucket,
@@ -452,6 +482,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     if (req.headers['x-amz-copy-source']) {
       throw new S3Error(501, 'NotImplemented', 'CopyObject is not implemented by the simulator.');
     }
+    refuseIfExists(req, b, key);
     const body = await receiveBody(req, auth, storage, { maxSize: MAX_PART_SIZE });
     const obj: S3Object = {
       key,
@@ -466,6 +497,12 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     if (!buckets.has(b.name)) {
       await storage.free(body.blob);
       bucketOf(b.name);
+    }
+    try {
+      refuseIfExists(req, b, key);
+    } catch (err) {
+      await storage.free(body.blob);
+      throw err;
     }
     await replaceObject(b, obj);
     const headers: Record<string, string> = { etag: obj.etag };
@@ -512,6 +549,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
 
   async function complete(req: IncomingMessage, b: Bucket, key: string, id: string | null): Promise<Answer> {
     const u = uploadOf(b, key, id);
+    refuseIfExists(req, b, key);
     const requested = parseCompleteParts(await readSmall(req));
     if (!requested) {
       throw new S3Error(
