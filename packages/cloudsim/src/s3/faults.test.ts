@@ -28,6 +28,8 @@ describe('S3 simulator faults', () => {
       10,
       undefined,
     ]);
+    f.cut({ afterBytes: 5, operations: ['PutObject'] });
+    expect([f.cutFor('UploadPart'), f.cutFor('PutObject')]).toEqual([undefined, 5]);
     f.delay({ ms: 50, times: 2 });
     expect([f.delayFor('x'), f.delayFor('x'), f.delayFor('x')]).toEqual([50, 50, 0]);
     f.fail({ status: 500 });

@@ -35,7 +35,7 @@ export class S3Faults {
   fail(f: ErrorFault): void {
     this.errors.push({ ...f, seen: 0 });
   }
-  /** Defaults to UploadPart: the connection of a part upload is destroyed mid-body. */
+  /** The connection of an UploadPart (or, with `operations`, a PutObject) is destroyed mid-body. */
   cut(f: CutFault): void {
     this.cuts.push({ operations: ['UploadPart'], ...f });
   }

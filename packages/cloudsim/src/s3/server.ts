@@ -483,7 +483,10 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
       throw new S3Error(501, 'NotImplemented', 'CopyObject is not implemented by the simulator.');
     }
     refuseIfExists(req, b, key);
-    const body = await receiveBody(req, auth, storage, { maxSize: MAX_PART_SIZE });
+    const body = await receiveBody(req, auth, storage, {
+      maxSize: MAX_PART_SIZE,
+      cutAfter: faults.cutFor('PutObject'),
+    });
     const obj: S3Object = {
       key,
       blob: body.blob,
