@@ -15,8 +15,8 @@ export type SigV4Check =
     }
   | { ok: false; code: string; message: string; accessKeyId?: string };
 
-export const hmac = (key: string | Buffer, msg: string) => createHmac('sha256', key).update(msg).digest();
-export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, msg: string) => createHmac('sha256', key).update(msg).digest();
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const rfc3986 = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
