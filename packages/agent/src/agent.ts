@@ -122,6 +122,8 @@ export class Agent implements AgentOps {
     const telemetry = startTelemetry(settings, {
       services: () =>
         supervisor.list().map(({ name, pid, restarts, state }) => ({ name, pid, restarts, state })),
+      // The sampler reads every process of /proc: the supervisor's tree pass uses that read.
+      onProcessTable: (table) => supervisor.trackTreesIn(table.byPid.values()),
       onError: (what, err) => opts.log.debug({ what, err: String(err) }, 'metrics source failed'),
     });
     const rotator = new Rotator({

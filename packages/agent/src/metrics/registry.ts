@@ -45,6 +45,8 @@ export interface AgentMetricsOptions {
   interval?: number;
   /** The supervisor's services; none when not given. */
   services?: () => ServiceStatusInput[];
+  /** Every process of /proc as a sample read them, for others who need them all (the supervisor). */
+  onProcessTable?: (table: ProcessTable) => void;
   mounts?: MountFilter;
   /** Block devices left out of the I/O metrics; default `IGNORED_DISKS`. */
   ignoreDisks?: RegExp;
@@ -221,6 +223,7 @@ export function createAgentMetrics(opts: AgentMetricsOptions = {}): AgentMetrics
       ? attempt('services', () => readProcessTable(proc))
       : { proc, byPid: new Map(), children: new Map() };
     const svc = table ? attempt('services', () => services.sample(list, table)) : undefined;
+    if (table?.byPid.size) attempt('services', () => opts.onProcessTable?.(table));
 
     applyCpu(stat, usage);
     applyMemory(memory);

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import type { AgentSettings } from '../spec.ts';
 import { type AgentMetrics, createAgentMetrics } from './registry.ts';
 import { RemoteWriter } from './remote-write.ts';
-import type { ServiceStatusInput } from './service.ts';
+import type { ProcessTable, ServiceStatusInput } from './service.ts';
 
 export interface Telemetry {
   /** Serve it at GET /metrics (`renderMetrics(registry)`). */
@@ -27,6 +27,8 @@ export function startTelemetry(
   settings: AgentSettings,
   opts: {
     services?: () => ServiceStatusInput[];
+    /** See AgentMetricsOptions.onProcessTable. */
+    onProcessTable?: (table: ProcessTable) => void;
     registry?: Registry;
     proc?: string;
     onError?: (what: string, err: unknown) => void;
@@ -37,6 +39,7 @@ export function startTelemetry(
     registry,
     interval: settings.metricsInterval,
     ...(opts.services ? { services: opts.services } : {}),
+    ...(opts.onProcessTable ? { onProcessTable: opts.onProcessTable } : {}),
     ...(opts.proc ? { proc: opts.proc } : {}),
     ...(opts.onError ? { onError: opts.onError } : {}),
   });

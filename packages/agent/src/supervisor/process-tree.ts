@@ -49,7 +49,7 @@ export class ProcTable {
   private readonly children = new Map<number, ProcEntry[]>();
   private readonly groups = new Map<number, ProcEntry[]>();
 
-  constructor(entries: readonly ProcEntry[]) {
+  constructor(entries: Iterable<ProcEntry>) {
     for (const e of entries) {
       this.byPid.set(e.pid, e);
       push(this.children, e.ppid, e);

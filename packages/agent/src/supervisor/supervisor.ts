@@ -13,7 +13,7 @@ import {
   writePidFile,
 } from './direct.ts';
 import { assertGraph, dependenciesOf, startLayers, stopLayers } from './graph.ts';
-import { ProcTable, snapshot } from './process-tree.ts';
+import { type ProcEntry, ProcTable, snapshot } from './process-tree.ts';
 import {
   decideRestart,
   describeExit,
@@ -793,13 +793,25 @@ export class Supervisor {
     }
   }
 
+  /**
+   * The tree pass on every process of /proc that someone else has just read (the metrics
+   * sampler reads them all each interval): the timer's next pass comes a full interval after
+   * this one, so a pass still comes at least every `treeInterval` and the two readers of
+   * /proc share one read whenever their times meet.
+   */
+  trackTreesIn(processes: Iterable<ProcEntry>): void {
+    if (this.closed) return;
+    this.trackTrees(processes);
+    this.treeTimer.refresh();
+  }
+
   /** One look at /proc for every running service: remembers its descendants outside its group. */
-  private trackTrees(): void {
+  private trackTrees(processes?: Iterable<ProcEntry>): void {
     const running = [...this.units.values()].filter((u) => u.proc);
     if (!running.length) return;
     // Indexed once for all services: per service, a walk over every process made this pass cost
     // more than the rest of the agent's steady work together (bench:agent, 50 services).
-    const table = new ProcTable(snapshot());
+    const table = new ProcTable(processes ?? snapshot());
     let changed = false;
     for (const u of running) {
       const proc = u.proc!;
