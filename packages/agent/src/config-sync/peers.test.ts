@@ -37,6 +37,18 @@ describe('reloadVerdict', () => {
       'waiting',
     ],
     [
+      'a reload earlier in the same second is not this one',
+      { successful: 1, successAt: 1000.2 },
+      { successful: 1, successAt: 1000.2 },
+      'waiting',
+    ],
+    [
+      'this one, later in that second',
+      { successful: 1, successAt: 1000.2 },
+      { successful: 1, successAt: 1000.7 },
+      'ok',
+    ],
+    [
       'prometheus rejected it',
       { successful: 1, successAt: 900 },
       { successful: 0, successAt: 900 },

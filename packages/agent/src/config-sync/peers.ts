@@ -50,7 +50,10 @@ export function reloadVerdict(before: ReloadFacts, after: ReloadFacts, startedSe
   if (!attempted) return 'waiting';
   const counted = after.attempts !== undefined && before.attempts !== undefined;
   // vmalert 1.79 leaves its success timestamp at its start time: its counter is the evidence.
-  if (after.successful === 1 && (counted || (after.successAt ?? 0) >= startedSec)) return 'ok';
+  // Prometheus and Alertmanager write fractional seconds, so a reload in the same second as the
+  // one before still moves the timestamp; "not older than the request" alone would pass it.
+  const moved = (after.successAt ?? 0) > (before.successAt ?? -1) && (after.successAt ?? 0) >= startedSec;
+  if (after.successful === 1 && (counted || moved)) return 'ok';
   if (after.successful === 0 && (counted || before.successful !== 0)) return 'failed';
   return 'waiting';
 }
