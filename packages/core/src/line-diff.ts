@@ -30,7 +30,11 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
+  while (
+    tail < a.length - head &&
+    tail < b.length - head &&
+    a[a.length - 1 - tail] === b[b.length - 1 - tail]
+  )
     tail++;
   const kept = (lines: string[]): DiffLine[] => lines.map((line) => ({ op: ' ', line }));
   return [
@@ -41,7 +45,8 @@ export function lineDiff(before: string, after: string): DiffLine[] {
 }
 
 function middleDiff(a: string[], b: string[]): DiffLine[] {
-  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) throw new DiffTooLong(Math.max(a.length, b.length));
+  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES)
+    throw new DiffTooLong(Math.max(a.length, b.length));
   const w = b.length + 1;
   // lcs[i * w + j]: the longest common subsequence of a[i..] and b[j..].
   const lcs = new Uint16Array((a.length + 1) * w);
