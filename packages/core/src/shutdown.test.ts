@@ -113,7 +113,7 @@ describe('onShutdown on a signal', () => {
     expect(exits).toEqual([1]);
   });
 
-  it('exits 1 at once on a second signal while draining', async () => {
+  it('exits 1 at once on a second signal a second or more into draining', async () => {
     vi.useFakeTimers();
     const { onShutdown } = await fresh();
     const exits: number[] = [];
@@ -129,8 +129,34 @@ describe('onShutdown on a signal', () => {
       exit: (c) => void exits.push(c),
     });
     process.emit(SIGNAL, SIGNAL);
+    await vi.advanceTimersByTimeAsync(1_000);
     process.emit(SIGNAL, SIGNAL);
     expect(exits).toEqual([1]);
     expect(logged).toEqual(['shutting down', 'second signal while shutting down, exiting now']);
+  });
+
+  it('takes the same signal again within a second for one delivery sent twice (timeout(1) signals the process and its group)', async () => {
+    vi.useFakeTimers();
+    const { onShutdown } = await fresh();
+    const exits: number[] = [];
+    const logged: string[] = [];
+    const log = {
+      info: (_o: unknown, m: string) => void logged.push(m),
+      error: (_o: unknown, m: string) => void logged.push(m),
+    };
+    let release = () => {};
+    onShutdown(() => new Promise<void>((r) => (release = r)), {
+      signals: [SIGNAL],
+      log,
+      exit: (c) => void exits.push(c),
+    });
+    process.emit(SIGNAL, SIGNAL);
+    await vi.advanceTimersByTimeAsync(20);
+    process.emit(SIGNAL, SIGNAL);
+    expect(exits).toEqual([]);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(exits).toEqual([0]);
+    expect(logged).toEqual(['shutting down']);
   });
 });

@@ -21,7 +21,14 @@ const installed = new Set<NodeJS.Signals>();
 /** The latest options given win, so a part registering later can tighten the timeout. */
 const settings: Omit<ShutdownOptions, 'signals'> = {};
 let running: Promise<void> | undefined;
-let signalled = false;
+/** The first signal and when it came; see onSignal for why a quick repeat of it is not a second. */
+let first: { signal: NodeJS.Signals; at: number } | undefined;
+/**
+ * One signal is often delivered twice at once: coreutils `timeout` sends it to the process and
+ * then to its process group, a supervisor may signal the group and the main process. A repeat of
+ * the same signal within this long is that, not an operator insisting.
+ */
+const SAME_DELIVERY_MS = 1000;
 
 /**
  * Runs the registered handlers once, newest first (what started last stops first), without
@@ -49,13 +56,14 @@ function onSignal(signal: NodeJS.Signals): void {
     exited = true;
   };
   const log = settings.log;
-  if (signalled) {
+  if (first) {
+    if (first.signal === signal && Date.now() - first.at < SAME_DELIVERY_MS) return;
     // A second signal while draining: the operator insists.
     log?.error({ signal }, 'second signal while shutting down, exiting now');
     exit(1);
     return;
   }
-  signalled = true;
+  first = { signal, at: Date.now() };
   const timeoutMs = settings.timeoutMs ?? 10_000;
   log?.info({ signal }, 'shutting down');
   // Not unref'd: a handler waiting on something that holds no handle must not let the
