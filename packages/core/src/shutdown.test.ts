@@ -12,6 +12,17 @@ async function fresh() {
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
+/** Exit codes and log messages, in order, and a log that records them. */
+function recorder() {
+  const exits: number[] = [];
+  const logged: string[] = [];
+  const log = {
+    info: (_o: unknown, m: string) => void logged.push(m),
+    error: (_o: unknown, m: string) => void logged.push(m),
+  };
+  return { exits, logged, log };
+}
+
 afterEach(() => {
   process.removeAllListeners(SIGNAL);
   vi.useRealTimers();
@@ -116,12 +127,7 @@ describe('onShutdown on a signal', () => {
   it('exits 1 at once on a second signal a second or more into draining', async () => {
     vi.useFakeTimers();
     const { onShutdown } = await fresh();
-    const exits: number[] = [];
-    const logged: string[] = [];
-    const log = {
-      info: (_o: unknown, m: string) => void logged.push(m),
-      error: (_o: unknown, m: string) => void logged.push(m),
-    };
+    const { exits, logged, log } = recorder();
     onShutdown(() => new Promise<void>(() => {}), {
       signals: [SIGNAL],
       timeoutMs: 60_000,
@@ -138,12 +144,7 @@ describe('onShutdown on a signal', () => {
   it('takes the same signal again within a second for one delivery sent twice (timeout(1) signals the process and its group)', async () => {
     vi.useFakeTimers();
     const { onShutdown } = await fresh();
-    const exits: number[] = [];
-    const logged: string[] = [];
-    const log = {
-      info: (_o: unknown, m: string) => void logged.push(m),
-      error: (_o: unknown, m: string) => void logged.push(m),
-    };
+    const { exits, logged, log } = recorder();
     let release = () => {};
     onShutdown(() => new Promise<void>((r) => (release = r)), {
       signals: [SIGNAL],
