@@ -1,11 +1,9 @@
 import { formatDuration, parseDuration } from '@opsfleet/core';
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
 import { pageCursor, pageLimit } from '../http/list-query.ts';
-import { Problem } from '../http/problem.ts';
-import { actorOf } from '../identity/auth.ts';
-import type { CommandAgent, CommandService } from './service.ts';
+import { actorOf, agentOf } from '../identity/auth.ts';
+import type { CommandService } from './service.ts';
 import { COMMAND_STATES } from './state.ts';
 
 const MAX_JSON = 64 * 1024;
@@ -90,22 +88,8 @@ const OutputLine = z.object({
   at: z.string(),
 });
 
+const AGENT_KEY = 'agents take commands with their own API key (role agent)';
 const Id = z.object({ id: z.uuid() });
-
-/**
- * The agent a request comes from: its API key, of the role agent. A user's login or an admin's
- * key is not an agent, and nothing in a body says which agent this is.
- */
-function agentOf(req: FastifyRequest): CommandAgent {
-  const p = req.principal!;
-  if (p.kind !== 'apikey' || p.role !== 'agent')
-    throw new Problem(
-      403,
-      'Forbidden',
-      `${p.name} is not an agent: agents take commands with their own API key (role agent)`,
-    );
-  return { id: p.id, actor: p.name };
-}
 
 /** Aborts when the client goes away, so a long poll of a gone agent stops waiting. */
 function whileConnected(reply: { raw: { once(e: 'close', f: () => void): unknown } }): AbortSignal {
@@ -239,7 +223,7 @@ export function commandRoutes(app: App, commands: CommandService): void {
       },
     },
     async (req, reply) => {
-      const agent = agentOf(req);
+      const agent = agentOf(req, AGENT_KEY);
       const delivered = await commands.poll(agent, req.query.wait, whileConnected(reply));
       return { commands: delivered, serverTime: new Date().toISOString() };
     },
@@ -260,7 +244,7 @@ export function commandRoutes(app: App, commands: CommandService): void {
     },
     async (req) =>
       commands.addOutput(
-        agentOf(req),
+        agentOf(req, AGENT_KEY),
         req.params.id,
         req.body.lines.map((l) => ({ seq: l.seq, stage: l.stage, level: l.level, line: l.line, at: l.time })),
       ),
@@ -283,7 +267,7 @@ export function commandRoutes(app: App, commands: CommandService): void {
       },
     },
     async (req) => {
-      const done = await commands.finish(agentOf(req), req.params.id, {
+      const done = await commands.finish(agentOf(req, AGENT_KEY), req.params.id, {
         ok: req.body.status === 'succeeded',
         result: req.body.result,
         error: req.body.error,

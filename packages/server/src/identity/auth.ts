@@ -102,3 +102,15 @@ export function enforcePermissions(app: App, identity: IdentityService): void {
 }
 
 export const actorOf = (req: FastifyRequest) => req.principal?.name ?? 'anonymous';
+
+/**
+ * The agent a request comes from: its API key, of the role agent. A user's login or an admin's
+ * key is not an agent, and nothing in a body says which agent this is. `how` ends the 403's
+ * sentence: what the caller must use instead.
+ */
+export function agentOf(req: FastifyRequest, how: string): { id: string; actor: string } {
+  const p = req.principal!;
+  if (p.kind !== 'apikey' || p.role !== 'agent')
+    throw new Problem(403, 'Forbidden', `${p.name} is not an agent: ${how}`);
+  return { id: p.id, actor: p.name };
+}

@@ -1,8 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../http/app.ts';
-import { Problem } from '../http/problem.ts';
-import { actorOf } from '../identity/auth.ts';
+import { actorOf, agentOf } from '../identity/auth.ts';
 import type { SyncService } from './sync.ts';
 import { TARGET_KINDS } from './sync-store.ts';
 
@@ -106,23 +104,9 @@ const Status = z
     peer: PeerHealth.strict().optional().describe('the peer as the agent sees it now'),
   })
   .strict();
+const AGENT_KEY = "a ConfigAgent calls with its agent's own API key (role agent)";
 const Id = z.object({ id: z.uuid() });
 const Version = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) });
-
-/**
- * The ConfigAgent a request comes from: its API key, of the role agent (as for its commands).
- * Which targets are its own is the server's record, never something the body says.
- */
-function agentOf(req: FastifyRequest): { id: string; actor: string } {
-  const p = req.principal!;
-  if (p.kind !== 'apikey' || p.role !== 'agent')
-    throw new Problem(
-      403,
-      'Forbidden',
-      `${p.name} is not an agent: a ConfigAgent calls with its agent's own API key (role agent)`,
-    );
-  return { id: p.id, actor: p.name };
-}
 
 /**
  * Config sync targets under /api/v1/sync-targets: versions, diff, dry run, pin (rollback); and
@@ -245,7 +229,7 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
         response: { 200: z.object({ items: z.array(AgentTarget) }) },
       },
     },
-    async (req) => sync.agentTargets(agentOf(req).id),
+    async (req) => sync.agentTargets(agentOf(req, AGENT_KEY).id),
   );
   app.post(
     '/api/v1/agent/sync-targets/:id/status',
@@ -260,6 +244,6 @@ export function syncTargetRoutes(app: App, sync: SyncService): void {
         response: { 200: z.object({ inSync: z.boolean() }) },
       },
     },
-    async (req) => sync.report(agentOf(req), req.params.id, req.body),
+    async (req) => sync.report(agentOf(req, AGENT_KEY), req.params.id, req.body),
   );
 }
