@@ -31,8 +31,11 @@ CREATE TABLE file_events (
   detected_at timestamptz NOT NULL,
   reported_at timestamptz NOT NULL,
   received_at timestamptz NOT NULL DEFAULT now(),
+  -- Set once routing rules have made the file's tasks (at its first uploaded report).
+  routed_at timestamptz,
   UNIQUE (agent_id, file_id)
 );
+CREATE INDEX file_events_unrouted ON file_events (received_at) WHERE state = 'uploaded' AND routed_at IS NULL;
 CREATE INDEX file_events_recent ON file_events (reported_at DESC, id DESC);
 CREATE INDEX file_events_state ON file_events (state, reported_at DESC, id DESC);
 CREATE INDEX file_events_source ON file_events (agent_id, source, reported_at DESC, id DESC);
