@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
+import { FilesSpec } from './files/spec.ts';
 
 /**
  * The shape of `agent.yaml` and of every service the agent supervises. One zod schema is the
@@ -258,6 +259,8 @@ export const AgentSpec = z.strictObject({
         });
     }),
   services: z.array(ServiceSpec).default([]),
+  /** The file pipeline: watched folders and the S3 destinations their files go to (docs/files.md). */
+  files: FilesSpec.optional(),
 });
 
 /**
