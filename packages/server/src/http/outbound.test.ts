@@ -131,4 +131,30 @@ describe('outbound requests', () => {
     net.close();
     await new Promise<void>((r) => closing.close(() => r()));
   });
+
+  it('call answers a redirect as it is, with its headers, still under the address policy, and stops when aborted', async () => {
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/slow') return;
+      res.writeHead(303, { location: 'http://10.0.0.1/queue/item/7/' }).end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`;
+    const net = new Outbound({ allow: ['127.0.0.1/32'] });
+    expect(await net.call('POST', `${base}/job/x/build`, '', {})).toMatchObject({
+      status: 303,
+      headers: { location: 'http://10.0.0.1/queue/item/7/' },
+    });
+    expect(await net.call('GET', 'http://10.0.0.1/queue/item/7/', undefined, {})).toMatchObject({
+      refused: true,
+    });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    expect(await net.call('GET', `${base}/slow`, undefined, {}, { signal: stop.signal })).toMatchObject({
+      error: 'aborted',
+    });
+    net.close();
+    redirecting.closeAllConnections();
+    await new Promise<void>((r) => redirecting.close(() => r()));
+  });
 });

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
@@ -124,6 +124,11 @@ export type OutboundAnswer =
   /** `refused`: the address policy said no; trying again changes nothing until an admin does. */
   | { error: string; refused: boolean; ms: number };
 
+/** An answer with its headers, for a caller that reads them (Jenkins's `Location`, `X-Text-Size`). */
+export type OutboundCall =
+  | { status: number; text: string; headers: IncomingHttpHeaders; ms: number }
+  | { error: string; refused: boolean; ms: number };
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export class Outbound {
@@ -211,6 +216,37 @@ export class Outbound {
     return this.send('GET', url, undefined, headers, opts);
   }
 
+  /**
+   * One request, redirects not followed (a 303's `Location` is the answer a caller wants), with
+   * the answer's headers. `signal` aborts it early (a cancelled task); the client's timeout holds
+   * too. Same address policy and failures-as-answers as `post`.
+   */
+  async call(
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    opts: CallOptions & { signal?: AbortSignal } = {},
+  ): Promise<OutboundCall> {
+    const t0 = performance.now();
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    try {
+      const res = await this.once(new URL(url), method, body, headers, signal, opts);
+      return { status: res.status, text: res.text, headers: res.headers, ms: performance.now() - t0 };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const error = opts.signal?.aborted
+        ? 'aborted'
+        : timeout.aborted
+          ? `no answer within ${this.timeoutMs / 1000} s`
+          : e instanceof OutboundRefused
+            ? e.message
+            : `${e.code ?? 'error'}: ${e.message}`;
+      return { error, refused: e instanceof OutboundRefused, ms: performance.now() - t0 };
+    }
+  }
+
   private async send(
     firstMethod: string,
     url: string,
@@ -266,7 +302,7 @@ export class Outbound {
     headers: Record<string, string>,
     signal: AbortSignal,
     opts: CallOptions,
-  ): Promise<{ status: number; location?: string; text: string }> {
+  ): Promise<{ status: number; location?: string; text: string; headers: IncomingHttpHeaders }> {
     // An address literal never reaches the lookup: net.connect uses it as it is.
     if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) await this.resolve(url.hostname);
     try {
@@ -290,7 +326,7 @@ export class Outbound {
     headers: Record<string, string>,
     signal: AbortSignal,
     opts: CallOptions,
-  ): Promise<{ status: number; location?: string; text: string }> {
+  ): Promise<{ status: number; location?: string; text: string; headers: IncomingHttpHeaders }> {
     const protocol = url.protocol as 'http:' | 'https:';
     const max = opts.maxAnswerBytes ?? this.maxAnswerBytes;
     const tls = protocol === 'https:' ? (opts.tls ?? {}) : {};
@@ -313,6 +349,7 @@ export class Outbound {
               status: res.statusCode ?? 0,
               ...(res.headers.location ? { location: res.headers.location } : {}),
               text: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
             });
           res.on('data', (chunk: Buffer) => {
             if (size >= max) return;

@@ -33,7 +33,8 @@ export interface ActionRun {
 
 export type ActionOutcome =
   | { ok: true; result?: Record<string, unknown> }
-  | { ok: false; retryable: boolean; error: string; cause: string };
+  /** `result`: what is known although it failed (the Jenkins build that ended FAILURE). */
+  | { ok: false; retryable: boolean; error: string; cause: string; result?: Record<string, unknown> };
 
 export interface FileAction<Config> {
   readonly kind: string;
