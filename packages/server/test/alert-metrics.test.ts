@@ -51,4 +51,45 @@ describe.each(all)('alert ingestion metrics on $name', (backend) => {
       ['Missed', 'resolved'],
     ]);
   }, 60_000);
+
+  it('answers a copy of a batch delivered moments before from the first, and stores a batch that differs', async () => {
+    const t = await testServer(backend);
+    servers.push(t);
+    const startsAt = minutesFromNow(-5);
+    const batch = (endsAt: string) => ({
+      version: '4',
+      status: 'firing',
+      alerts: ['a', 'b', 'c'].map((pod) => ({
+        status: 'firing',
+        labels: { alertname: 'HaCopy', pod },
+        annotations: { summary: `pod ${pod} down` },
+        startsAt,
+        endsAt,
+        generatorURL: '',
+        fingerprint: '',
+      })),
+    });
+    const first = batch(minutesFromNow(5));
+    // An HA pair: the same delivery twice at once, then once more a moment later.
+    const [a, b] = await Promise.all([
+      t.api('POST', '/api/v1/webhooks/alertmanager', first),
+      t.api('POST', '/api/v1/webhooks/alertmanager', first),
+    ]);
+    const c = await t.api('POST', '/api/v1/webhooks/alertmanager', first);
+    expect([a.status, b.status, c.status]).toEqual([202, 202, 202]);
+    expect([a.body, b.body, c.body].map((r) => r.created).sort()).toEqual([0, 0, 3]);
+    expect(c.body).toMatchObject({ received: 3, created: 0, changed: 0, refreshed: 3 });
+    let metrics = (await t.s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('opsfleet_alert_reports_repeated_total{source="alertmanager"} 6');
+    expect(metrics).toContain('opsfleet_alert_reports_total{source="alertmanager",status="firing"} 9');
+    // The same alerts with a later endsAt are news: stored, not answered from memory.
+    const later = await t.api('POST', '/api/v1/webhooks/alertmanager', batch(minutesFromNow(9)));
+    expect(later.body).toMatchObject({ received: 3, created: 0 });
+    metrics = (await t.s.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('opsfleet_alert_reports_repeated_total{source="alertmanager"} 6');
+    const list = await t.api('GET', '/api/v1/alerts?limit=10');
+    expect(list.body.items.map((x: { state: string }) => x.state)).toEqual(['firing', 'firing', 'firing']);
+    const detail = await t.api('GET', `/api/v1/alerts/${list.body.items[0].fingerprint}`);
+    expect(detail.body.history).toHaveLength(1);
+  }, 60_000);
 });

@@ -37,7 +37,19 @@ export function alertMetrics(registry: Registry) {
     labelNames: ['source'] as const,
     registers: [registry],
   });
+  const repeated = new Counter({
+    name: 'opsfleet_alert_reports_repeated_total',
+    help: 'Reports in a batch that repeated one received moments before (an HA pair, a retry), answered from the first without being stored again.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
   return {
+    repeat(batch: InboundAlert[]): void {
+      for (const a of batch) {
+        reports.inc({ source: a.source, status: a.status });
+        repeated.inc({ source: a.source });
+      }
+    },
     observe(batch: InboundAlert[], plan: IngestPlan, receivedAt: Date): void {
       for (const a of batch) {
         reports.inc({ source: a.source, status: a.status });

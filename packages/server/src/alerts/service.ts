@@ -19,6 +19,7 @@ import {
   type Settle,
 } from './plan.ts';
 import { type AlertFilter, alertQueries } from './queries.ts';
+import { deliveryKey, RecentDeliveries } from './repeats.ts';
 import { alertStore } from './store.ts';
 
 export type { AlertFilter } from './queries.ts';
@@ -148,6 +149,7 @@ interface StatsSnapshot {
 
 export class AlertService {
   private readonly snapshots = new Map<string, StatsSnapshot>();
+  private readonly recent = new RecentDeliveries<IngestResult>(() => this.now().getTime());
   private readonly groups = new GroupCommit<ReportBatch, IngestResult>((b) => this.storeGroup(b), {
     slots: INGEST_SLOTS,
     maxWeight: GROUP_REPORTS,
@@ -162,6 +164,8 @@ export class AlertService {
       onChange?: (fingerprints: string[]) => void;
       /** Hears every committed batch (metrics). */
       onIngest?: (batch: InboundAlert[], plan: IngestPlan, receivedAt: Date) => void;
+      /** Hears every batch answered as a copy of one delivered moments before (metrics). */
+      onRepeat?: (batch: InboundAlert[]) => void;
       /** Matchers of the silences active now. */
       silences?: () => Promise<Matcher[][]>;
       /** How long an alert without endsAt stays open without being re-sent (`ALERT_RESOLVE_TIMEOUT`). */
@@ -187,10 +191,30 @@ export class AlertService {
   /**
    * Persists a batch of source reports, each on its own episode, and answers once it is
    * committed. Idempotent: the same reports again add no instance, no history entry and so no
-   * notification. Batches that arrive while others are being stored are stored together.
+   * notification; a copy of a batch delivered moments ago (an HA pair, a retry) is answered from
+   * the original's commit without a transaction of its own. Batches that arrive while others are
+   * being stored are stored together.
    */
   ingest(batch: InboundAlert[], actor: string): Promise<IngestResult> {
-    return this.groups.submit({ reports: batch, actor });
+    const key = deliveryKey(batch);
+    const original = key ? this.recent.repeatOf(key) : undefined;
+    if (original)
+      return original.then(
+        (r) => {
+          this.opts.onRepeat?.(batch);
+          return {
+            received: batch.length,
+            created: 0,
+            changed: 0,
+            refreshed: r.created + r.changed + r.refreshed,
+          };
+        },
+        // The original was not stored: this copy is stored on its own.
+        () => this.ingest(batch, actor),
+      );
+    const result = this.groups.submit({ reports: batch, actor });
+    if (key) this.recent.remember(key, result);
+    return result;
   }
 
   /** One transaction for the group; if it fails, each batch alone, so only a bad one fails. */
