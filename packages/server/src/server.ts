@@ -176,7 +176,9 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     opts.log,
   );
   const alerts = new AlertService(db, {
-    onIngest: alertMetrics(registry).observe,
+    onIngest: ingestMetrics.observe,
+    onRepeat: ingestMetrics.repeat,
+  const ingestMetrics = alertMetrics(registry);
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
     closeAfterMs: opts.closeAfterMs,
