@@ -32,6 +32,11 @@ function registeredMetrics(): Set<string> {
   return names;
 }
 
+const GRAFANA = join(DIR, '../grafana');
+const dashboards = readdirSync(GRAFANA).filter(
+  (f) => f.endsWith('.json') && !f.startsWith('opsfleet-exporter'),
+);
+
 const ruleFiles = readdirSync(DIR).filter((f) => f.endsWith('.rules.yml'));
 
 describe('shipped Prometheus alert rules (deploy/prometheus)', () => {
@@ -50,5 +55,17 @@ describe('shipped Prometheus alert rules (deploy/prometheus)', () => {
     const run = spawnSync('promtool', ['test', 'rules', tests], { cwd: DIR, encoding: 'utf8' });
     expect(`${run.stdout}${run.stderr}`).toContain('SUCCESS');
     expect(run.status).toBe(0);
+  });
+
+  it.each(dashboards)('the Grafana dashboard %s queries only series opsfleet exports', (file) => {
+    const dash = JSON.parse(readFileSync(join(GRAFANA, file), 'utf8'));
+    const exprs: string[] = [
+      ...dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)),
+      ...dash.templating.list.map((v: { query: string }) => v.query),
+    ];
+    const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\b(opsfleet_[a-z_]+)/g)].map((m) => m[1]!)));
+    expect(used.size).toBeGreaterThan(5);
+    const known = registeredMetrics();
+    expect([...used].filter((n) => !known.has(n.replace(/_(bucket|sum|count)$/, '')))).toEqual([]);
   });
 });
