@@ -25,6 +25,8 @@ export type { MetricsAuth } from './http/app.ts';
 
 import { datasourceRoutes } from './datasources/routes.ts';
 import { DatasourceService } from './datasources/service.ts';
+import { FileService } from './files/file-service.ts';
+import { fileRoutes } from './files/routes.ts';
 import { loggableError } from './http/log-error.ts';
 import { Outbound } from './http/outbound.ts';
 import { enforcePermissions } from './identity/auth.ts';
@@ -231,6 +233,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   datasourceRoutes(app, datasources);
   ruleGroupRoutes(app, alertRules);
   syncTargetRoutes(app, sync);
+  fileRoutes(app, new FileService(opts.database));
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
