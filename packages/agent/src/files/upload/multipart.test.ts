@@ -47,10 +47,8 @@ describe('resume reconciliation', () => {
   });
 
   it('a part the server holds but the spool never recorded is not trusted', () => {
-    const server = new Map([
-      ...spool.map((p) => [p.partNumber, p] as const),
-      [4, { etag: '"d"', size: 5 }] as const,
-    ]);
+    const server = new Map<number, { etag: string; size: number }>(spool.map((p) => [p.partNumber, p]));
+    server.set(4, { etag: '"d"', size: 5 });
     expect(reconcileParts(spool, server).map((p) => p.partNumber)).toEqual([1, 2, 3]);
   });
 });
