@@ -1,5 +1,6 @@
 import { parseDuration } from '@opsfleet/core';
 import { z } from 'zod';
+import { checkKeyTemplate } from './upload/key.ts';
 
 /**
  * agent.yaml `files:`: the file pipeline's watched folders and the S3 destinations their files
@@ -67,7 +68,12 @@ export const S3DestinationSpec = z.strictObject({
    * The object key: `{host}`, `{source}`, `{date}` (UTC YYYY-MM-DD), `{time}` (HHmmss), `{path}`
    * (relative to the source's root), `{dir}`, `{name}`, `{ext}`, and labels as `{label.app}`.
    */
-  key: z.string().default('{host}/{source}/{date}/{path}'),
+  key: z
+    .string()
+    .superRefine((template, ctx) => {
+      for (const message of checkKeyTemplate(template)) ctx.addIssue({ code: 'custom', message });
+    })
+    .default('{host}/{source}/{date}/{path}'),
   /** Path-style addressing (`endpoint/bucket/key`), which MinIO, Ceph and most private S3 need. */
   pathStyle: z.boolean().default(false),
   tls: z

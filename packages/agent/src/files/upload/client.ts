@@ -121,7 +121,8 @@ const fingerprint = (c: S3Credentials) =>
  * replaced by a new one.
  */
 export class S3Clients {
-  private readonly open = new Map<string, { print: string; conn: S3Connection }>();
+  /** Promises, so workers asking at the same time share one client. */
+  private readonly open = new Map<string, { print: string; conn: Promise<S3Connection> }>();
 
   constructor(private readonly opts: ConnectOptions = {}) {}
 
@@ -131,14 +132,17 @@ export class S3Clients {
     const id = JSON.stringify(dest);
     const known = this.open.get(id);
     if (known?.print === print) return known.conn;
-    known?.conn.client.destroy();
-    const conn = await connect(dest, creds, this.opts);
+    known?.conn.then((c) => c.client.destroy()).catch(() => undefined);
+    const conn = connect(dest, creds, this.opts);
     this.open.set(id, { print, conn });
+    conn.catch(() => {
+      if (this.open.get(id)?.conn === conn) this.open.delete(id);
+    });
     return conn;
   }
 
   close(): void {
-    for (const { conn } of this.open.values()) conn.client.destroy();
+    for (const { conn } of this.open.values()) conn.then((c) => c.client.destroy()).catch(() => undefined);
     this.open.clear();
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { S3DestinationSpec } from '../spec.ts';
 import { checkKeyTemplate, KeyError, objectKey } from './key.ts';
 
 const file = {
@@ -58,5 +59,17 @@ describe('object keys', () => {
     expected.forEach((p, i) => {
       expect(problems[i]).toContain(p);
     });
+  });
+});
+
+describe('key templates in agent.yaml', () => {
+  it('a destination whose key has an unknown field is refused at load, at its path', () => {
+    const parsed = S3DestinationSpec.safeParse({ bucket: 'logs', key: '{host}/{filename}' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['key', expect.stringContaining("unknown field '{filename}'")],
+      ['key', expect.stringContaining('neither {path} nor {name}')],
+    ]);
+    expect(S3DestinationSpec.parse({ bucket: 'logs' }).key).toBe('{host}/{source}/{date}/{path}');
   });
 });

@@ -184,8 +184,8 @@ async function putObject(calls: Calls, o: UploadOptions, key: string): Promise<S
   let part: Awaited<ReturnType<typeof readPart>>;
   try {
     part = await readPart(fh, 0, entry.size, dest.checksum);
-    // A file that grew after it was taken would be sent torn: what was read must still be all of it.
-    if ((await fh.stat()).size !== entry.size) throw new FileChanged('it grew while being read');
+    // Written to while being read, the bytes read may be torn: they must still be all of the file.
+    await assertUnchanged(o.absPath, entry);
   } finally {
     await fh.close();
   }

@@ -141,6 +141,13 @@ describe('S3 uploader against the S3 simulator', () => {
     },
   );
 
+  it('an empty file is an empty object', async () => {
+    const file = takeFile(0);
+    const { object } = await upload(file);
+    expect((await sim.objectBytes(BUCKET, object.key))?.length).toBe(0);
+    expect(object).toMatchObject({ size: 0, checksum: 'CRC32C:AAAAAA==' });
+  });
+
   it.each(['CRC32C', 'CRC32', 'SHA256', 'none'] as const)(
     'a 12 MiB file goes in 3 parts with %s checksums, recorded after each part, and is verified whole',
     async (checksum) => {
