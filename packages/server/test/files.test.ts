@@ -149,10 +149,13 @@ describe.each(all)('files on $name', { timeout: 120_000 }, (backend) => {
       Array.from({ length: 3 + i }, (_, s) => report(f, s + 1)),
     );
     for (const r of stream) expect((await inOrder.post([r])).status).toBe(200);
-    // Newest first, every report twice, in three batches: a late, repeated and reordered delivery.
+    // Newest first, every report twice, in three batches sent at once: a late, repeated and
+    // reordered delivery, whose batches touch the same files concurrently.
     const late = [...stream].reverse().flatMap((r) => [r, r]);
-    for (const part of [late.slice(0, 5), late.slice(5, 11), late.slice(11)])
-      expect((await shuffled.post(part)).status).toBe(200);
+    const answers = await Promise.all(
+      [late.slice(0, 5), late.slice(5, 11), late.slice(11), late].map((part) => shuffled.post(part)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
 
     const view = async (agentId: string) => {
       const page = await files(t, `?agent=${agentId}`);
@@ -195,11 +198,15 @@ describe.each(all)('files on $name', { timeout: 120_000 }, (backend) => {
     const stop = await t.database.listen('opsfleet_files', (p) => heard.push(JSON.parse(p)));
     cleanups.push(stop);
     await web.post([report('a', 1), report('a', 4), report('b', 2)]);
-    // The same again changes nothing, and says nothing.
+    // The same again changes nothing, and says nothing; the next change is heard after the first.
     await web.post([report('a', 4)]);
+    await web.post([report('b', 3)]);
     await expect
       .poll(() => heard, { timeout: 10_000 })
-      .toEqual([{ agentId: web.id, changed: 2, uploaded: 1 }]);
+      .toEqual([
+        { agentId: web.id, changed: 2, uploaded: 1 },
+        { agentId: web.id, changed: 1, uploaded: 0 },
+      ]);
   });
 
   it('refuses a bad batch whole, naming every bad field, and a batch of 501', async () => {
