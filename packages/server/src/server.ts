@@ -27,6 +27,11 @@ import { datasourceRoutes } from './datasources/routes.ts';
 import { DatasourceService } from './datasources/service.ts';
 import { FileService } from './files/file-service.ts';
 import { fileRoutes } from './files/routes.ts';
+import { actionRoutes } from './files/action-routes.ts';
+import { ActionStore } from './files/actions/store.ts';
+import { RouteStore } from './files/route-store.ts';
+import { FileRunner, type FileRunnerOptions } from './files/runner.ts';
+import { taskRoutes } from './files/task-routes.ts';
 import { loggableError } from './http/log-error.ts';
 import { Outbound } from './http/outbound.ts';
 import { enforcePermissions } from './identity/auth.ts';
@@ -96,6 +101,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** `METRICS_AUTH`: the credentials `/metrics` asks for (default: none, see docs/security/http.md). */
   metricsAuth?: MetricsAuth;
+  /** How often file tasks are looked at and when a silent runner's task is taken again (defaults: 2 s, 60 s). */
+  fileRunner?: Pick<FileRunnerOptions, 'pollMs' | 'heartbeatMs' | 'staleMs' | 'slots'>;
 }
 
 export interface Server {
@@ -107,6 +114,7 @@ export interface Server {
   agents: AgentService;
   commands: CommandService;
   retention: Retention;
+  files: FileRunner;
   /** Set at the first start only: the admin login to show once. */
   firstAdmin?: { username: string; password: string };
   listen(port: number, host?: string): Promise<string>;
@@ -234,6 +242,19 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   ruleGroupRoutes(app, alertRules);
   syncTargetRoutes(app, sync);
   fileRoutes(app, new FileService(opts.database));
+  const fileActions = new ActionStore(db, box, net);
+  const fileRouting = new RouteStore(db);
+  const files = new FileRunner({
+    database: opts.database,
+    actions: fileActions,
+    routes: fileRouting,
+    net,
+    log: opts.log,
+    ...opts.fileRunner,
+  });
+  actionRoutes(app, fileActions, fileRouting, identity);
+  taskRoutes(app, db, files, identity);
+  await files.start();
   alertOverviewRoutes(app, new AlertOverview(db, async () => (await agents.list({ limit: 1 })).counts));
   const every = opts.housekeepingMs ?? 15_000;
   const jobs = every > 0 ? await Jobs.start(opts.database, opts.log) : undefined;
@@ -272,6 +293,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       // Long polls waiting for commands answer now instead of holding the close up.
       await commands.close();
       await release.idle();
+      await files.close();
       await app.close();
       await feed.close();
       await silences.close();
@@ -288,6 +310,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     agents,
     commands,
     retention,
+    files,
     firstAdmin,
     listen: async (port, host = '0.0.0.0') => {
       const address = await app.listen({ port, host });

@@ -149,7 +149,7 @@ export function matches(m: RouteMatch, f: RoutedFile, now: Date): boolean {
 }
 
 /** The route the file takes, or undefined when none applies (the file gets no tasks). */
-export function routeFor(routes: readonly Route[], f: RoutedFile, now: Date): Route | undefined {
+export function routeFor<R extends Route>(routes: readonly R[], f: RoutedFile, now: Date): R | undefined {
   return [...routes]
     .filter((r) => r.enabled)
     .sort((a, b) => a.position - b.position)
