@@ -25,11 +25,11 @@ export type { MetricsAuth } from './http/app.ts';
 
 import { datasourceRoutes } from './datasources/routes.ts';
 import { DatasourceService } from './datasources/service.ts';
-import { FileService } from './files/file-service.ts';
-import { fileRoutes } from './files/routes.ts';
 import { actionRoutes } from './files/action-routes.ts';
 import { ActionStore } from './files/actions/store.ts';
+import { FileService } from './files/file-service.ts';
 import { RouteStore } from './files/route-store.ts';
+import { fileRoutes } from './files/routes.ts';
 import { FileRunner, type FileRunnerOptions } from './files/runner.ts';
 import { taskRoutes } from './files/task-routes.ts';
 import { loggableError } from './http/log-error.ts';
