@@ -38,6 +38,7 @@ const QUERIES: [string, SQL][] = [
   ['stats task failures', fileStore.taskFailures(HOUR_AGO, NOW)],
   ['stats uploads', fileStore.uploads(HOUR_AGO, NOW)],
   ['stats task runs', fileStore.taskRuns(HOUR_AGO, NOW)],
+  ['stats series', fileStore.buckets(HOUR_AGO, NOW, 60)],
   ['agent names', fileStore.agentNames([AGENT])],
 ];
 

@@ -426,6 +426,18 @@ describe.each(all)('files on $name', { timeout: 120_000 }, (backend) => {
       taskSeconds: { p50: null, p95: null },
       failures: { files: [{ cause: 'ECONNRESET', count: 1 }], tasks: [] },
     });
+    // The series: one-minute steps, adding up to the window's totals, each file in its minute.
+    const { stepSeconds, points } = res.body.series;
+    expect(stepSeconds).toBe(60);
+    expect(points.length).toBeGreaterThanOrEqual(60);
+    expect(points.length).toBeLessThanOrEqual(61);
+    const sum = (k: 'detected' | 'uploaded' | 'failed') =>
+      points.reduce((n: number, p: Record<string, number>) => n + p[k]!, 0);
+    expect([sum('detected'), sum('uploaded'), sum('failed')]).toEqual([5, 3, 2]);
+    const minuteOf = (minutesAgo: number) =>
+      new Date(Math.floor((now - minutesAgo * MIN) / MIN) * MIN).toISOString();
+    expect(points.find((p: { at: string }) => p.at === minuteOf(9))).toMatchObject({ failed: 1 });
+    expect(points.find((p: { at: string }) => p.at === minuteOf(50))).toMatchObject({ uploaded: 1 });
     // A wider window takes the older failure in.
     expect((await t.api('GET', '/api/v1/files/stats?window=2h')).body.global.files.failed).toBe(3);
     expect((await t.api('GET', '/api/v1/files/stats?window=30s')).status).toBe(400);

@@ -14,7 +14,7 @@ import {
   timelineCursor,
 } from './file-store.ts';
 import { emptyMerge, type FileReport, mergeReports } from './reports.ts';
-import { fileStats } from './stats.ts';
+import { type BucketRow, fileSeries, fileStats, seriesStep } from './stats.ts';
 
 /** Told after each batch that changed files, so routing looks at new uploads at once (on every replica). */
 export const FILES_CHANNEL = 'opsfleet_files';
@@ -175,10 +175,13 @@ export class FileService {
           )
         : [],
     );
+    const step = seriesStep(windowMs);
+    const buckets = rowsOf<BucketRow>(await this.db.execute(fileStore.buckets(from, now, step / 1000)));
     return {
       from: from.toISOString(),
       to: now.toISOString(),
       ...fileStats(rows, windowMs, (id) => names.get(id) ?? null),
+      series: { stepSeconds: step / 1000, points: fileSeries(buckets, from, now, step) },
     };
   }
 }

@@ -267,6 +267,23 @@ export const fileStore = {
       GROUP BY 1, 2, 3`;
   },
 
+  /**
+   * Files detected, uploaded and failed in [from, to) per bucket of `stepSeconds` (counted as in
+   * `detected`, `uploads` and `failed`); buckets start at multiples of the step since the epoch.
+   */
+  buckets(from: Date, to: Date, stepSeconds: number): SQL {
+    const bucket = (column: SQL) =>
+      sql`(floor(EXTRACT(EPOCH FROM ${column}) / ${stepSeconds}) * ${stepSeconds})::bigint`;
+    return sql`
+      SELECT bucket, key, count(*) AS n FROM (
+        SELECT ${bucket(sql`detected_at`)} AS bucket, 'detected' AS key FROM file_events
+        WHERE detected_at >= ${at(from)} AND detected_at < ${at(to)}
+        UNION ALL
+        SELECT ${bucket(sql`reported_at`)}, state FROM file_events
+        WHERE state IN ('uploaded', 'failed') AND reported_at >= ${at(from)} AND reported_at < ${at(to)}
+      ) b GROUP BY 1, 2`;
+  },
+
   /** Files waiting or uploading now, per source and state. */
   queuedFiles(): SQL {
     return sql`

@@ -205,7 +205,8 @@ export function fileRoutes(app: App, files: FileService): void {
       config: read,
       schema: {
         tags,
-        summary: 'Rates, queue depth, durations and failures by cause, global and per source',
+        summary:
+          'Rates, queue depth, durations and failures by cause, global and per source, and a series for charts',
         querystring: z.object({ window: windowOf('1h', 7 * DAY, '7d') }),
         response: {
           200: z.object({
@@ -215,6 +216,14 @@ export function fileRoutes(app: App, files: FileService): void {
             sources: z.array(
               Stats.extend({ agentId: z.string(), agentName: z.string().nullable(), source: z.string() }),
             ),
+            series: z
+              .object({
+                stepSeconds: n.describe('a whole number of minutes; at most 60 steps in the window'),
+                points: z.array(z.object({ at: time, detected: n, uploaded: n, failed: n })),
+              })
+              .describe(
+                'global files detected, uploaded and failed per step, for charts; empty steps as zeros',
+              ),
           }),
         },
       },

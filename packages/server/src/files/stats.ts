@@ -136,3 +136,41 @@ export function fileStats(
   }
   return { global, sources };
 }
+
+/** A window spans at most this many steps of a series (one more bucket when it starts inside one): a chart's width, not the data's. */
+export const MAX_POINTS = 60;
+
+/** A series' step: a whole number of minutes, at least one, so that the window has at most MAX_POINTS of them. */
+export const seriesStep = (windowMs: number) =>
+  Math.max(1, Math.ceil(windowMs / MAX_POINTS / 60_000)) * 60_000;
+
+export interface BucketRow {
+  /** Seconds since the epoch: the bucket's start. */
+  bucket: string | number;
+  key: string;
+  n: string | number;
+}
+
+export interface SeriesPoint {
+  at: string;
+  detected: number;
+  uploaded: number;
+  failed: number;
+}
+
+/** Every bucket from the one holding `from` to the one holding the last instant before `to`, empty ones as zeros. */
+export function fileSeries(rows: BucketRow[], from: Date, to: Date, stepMs: number): SeriesPoint[] {
+  const counted = new Map<number, SeriesPoint>();
+  const points: SeriesPoint[] = [];
+  for (let t = Math.floor(from.getTime() / stepMs) * stepMs; t < to.getTime(); t += stepMs) {
+    const point = { at: new Date(t).toISOString(), detected: 0, uploaded: 0, failed: 0 };
+    counted.set(t, point);
+    points.push(point);
+  }
+  for (const r of rows) {
+    const point = counted.get(Number(r.bucket) * 1000);
+    if (point && (r.key === 'detected' || r.key === 'uploaded' || r.key === 'failed'))
+      point[r.key] += Number(r.n);
+  }
+  return points;
+}
