@@ -42,6 +42,7 @@ describe('script file action', () => {
   };
   const show = program(
     'show.sh',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
     'echo "url=$OPSFLEET_FILE_URL name=$OPSFLEET_FILE_NAME arg=$1 db=${DATABASE_URL:-none}"',
   );
   const hang = program('hang.sh', 'sleep 60 & echo $! > "$1"; wait');
