@@ -337,7 +337,16 @@ async function multipart(calls: Calls, o: UploadOptions, key: string): Promise<S
     const parts = await sendParts(calls, o, upload, done);
     return await complete(calls, o, upload, parts);
   } catch (err) {
-    if (!stopped(o.signal)) await abortQuietly(calls, upload);
+    if (stopped(o.signal)) throw err;
+    await abortQuietly(calls, upload);
+    // Aborted under us (a lifecycle rule, another host's sweep): the file can start over later.
+    if (err instanceof UploadError && err.code === 'NoSuchUpload' && !err.retryable)
+      throw new UploadError(
+        err.code,
+        `${err.message}; the upload was aborted by someone else`,
+        true,
+        err.status,
+      );
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3Sim, startS3Sim } from '@opsfleet/cloudsim';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SpoolEntry, UploadProgress } from '../model.ts';
 import { S3DestinationSpec } from '../spec.ts';
 import { checksumOf } from './checksum.ts';
@@ -199,7 +199,20 @@ describe('S3 uploader against the S3 simulator', () => {
     writeCredentials(KEY_ID, 'not-the-right-secret-42');
     const file = takeFile(1000);
     const from = sim.calls.length;
-    const err = await upload(file).catch((e) => e);
+    const printed: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const spies = (['log', 'warn', 'error', 'info', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void printed.push(a.join(' '))),
+    );
+    process.stderr.write = ((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0) as typeof write;
+    const err = await upload(file)
+      .catch((e) => e)
+      .finally(() => {
+        process.stderr.write = write;
+        for (const s of spies) s.mockRestore();
+      });
+    // Nothing printed at all: the SDK's own warnings are silenced, the error carries the story.
+    expect(printed).toEqual([]);
     expect(err).toBeInstanceOf(UploadError);
     expect(err).toMatchObject({ code: 'SignatureDoesNotMatch', retryable: false, status: 403 });
     expect(err.message).toContain('secret access key does not match');
@@ -276,6 +289,18 @@ describe('S3 uploader against the S3 simulator', () => {
     expect(err.message).toBe('agent stopping');
     expect(sim.openUploads().map((u) => u.key)).toEqual([`test/dumps/${file.entry.relPath}`]);
     await abortStale(destination(), 'test/', 0);
+    expect(sim.openUploads()).toEqual([]);
+  });
+
+  it('an upload aborted by someone else mid-way fails retryable, so the file can start over', async () => {
+    const file = takeFile(12 * MiB);
+    const err = await upload(file, {
+      onProgress: async (p) => {
+        if (p.parts.length === 1) await abortStale(destination(), p.key, 0);
+      },
+    }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'NoSuchUpload', retryable: true, status: 404 });
+    expect(err.message).toMatch(/^UploadPart 2: /);
     expect(sim.openUploads()).toEqual([]);
   });
 
