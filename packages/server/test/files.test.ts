@@ -239,6 +239,37 @@ describe.each(all)('files on $name', { timeout: 120_000 }, (backend) => {
     });
   });
 
+  it('stores the largest and oddest values an agent may send, and reads them back', async () => {
+    const t = await start();
+    const web = await agent(t, 'web-1');
+    const odd = report('odd', 1, {
+      seq: Number.MAX_SAFE_INTEGER,
+      path: `dir with spaces/ünïcödé 🔥/'quote"\\back%_.bin`,
+      size: Number.MAX_SAFE_INTEGER,
+      mtime: '1970-01-01T00:00:00Z',
+      at: '9998-12-31T23:59:59.999999+00:00',
+      labels: { 'a"b': "c'd", '': 'empty name' },
+      state: 'failed',
+      error: 'x'.repeat(4000),
+      bytesUploaded: Number.MAX_SAFE_INTEGER,
+    });
+    expect((await web.post([odd])).status).toBe(200);
+    const [listed] = (await files(t, '?path=%25_.')).items;
+    const read = (await t.api('GET', `/api/v1/files/${listed!.id}`)).body;
+    expect(read).toMatchObject({
+      path: odd.path,
+      size: odd.size,
+      seq: odd.seq,
+      mtime: '1970-01-01T00:00:00.000Z',
+      reportedAt: '9998-12-31T23:59:59.999Z',
+      labels: odd.labels,
+      error: odd.error,
+    });
+    // The newest file of all pages on to nothing, not to an error.
+    const page = await files(t, '?limit=1');
+    expect(page.nextCursor).toBeNull();
+  });
+
   it('lists files newest first with filters, and pages through them without gaps or repeats', async () => {
     const t = await start();
     const web = await agent(t, 'web-1');
