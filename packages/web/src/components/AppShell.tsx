@@ -6,6 +6,7 @@ import {
   CloudServerOutlined,
   DashboardOutlined,
   DatabaseOutlined,
+  FileSyncOutlined,
   FileTextOutlined,
   InboxOutlined,
   KeyOutlined,
@@ -60,6 +61,23 @@ const SyncTargetsPage = lazy(() =>
 );
 const SyncTargetPage = lazy(() =>
   import('../pages/sync/SyncTargetPage.tsx').then((m) => ({ default: m.SyncTargetPage })),
+);
+const FilesOverviewPage = lazy(() =>
+  import('../pages/files/FilesOverviewPage.tsx').then((m) => ({ default: m.FilesOverviewPage })),
+);
+const FilesPage = lazy(() => import('../pages/files/FilesPage.tsx').then((m) => ({ default: m.FilesPage })));
+const FilePage = lazy(() => import('../pages/files/FilePage.tsx').then((m) => ({ default: m.FilePage })));
+const FileTasksPage = lazy(() =>
+  import('../pages/files/FileTasksPage.tsx').then((m) => ({ default: m.FileTasksPage })),
+);
+const FileTaskPage = lazy(() =>
+  import('../pages/files/FileTaskPage.tsx').then((m) => ({ default: m.FileTaskPage })),
+);
+const FileActionsPage = lazy(() =>
+  import('../pages/files/FileActionsPage.tsx').then((m) => ({ default: m.FileActionsPage })),
+);
+const FileRoutesPage = lazy(() =>
+  import('../pages/files/FileRoutesPage.tsx').then((m) => ({ default: m.FileRoutesPage })),
 );
 const UsersPage = lazy(() => import('../pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 const ApiKeysPage = lazy(() => import('../pages/ApiKeysPage.tsx').then((m) => ({ default: m.ApiKeysPage })));
@@ -163,11 +181,34 @@ function route(path: string, admin: boolean): Route | undefined {
     const id = decodeURIComponent(target[1]);
     return { menu: '/config-sync', title: 'Sync target', page: <SyncTargetPage key={id} id={id} /> };
   }
+  const files = filesRoute(path);
+  if (files) return files;
   const notify = NOTIFY_PAGES.find((p) => p.path === path);
   if (notify) return { menu: path, title: notify.title, page: notify.page() };
   if (admin && path === '/admin/users') return { menu: path, title: 'Users', page: <UsersPage /> };
   if (admin && path === '/admin/api-keys') return { menu: path, title: 'API keys', page: <ApiKeysPage /> };
   if (admin && path === '/admin/audit') return { menu: path, title: 'Audit log', page: <AuditPage /> };
+  return undefined;
+}
+
+/** `/files` (overview), `/files/list`, `/files/<id>`, `/files/tasks[/<id>]`, `/files/actions`, `/files/routes`. */
+function filesRoute(path: string): Route | undefined {
+  const menu = '/files';
+  if (path === '/files') return { menu, title: 'Files', page: <FilesOverviewPage /> };
+  if (path === '/files/list') return { menu, title: 'Files', page: <FilesPage /> };
+  if (path === '/files/tasks') return { menu, title: 'File tasks', page: <FileTasksPage /> };
+  if (path === '/files/actions') return { menu, title: 'File actions', page: <FileActionsPage /> };
+  if (path === '/files/routes') return { menu, title: 'File routing', page: <FileRoutesPage /> };
+  const task = /^\/files\/tasks\/([^/]+)$/.exec(path);
+  if (task?.[1]) {
+    const id = decodeURIComponent(task[1]);
+    return { menu, title: 'File task', page: <FileTaskPage key={id} id={id} /> };
+  }
+  const file = /^\/files\/([^/]+)$/.exec(path);
+  if (file?.[1]) {
+    const id = decodeURIComponent(file[1]);
+    return { menu, title: 'File', page: <FilePage key={id} id={id} /> };
+  }
   return undefined;
 }
 
@@ -224,6 +265,7 @@ export function AppShell({ user }: { user: User }) {
     nav('/datasources', 'Data sources', 'nav-datasources', <DatabaseOutlined />),
     nav('/alerting-rules', 'Alerting rules', 'nav-alerting-rules', <ThunderboltOutlined />),
     nav('/config-sync', 'Config sync', 'nav-config-sync', <SyncOutlined />),
+    nav('/files', 'Files', 'nav-files', <FileSyncOutlined />),
     {
       type: 'group' as const,
       key: 'notify',

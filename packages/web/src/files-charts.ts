@@ -1,0 +1,98 @@
+/**
+ * The files overview's statistics as charts. The server answers one window's totals (no
+ * series), so each chart compares a few quantities side by side: rates, queue, durations, causes.
+ */
+import type { Cause, FileStats } from './api/files.ts';
+import type { ChartOption } from './chart-option.ts';
+
+/** The windows the overview offers; the server takes 1m to 7d. */
+export const STATS_WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const;
+export type StatsWindow = (typeof STATS_WINDOWS)[number];
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function bars(categories: string[], series: { name: string; values: (number | null)[] }[], unit?: string) {
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { show: series.length > 1 },
+    grid: { left: 48, right: 16, top: series.length > 1 ? 32 : 16, bottom: 32 },
+    xAxis: { type: 'category', data: categories },
+    yAxis: { type: 'value', name: unit, minInterval: unit ? undefined : 1 },
+    series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values })),
+  } as ChartOption;
+}
+
+/** Files detected, uploaded and failed per minute, averaged over the window. */
+export function rateChart(s: FileStats): ChartOption {
+  const r = s.perMinute;
+  return bars(
+    ['detected', 'uploaded', 'failed'],
+    [{ name: 'per minute', values: [round(r.detected), round(r.uploaded), round(r.failed)] }],
+  );
+}
+
+/** What waits now: files not uploaded yet and tasks not finished. */
+export function queueChart(s: FileStats): ChartOption {
+  const q = s.queue;
+  return bars(
+    ['files detected', 'files uploading', 'tasks pending', 'tasks retrying', 'tasks processing'],
+    [
+      {
+        name: 'now',
+        values: [q.files.detected, q.files.uploading, q.tasks.pending, q.tasks.retrying, q.tasks.processing],
+      },
+    ],
+  );
+}
+
+/** Upload (first report → uploaded) and task run time, p50 and p95 in seconds; none without data. */
+export function durationChart(s: FileStats): ChartOption {
+  const v = (n: number | null) => (n === null ? null : round(n, 1));
+  return bars(
+    ['upload', 'task'],
+    [
+      { name: 'p50', values: [v(s.uploadSeconds.p50), v(s.taskSeconds.p50)] },
+      { name: 'p95', values: [v(s.uploadSeconds.p95), v(s.taskSeconds.p95)] },
+    ],
+    's',
+  );
+}
+
+/**
+ * Failures by cause, files' and tasks' causes apart (the same word may mean different things
+ * to an upload and to an action), most frequent first; an empty list when nothing failed.
+ */
+export function failureRows(s: FileStats): { cause: string; files: number; tasks: number }[] {
+  const rows = new Map<string, { files: number; tasks: number }>();
+  const add = (list: Cause[], which: 'files' | 'tasks') => {
+    for (const c of list) {
+      const row = rows.get(c.cause) ?? { files: 0, tasks: 0 };
+      row[which] += c.count;
+      rows.set(c.cause, row);
+    }
+  };
+  add(s.failures.files, 'files');
+  add(s.failures.tasks, 'tasks');
+  return [...rows]
+    .map(([cause, r]) => ({ cause, ...r }))
+    .sort((a, b) => b.files + b.tasks - (a.files + a.tasks) || a.cause.localeCompare(b.cause));
+}
+
+export function failureChart(s: FileStats): ChartOption {
+  const rows = failureRows(s);
+  return bars(
+    rows.map((r) => r.cause),
+    [
+      { name: 'files', values: rows.map((r) => r.files) },
+      { name: 'tasks', values: rows.map((r) => r.tasks) },
+    ],
+  );
+}
+
+/** `1.2 s`, `3m 20s`: a percentile for a card; `—` without data. */
+export function seconds(n: number | null): string {
+  if (n === null) return '—';
+  if (n < 60) return `${round(n, 1)} s`;
+  const m = Math.floor(n / 60);
+  return `${m}m ${Math.round(n - m * 60)}s`;
+}
