@@ -359,12 +359,21 @@ async function sendParts(
 ): Promise<UploadedPart[]> {
   const { sdk } = calls.conn;
   const byNumber = new Map(done.map((p) => [p.partNumber, p]));
+  const todo = partRanges(o.entry.size, upload.partSize).filter((r) => !byNumber.has(r.partNumber));
   const fh = await openFile(o.absPath);
+  const read = (r: { offset: number; length: number }) => {
+    const reading = assertUnchanged(o.absPath, o.entry).then(() =>
+      readPart(fh, r.offset, r.length, upload.checksum),
+    );
+    reading.catch(() => undefined); // awaited in turn; a send failing first must not leave it unhandled
+    return reading;
+  };
+  // The next part is read (and checksummed) while this one is sent: two parts in memory at most.
+  let next = todo[0] && read(todo[0]);
   try {
-    for (const range of partRanges(o.entry.size, upload.partSize)) {
-      if (byNumber.has(range.partNumber)) continue;
-      await assertUnchanged(o.absPath, o.entry);
-      const part = await readPart(fh, range.offset, range.length, upload.checksum);
+    for (const [i, range] of todo.entries()) {
+      const part = await next!;
+      next = todo[i + 1] && read(todo[i + 1]!);
       const checksum = upload.checksum === 'none' ? {} : { [checksumMember(upload.checksum)]: part.checksum };
       const out = await calls.send<{ ETag?: string }>(
         `UploadPart ${range.partNumber}`,
@@ -392,6 +401,7 @@ async function sendParts(
       );
     }
   } finally {
+    await next?.catch(() => undefined);
     await fh.close();
   }
   // The file may have changed after the last part was read.

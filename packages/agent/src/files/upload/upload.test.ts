@@ -1,7 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
@@ -302,6 +311,18 @@ describe('S3 uploader against the S3 simulator', () => {
     expect(err).toMatchObject({ code: 'NoSuchUpload', retryable: true, status: 404 });
     expect(err.message).toMatch(/^UploadPart 2: /);
     expect(sim.openUploads()).toEqual([]);
+  });
+
+  it('a file written to during its upload is refused, not retryable, and its upload aborted', async () => {
+    const file = takeFile(12 * MiB);
+    const err = await upload(file, {
+      onProgress: async (p) => {
+        if (p.parts.length === 1) appendFileSync(file.absPath, 'more');
+      },
+    }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'FileChanged', retryable: false });
+    expect(sim.openUploads()).toEqual([]);
+    expect(await sim.objectBytes(BUCKET, `test/dumps/${file.entry.relPath}`)).toBeUndefined();
   });
 
   it('keeps to bytesPerSecond', async () => {
