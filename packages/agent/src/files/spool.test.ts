@@ -102,6 +102,22 @@ describe('Spool', () => {
     await again.close();
   });
 
+  it('recent gives entries changed since a time, done ones read back from the journal', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const spool = await Spool.open({ dir: freshDir(), queueSize: 10, now: () => now });
+    const a = (await spool.add(file('a'))).entry!;
+    now += 60_000;
+    const b = (await spool.add(file('b'))).entry!;
+    await spool.update(b.id, { state: 'uploaded' });
+    await spool.add(file('c'));
+    expect(spool.recent(now).map((e) => [e.relPath, e.state, e.seq])).toEqual([
+      ['b', 'uploaded', 2],
+      ['c', 'queued', 1],
+    ]);
+    expect(spool.recent(0).map((e) => e.id)[0]).toBe(a.id);
+    await spool.close();
+  });
+
   it('a torn last line is skipped and cut, the rest intact and writable', async () => {
     const dir = freshDir();
     const spool = await Spool.open({ dir, queueSize: 10 });

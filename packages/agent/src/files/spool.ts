@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -416,9 +417,33 @@ export class Spool {
   private async read(slot: Slot): Promise<SpoolEntry> {
     const buf = Buffer.alloc(slot.len);
     await this.fh.read(buf, 0, slot.len, slot.off);
+    return this.decode(buf);
+  }
+
+  private decode(buf: Buffer): SpoolEntry {
     const line = this.parseLine(buf, 0, buf.length - 1);
     if (!line) throw new Error('a spool line changed under its checksum');
     return JSON.parse(buf.toString('utf8', line.jsonStart, buf.length - 1)) as SpoolEntry;
+  }
+
+  /**
+   * Entries changed at or after `sinceMs` (epoch), in the order they were first taken; the
+   * agent re-reports them at start. Synchronous: done entries are read from the journal with
+   * blocking reads, acceptable once at start.
+   */
+  recent(sinceMs: number): SpoolEntry[] {
+    const out: SpoolEntry[] = [];
+    for (const slot of this.index.values()) {
+      if (slot.state === 'pruned' || slot.updatedAt < sinceMs) continue;
+      if (slot.entry) {
+        out.push(structuredClone(slot.entry));
+        continue;
+      }
+      const buf = Buffer.alloc(slot.len);
+      readSync(this.fh.fd, buf, 0, slot.len, slot.off);
+      out.push(this.decode(buf));
+    }
+    return out;
   }
 
   async get(id: string): Promise<SpoolEntry | undefined> {
