@@ -109,7 +109,7 @@ async function readPart(fh: FileHandle, offset: number, length: number, kind: Ch
   return { body, checksum: sum?.digest() };
 }
 
-/** Why the upload stopped when it was told to stop: not a failure, nothing is aborted. */
+/** Told to stop (the agent shuts down): not a failure, and the multipart upload stays open. */
 const stopped = (signal: AbortSignal | undefined) => signal?.aborted === true;
 
 /** One upload's calls: each retried with back-off, failures as UploadError without secrets. */
@@ -129,6 +129,7 @@ class Calls {
         ...this.backoff,
         jitter: 1,
         signal,
+        // core's retry speaks error classes: any retryable class will do, any other stops it.
         classify: (err) =>
           !stopped(signal) && toUploadError(err).retryable ? 'network_error' : 'auth_error',
       });
