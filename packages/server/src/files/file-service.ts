@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import { rowsOf } from '../db/rows.ts';
-import { pageOf } from '../http/list-query.ts';
+import { type PageKey, pageOf } from '../http/list-query.ts';
 import { notFound } from '../http/problem.ts';
 import {
   type FileFilter,
@@ -118,7 +118,11 @@ export class FileService {
   }
 
   async list(filter: FileFilter) {
-    return pageOf(rowsOf<FileRow>(await this.db.execute(fileStore.list(filter))), filter.limit, fileView);
+    return pageOf(
+      rowsOf<FileRow & PageKey>(await this.db.execute(fileStore.list(filter))),
+      filter.limit,
+      fileView,
+    );
   }
 
   /** A file with a page of its timeline (in seq order) and its tasks. */

@@ -2,14 +2,14 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { pgArray } from '../db/pg-array.ts';
 import { rowsOf } from '../db/rows.ts';
-import { decodeCursor, encodeCursor, type PageKey, timeKeyset } from '../http/list-query.ts';
+import { decodeCursor, encodeCursor, timeKeyset } from '../http/list-query.ts';
 import { badRequest } from '../http/problem.ts';
 import type { FileState, MergeState } from './reports.ts';
 
 type Tx = Pick<Db, 'execute'>;
 type Time = string | Date;
 
-export interface FileRow extends PageKey {
+export interface FileRow {
   id: string;
   agent_id: string;
   agent_name: string | null;
@@ -208,8 +208,7 @@ export const fileStore = {
 
   file(id: string): SQL {
     return sql`
-      SELECT ${FILE_COLUMNS}, ${RECENT.key}
-      FROM file_events e LEFT JOIN agents a ON a.id = e.agent_id WHERE e.id = ${id}::uuid`;
+      SELECT ${FILE_COLUMNS} FROM file_events e LEFT JOIN agents a ON a.id = e.agent_id WHERE e.id = ${id}::uuid`;
   },
 
   /** A file's timeline in seq order from after the cursor's seq; `limit + 1` rows. */
