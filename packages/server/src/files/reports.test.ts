@@ -59,6 +59,12 @@ describe('mergeReports', () => {
     expect({ seq: a.report.seq, state: a.report.state, timeline: s.timeline.size }).toEqual(want);
   });
 
+  it('dates a file from the detectedAt a later report carries, when its own reports before were never sent', () => {
+    const uploaded = { ...report('a', 4), detectedAt: '2026-12-07T09:00:00Z' };
+    const s = [[report('a', 1)], [uploaded]].reduce(mergeReports, emptyMerge());
+    expect(s.files.get('a')!.detectedAt).toBe('2026-12-07T09:00:00Z');
+  });
+
   it('dates a file from its earliest report, even when the detected report came last', () => {
     const s = [[report('a', 4)], [report('a', 1)], [report('a', 2)]].reduce(mergeReports, emptyMerge());
     expect(s.files.get('a')!.detectedAt).toBe(report('a', 1).at);
@@ -116,6 +122,14 @@ describe('ReportBatchSchema', () => {
       'events.3.at',
       'events.3.state',
     ]);
+  });
+
+  it('cuts a long error to its start instead of refusing the batch', () => {
+    const r = ReportBatchSchema.parse({
+      events: [{ ...report('a', 1), error: `ECONNRESET ${'x'.repeat(9000)}` }],
+    });
+    expect(r.events[0]!.error).toHaveLength(4000);
+    expect(r.events[0]!.error).toMatch(/^ECONNRESET x/);
   });
 
   it('refuses a batch of more than 500 with the way out', () => {

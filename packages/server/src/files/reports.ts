@@ -13,12 +13,17 @@ export const MAX_REPORTS = 500;
 export const FILE_STATES = ['detected', 'uploading', 'uploaded', 'failed'] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
+const FIRST = Date.parse('0001-01-01T00:00:00Z');
 const LAST = Date.parse('9999-01-01T00:00:00Z');
-/** RFC 3339 within what the database stores and pages by: 1970 to 9998. */
+/** RFC 3339 within what the database stores and pages by: the years 1 to 9998 (a file's mtime may be 1960). */
 export const Time = z.iso
   .datetime({ offset: true })
-  .pipe(z.string().refine((v) => Date.parse(v) >= 0 && Date.parse(v) < LAST, 'a time between 1970 and 9998'))
+  .pipe(
+    z.string().refine((v) => Date.parse(v) >= FIRST && Date.parse(v) < LAST, 'a time in the years 1 to 9998'),
+  )
   .describe('RFC 3339');
+/** An error as kept: its start, which holds the code the statistics count by. */
+const MAX_ERROR = 4000;
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const StoredObjectSchema = z.object({
@@ -45,8 +50,17 @@ export const FileReportSchema = z.object({
   state: z.enum(FILE_STATES),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe('bumped on every change of the file'),
   at: Time.describe('when the agent made this report'),
+  detectedAt: Time.optional().describe(
+    'when the agent took the file; its reports before the upload may never be sent (the agent sends only the newest)',
+  ),
   bytesUploaded: Count.optional(),
-  error: z.string().max(4000).optional(),
+  // Cut rather than refused: a long message must not make the agent's whole batch unsendable.
+  error: z
+    .string()
+    .max(1024 * 1024)
+    .transform((e) => e.slice(0, MAX_ERROR))
+    .optional()
+    .describe(`kept to its first ${MAX_ERROR} characters`),
   object: StoredObjectSchema.optional(),
 });
 export type FileReport = z.output<typeof FileReportSchema>;
@@ -57,10 +71,10 @@ export const ReportBatchSchema = z.strictObject({
     .max(MAX_REPORTS, `at most ${MAX_REPORTS} events a call: send the rest in another call`),
 });
 
-/** A file as its reports so far make it: the newest report, first seen at the earliest `at`. */
+/** A file as its reports so far make it: the newest report, first seen at the earliest time any report gave. */
 export interface MergedFile {
   report: FileReport;
-  /** The earliest `at` of any report of the file: its detected report may be lost or late. */
+  /** The earliest `detectedAt` or `at` of any report of the file: its detected report may be lost or late. */
   detectedAt: string;
 }
 
@@ -95,12 +109,11 @@ export function mergeReports(state: MergeState, reports: readonly FileReport[]):
   const timeline = new Map(state.timeline);
   for (const r of reports) {
     const current = files.get(r.id);
-    if (!current) files.set(r.id, { report: r, detectedAt: r.at });
-    else
-      files.set(r.id, {
-        report: r.seq > current.report.seq ? r : current.report,
-        detectedAt: earlier(current.detectedAt, r.at),
-      });
+    const detectedAt = r.detectedAt ? earlier(r.detectedAt, r.at) : r.at;
+    files.set(r.id, {
+      report: current && current.report.seq >= r.seq ? current.report : r,
+      detectedAt: current ? earlier(current.detectedAt, detectedAt) : detectedAt,
+    });
     const key = `${r.id}\0${r.seq}`;
     if (!timeline.has(key))
       timeline.set(key, {
