@@ -155,7 +155,8 @@ export class Spool {
     let pos = 0;
     let goodEnd = 0;
     let corrupt = 0;
-    const activeJson = new Map<string, [number, number]>();
+    // Slots are updated in place here and counted once at the end: per-line bookkeeping made
+    // opening a large spool several times slower.
     while (pos < buf.length) {
       const nl = buf.indexOf(10, pos);
       if (nl < 0) break;
@@ -163,31 +164,28 @@ export class Spool {
       if (!line) corrupt++;
       else {
         goodEnd = nl + 1;
-        const { kind, id, state, updatedAt, source, statKey, jsonStart } = line;
-        const old = this.index.get(id);
-        if (old) this.liveBytes -= old.len;
-        if (kind === 'F') {
-          if (old) this.drop(id, old);
-        } else {
-          const slot: Slot = {
-            state,
-            source,
-            updatedAt,
-            statKey,
-            off: pos,
-            len: nl + 1 - pos,
-            rec: ++this.recs,
-          };
-          this.place(id, old, slot);
-          this.liveBytes += slot.len;
-          if (ACTIVE.has(state)) activeJson.set(id, [jsonStart, nl]);
-          else activeJson.delete(id);
-        }
+        const { kind, id, state, updatedAt, source, statKey } = line;
+        const slot = this.index.get(id);
+        if (kind === 'F') this.index.delete(id);
+        else if (slot) {
+          slot.state = state;
+          slot.updatedAt = updatedAt;
+          slot.statKey = statKey;
+          slot.off = pos;
+          slot.len = nl + 1 - pos;
+        } else this.index.set(id, { state, source, updatedAt, statKey, off: pos, len: nl + 1 - pos, rec: 0 });
       }
       pos = nl + 1;
     }
-    for (const [id, [start, end]] of activeJson) {
-      this.index.get(id)!.entry = JSON.parse(buf.toString('utf8', start, end)) as SpoolEntry;
+    for (const [id, slot] of this.index) {
+      slot.rec = ++this.recs;
+      this.counts_[slot.state]++;
+      this.liveBytes += slot.len;
+      if (slot.statKey !== id) this.byStat.set(slot.statKey, id);
+      if (ACTIVE.has(slot.state)) {
+        slot.entry = this.decode(buf.subarray(slot.off, slot.off + slot.len));
+        this.active.set(id, slot);
+      }
     }
     this.corrupt = corrupt;
     this.size = goodEnd;
@@ -208,16 +206,15 @@ export class Spool {
     }
     const crc = Number.parseInt(buf.toString('latin1', start, tabs[0]), 16);
     if (crc !== crc32(buf.subarray(tabs[0]! + 1, end))) return undefined;
-    const field = (i: number) => buf.toString('utf8', tabs[i]! + 1, tabs[i + 1]);
-    const kind = field(0) as 'E' | 'P' | 'F';
-    const id = field(1);
-    const statKey = field(5);
+    const [kind, id, state, updatedAt, source, statKey] = buf
+      .toString('utf8', tabs[0]! + 1, tabs[6])
+      .split('\t') as ['E' | 'P' | 'F', string, SlotState, string, string, string];
     return {
       kind,
       id,
-      state: field(2) as SlotState,
-      updatedAt: Number(field(3)),
-      source: field(4),
+      state,
+      updatedAt: Number(updatedAt),
+      source,
       statKey: statKey === '-' ? id : statKey,
       jsonStart: tabs[6]! + 1,
     };
