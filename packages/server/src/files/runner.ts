@@ -37,7 +37,7 @@ export interface FileRunnerOptions {
 }
 
 /** Why an attempt's signal aborted. */
-type Stop = 'cancel' | 'timeout' | 'shutdown';
+type Stop = 'cancel' | 'timeout';
 
 interface Attempt {
   stop: AbortController;
@@ -109,13 +109,19 @@ export class FileRunner {
     }
   }
 
-  /** Stops passes, aborts running attempts (each is recorded as interrupted) and waits for them. */
-  async close(): Promise<void> {
+  /**
+   * Stops passes and gives running attempts `drainMs` to end and be recorded. One still running
+   * then is left as it is, not aborted (a Jenkins build goes on): its task stays processing, and
+   * once its heartbeat has been silent for `staleMs` a runner takes it again, counting the
+   * attempt — the same path as a crash, so a stop within the 10 s a shutdown has loses nothing.
+   */
+  async close(drainMs = 5000): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     await this.unlisten?.();
-    for (const a of this.attempts.values()) a.stop.abort('shutdown' satisfies Stop);
-    await this.idle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+    clearTimeout(timer);
   }
 
   private async announce(): Promise<void> {
@@ -264,9 +270,7 @@ export class FileRunner {
       const [error, cause, retryable] =
         why === 'timeout'
           ? [`no result within the action's timeout (${seconds} s): ${outcome.error}`, 'timeout', true]
-          : why === 'shutdown'
-            ? [`the server stopped during the attempt: ${outcome.error}`, 'interrupted', true]
-            : [outcome.error, outcome.cause, outcome.retryable];
+          : [outcome.error, outcome.cause, outcome.retryable];
       return this.settle(tx, now, { type: 'fail', retryable }, { error, cause, result: outcome.result });
     });
   }
@@ -276,7 +280,7 @@ export class FileRunner {
     tx: Tx,
     t: TaskRow,
     event: TaskEvent,
-    detail: { error?: string; cause?: string; result?: Record<string, unknown> },
+    detail: { error?: string; cause?: string; result?: Record<string, unknown>; reason?: string },
     actor = `runner:${this.id}`,
   ): Promise<TaskStep> {
     const step = taskStep(taskFacts(t), event);
@@ -294,7 +298,14 @@ export class FileRunner {
     });
     const retryIn =
       step.state === 'retrying' && step.delayMs ? ` (next attempt in ${step.delayMs / 1000} s)` : '';
-    await store.history(tx, t.id, t.state, step.state, `${detail.error ?? event.type}${retryIn}`, actor);
+    await store.history(
+      tx,
+      t.id,
+      t.state,
+      step.state,
+      `${detail.reason ?? detail.error ?? event.type}${retryIn}`,
+      actor,
+    );
     if (step.state === 'failed' || step.state === 'cancelled') {
       for (const f of await store.followers(tx, t.id, ['pending', 'retrying'])) {
         await store.update(tx, f.id, {
@@ -361,7 +372,9 @@ export class FileRunner {
         tx,
         t,
         { type: 'cancel' },
-        t.state === 'processing' ? {} : { error: `cancelled by ${actor}`, cause: 'cancelled' },
+        t.state === 'processing'
+          ? { reason: 'cancel requested: the running attempt is being stopped' }
+          : { error: `cancelled by ${actor}`, cause: 'cancelled' },
         actor,
       );
       if (!step.ok) throw conflict(step.reason);
