@@ -14,9 +14,10 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 function bars(categories: string[], series: { name: string; values: (number | null)[] }[], unit?: string) {
   return {
     tooltip: { trigger: 'axis' },
-    legend: { show: series.length > 1 },
-    grid: { left: 48, right: 16, top: series.length > 1 ? 32 : 16, bottom: 32 },
-    xAxis: { type: 'category', data: categories },
+    legend: { show: series.length > 1, top: 0 },
+    grid: { left: 48, right: 16, top: series.length > 1 ? 40 : 24, bottom: 32 },
+    // Every category named: a hidden label would leave a bar nobody can read.
+    xAxis: { type: 'category', data: categories, axisLabel: { interval: 0 } },
     yAxis: { type: 'value', name: unit, minInterval: unit ? undefined : 1 },
     series: series.map((s) => ({ type: 'bar', name: s.name, data: s.values })),
   } as ChartOption;
@@ -35,7 +36,7 @@ export function rateChart(s: FileStats): ChartOption {
 export function queueChart(s: FileStats): ChartOption {
   const q = s.queue;
   return bars(
-    ['files detected', 'files uploading', 'tasks pending', 'tasks retrying', 'tasks processing'],
+    ['to upload', 'uploading', 'tasks pending', 'retrying', 'processing'],
     [
       {
         name: 'now',

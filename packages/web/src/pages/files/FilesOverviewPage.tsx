@@ -58,7 +58,7 @@ export function FilesOverviewPage() {
             options={[...STATS_WINDOWS]}
             value={span}
             onChange={setSpan}
-            data-testid="files-span"
+            data-testid="files-window"
           />
           {data && <Typography.Text type="secondary">as of {dateTime(data.stats.to)}</Typography.Text>}
         </Space>
