@@ -8,13 +8,11 @@ import { conflict, notFound } from '../http/problem.ts';
 import type { ActionOutcome } from './actions/action.ts';
 import { actionKind } from './actions/index.ts';
 import type { ActionStore } from './actions/store.ts';
+import { FILES_CHANNEL } from './file-service.ts';
 import type { RouteStore } from './route-store.ts';
 import { routeFor } from './routing.ts';
 import { routedFile, taskStore as store, type TaskRow, uploadedFile } from './task-store.ts';
 import { type TaskEvent, type TaskStep, taskStep } from './transitions.ts';
-
-/** Uploads and task changes are announced here, so every replica's runner looks at once. */
-export const FILES_CHANNEL = 'opsfleet_files';
 
 type Tx = Pick<Db, 'execute'>;
 
