@@ -12,6 +12,7 @@ import { settingsNeedingRestart } from './config/restart-settings.ts';
 import { type ConfigWatcher, watchConfig } from './config/watch.ts';
 import { ConfigSync } from './config-sync/index.ts';
 import { AgentError } from './errors.ts';
+import { FilePipeline } from './files/index.ts';
 import { HealthMonitor } from './health/monitor.ts';
 import { HealthReporter } from './health/report.ts';
 import { serviceHealth } from './health/service-health.ts';
@@ -58,6 +59,7 @@ export class Agent implements AgentOps {
   private registrations?: Registrations;
   private commands?: CommandChannel;
   private configSync?: ConfigSync;
+  private files?: FilePipeline;
   private reporter?: HealthReporter;
   private systemd?: SystemdBackend;
   /** The systemd services' last known status, refreshed every few seconds and after commands. */
@@ -240,6 +242,7 @@ export class Agent implements AgentOps {
     this.tokens = resolveTokens(loaded.config.agent).tokens;
     this.monitor.setServices(loaded.config.services);
     this.rotator.setServices(rotationTargets(loaded.config.services));
+    await this.applyFiles(loaded.config);
     this.opts.log.info(r, 'services applied');
     return {
       applied: true,
@@ -420,6 +423,23 @@ export class Agent implements AgentOps {
     return serviceSnapshots(this.telemetry.registry);
   }
 
+  /** Starts, changes or stops the file pipeline as agent.yaml's `files:` says. */
+  private async applyFiles(config: AgentConfig): Promise<void> {
+    if (!config.files) {
+      await this.files?.close();
+      this.files = undefined;
+    } else if (this.files) await this.files.update(config.files);
+    else
+      this.files = await FilePipeline.start({
+        settings: config.files,
+        dataDir: config.agent.dataDir,
+        host: config.agent.name ?? hostname(),
+        ...(config.agent.server ? { server: config.agent.server } : {}),
+        registry: this.telemetry.registry,
+        log: this.opts.log,
+      });
+  }
+
   /**
    * Stops the agent. `leaveServices` (the default on SIGTERM) leaves them running for the next
    * agent to adopt; otherwise they are stopped, dependents first.
@@ -429,6 +449,7 @@ export class Agent implements AgentOps {
     clearInterval(this.systemdTimer);
     await this.commands?.close();
     await this.configSync?.close();
+    await this.files?.close();
     await this.registrations?.close();
     await this.rpc?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));

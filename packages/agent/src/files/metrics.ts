@@ -37,7 +37,7 @@ export function fileMetrics(registry: Registry) {
     }),
     uploads: new Counter({
       name: 'opsfleet_files_uploads_total',
-      help: 'Finished uploads by destination and result (ok, failed: out of attempts or refused).',
+      help: 'Upload rounds by destination and result: ok; retried (failed, queued again after a back-off); failed (refused, or still failing 24 h after the file was taken).',
       labelNames: ['destination', 'result'] as const,
       registers,
     }),

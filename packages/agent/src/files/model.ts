@@ -74,6 +74,8 @@ export interface FileReport {
   state: 'detected' | 'uploading' | 'uploaded' | 'failed';
   seq: number;
   at: string;
+  /** When the agent took the file: the server dates the file by it, as it may only hear later reports. */
+  detectedAt: string;
   bytesUploaded?: number;
   error?: string;
   object?: StoredObject;

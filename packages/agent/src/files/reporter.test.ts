@@ -130,4 +130,34 @@ describe('FileReporter', () => {
     expect(got.map((b) => b.length)).toEqual([REPORT_BATCH, 20]);
     expect(reporter.backlog).toBe(0);
   });
+
+  it('drops only the reports the server refuses as invalid, and sends the others', async () => {
+    const got: FileReport[][] = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const events = (JSON.parse(body) as { events: FileReport[] }).events;
+        const bad = events.some((e) => e.path.includes('bad'));
+        if (!bad) got.push(events);
+        res
+          .writeHead(bad ? 400 : 200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(bad ? { detail: 'body.events.0.path: invalid' } : { accepted: events.length }));
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const warnings: string[] = [];
+    const reporter = new FileReporter({
+      server: { url, token: 'agent-key' },
+      log: { warn: (_, m) => warnings.push(m), info: () => {} },
+    });
+    reporter.report(entry('good1', 1));
+    reporter.report(entry('bad', 1));
+    reporter.report(entry('good2', 1));
+    expect(await reporter.flush()).toBe(true);
+    expect(got.flat().map((r) => r.id)).toEqual(['good1', 'good2']);
+    expect(warnings).toEqual(['files: the server refused a report; dropped']);
+    expect(reporter.backlog).toBe(0);
+  });
 });

@@ -1,4 +1,4 @@
-import { pause, ServerApi } from '../server-api.ts';
+import { pause, ServerApi, ServerCallError } from '../server-api.ts';
 import type { FileReport, SpoolEntry } from './model.ts';
 
 /** The server takes at most this many reports a call. */
@@ -25,6 +25,7 @@ export function reportOf(entry: SpoolEntry): FileReport {
     state: STATE[entry.state],
     seq: entry.seq,
     at: entry.updatedAt,
+    detectedAt: entry.detectedAt,
     ...(uploaded ? { bytesUploaded: uploaded } : {}),
     ...(entry.state === 'failed' && entry.lastError ? { error: entry.lastError } : {}),
     ...(entry.object ? { object: entry.object } : {}),
@@ -113,7 +114,7 @@ export class FileReporter {
     while (this.queue.size) {
       const batch = this.queue.take(REPORT_BATCH);
       try {
-        await this.client.call('POST', '/api/v1/agent/files/events', { events: batch }, this.stop.signal);
+        await this.send(batch);
       } catch (err) {
         const why = (err as Error).message;
         if (this.failing !== why)
@@ -129,6 +130,28 @@ export class FileReporter {
       this.queue.done(batch);
     }
     return true;
+  }
+
+  /**
+   * A batch the server refuses as invalid (400) is sent again one report at a time, and only the
+   * reports it refuses are dropped (logged), so one bad report never holds back the others.
+   */
+  private async send(batch: FileReport[]): Promise<void> {
+    const post = (events: FileReport[]) =>
+      this.client.call('POST', '/api/v1/agent/files/events', { events }, this.stop.signal);
+    try {
+      await post(batch);
+    } catch (err) {
+      if (!(err instanceof ServerCallError && err.status === 400)) throw err;
+      for (const report of batch)
+        await post([report]).catch((one: unknown) => {
+          if (!(one instanceof ServerCallError && one.status === 400)) throw one;
+          this.opts.log.warn(
+            { file: `${report.source}:${report.path}`, seq: report.seq, err: one.message },
+            'files: the server refused a report; dropped',
+          );
+        });
+    }
   }
 
   async close(): Promise<void> {
