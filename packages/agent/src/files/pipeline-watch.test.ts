@@ -9,6 +9,7 @@ import type { SpoolEntry } from './model.ts';
 import { WatchPipeline } from './pipeline-watch.ts';
 import { type FileSource, FileSourceSpec } from './spec.ts';
 import { Spool } from './spool.ts';
+import { openForWriteUnder } from './writers.ts';
 
 let base: string;
 let root: string;
@@ -171,6 +172,21 @@ describe('WatchPipeline', () => {
     expect(pipeline.stats().sources[0]!.pending).toBeLessThanOrEqual(2);
     expect(pipeline.stats().sources[0]!.overflow).toBeGreaterThan(0);
     await waitFor('all five', () => spool.counts().queued === 5);
+  });
+
+  it('takes a burst of files with one /proc walk per tick, not one per file', async () => {
+    await Promise.all(Array.from({ length: 500 }, (_, i) => writeFile(join(root, `f${i}.log`), String(i))));
+    let scans = 0;
+    const spool = await Spool.open({ dir: spoolDir, queueSize: 1000 });
+    const writers = (dir: string) => {
+      scans++;
+      return openForWriteUnder(dir).then((r) => r.paths);
+    };
+    const pipeline = new WatchPipeline({ spool, sources: [source()], writers });
+    open.push({ spool, pipeline });
+    pipeline.start();
+    await waitFor('all 500', () => spool.counts().queued === 500, 30_000);
+    expect(scans).toBeLessThan(20);
   });
 
   it('a folder moved in whole is walked', async () => {

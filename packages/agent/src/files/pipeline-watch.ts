@@ -21,7 +21,7 @@ export interface WatchPipelineOptions {
   /** How often done entries past their retention are pruned. */
   pruneEveryMs?: number;
   watch?: typeof fsWatch;
-  writers?(absPath: string): Promise<boolean>;
+  writers?(root: string): Promise<Set<string>>;
   /** A file was taken (the entry is durable in the spool). */
   onTaken?(entry: SpoolEntry): void;
   /** A ready file of `source` was left on disk because the spool is full. */

@@ -1,9 +1,9 @@
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { observe, type QuietTrack } from './quiet.ts';
 import type { FileSource } from './spec.ts';
-import { openForWrite } from './writers.ts';
+import { openForWriteUnder } from './writers.ts';
 
 /**
  * Finds the complete files of one source. Two ways in, so no file is lost: fs.watch events
@@ -60,8 +60,8 @@ export interface WatcherOptions {
   onReady(file: ReadyFile): Promise<Taken>;
   /** Every file a walk sees, and whether the walk saw the whole tree. */
   onWalk?(files: ReadyFile[], complete: boolean): void;
-  /** Whether some process writes the file; default: /proc. */
-  writers?(absPath: string): Promise<boolean>;
+  /** Real paths below the root that some process has open for writing; default: from /proc. */
+  writers?(root: string): Promise<Set<string>>;
   maxPending?: number;
   watch?: typeof fsWatch;
   /** Monotonic clock. */
@@ -94,14 +94,14 @@ export class SourceWatcher {
   private readonly s: WatcherStats;
   private readonly maxPending: number;
   private readonly now: () => number;
-  private readonly writers: (absPath: string) => Promise<boolean>;
+  private readonly writers: (root: string) => Promise<Set<string>>;
   readonly source: FileSource;
 
   constructor(private readonly opts: WatcherOptions) {
     this.source = opts.source;
     this.maxPending = opts.maxPending ?? 10_000;
     this.now = opts.now ?? (() => performance.now());
-    this.writers = opts.writers ?? (async (p) => (await openForWrite(p)).openForWrite);
+    this.writers = opts.writers ?? (async (root) => (await openForWriteUnder(root)).paths);
     this.s = {
       source: opts.source.name,
       watching: false,
@@ -267,52 +267,73 @@ export class SourceWatcher {
   private async checkDue(): Promise<void> {
     const now = this.now();
     const due = [...this.pending].filter(([, c]) => c.checkAt <= now);
+    const quiet: { file: ReadyFile; track: QuietTrack }[] = [];
     for (const [rel, c] of due) {
       if (this.stopped) return;
-      try {
-        await this.check(rel, c);
-      } catch (err) {
-        this.pending.delete(rel);
-        this.s.errors++;
-        this.s.lastError = `${rel}: ${errorText(err)}`;
-      }
+      await this.guard(rel, async () => {
+        const q = await this.look(rel, c);
+        if (q) quiet.push(q);
+      });
+    }
+    if (quiet.length === 0 || this.stopped) return;
+    // One walk of /proc for all the files whose window ended in this tick.
+    const writing = await this.writers(this.source.path);
+    for (const { file, track } of quiet) {
+      if (this.stopped) return;
+      await this.guard(file.relPath, async () => {
+        const real = await realpath(join(this.source.path, file.relPath)).catch(() => '');
+        const at = this.now();
+        const v = observe(track, { at, stat: file, openForWrite: writing.has(real) }, this.source.quiet);
+        if (v.kind === 'waiting') this.pending.set(file.relPath, { track: v.track, checkAt: v.checkAt });
+        else await this.hand(file);
+      });
     }
   }
 
-  private async check(rel: string, c: Candidate): Promise<void> {
+  private async guard(rel: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.pending.delete(rel);
+      this.s.errors++;
+      this.s.lastError = `${rel}: ${errorText(err)}`;
+    }
+  }
+
+  /** Looks at a candidate; returns it when its quiet window is over, for the writers check. */
+  private async look(rel: string, c: Candidate): Promise<{ file: ReadyFile; track: QuietTrack } | undefined> {
     const abs = join(this.source.path, rel);
     const l = await lstat(abs).catch(() => undefined);
     if (l?.isDirectory()) {
       // A folder appeared (created or moved in whole): events for its files may never come.
       this.pending.delete(rel);
       if (this.opts.enters(rel)) await this.walk(rel);
-      return;
+      return undefined;
     }
     const st = l?.isSymbolicLink() ? await stat(abs).catch(() => undefined) : l;
     if (!st?.isFile() || !this.opts.wants(rel) || this.opts.known(rel, st.size, st.mtimeMs)) {
       this.pending.delete(rel);
-      return;
+      return undefined;
     }
     const file = { relPath: rel, size: st.size, mtimeMs: st.mtimeMs };
-    const quiet = this.source.quiet;
-    let v = observe(c.track, { at: this.now(), stat: file }, quiet);
-    if (v.kind === 'ready') {
-      const writing = await this.writers(abs);
-      v = observe(v.track, { at: this.now(), stat: file, openForWrite: writing }, quiet);
-    }
+    const v = observe(c.track, { at: this.now(), stat: file }, this.source.quiet);
     if (v.kind === 'gone') this.pending.delete(rel);
     else if (v.kind === 'waiting') this.pending.set(rel, { track: v.track, checkAt: v.checkAt });
+    else return { file, track: v.track };
+    return undefined;
+  }
+
+  private async hand(file: ReadyFile): Promise<void> {
+    const rel = file.relPath;
+    this.pending.delete(rel);
+    const taken = await this.opts.onReady(file);
+    if (taken === 'taken') this.s.taken++;
+    else if (taken === 'full') this.s.deferred++;
+    else if (taken === 'changed') this.track(rel, { checkAt: this.now() });
     else {
-      this.pending.delete(rel);
-      const taken = await this.opts.onReady(file);
-      if (taken === 'taken') this.s.taken++;
-      else if (taken === 'full') this.s.deferred++;
-      else if (taken === 'changed') this.track(rel, { checkAt: this.now() });
-      else {
-        this.s.skipped++;
-        this.refused.set(rel, `${file.size}:${file.mtimeMs}`);
-        if (this.refused.size > this.maxPending) this.refused.delete(this.refused.keys().next().value!);
-      }
+      this.s.skipped++;
+      this.refused.set(rel, `${file.size}:${file.mtimeMs}`);
+      if (this.refused.size > this.maxPending) this.refused.delete(this.refused.keys().next().value!);
     }
   }
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openForWrite, parseFdinfoFlags, writesWith } from './writers.ts';
+import { openForWrite, openForWriteUnder, parseFdinfoFlags, writesWith } from './writers.ts';
 
 describe('fdinfo flags', () => {
   it.each([
@@ -41,9 +41,11 @@ describe('openForWrite', () => {
     const child = await holder(path, 'a');
     try {
       expect(await openForWrite(path)).toMatchObject({ openForWrite: true, checked: true });
+      expect((await openForWriteUnder(dir)).paths).toEqual(new Set([path]));
       child.stdin.end();
       await once(child.stdout, 'data');
       expect(await openForWrite(path)).toMatchObject({ openForWrite: false, checked: true });
+      expect((await openForWriteUnder(dir)).paths).toEqual(new Set());
     } finally {
       child.kill('SIGKILL');
     }

@@ -30,15 +30,15 @@ export function writesWith(flags: number): boolean {
   return mode === O_WRONLY || mode === O_RDWR;
 }
 
-export async function openForWrite(path: string, proc = '/proc'): Promise<WriterCheck> {
-  let target: string;
+/** Real paths, among those `wanted` accepts, that some process has open for writing. */
+async function scan(wanted: (path: string) => boolean, proc: string): Promise<WriterScan> {
   let pids: string[];
   try {
-    target = await realpath(path);
     pids = (await readdir(proc)).filter((p) => /^\d+$/.test(p));
   } catch {
-    return { openForWrite: false, checked: false, unreadableProcesses: 0 };
+    return { paths: new Set(), checked: false, unreadableProcesses: 0 };
   }
+  const paths = new Set<string>();
   let unreadable = 0;
   for (const pid of pids) {
     let fds: string[];
@@ -51,12 +51,39 @@ export async function openForWrite(path: string, proc = '/proc'): Promise<Writer
     }
     for (const fd of fds) {
       const link = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => undefined);
-      if (link !== target) continue;
+      if (link === undefined || paths.has(link) || !wanted(link)) continue;
       const info = await readFile(`${proc}/${pid}/fdinfo/${fd}`, 'utf8').catch(() => undefined);
       const flags = info === undefined ? undefined : parseFdinfoFlags(info);
-      if (flags !== undefined && writesWith(flags))
-        return { openForWrite: true, checked: true, unreadableProcesses: unreadable };
+      if (flags !== undefined && writesWith(flags)) paths.add(link);
     }
   }
-  return { openForWrite: false, checked: true, unreadableProcesses: unreadable };
+  return { paths, checked: true, unreadableProcesses: unreadable };
+}
+
+export interface WriterScan {
+  paths: Set<string>;
+  checked: boolean;
+  unreadableProcesses: number;
+}
+
+/** One walk of /proc for every file below `dir`: cheaper than one per file when many are ready at once. */
+export async function openForWriteUnder(dir: string, proc = '/proc'): Promise<WriterScan> {
+  const real = await realpath(dir);
+  const prefix = real.endsWith('/') ? real : `${real}/`;
+  return scan((p) => p.startsWith(prefix), proc);
+}
+
+export async function openForWrite(path: string, proc = '/proc'): Promise<WriterCheck> {
+  let target: string;
+  try {
+    target = await realpath(path);
+  } catch {
+    return { openForWrite: false, checked: false, unreadableProcesses: 0 };
+  }
+  const r = await scan((p) => p === target, proc);
+  return {
+    openForWrite: r.paths.has(target),
+    checked: r.checked,
+    unreadableProcesses: r.unreadableProcesses,
+  };
 }
