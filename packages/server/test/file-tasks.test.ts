@@ -22,19 +22,28 @@ interface Receiver {
   url: string;
   got: { key: string; signed: boolean; body: { file: { id: string; path: string } } }[];
   status: number;
+  /** Requests to /slow being answered now, and the most at once. */
+  inFlight: number;
+  maxInFlight: number;
 }
 let receiver: Receiver;
 let receiverServer: Server;
 let jenkins: JenkinsSim;
 
 beforeAll(async () => {
-  receiver = { url: '', got: [], status: 200 };
+  receiver = { url: '', got: [], status: 200, inFlight: 0, maxInFlight: 0 };
   receiverServer = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {
       body += c;
     });
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (req.url === '/slow') {
+        receiver.inFlight += 1;
+        receiver.maxInFlight = Math.max(receiver.maxInFlight, receiver.inFlight);
+        await new Promise((r) => setTimeout(r, 300));
+        receiver.inFlight -= 1;
+      }
       const ts = String(req.headers['x-opsfleet-timestamp']);
       receiver.got.push({
         key: String(req.headers['x-opsfleet-idempotency-key']),
@@ -171,6 +180,31 @@ describe.each(all)('file tasks on $name', { timeout: 120_000 }, (backend) => {
     expect(delivered).toEqual([expect.objectContaining({ signed: true, key: `${file}:${hook.id}` })]);
     // A file no route matches gets no tasks, and is not looked at again.
     expect(await tasksOf(t, other)).toEqual([]);
+  });
+
+  it('parallel routes start their tasks together; an action never runs more attempts at once than it allows', async () => {
+    const t = await start();
+    const slow = await ok(t, 'POST', '/api/v1/files/actions', {
+      ...hookAction('slow'),
+      config: { url: receiver.url.replace('/hook', '/slow'), secret: 'hook-secret' },
+      maxConcurrency: 1,
+    });
+    const quick = await ok(t, 'POST', '/api/v1/files/actions', hookAction('quick'));
+    await ok(t, 'POST', '/api/v1/files/routes', {
+      name: 'both',
+      actionIds: [slow.id, quick.id],
+      mode: 'parallel',
+    });
+    receiver.maxInFlight = 0;
+    const files = [];
+    for (let i = 0; i < 4; i++) files.push(await uploaded(t, `/var/dumps/p${i}.hprof`));
+    for (const f of files) {
+      const tasks = await settled(t, f, 2);
+      expect(tasks.every((x) => x.state === 'done')).toBe(true);
+      const details = await Promise.all(tasks.map((x) => ok(t, 'GET', `/api/v1/files/tasks/${x.id}`)));
+      expect(details.map((d) => d.afterTaskId)).toEqual([null, null]);
+    }
+    expect(receiver.maxInFlight).toBe(1);
   });
 
   it('a 5xx from Jenkins is retried after its back-off, then done', async () => {
