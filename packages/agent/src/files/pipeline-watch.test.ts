@@ -231,6 +231,16 @@ describe('WatchPipeline', () => {
     expect(stats!.maxUserWatches).toBeGreaterThan(0);
   });
 
+  it('takes nothing once stopped', async () => {
+    const agent = await startAgent([source()]);
+    await writeFile(join(root, 'before.log'), 'b');
+    await waitFor('the first file', () => agent.spool.counts().queued === 1);
+    await agent.pipeline.stop();
+    await writeFile(join(root, 'after.log'), 'a');
+    await sleep(1000);
+    expect(paths(agent.spool)).toEqual(['before.log']);
+  });
+
   it('hashes when the source asks', async () => {
     const { spool } = await startAgent([source({ hash: true })]);
     await writeFile(join(root, 'h.bin'), 'content');

@@ -77,7 +77,13 @@ export class WatchPipeline {
         for (const r of this.running.values()) r.watcher.rescanNow();
       }
     }, RESUME_CHECK_MS);
-    this.pruneTimer = setInterval(() => this.opts.spool.prune(), this.opts.pruneEveryMs ?? 3600_000);
+    this.pruneTimer = setInterval(() => {
+      try {
+        this.opts.spool.prune();
+      } catch {
+        // A spool that cannot write refuses every change; takes and uploads report that already.
+      }
+    }, this.opts.pruneEveryMs ?? 3600_000);
   }
 
   async update(sources: FileSource[]): Promise<void> {
