@@ -185,10 +185,10 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     }),
     opts.log,
   );
+  const ingestMetrics = alertMetrics(registry);
   const alerts = new AlertService(db, {
     onIngest: ingestMetrics.observe,
     onRepeat: ingestMetrics.repeat,
-  const ingestMetrics = alertMetrics(registry);
     silences: () => silences.active(),
     timeoutMs: opts.resolveTimeoutMs,
     closeAfterMs: opts.closeAfterMs,
