@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { watch } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,6 +240,25 @@ describe('WatchPipeline', () => {
     await writeFile(join(root, 'after.log'), 'a');
     await sleep(1000);
     expect(paths(agent.spool)).toEqual(['before.log']);
+  });
+
+  it('watches again once the limit allows it', async () => {
+    let calls = 0;
+    const flaky = ((...args: Parameters<typeof watch>) => {
+      if (calls++ === 0)
+        throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), {
+          code: 'ENOSPC',
+        });
+      return watch(...args);
+    }) as unknown as typeof watch;
+    const { spool, pipeline } = await startAgent([source({ rescan: '500ms' })], { watch: flaky });
+    await waitFor('watching again', () => pipeline.stats().sources[0]!.watching);
+    expect(pipeline.stats().sources[0]).toMatchObject({
+      watchLimited: false,
+      lastError: expect.stringMatching(/^ENOSPC/),
+    });
+    await writeFile(join(root, 'x.log'), 'x');
+    await waitFor('the file', () => spool.counts().queued === 1);
   });
 
   it('hashes when the source asks', async () => {

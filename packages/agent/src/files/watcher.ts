@@ -121,7 +121,6 @@ export class SourceWatcher {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.startWatch();
     const tickMs = Math.min(1000, Math.max(50, Math.floor(this.source.quiet / 4)));
     this.tickTimer = setInterval(() => this.tick(), tickMs);
     this.rescanNow();
@@ -138,9 +137,14 @@ export class SourceWatcher {
         { recursive: this.source.recursive, persistent: false },
         (_event, filename) => this.onEvent(filename),
       );
-      w.on('error', (err) => this.watchFailed(err));
+      w.on('error', (err) => {
+        this.watchFailed(err);
+        // Events may have been lost between the failure and now.
+        this.rescanNow();
+      });
       this.fsw = w;
       this.s.watching = true;
+      this.s.watchLimited = false;
     } catch (err) {
       this.watchFailed(err);
     }
@@ -159,8 +163,6 @@ export class SourceWatcher {
       },
       () => undefined,
     );
-    // Events may have been lost between the failure and now.
-    if (!this.stopped) this.rescanNow();
   }
 
   private onEvent(filename: string | Buffer | null): void {
@@ -184,7 +186,7 @@ export class SourceWatcher {
     return true;
   }
 
-  /** Walks now (or right after the walk under way), then every `rescan`. */
+  /** Walks now (or right after the walk under way), then every `rescan`; starts fs.watch first if it is not running. */
   rescanNow(): void {
     if (this.stopped) return;
     if (this.walking) {
@@ -192,6 +194,9 @@ export class SourceWatcher {
       return;
     }
     clearTimeout(this.walkTimer);
+    // Started (again) before each walk, so what happens during the walk is not missed, and a
+    // raised inotify limit is used without a restart.
+    if (!this.fsw) this.startWatch();
     this.walking = this.walk('')
       .catch((err) => {
         this.s.errors++;
