@@ -23,8 +23,18 @@ const stats = (change: Partial<FileStats> = {}): FileStats => ({
 const data = (option: any) => option.series.map((s: { name: string; data: unknown[] }) => [s.name, s.data]);
 
 describe('files overview charts', () => {
-  it('rates per minute, rounded to two places', () => {
-    expect(data(rateChart(stats()))).toEqual([['per minute', [2, 1.67, 0.05]]]);
+  it('rates per minute from the window counts, to three significant digits', () => {
+    const hour = ['2026-12-07T10:00:00Z', '2026-12-07T11:00:00Z'] as const;
+    expect(data(rateChart(stats(), ...hour))).toEqual([['per minute', [2, 1.67, 0.05]]]);
+    // A quiet week (3 files in 10 080 minutes) still shows, which thousandths would not.
+    const week = ['2026-11-30T10:00:00Z', '2026-12-07T10:00:00Z'] as const;
+    const quiet = stats({ files: { detected: 3, uploaded: 1, failed: 0 } });
+    expect(data(rateChart(quiet, ...week))).toEqual([['per minute', [0.000298, 0.0000992, 0]]]);
+    // A rate's axis is not in whole steps, which would flatten such bars to nothing.
+    // biome-ignore lint/suspicious/noExplicitAny: the value axis
+    expect((rateChart(quiet, ...week).yAxis as any).minInterval).toBeUndefined();
+    // biome-ignore lint/suspicious/noExplicitAny: the value axis
+    expect((queueChart(stats()).yAxis as any).minInterval).toBe(1);
   });
 
   it('queue now: files waiting and unfinished tasks', () => {

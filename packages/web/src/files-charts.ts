@@ -11,8 +11,11 @@ export type StatsWindow = (typeof STATS_WINDOWS)[number];
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** Bars per category; without a unit the values are counts (whole steps on the axis). */
 function bars(categories: string[], series: { name: string; values: (number | null)[] }[], unit?: string) {
   return {
+    // The page redraws every refresh from scratch: bars growing from zero each time would flicker.
+    animation: false,
     tooltip: { trigger: 'axis' },
     legend: { show: series.length > 1, top: 0 },
     grid: { left: 48, right: 16, top: series.length > 1 ? 40 : 24, bottom: 32 },
@@ -23,12 +26,20 @@ function bars(categories: string[], series: { name: string; values: (number | nu
   } as ChartOption;
 }
 
-/** Files detected, uploaded and failed per minute, averaged over the window. */
-export function rateChart(s: FileStats): ChartOption {
-  const r = s.perMinute;
+/** Three significant digits: a quiet week's rate (0.0003 a minute) must not read as none. */
+const significant = (n: number) => Number(n.toPrecision(3));
+
+/**
+ * Files detected, uploaded and failed per minute over the window `from`–`to`, from the window's
+ * counts: the server's own average is rounded to thousandths, which a quiet week falls below.
+ */
+export function rateChart(s: FileStats, from: string, to: string): ChartOption {
+  const minutes = Math.max(1, (Date.parse(to) - Date.parse(from)) / 60_000);
+  const rate = (n: number) => significant(n / minutes);
   return bars(
     ['detected', 'uploaded', 'failed'],
-    [{ name: 'per minute', values: [round(r.detected), round(r.uploaded), round(r.failed)] }],
+    [{ name: 'per minute', values: [rate(s.files.detected), rate(s.files.uploaded), rate(s.files.failed)] }],
+    '/min',
   );
 }
 

@@ -35,16 +35,17 @@ export function FilesOverviewPage() {
   const { data, error, loading, reload } = useLoad(load);
   const [auto, setAuto] = useAutoRefresh(reload, REFRESH_MS, true);
   const g = data?.stats.global;
-  const charts = useMemo(
-    () =>
-      g && {
-        rate: rateChart(g),
-        queue: queueChart(g),
-        duration: durationChart(g),
-        failures: failureRows(g).length ? failureChart(g) : undefined,
-      },
-    [g],
-  );
+  // A new answer redraws the charts; a re-render for anything else keeps them as they are.
+  const charts = useMemo(() => {
+    if (!data) return undefined;
+    const { global, from, to } = data.stats;
+    return {
+      rate: rateChart(global, from, to),
+      queue: queueChart(global),
+      duration: durationChart(global),
+      failures: failureRows(global).length ? failureChart(global) : undefined,
+    };
+  }, [data]);
   const card = { size: 'small' as const, loading: !data && loading, style: { height: '100%' } };
   const failed = (s: FileSource) =>
     navigate(`/files/list${fileFilterSearch({ states: ['failed'], agent: s.agentId, source: s.source })}`);
