@@ -146,6 +146,21 @@ describe('the demo', () => {
       expect(synced.items.find((t) => t.name === 'demo-prometheus')?.lastError).toBeNull();
     } else expect(output).toMatch(/rules\s+not set up: .* not installed/);
 
+    // The file pipeline: the sample dump was uploaded, reported, and built by the Jenkins simulator.
+    expect(output).toMatch(/files\s+http:.*demo-host uploads/);
+    const dump = await eventually(
+      'the sample dump uploaded with its Jenkins task done',
+      async () => {
+        const list = await get<{ items: { id: string; state: string }[] }>('/api/v1/files?state=uploaded');
+        if (list.items.length !== 1) return undefined;
+        const detail = await get<{ labels: Record<string, string>; tasks: { state: string }[] }>(
+          `/api/v1/files/${list.items[0]!.id}`,
+        );
+        return detail.tasks[0]?.state === 'done' ? detail : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(dump.labels).toEqual({ team: 'payments' });
     const members = () =>
       execFileSync('ps', ['-o', 'pid=', '-g', String(demo!.pid)], { encoding: 'utf8' })
         .trim()

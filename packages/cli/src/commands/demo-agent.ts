@@ -48,13 +48,15 @@ export async function demoAgent(opts: {
   webPort: number;
   /** agent.yaml lines under `agent:` for the ConfigAgent, when the demo runs a Prometheus. */
   configSync?: string;
+  /** agent.yaml's `files:` section (the file pipeline). */
+  files?: string;
   log: Logger;
 }): Promise<Agent> {
   const key = await agentKey(opts.base, opts.adminToken, opts.dir);
   const config = join(opts.dir, 'agent.yaml');
   writeFileSync(
     config,
-    `# Written by \`opsfleet demo\`: one agent, two sample services (docs/agent.md).
+    `# Written by \`opsfleet demo\`: one agent, two sample services and a watched folder (docs/agent.md, docs/files.md).
 agent:
   name: demo-host
   labels: { env: demo }
@@ -77,7 +79,7 @@ ${opts.configSync ?? ''}services:
     args: ["${join(SERVICES, 'worker.mjs')}"]
     dependsOn: [demo-web]
     restart: { policy: always, initialDelay: 1s, maxRestarts: 3, window: 1m, fatalCooldown: 2m }
-`,
+${opts.files ?? ''}`,
   );
   // It holds the server API key.
   chmodSync(config, 0o600);

@@ -10,6 +10,7 @@ import { createLogger, onShutdown } from '@opsfleet/core';
 import { parseAllowList } from '@opsfleet/server';
 import { demoAgent, demoPing } from './demo-agent.ts';
 import { demoData } from './demo-data.ts';
+import { demoFileRoute, dropSampleDump, startDemoFiles } from './demo-files.ts';
 import { adminToken, demoNotifications } from './demo-notify.ts';
 import { DEMO_PROJECT, DEMO_VERSION, demoRelease, stopDemoApp } from './demo-release.ts';
 import { demoConfigSyncYaml, demoRules, startDemoPrometheus } from './demo-rules.ts';
@@ -132,6 +133,10 @@ export async function demo(_args: string[]): Promise<number> {
   // The app the demo deploys outlives the agent by design; it is stopped after the agent, so a
   // deploy that the agent's stop interrupts cannot start it behind this.
   onShutdown(() => stopDemoApp(join(dir, 'agent')));
+  // Registered before the agent's stop, so the agent (newest first) stops before its S3 and Jenkins.
+  const files = await startDemoFiles(dir);
+  onShutdown(files.close);
+  await demoFileRoute(server.url, token, files);
   const agent = await demoAgent({
     base: server.url,
     adminToken: token,
@@ -140,11 +145,13 @@ export async function demo(_args: string[]): Promise<number> {
     httpPort: await freePort(Number(process.env.AGENT_HTTP_PORT ?? 9102)),
     webPort: await freePort(18090),
     ...(typeof prometheus === 'string' ? {} : { configSync: demoConfigSyncYaml(prometheus) }),
+    files: files.yaml,
     log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'console', name: 'agent' }),
   });
   // The demo's services end with the demo.
   onShutdown(() => agent.close(false));
   const ping = await demoPing(server.url, token, 'demo-host');
+  const dump = await dropSampleDump(files);
   const rules =
     typeof prometheus === 'string' ? prometheus : await demoRules(server.url, token, 'demo-host', prometheus);
   // Set up while the first collection runs, so the deploy does not hold the URLs back.
@@ -170,6 +177,7 @@ export async function demo(_args: string[]): Promise<number> {
       `  commands    ${server.url}/api/v1/commands/${ping}   (a ping sent to demo-host over the command channel, and its answer)\n` +
       `  release     ${server.url}/api/v1/release/tasks/${release.taskId}   (${DEMO_PROJECT} ${DEMO_VERSION} deployed to demo-host with docs/templates/deploy-script.sh; on disk in ${dir}/agent/deploys/${DEMO_PROJECT})\n` +
       `  rules       ${rules}\n` +
+      `  files       ${server.url}/files   (demo-host uploads the *.hprof files dropped in ${files.incoming}, like ${dump}, to the S3 simulator ${files.s3}, and the server has the Jenkins simulator ${files.jenkins} build each)\n` +
       `  notify      ${server.url}/notify/deliveries   (rule "demo: every alert" → local receiver ${receiver.url}; arrivals are printed here)\n` +
       `  history     ${server.url}/alerts   (a week of demo alerts: resolved, flapping, acknowledged, silenced; a dead letter in ${server.url}/notify/dead-letters)\n\nCtrl-C stops the demo.\n`,
   );
