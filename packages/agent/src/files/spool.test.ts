@@ -230,6 +230,37 @@ describe('Spool', () => {
     await again.close();
   });
 
+  it('refuses a spool another live process holds, and takes over the lock of a killed one', {
+    timeout: 30_000,
+  }, async () => {
+    const dir = freshDir();
+    const child = join(base, 'holder.mts');
+    const spoolModule = fileURLToPath(new URL('./spool.ts', import.meta.url));
+    await writeFile(
+      child,
+      `import { Spool } from ${JSON.stringify(spoolModule)};
+await Spool.open({ dir: ${JSON.stringify(dir)}, queueSize: 10 });
+process.stdout.write('open\\n');
+setInterval(() => {}, 1000);
+`,
+    );
+    const proc = spawn(process.execPath, ['--import', 'tsx', child], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise((r) => proc.stdout.once('data', r));
+      await expect(Spool.open({ dir, queueSize: 10 })).rejects.toThrow(/in use by process \d+/);
+    } finally {
+      proc.kill('SIGKILL');
+    }
+    await new Promise((r) => proc.once('exit', r));
+    const spool = await Spool.open({ dir, queueSize: 10 });
+    expect((await spool.add(file('a'))).added).toBe(true);
+    await spool.close();
+    // Closed: the next agent opens it at once.
+    await (await Spool.open({ dir, queueSize: 10 })).close();
+  });
+
   it('keeps every acknowledged entry through kill -9 in the middle of writing', {
     timeout: 60_000,
   }, async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { SpoolEntry, SpoolState } from './model.ts';
@@ -26,6 +26,7 @@ export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const COMPACT_MIN_BYTES = 1024 * 1024;
 const JOURNAL = 'journal.log';
 const COMPACTING = 'journal.compact';
+const LOCK = 'spool.lock';
 
 /** Stable id: hex SHA-256 of `source \0 relPath \0 size \0 mtimeMs[\0 hash]`, first 32 chars. */
 export function fileId(
@@ -99,6 +100,33 @@ function encode(kind: 'E' | 'P' | 'F', id: string, slot: Slot, json: string): Bu
   return Buffer.concat([Buffer.from(`${crc}\t`), bytes, Buffer.from('\n')]);
 }
 
+/** A process as `pid starttime`: the start time tells a live owner from a new process that reuses its pid after a reboot. */
+async function processKey(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Two agents appending to one journal would each keep its own index and corrupt the other's
+ * view: the folder is locked by `spool.lock`, naming its owner. A lock left by a process that
+ * is gone (`kill -9`, a power cut) is taken over.
+ */
+async function lock(dir: string): Promise<void> {
+  const path = join(dir, LOCK);
+  const mine = (await processKey(process.pid)) ?? `${process.pid} ?`;
+  const held = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (held && held !== mine) {
+    const pid = Number(held.split(' ')[0]);
+    if (Number.isInteger(pid) && pid > 0 && (await processKey(pid)) === held)
+      throw new Error(`the spool ${dir} is in use by process ${pid}; two agents cannot share one spool`);
+  }
+  await writeFile(path, `${mine}\n`);
+}
+
 async function syncDir(dir: string): Promise<void> {
   const d = await open(dir, 'r');
   try {
@@ -139,6 +167,7 @@ export class Spool {
 
   static async open(opts: SpoolOptions): Promise<Spool> {
     await mkdir(opts.dir, { recursive: true });
+    await lock(opts.dir);
     // A compaction that did not reach its rename left a partial copy; the journal is intact.
     await rm(join(opts.dir, COMPACTING), { force: true });
     const path = join(opts.dir, JOURNAL);
@@ -533,5 +562,6 @@ export class Spool {
     await this.settle().catch(() => undefined);
     this.closed = true;
     await this.fh.close();
+    await rm(join(this.dir, LOCK), { force: true });
   }
 }
