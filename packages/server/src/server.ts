@@ -28,6 +28,7 @@ import { DatasourceService } from './datasources/service.ts';
 import { actionRoutes } from './files/action-routes.ts';
 import { ActionStore } from './files/actions/store.ts';
 import { FileService } from './files/file-service.ts';
+import { fileServerMetrics } from './files/metrics.ts';
 import { RouteStore } from './files/route-store.ts';
 import { fileRoutes } from './files/routes.ts';
 import { FileRunner, type FileRunnerOptions } from './files/runner.ts';
@@ -242,6 +243,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   ruleGroupRoutes(app, alertRules);
   syncTargetRoutes(app, sync);
   fileRoutes(app, new FileService(opts.database));
+  fileServerMetrics(registry, db);
   const fileActions = new ActionStore(db, box, net);
   const fileRouting = new RouteStore(db);
   const files = new FileRunner({

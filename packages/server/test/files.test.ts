@@ -142,6 +142,19 @@ describe.each(all)('files on $name', { timeout: 120_000 }, (backend) => {
     expect((await files(t)).items).toHaveLength(3);
   });
 
+  it('counts on /metrics the agents with watched folders by status, and the tasks by state', async () => {
+    const t = await start();
+    const web = await agent(t, 'web-1');
+    await agent(t, 'idle-1');
+    expect((await web.post([report('f1', 1)])).status).toBe(200);
+    const metrics = (await t.s.app.inject({ url: '/metrics' })).body;
+    // idle-1 registered but watches nothing.
+    expect(metrics).toContain('opsfleet_file_agents{status="online"} 1');
+    expect(metrics).toContain('opsfleet_file_agents{status="offline"} 0');
+    expect(metrics).toContain('opsfleet_file_tasks{state="pending"} 0');
+    expect(metrics).toContain('opsfleet_file_tasks_overdue 0');
+  });
+
   it('ends in the same state and timeline whatever the order and repeats of the reports', async () => {
     const t = await start();
     const inOrder = await agent(t, 'in-order');
