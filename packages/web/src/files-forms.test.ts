@@ -4,6 +4,7 @@ import {
   type ActionValues,
   actionBody,
   actionFieldErrors,
+  actionTarget,
   actionValues,
   matchSummary,
   parseLines,
@@ -113,12 +114,43 @@ describe('file action form', () => {
     expect(actionBody(actionValues(jenkinsAction), jenkinsAction).config).not.toHaveProperty('password');
   });
 
+  it.each<[string, Partial<ActionValues>, Record<string, unknown>]>([
+    [
+      'NATS: its subject, user and password; no token typed, none sent',
+      { kind: 'nats', url: 'nats://127.0.0.1:4222', subject: 'files.{source}', user: 'u', password: 'p' },
+      { url: 'nats://127.0.0.1:4222', subject: 'files.{source}', user: 'u', password: 'p' },
+    ],
+    [
+      'RabbitMQ: the default exchange is the empty name, sent as it is',
+      { kind: 'rabbitmq', url: 'amqp://127.0.0.1:5672/', exchange: '', routingKey: 'files' },
+      { url: 'amqp://127.0.0.1:5672/', exchange: '', routingKey: 'files' },
+    ],
+    [
+      'script: the program and one argument a line, no URL',
+      {
+        kind: 'script',
+        program: '/usr/local/bin/analyse',
+        args: '--file\n{path}\n\n',
+        url: 'http://left/over',
+      },
+      { program: '/usr/local/bin/analyse', args: ['--file', '{path}'] },
+    ],
+    [
+      'a kind changed in the form leaves nothing of the other kind',
+      { kind: 'webhook', url: 'http://h/', job: 'left-over', subject: 'left.over', program: '/bin/true' },
+      { url: 'http://h/' },
+    ],
+  ])('%s', (_, values, config) => {
+    expect(actionBody(newValues({ name: 'a', ...values }), undefined).config).toEqual(config);
+  });
+
   it('puts refusals on their fields', () => {
     expect(
       actionFieldErrors([
         { path: 'body.config.url', message: 'must be an http(s) URL' },
         { path: 'body.config.parameters.FILE', message: '{nope} is not a file field' },
         { path: 'body.config.apiToken', message: 'enter it again for the new URL' },
+        { path: 'body.config.routingKey', message: '{nope} is not a file field' },
         { path: 'body.name', message: 'too short' },
         { path: 'body', message: 'no field' },
       ]),
@@ -126,6 +158,7 @@ describe('file action form', () => {
       { name: 'url', errors: ['must be an http(s) URL'] },
       { name: 'parameters', errors: ['{nope} is not a file field'] },
       { name: 'apiToken', errors: ['enter it again for the new URL'] },
+      { name: 'routingKey', errors: ['{nope} is not a file field'] },
       { name: 'name', errors: ['too short'] },
     ]);
   });
@@ -195,5 +228,25 @@ describe('routing rule form', () => {
     [{}, 'every uploaded file'],
   ])('%j reads %s', (match, text) => {
     expect(matchSummary(match)).toBe(text);
+  });
+});
+
+describe('an action in the list', () => {
+  it.each([
+    ['jenkins', { url: 'https://ci/', job: 'heap/analyse' }, 'https://ci/ · heap/analyse'],
+    ['webhook', { url: 'https://hooks/files', secret: MASK }, 'https://hooks/files'],
+    ['nats', { url: 'nats://n:4222', subject: 'files.dumps' }, 'nats://n:4222 · files.dumps'],
+    [
+      'rabbitmq',
+      { url: 'amqp://r/', exchange: '', routingKey: 'files' },
+      'amqp://r/ · (default exchange) → files',
+    ],
+    [
+      'script',
+      { program: '/usr/local/bin/analyse', args: ['--file', '{path}'] },
+      '/usr/local/bin/analyse --file {path}',
+    ],
+  ])('%s reads %j', (kind, config, text) => {
+    expect(actionTarget({ kind, config })).toBe(text);
   });
 });

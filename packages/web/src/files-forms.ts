@@ -13,15 +13,30 @@ import {
 } from './api/files.ts';
 
 /** The kinds the server runs (packages/server/src/files/actions). */
-export const ACTION_KINDS = ['webhook', 'jenkins'] as const;
+export const ACTION_KINDS = ['webhook', 'jenkins', 'nats', 'rabbitmq', 'script'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
+type TextSecret = 'apiToken' | 'password' | 'secret' | 'token';
+export type SecretField = TextSecret | 'headers';
+type TextField = 'url' | 'job' | 'user' | 'subject' | 'exchange' | 'routingKey' | 'program';
+
 /** Per kind, its write-only fields. */
-export const SECRET_FIELDS: Record<ActionKind, readonly ('apiToken' | 'password' | 'secret' | 'headers')[]> =
-  {
-    jenkins: ['apiToken', 'password'],
-    webhook: ['secret', 'headers'],
-  };
+export const SECRET_FIELDS: Record<ActionKind, readonly SecretField[]> = {
+  jenkins: ['apiToken', 'password'],
+  webhook: ['secret', 'headers'],
+  nats: ['password', 'token'],
+  rabbitmq: ['password'],
+  script: [],
+};
+
+/** Per kind, its plain text fields besides its secrets. */
+const TEXT_FIELDS: Record<ActionKind, readonly TextField[]> = {
+  jenkins: ['url', 'job', 'user'],
+  webhook: ['url'],
+  nats: ['url', 'subject', 'user'],
+  rabbitmq: ['url', 'user', 'exchange', 'routingKey'],
+  script: ['program'],
+};
 
 export interface ActionValues {
   name: string;
@@ -38,6 +53,16 @@ export interface ActionValues {
   secret: string;
   /** Webhook extra headers, `Name: value` a line. */
   headers: string;
+  /** NATS: the JetStream subject; with `{placeholders}`. */
+  subject: string;
+  /** NATS: a token instead of user and password. */
+  token: string;
+  /** RabbitMQ: the exchange ('' is the default one) and the routing key. */
+  exchange: string;
+  routingKey: string;
+  /** Script: an allowed program's absolute path and its arguments, one a line. */
+  program: string;
+  args: string;
   timeoutSeconds: number | undefined;
   maxAttempts: number | undefined;
   maxConcurrency: number | undefined;
@@ -77,11 +102,17 @@ export function actionValues(a: FileAction | undefined): ActionValues {
     url: str(c.url),
     job: str(c.job),
     user: str(c.user),
+    subject: str(c.subject),
+    exchange: str(c.exchange),
+    routingKey: str(c.routingKey),
+    program: str(c.program),
+    args: Array.isArray(c.args) ? c.args.map(str).join('\n') : '',
     // Secrets are never shown: empty keeps what is stored.
     apiToken: '',
     password: '',
     secret: '',
     headers: '',
+    token: '',
     parameters: lines(c.parameters, '='),
     timeoutSeconds: a ? a.timeoutMs / 1000 : undefined,
     maxAttempts: a?.maxAttempts,
@@ -91,29 +122,33 @@ export function actionValues(a: FileAction | undefined): ActionValues {
 }
 
 /**
- * The body for a new action (`stored` undefined) or an edit. A secret left empty is sent as the
- * mask when one is stored, so the server keeps it, and left out otherwise; headers are one
- * secret: typed ones replace the stored set.
+ * The body for a new action (`stored` undefined) or an edit: the kind's fields only. A secret
+ * left empty is sent as the mask when one is stored, so the server keeps it, and left out
+ * otherwise; headers are one secret: typed ones replace the stored set.
  */
 export function actionBody(v: ActionValues, stored: FileAction | undefined): FileActionBody {
-  const config: Record<string, unknown> = { url: (v.url ?? '').trim() };
-  const secret = (field: 'apiToken' | 'password' | 'secret', typed: string) => {
+  const config: Record<string, unknown> = {};
+  const same = stored?.kind === v.kind;
+  for (const field of TEXT_FIELDS[v.kind]) {
+    // RabbitMQ's default exchange is the empty name, so an empty exchange is sent as it is.
+    const value = (v[field] ?? '').trim();
+    if (value || field === 'exchange' || field === 'url') config[field] = value;
+  }
+  for (const field of SECRET_FIELDS[v.kind]) {
+    if (field === 'headers') {
+      if (v.headers?.trim()) config.headers = parseLines(v.headers, ':');
+      else if (same && secretIsSet(stored, 'headers')) config.headers = stored?.config.headers;
+      continue;
+    }
+    const typed = v[field as TextSecret] ?? '';
     if (typed) config[field] = typed;
-    else if (secretIsSet(stored, field) && stored?.kind === v.kind) config[field] = MASK;
-  };
+    else if (same && secretIsSet(stored, field)) config[field] = MASK;
+  }
   if (v.kind === 'jenkins') {
-    config.job = (v.job ?? '').trim();
-    config.user = (v.user ?? '').trim();
-    secret('apiToken', v.apiToken ?? '');
-    secret('password', v.password ?? '');
     const params = parseLines(v.parameters ?? '', '=');
     if (Object.keys(params).length) config.parameters = params;
-  } else {
-    secret('secret', v.secret ?? '');
-    if (v.headers?.trim()) config.headers = parseLines(v.headers, ':');
-    else if (secretIsSet(stored, 'headers') && stored?.kind === v.kind)
-      config.headers = stored.config.headers;
   }
+  if (v.kind === 'script') config.args = (v.args ?? '').split('\n').filter((a) => a.trim() !== '');
   return {
     name: (v.name ?? '').trim(),
     ...(stored ? {} : { kind: v.kind }),
@@ -140,6 +175,12 @@ const ACTION_FIELDS: Record<string, keyof ActionValues> = {
   'config.parameters': 'parameters',
   'config.secret': 'secret',
   'config.headers': 'headers',
+  'config.subject': 'subject',
+  'config.token': 'token',
+  'config.exchange': 'exchange',
+  'config.routingKey': 'routingKey',
+  'config.program': 'program',
+  'config.args': 'args',
 };
 
 const ROUTE_FIELDS: Record<string, keyof RouteValues> = {
@@ -268,4 +309,21 @@ export function matchSummary(match: Record<string, unknown>): string {
   const w = m.window as { from?: string; to?: string; days?: string[]; tz?: string } | undefined;
   if (w) parts.push(`${w.days?.join(',') ?? 'daily'} ${w.from}–${w.to}${w.tz ? ` ${w.tz}` : ''}`);
   return parts.length ? parts.join(', ') : 'every uploaded file';
+}
+
+/** Where an action sends a file, for the list: the URL and what names the job, subject or queue. */
+export function actionTarget(a: Pick<FileAction, 'kind' | 'config'>): string {
+  const c = a.config;
+  switch (a.kind) {
+    case 'jenkins':
+      return `${str(c.url)} · ${str(c.job)}`;
+    case 'nats':
+      return `${str(c.url)} · ${str(c.subject)}`;
+    case 'rabbitmq':
+      return `${str(c.url)} · ${str(c.exchange) || '(default exchange)'} → ${str(c.routingKey)}`;
+    case 'script':
+      return [str(c.program), ...(Array.isArray(c.args) ? c.args.map(str) : [])].join(' ');
+    default:
+      return str(c.url);
+  }
 }

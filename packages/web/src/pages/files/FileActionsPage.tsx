@@ -13,18 +13,28 @@ import { ListPage } from '../../components/ListPage.tsx';
 import { millis } from '../../files-format.ts';
 import {
   ACTION_KINDS,
+  type ActionKind,
   type ActionValues,
   actionBody,
   actionFieldErrors,
+  actionTarget,
   actionValues,
-  type SECRET_FIELDS,
+  type SecretField,
   secretIsSet,
 } from '../../files-forms.ts';
 import { useLoad } from '../../hooks.ts';
 import { navigate } from '../../router.ts';
 import { FileSections, useCanOperateFiles } from './common.tsx';
 
-/** What file tasks run: Jenkins jobs and webhooks, with their retry and concurrency limits. */
+const URLS: Record<ActionKind, { label: string; placeholder: string }> = {
+  webhook: { label: 'Webhook URL', placeholder: 'https://hooks.example.com/files' },
+  jenkins: { label: 'Jenkins URL', placeholder: 'https://ci.example.com/' },
+  nats: { label: 'NATS URL', placeholder: 'nats://nats.example.com:4222' },
+  rabbitmq: { label: 'AMQP URL (no credentials)', placeholder: 'amqp://rabbitmq.example.com:5672/' },
+  script: { label: '', placeholder: '' },
+};
+
+/** What file tasks run: Jenkins jobs, webhooks, NATS and RabbitMQ messages, allowed scripts, with their retry and concurrency limits. */
 export function FileActionsPage() {
   const { message } = App.useApp();
   const load = useCallback((signal: AbortSignal) => listFileActions(signal), []);
@@ -66,12 +76,7 @@ export function FileActionsPage() {
             title: 'Target',
             key: 'target',
             ellipsis: true,
-            render: (_: unknown, a) => (
-              <span className="opsfleet-mono">
-                {String(a.config.url ?? '')}
-                {a.kind === 'jenkins' ? ` · ${String(a.config.job ?? '')}` : ''}
-              </span>
-            ),
+            render: (_: unknown, a) => <span className="opsfleet-mono">{actionTarget(a)}</span>,
           },
           { title: 'Timeout', dataIndex: 'timeoutMs', render: (ms: number) => millis(ms) },
           { title: 'Attempts', dataIndex: 'maxAttempts' },
@@ -129,12 +134,13 @@ function ActionForm({
   const kind = Form.useWatch('kind', form);
   const stored = editing === 'new' ? undefined : editing;
   const values = useMemo(() => actionValues(stored), [stored]);
+  const user = (
+    <Form.Item name="user" label="User">
+      <Input data-testid="file-action-user" style={{ width: 'min(200px, 75vw)' }} />
+    </Form.Item>
+  );
   // A secret field: empty keeps what is stored; the label says whether there is something.
-  const secret = (
-    field: (typeof SECRET_FIELDS)[keyof typeof SECRET_FIELDS][number],
-    label: string,
-    extra?: string,
-  ) => {
+  const secret = (field: SecretField, label: string, extra?: string) => {
     const set = stored?.kind === kind && secretIsSet(stored, field);
     return (
       <Form.Item
@@ -198,18 +204,20 @@ function ActionForm({
           />
         </Form.Item>
       </Space>
-      <Form.Item
-        name="url"
-        label={kind === 'jenkins' ? 'Jenkins URL' : 'Webhook URL'}
-        rules={[{ required: true, whitespace: true, message: 'an http(s) URL' }]}
-      >
-        <Input
-          className="opsfleet-mono"
-          data-testid="file-action-url"
-          placeholder={kind === 'jenkins' ? 'https://ci.example.com/' : 'https://hooks.example.com/files'}
-        />
-      </Form.Item>
-      {kind === 'jenkins' ? (
+      {kind !== 'script' && (
+        <Form.Item
+          name="url"
+          label={URLS[kind ?? 'webhook'].label}
+          rules={[{ required: true, whitespace: true, message: URLS[kind ?? 'webhook'].label }]}
+        >
+          <Input
+            className="opsfleet-mono"
+            data-testid="file-action-url"
+            placeholder={URLS[kind ?? 'webhook'].placeholder}
+          />
+        </Form.Item>
+      )}
+      {kind === 'jenkins' && (
         <>
           <Space align="start" wrap style={{ width: '100%' }}>
             <Form.Item name="job" label="Job" extra="Its full name, folders separated by /.">
@@ -219,9 +227,7 @@ function ActionForm({
                 style={{ width: 'min(300px, 75vw)' }}
               />
             </Form.Item>
-            <Form.Item name="user" label="User">
-              <Input data-testid="file-action-user" style={{ width: 'min(200px, 75vw)' }} />
-            </Form.Item>
+            {user}
           </Space>
           {secret('apiToken', 'API token', 'Or a password (Jenkins then asks for a crumb).')}
           {secret('password', 'Password')}
@@ -237,7 +243,8 @@ function ActionForm({
             />
           </Form.Item>
         </>
-      ) : (
+      )}
+      {kind === 'webhook' && (
         <>
           {secret(
             'secret',
@@ -245,6 +252,67 @@ function ActionForm({
             'Signs each body (X-Opsfleet-Signature), as notification webhooks do.',
           )}
           {secret('headers', 'Extra headers', 'Name: value a line; kept secret as a whole.')}
+        </>
+      )}
+      {kind === 'nats' && (
+        <>
+          <Space align="start" wrap style={{ width: '100%' }}>
+            <Form.Item
+              name="subject"
+              label="Subject"
+              extra="One a JetStream stream captures; {placeholders} allowed, e.g. files.{source}."
+            >
+              <Input
+                className="opsfleet-mono"
+                data-testid="file-action-subject"
+                style={{ width: 'min(300px, 75vw)' }}
+              />
+            </Form.Item>
+            {user}
+          </Space>
+          {secret('password', 'Password')}
+          {secret('token', 'Token', 'Instead of a user and password.')}
+        </>
+      )}
+      {kind === 'rabbitmq' && (
+        <>
+          <Space align="start" wrap style={{ width: '100%' }}>
+            <Form.Item
+              name="exchange"
+              label="Exchange"
+              extra="Empty: the default exchange (the key names a queue)."
+            >
+              <Input className="opsfleet-mono" data-testid="file-action-exchange" style={{ width: 200 }} />
+            </Form.Item>
+            <Form.Item name="routingKey" label="Routing key" extra="{placeholders} allowed.">
+              <Input className="opsfleet-mono" data-testid="file-action-routing-key" style={{ width: 220 }} />
+            </Form.Item>
+            {user}
+          </Space>
+          {secret('password', 'Password')}
+        </>
+      )}
+      {kind === 'script' && (
+        <>
+          <Form.Item
+            name="program"
+            label="Program"
+            extra="An absolute path the server's FILE_ACTION_SCRIPTS allows; it gets the file's fields as OPSFLEET_FILE_* variables."
+            rules={[{ required: true, whitespace: true, message: 'an absolute path' }]}
+          >
+            <Input className="opsfleet-mono" data-testid="file-action-program" />
+          </Form.Item>
+          <Form.Item
+            name="args"
+            label="Arguments"
+            extra="One a line, with {placeholders}; passed as they are, never through a shell."
+          >
+            <Input.TextArea
+              className="opsfleet-mono"
+              autoSize={{ minRows: 2, maxRows: 8 }}
+              data-testid="file-action-args"
+            />
+          </Form.Item>
         </>
       )}
       <Space align="start" wrap style={{ width: '100%' }}>
