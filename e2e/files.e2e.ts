@@ -68,6 +68,7 @@ describe('file pipeline with the real binaries', { timeout: 300_000 }, () => {
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON answers field by field
       const json = (await res.json()) as any;
       expect(res.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
       return json;

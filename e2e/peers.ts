@@ -1,24 +1,11 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/**
- * Real peers for end-to-end tests (Debian packages). Locally a missing peer skips its suite
- * with the command that installs it; in CI (`CI=true`) a missing peer fails the run.
- */
-export function peerAvailable(binary: string, aptPackage: string): boolean {
-  try {
-    execFileSync('which', [binary], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true')
-      throw new Error(`${binary} is required in CI: apt-get install -y ${aptPackage}`);
-    process.stderr.write(`skipping: ${binary} not installed (apt-get install -y ${aptPackage})\n`);
-    return false;
-  }
-}
+/** Real peers for end-to-end tests (Debian packages); see `peerAvailable`. */
+export { peerAvailable } from '@opsfleet/core/testing';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

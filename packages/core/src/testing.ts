@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { inspect } from 'node:util';
 
 type Falsy = false | 0 | 0n | '' | null | undefined;
@@ -66,4 +67,20 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/**
+ * Whether a program a test needs (a real peer or its tool) is installed. Locally a missing one
+ * skips its tests and says which Debian package installs it; in CI (`CI=true`) it fails the run.
+ */
+export function peerAvailable(binary: string, aptPackage: string): boolean {
+  try {
+    execFileSync('which', [binary], { stdio: 'ignore' });
+    return true;
+  } catch {
+    if (process.env.CI === 'true')
+      throw new Error(`${binary} is required in CI: apt-get install -y ${aptPackage}`);
+    process.stderr.write(`skipping: ${binary} not installed (apt-get install -y ${aptPackage})\n`);
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { peerAvailable } from '@opsfleet/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../src/alerts/fingerprint.ts';
 import { backends } from './backends.ts';
@@ -9,17 +9,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-const have = (bin: string) => {
-  try {
-    execFileSync('which', [bin], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true')
-      throw new Error(`${bin} is required in CI (apt-get install -y prometheus victoria-metrics)`);
-    return false;
-  }
-};
 
 const G = '/api/v1/rule-groups';
 const cpu = {
@@ -32,133 +21,131 @@ const cpu = {
 };
 const down = { name: 'TargetDown', expr: 'up == 0', for: '1m' };
 
-describe.runIf(have('promtool') && have('vmalert')).each(all)(
-  'rule groups on $name',
-  { timeout: 60_000 },
-  (backend) => {
-    async function start(): Promise<TestServer> {
-      const t = await testServer(backend);
-      cleanups.push(t.close);
-      return t;
-    }
+describe
+  .runIf(peerAvailable('promtool', 'prometheus') && peerAvailable('vmalert', 'victoria-metrics'))
+  .each(all)('rule groups on $name', { timeout: 60_000 }, (backend) => {
+  async function start(): Promise<TestServer> {
+    const t = await testServer(backend);
+    cleanups.push(t.close);
+    return t;
+  }
 
-    it('keeps every save as a revision with author and comment, diffs them and restores one', async () => {
-      const t = await start();
-      const created = await t.api('POST', G, {
-        name: 'node',
-        interval: '1m',
-        rules: [cpu],
-        comment: 'first',
-      });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      const { id } = created.body;
-      const cpuId = created.body.rules[0].id;
-      expect(created.body).toMatchObject({ revision: 1, author: 'admin', comment: 'first' });
-
-      // Same content again: no revision. Changed: revision 2, and the rule keeps its id.
-      const again = await t.api('PUT', `${G}/${id}`, {
-        name: 'node',
-        interval: '1m',
-        rules: [{ ...cpu, id: cpuId }],
-      });
-      expect(again.body.revision).toBe(1);
-      const second = await t.api('PUT', `${G}/${id}`, {
-        name: 'node',
-        interval: '1m',
-        rules: [{ ...cpu, id: cpuId, expr: cpu.expr.replace('0.9', '0.8') }, down],
-        comment: 'lower threshold, add TargetDown',
-      });
-      expect(second.body).toMatchObject({ revision: 2, comment: 'lower threshold, add TargetDown' });
-      expect(second.body.rules[0].id).toBe(cpuId);
-
-      const revisions = (await t.api('GET', `${G}/${id}/revisions`)).body.items;
-      expect(revisions.map((r: { revision: number; rules: number }) => [r.revision, r.rules])).toEqual([
-        [2, 2],
-        [1, 1],
-      ]);
-      const diff = (await t.api('GET', `${G}/${id}/diff?from=1&to=2`)).body;
-      expect(diff.changed).toBe(true);
-      expect(diff.diff).toMatch(/^- +expr: .*> 0\.9$/m);
-      expect(diff.diff).toMatch(/^\+ +expr: .*> 0\.8$/m);
-      expect(diff.diff).toMatch(/^\+ +- alert: TargetDown$/m);
-
-      const rendered = (await t.api('GET', `${G}/${id}/rendered?flavor=vmalert`)).body;
-      expect(rendered.text).toContain(`opsfleet_rule: ${cpuId}`);
-
-      const restored = await t.api('POST', `${G}/${id}/revisions/1/restore`, {});
-      expect(restored.body).toMatchObject({ revision: 3, comment: 'restored revision 1' });
-      expect(restored.body.rules.map((r: { name: string }) => r.name)).toEqual(['HighCPU']);
-      expect((await t.api('GET', `${G}/${id}/diff?from=1&to=3`)).body.changed).toBe(false);
-      const audit = (await t.api('GET', `/api/v1/audit?resource=rulegroup:${id}`)).body;
-      expect(audit.map((e: { action: string }) => e.action)).toEqual([
-        'rulegroup.update',
-        'rulegroup.update',
-        'rulegroup.create',
-      ]);
+  it('keeps every save as a revision with author and comment, diffs them and restores one', async () => {
+    const t = await start();
+    const created = await t.api('POST', G, {
+      name: 'node',
+      interval: '1m',
+      rules: [cpu],
+      comment: 'first',
     });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const { id } = created.body;
+    const cpuId = created.body.rules[0].id;
+    expect(created.body).toMatchObject({ revision: 1, author: 'admin', comment: 'first' });
 
-    it('refuses what promtool or vmalert refuse, naming the rule and field, and stores nothing', async () => {
-      const t = await start();
-      const res = await t.api('POST', G, {
-        name: 'bad',
-        rules: [
-          down,
-          { ...cpu, expr: 'rate(up[5m] > 1' },
-          { ...down, name: 'Tmpl', annotations: { summary: '{{ .x ' } },
+    // Same content again: no revision. Changed: revision 2, and the rule keeps its id.
+    const again = await t.api('PUT', `${G}/${id}`, {
+      name: 'node',
+      interval: '1m',
+      rules: [{ ...cpu, id: cpuId }],
+    });
+    expect(again.body.revision).toBe(1);
+    const second = await t.api('PUT', `${G}/${id}`, {
+      name: 'node',
+      interval: '1m',
+      rules: [{ ...cpu, id: cpuId, expr: cpu.expr.replace('0.9', '0.8') }, down],
+      comment: 'lower threshold, add TargetDown',
+    });
+    expect(second.body).toMatchObject({ revision: 2, comment: 'lower threshold, add TargetDown' });
+    expect(second.body.rules[0].id).toBe(cpuId);
+
+    const revisions = (await t.api('GET', `${G}/${id}/revisions`)).body.items;
+    expect(revisions.map((r: { revision: number; rules: number }) => [r.revision, r.rules])).toEqual([
+      [2, 2],
+      [1, 1],
+    ]);
+    const diff = (await t.api('GET', `${G}/${id}/diff?from=1&to=2`)).body;
+    expect(diff.changed).toBe(true);
+    expect(diff.diff).toMatch(/^- +expr: .*> 0\.9$/m);
+    expect(diff.diff).toMatch(/^\+ +expr: .*> 0\.8$/m);
+    expect(diff.diff).toMatch(/^\+ +- alert: TargetDown$/m);
+
+    const rendered = (await t.api('GET', `${G}/${id}/rendered?flavor=vmalert`)).body;
+    expect(rendered.text).toContain(`opsfleet_rule: ${cpuId}`);
+
+    const restored = await t.api('POST', `${G}/${id}/revisions/1/restore`, {});
+    expect(restored.body).toMatchObject({ revision: 3, comment: 'restored revision 1' });
+    expect(restored.body.rules.map((r: { name: string }) => r.name)).toEqual(['HighCPU']);
+    expect((await t.api('GET', `${G}/${id}/diff?from=1&to=3`)).body.changed).toBe(false);
+    const audit = (await t.api('GET', `/api/v1/audit?resource=rulegroup:${id}`)).body;
+    expect(audit.map((e: { action: string }) => e.action)).toEqual([
+      'rulegroup.update',
+      'rulegroup.update',
+      'rulegroup.create',
+    ]);
+  });
+
+  it('refuses what promtool or vmalert refuse, naming the rule and field, and stores nothing', async () => {
+    const t = await start();
+    const res = await t.api('POST', G, {
+      name: 'bad',
+      rules: [
+        down,
+        { ...cpu, expr: 'rate(up[5m] > 1' },
+        { ...down, name: 'Tmpl', annotations: { summary: '{{ .x ' } },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const paths = res.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toContain('body.rules[1].expr');
+    expect(paths).toContain('body.rules[2].annotations.summary');
+    expect(res.body.errors.find((e: { path: string }) => e.path === 'body.rules[1].expr').message).toMatch(
+      /^promtool: /,
+    );
+    const dur = await t.api('POST', G, { name: 'bad', rules: [{ ...down, for: '5x' }] });
+    expect(dur.body.errors).toEqual([
+      { path: 'body.rules[0].for', message: 'opsfleet: "5x" is not a duration such as 5m or 1h30m' },
+    ]);
+    const dup = await t.api('POST', G, { name: 'bad', rules: [down, down] });
+    expect(dup.body.errors[0].path).toBe('body.rules[1].name');
+    expect((await t.api('GET', G)).body.items).toEqual([]);
+  });
+
+  it('links an alert raised by a platform rule to that rule, by its opsfleet_rule label', async () => {
+    const t = await start();
+    const group = (await t.api('POST', G, { name: 'node', rules: [down] })).body;
+    const ruleId = group.rules[0].id;
+    const labels = {
+      alertname: 'TargetDown',
+      instance: 'web-1:9100',
+      severity: 'warning',
+      opsfleet_rule: ruleId,
+    };
+    const res = await t.s.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks/alertmanager',
+      headers: {
+        'x-api-key': (await t.api('POST', '/api/v1/api-keys', { name: 'am', role: 'ingest' })).body.key,
+      },
+      payload: {
+        version: '4',
+        alerts: [
+          {
+            status: 'firing',
+            labels,
+            annotations: {},
+            startsAt: new Date().toISOString(),
+            endsAt: '0001-01-01T00:00:00Z',
+          },
         ],
-      });
-      expect(res.status).toBe(400);
-      const paths = res.body.errors.map((e: { path: string }) => e.path);
-      expect(paths).toContain('body.rules[1].expr');
-      expect(paths).toContain('body.rules[2].annotations.summary');
-      expect(res.body.errors.find((e: { path: string }) => e.path === 'body.rules[1].expr').message).toMatch(
-        /^promtool: /,
-      );
-      const dur = await t.api('POST', G, { name: 'bad', rules: [{ ...down, for: '5x' }] });
-      expect(dur.body.errors).toEqual([
-        { path: 'body.rules[0].for', message: 'opsfleet: "5x" is not a duration such as 5m or 1h30m' },
-      ]);
-      const dup = await t.api('POST', G, { name: 'bad', rules: [down, down] });
-      expect(dup.body.errors[0].path).toBe('body.rules[1].name');
-      expect((await t.api('GET', G)).body.items).toEqual([]);
+      },
     });
+    expect(res.statusCode).toBe(202);
+    const detail = (await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body;
+    expect(detail.rule).toEqual({ groupId: group.id, group: 'node', ruleId, name: 'TargetDown' });
 
-    it('links an alert raised by a platform rule to that rule, by its opsfleet_rule label', async () => {
-      const t = await start();
-      const group = (await t.api('POST', G, { name: 'node', rules: [down] })).body;
-      const ruleId = group.rules[0].id;
-      const labels = {
-        alertname: 'TargetDown',
-        instance: 'web-1:9100',
-        severity: 'warning',
-        opsfleet_rule: ruleId,
-      };
-      const res = await t.s.app.inject({
-        method: 'POST',
-        url: '/api/v1/webhooks/alertmanager',
-        headers: {
-          'x-api-key': (await t.api('POST', '/api/v1/api-keys', { name: 'am', role: 'ingest' })).body.key,
-        },
-        payload: {
-          version: '4',
-          alerts: [
-            {
-              status: 'firing',
-              labels,
-              annotations: {},
-              startsAt: new Date().toISOString(),
-              endsAt: '0001-01-01T00:00:00Z',
-            },
-          ],
-        },
-      });
-      expect(res.statusCode).toBe(202);
-      const detail = (await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body;
-      expect(detail.rule).toEqual({ groupId: group.id, group: 'node', ruleId, name: 'TargetDown' });
-
-      // A rule that is gone (or a forged label) links to nothing.
-      await t.api('PUT', `${G}/${group.id}`, { name: 'node', rules: [cpu] });
-      expect((await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body.rule).toBeNull();
-    });
-  },
-);
+    // A rule that is gone (or a forged label) links to nothing.
+    await t.api('PUT', `${G}/${group.id}`, { name: 'node', rules: [cpu] });
+    expect((await t.api('GET', `/api/v1/alerts/${fingerprintOf(labels)}`)).body.rule).toBeNull();
+  });
+});

@@ -1,20 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { peerAvailable } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 
 const DIR = join(import.meta.dirname, '../../../deploy/prometheus');
 const PACKAGES = join(import.meta.dirname, '../..');
-
-const have = (bin: string) => {
-  try {
-    execFileSync('which', [bin], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`${bin} is required in CI`);
-    return false;
-  }
-};
 
 /** Every `name: 'opsfleet_…'` a metric is registered with in the packages' sources. */
 function registeredMetrics(): Set<string> {
@@ -50,12 +41,15 @@ describe('shipped Prometheus alert rules (deploy/prometheus)', () => {
     expect([...used].filter((n) => !known.has(n))).toEqual([]);
   });
 
-  it.runIf(have('promtool')).each(ruleFiles)('%s passes its promtool unit tests', (file) => {
-    const tests = file.replace(/\.yml$/, '.test.yml');
-    const run = spawnSync('promtool', ['test', 'rules', tests], { cwd: DIR, encoding: 'utf8' });
-    expect(`${run.stdout}${run.stderr}`).toContain('SUCCESS');
-    expect(run.status).toBe(0);
-  });
+  it.runIf(peerAvailable('promtool', 'prometheus')).each(ruleFiles)(
+    '%s passes its promtool unit tests',
+    (file) => {
+      const tests = file.replace(/\.yml$/, '.test.yml');
+      const run = spawnSync('promtool', ['test', 'rules', tests], { cwd: DIR, encoding: 'utf8' });
+      expect(`${run.stdout}${run.stderr}`).toContain('SUCCESS');
+      expect(run.status).toBe(0);
+    },
+  );
 
   it.each(dashboards)('the Grafana dashboard %s queries only series opsfleet exports', (file) => {
     const dash = JSON.parse(readFileSync(join(GRAFANA, file), 'utf8'));

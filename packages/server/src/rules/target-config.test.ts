@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYaml } from '@opsfleet/core';
+import { peerAvailable } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { GroupContent } from './store.ts';
 import { alertmanagerConfig, rulesConfig } from './target-config.ts';
@@ -97,16 +98,7 @@ describe('alertmanagerConfig', () => {
   });
 });
 
-const haveAmtool = (() => {
-  try {
-    execFileSync('which', ['amtool'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true')
-      throw new Error('amtool is required in CI (apt-get install -y prometheus-alertmanager)');
-    return false;
-  }
-})();
+const haveAmtool = peerAvailable('amtool', 'prometheus-alertmanager');
 
 describe.runIf(haveAmtool)('the merged configuration, checked by the real amtool', () => {
   it('passes amtool check-config', () => {

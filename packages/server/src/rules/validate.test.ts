@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { peerAvailable } from '@opsfleet/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { AlertRule, RuleGroup } from './render.ts';
 import { parsePromtool, parseVmalert, validateGroup } from './validate.ts';
@@ -64,17 +64,7 @@ describe('parseVmalert', () => {
   });
 });
 
-const have = (bin: string) => {
-  try {
-    execFileSync('which', [bin], { stdio: 'ignore' });
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`${bin} is required in CI`);
-    return false;
-  }
-};
-
-describe.runIf(have('promtool') && have('vmalert'))(
+describe.runIf(peerAvailable('promtool', 'prometheus') && peerAvailable('vmalert', 'victoria-metrics'))(
   'validateGroup with the real promtool and vmalert',
   () => {
     const group = (rules: AlertRule[]): RuleGroup => ({ name: 'g', interval: '1m', rules });
