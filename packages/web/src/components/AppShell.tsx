@@ -297,7 +297,8 @@ export function AppShell({ user }: { user: User }) {
         breakpoint="lg"
         width={200}
         collapsedWidth={64}
-        style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
+        className="opsfleet-sider"
+        style={{ position: 'sticky', top: 0, height: '100vh' }}
       >
         <div
           style={{
